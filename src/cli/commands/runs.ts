@@ -1,0 +1,173 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { loadConfig } from '../../config/config.ts';
+import { AgentdError } from '../../core/errors.ts';
+import type { RunEvent, RunStatus } from '../../core/events.ts';
+import { resultText } from '../../core/messages.ts';
+import { foldRun } from '../../core/run-state.ts';
+import { openStore } from '../../store/open-store.ts';
+import type { RunSummary, Store } from '../../store/store.ts';
+import {
+  clip,
+  formatCost,
+  formatDuration,
+  formatInt,
+  formatTokens,
+  paint,
+  statusStyle,
+  table,
+} from '../format.ts';
+
+const statuses: RunStatus[] = ['running', 'completed', 'failed', 'cancelled', 'stopped'];
+
+async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStore(loadConfig());
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function findRun(store: Store, id: string): Promise<RunSummary> {
+  const run = await store.getRun(id);
+  if (!run) {
+    throw new AgentdError(
+      'run_not_found',
+      `no run "${id}" (or the prefix matches several): see agentd runs list`,
+    );
+  }
+  return run;
+}
+
+export async function runsListCommand(options: {
+  limit?: number;
+  status?: string;
+  json?: boolean;
+}): Promise<number> {
+  if (options.status && !statuses.includes(options.status as RunStatus)) {
+    throw new AgentdError(
+      'usage',
+      `--status: "${options.status}" is not a run status (use one of: ${statuses.join(', ')})`,
+    );
+  }
+  const runs = await withStore((store) =>
+    store.listRuns({
+      limit: options.limit ?? 20,
+      ...(options.status ? { status: options.status as RunStatus } : {}),
+    }),
+  );
+  if (options.json) {
+    for (const run of runs) process.stdout.write(`${JSON.stringify(run)}\n`);
+    return 0;
+  }
+  if (runs.length === 0) {
+    process.stdout.write('no runs yet: start one with agentd run <agent.yaml> "<task>"\n');
+    return 0;
+  }
+  const rows = runs.map((r) => [
+    r.id,
+    r.status,
+    r.agent,
+    r.model,
+    r.turns === undefined ? '-' : String(r.turns),
+    r.usage ? formatInt(r.usage.inputTokens + r.usage.outputTokens) : '-',
+    r.costUsd === undefined ? '-' : formatCost(r.costUsd),
+    r.createdAt.replace('T', ' ').slice(0, 19),
+    clip(r.task, 40),
+  ]);
+  process.stdout.write(
+    `${table(['RUN', 'STATUS', 'AGENT', 'MODEL', 'TURNS', 'TOKENS', 'COST', 'STARTED (UTC)', 'TASK'], rows)}\n`,
+  );
+  return 0;
+}
+
+export async function runsShowCommand(id: string, options: { json?: boolean }): Promise<number> {
+  const { run, events } = await withStore(async (store) => {
+    const run = await findRun(store, id);
+    return { run, events: await store.readEvents(run.id) };
+  });
+  const state = foldRun(run.id, events);
+  if (options.json) {
+    const { pendingCalls, ...rest } = state;
+    process.stdout.write(
+      `${JSON.stringify({ ...rest, pendingCalls: [...pendingCalls.keys()] }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  const o = process.stdout;
+  const style = statusStyle(state.status);
+  o.write(
+    `${paint('bold', `run ${run.id}`, o)} · ${state.agent} · ${state.model} · ${paint(style, state.status, o)}${state.reason ? ` (${state.reason})` : ''}\n`,
+  );
+  o.write(`task: ${state.task}\n`);
+  const started = Date.parse(state.startedAt);
+  const ended = state.finishedAt ? Date.parse(state.finishedAt) : undefined;
+  o.write(
+    `${[
+      `started ${state.startedAt.replace('T', ' ').slice(0, 19)} UTC`,
+      `${state.turns} turn${state.turns === 1 ? '' : 's'}`,
+      `${formatTokens(state.usage)} tokens`,
+      formatCost(state.costKnown ? state.costUsd : null),
+      ...(ended ? [formatDuration(ended - started)] : []),
+      `${state.toolCalls} tool call${state.toolCalls === 1 ? '' : 's'}${state.toolErrors ? ` (${state.toolErrors} failed)` : ''}`,
+    ].join(' · ')}\n`,
+  );
+  if (state.detail) o.write(`why: ${state.detail}\n`);
+  o.write('\n');
+  for (const event of events) {
+    const offset = `+${((Date.parse(event.at) - started) / 1000).toFixed(3)}s`;
+    o.write(
+      `${paint('dim', `${String(event.seq).padStart(4)} ${offset.padStart(9)}`, o)}  ${event.type.padEnd(15)} ${describe(event)}\n`,
+    );
+  }
+  if (state.output) o.write(`\n${state.output}\n`);
+  return 0;
+}
+
+function describe(event: RunEvent): string {
+  switch (event.type) {
+    case 'run.started': {
+      const d = event.data;
+      const tools = d.tools.map((t) => t.name).join(', ') || 'none';
+      return `agent ${d.agent}, model ${d.model}${d.scripted ? ` (scripted replay of ${d.scripted.script})` : ''}, tools: ${tools}, max turns ${d.limits.maxTurns}`;
+    }
+    case 'model.request':
+      return `turn ${event.data.turn}: ${event.data.messageCount} messages, ${event.data.toolCount} tools`;
+    case 'model.retry':
+      return `attempt ${event.data.attempt} after ${formatDuration(event.data.delayMs)}: ${event.data.error}`;
+    case 'model.response': {
+      const d = event.data;
+      const what = d.toolCalls.length
+        ? `${d.toolCalls.length} tool call${d.toolCalls.length === 1 ? '' : 's'}${d.text ? ` + "${clip(d.text, 40)}"` : ''}`
+        : `"${clip(d.text, 60)}"`;
+      return `turn ${d.turn}: ${what} · ${formatTokens(d.usage)} · ${formatCost(d.costUsd)} · ${d.stopReason} · ${formatDuration(d.durationMs)}`;
+    }
+    case 'tool.call':
+      return `${event.data.name} ${clip(JSON.stringify(event.data.input), 80)} [${event.data.callId}]`;
+    case 'tool.result': {
+      const d = event.data;
+      return `${d.name} ${d.isError ? `ERROR (${d.errorKind}) ` : ''}${clip(resultText(d.output), 80)} · ${formatDuration(d.durationMs)} [${d.callId}]`;
+    }
+    case 'run.error':
+      return `${event.data.code}: ${event.data.message}`;
+    case 'run.finished': {
+      const d = event.data;
+      return `${d.status} (${d.reason}) · ${d.turns} turns · ${formatTokens(d.usage)} · ${formatCost(d.costUsd)} · ${formatDuration(d.durationMs)}`;
+    }
+  }
+}
+
+export async function runsExportCommand(id: string, options: { output?: string }): Promise<number> {
+  const events = await withStore(async (store) => store.readEvents((await findRun(store, id)).id));
+  const out = options.output ? createWriteStream(options.output) : process.stdout;
+  for (const event of events) {
+    if (!out.write(`${JSON.stringify(event)}\n`)) await once(out, 'drain');
+  }
+  if (options.output) {
+    out.end();
+    await once(out, 'finish');
+    process.stderr.write(`wrote ${events.length} events to ${options.output}\n`);
+  }
+  return 0;
+}

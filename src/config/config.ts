@@ -1,0 +1,71 @@
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AgentdError } from '../core/errors.ts';
+import { parseYamlFile } from '../spec/yaml-file.ts';
+import type { Durability } from '../store/store.ts';
+
+const providerConfig = z.strictObject({
+  api_key: z.string().min(1).optional(),
+  base_url: z.url().optional(),
+});
+
+const configSchema = z.strictObject({
+  durability: z.enum(['process', 'machine']).optional(),
+  providers: z
+    .strictObject({
+      anthropic: providerConfig.optional(),
+      openai: providerConfig.optional(),
+      'openai-compatible': providerConfig.optional(),
+    })
+    .optional(),
+});
+
+export type ProviderConfig = z.infer<typeof providerConfig>;
+
+/** agentd's settings: `$AGENTD_HOME/config.yaml`, overridden by the environment. */
+export interface Config {
+  home: string;
+  dbPath: string;
+  configPath: string;
+  durability: Durability;
+  providers: Partial<Record<'anthropic' | 'openai' | 'openai-compatible', ProviderConfig>>;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export function agentdHome(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  return env.AGENTD_HOME || join(homedir(), '.agentd');
+}
+
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Config {
+  const home = agentdHome(env);
+  const configPath = join(home, 'config.yaml');
+  let file: z.infer<typeof configSchema> = {};
+  let exists = false;
+  try {
+    exists = statSync(configPath).isFile();
+  } catch {
+    exists = false;
+  }
+  if (exists) file = parseYamlFile(configPath, readFileSync(configPath, 'utf8'), configSchema);
+  const durability = env.AGENTD_DURABILITY ?? file.durability ?? 'process';
+  if (durability !== 'process' && durability !== 'machine') {
+    throw new AgentdError(
+      'config_invalid',
+      `AGENTD_DURABILITY: "${durability}" is not a durability level (use process or machine)`,
+    );
+  }
+  return {
+    home,
+    dbPath: join(home, 'agentd.db'),
+    configPath,
+    durability,
+    providers: file.providers ?? {},
+    env,
+  };
+}

@@ -1,0 +1,128 @@
+import type { JsonValue, ToolCall } from './messages.ts';
+import type { Usage } from './usage.ts';
+
+/**
+ * A run is an append-only list of events. `seq` is dense and increasing per run, and
+ * `(runId, seq)` is unique in the store. Everything else about a run is a fold over these.
+ */
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'stopped';
+
+/** Why a run ended; `status` says how. */
+export type FinishReason =
+  | 'final_answer'
+  | 'max_turns'
+  | 'cancelled'
+  | 'model_error'
+  | 'tool_arguments_invalid'
+  | 'internal_error';
+
+/** Why a model stopped producing output, normalized across providers. */
+export type StopReason =
+  | 'end_turn'
+  | 'tool_calls'
+  | 'max_tokens'
+  | 'content_filter'
+  | 'error'
+  | 'other';
+
+export interface RunStartedData {
+  agent: string;
+  /** `provider/model-id` */
+  model: string;
+  task: string;
+  instructions: string;
+  tools: { name: string; description: string }[];
+  limits: { maxTurns: number; maxToolRepairs: number };
+  /** Set when the model is the scripted replay, so nobody mistakes its output for a model's. */
+  scripted?: { script: string };
+  specPath?: string;
+  parentRunId?: string;
+}
+
+export interface ModelRequestData {
+  turn: number;
+  model: string;
+  messageCount: number;
+  toolCount: number;
+}
+
+export interface ModelRetryData {
+  turn: number;
+  attempt: number;
+  delayMs: number;
+  status?: number;
+  error: string;
+}
+
+export interface ModelResponseData {
+  turn: number;
+  text: string;
+  toolCalls: ToolCall[];
+  usage: Usage;
+  /** USD for this response at the catalog's prices; null when the model has no known price. */
+  costUsd: number | null;
+  stopReason: StopReason;
+  durationMs: number;
+}
+
+export interface ToolCallData {
+  callId: string;
+  name: string;
+  input: JsonValue;
+  /** Stable across retries of the same call: `${runId}:${seq}` of this event. */
+  idempotencyKey: string;
+}
+
+export type ToolErrorKind = 'validation' | 'unknown_tool' | 'execution' | 'cancelled';
+
+export interface ToolResultData {
+  callId: string;
+  name: string;
+  output: JsonValue;
+  isError: boolean;
+  errorKind?: ToolErrorKind;
+  durationMs: number;
+}
+
+export interface RunErrorData {
+  code: string;
+  message: string;
+}
+
+export interface RunFinishedData {
+  status: Exclude<RunStatus, 'running'>;
+  reason: FinishReason;
+  /** One line for people: the provider's message, the limit hit, ... */
+  detail?: string;
+  /** The agent's final answer, when it gave one. */
+  output?: string;
+  turns: number;
+  usage: Usage;
+  costUsd: number | null;
+  durationMs: number;
+}
+
+export interface EventDataMap {
+  'run.started': RunStartedData;
+  'model.request': ModelRequestData;
+  'model.retry': ModelRetryData;
+  'model.response': ModelResponseData;
+  'tool.call': ToolCallData;
+  'tool.result': ToolResultData;
+  'run.error': RunErrorData;
+  'run.finished': RunFinishedData;
+}
+
+export type RunEventType = keyof EventDataMap;
+
+export type RunEvent = {
+  [T in RunEventType]: { runId: string; seq: number; at: string; type: T; data: EventDataMap[T] };
+}[RunEventType];
+
+export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+
+/** An event before the log gives it its place. */
+export type NewEvent = {
+  [T in RunEventType]: { type: T; data: EventDataMap[T] };
+}[RunEventType];

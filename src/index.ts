@@ -1,0 +1,17 @@
+/** agentd's public API for tool authors and embedders. */
+export { z } from 'zod';
+export type { RunEvent, RunStatus } from './core/events.ts';
+export type { JsonValue, Message, ToolCall, ToolResult } from './core/messages.ts';
+export type { RunState } from './core/run-state.ts';
+export { foldRun } from './core/run-state.ts';
+export type { Model, ModelRequest, ModelStreamPart } from './models/model.ts';
+export {
+  type AgentDefinition,
+  type RunOptions,
+  type RunResult,
+  runAgent,
+} from './runtime/agent-loop.ts';
+export { SqliteStore } from './store/sqlite/sqlite-store.ts';
+export type { Store } from './store/store.ts';
+export { defineTool } from './tools/define-tool.ts';
+export type { Tool, ToolContext } from './tools/tool.ts';

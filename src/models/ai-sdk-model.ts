@@ -1,0 +1,253 @@
+import {
+  APICallError,
+  type LanguageModelV4,
+  type LanguageModelV4FinishReason,
+  type LanguageModelV4Message,
+  type LanguageModelV4Prompt,
+  type LanguageModelV4Usage,
+} from '@ai-sdk/provider';
+import type { StopReason } from '../core/events.ts';
+import type { JsonValue, Message, ToolCall } from '../core/messages.ts';
+import type { Usage } from '../core/usage.ts';
+import type { CatalogEntry, ProviderName } from './catalog.ts';
+import { type Model, ModelCallError, type ModelRequest, type ModelStreamPart } from './model.ts';
+
+/**
+ * A `Model` over an AI SDK provider's language model, called at the provider level
+ * (`doStream`), without the SDK's own loop, retries or tool execution: agentd owns those.
+ */
+export class AiSdkModel implements Model {
+  readonly provider: ProviderName;
+  readonly id: string;
+  readonly entry: CatalogEntry | undefined;
+  readonly #model: LanguageModelV4;
+
+  constructor(
+    provider: ProviderName,
+    id: string,
+    entry: CatalogEntry | undefined,
+    model: LanguageModelV4,
+  ) {
+    this.provider = provider;
+    this.id = id;
+    this.entry = entry;
+    this.#model = model;
+  }
+
+  async *stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart> {
+    let result: Awaited<ReturnType<LanguageModelV4['doStream']>>;
+    try {
+      result = await this.#model.doStream({
+        prompt: toPrompt(request),
+        tools: request.tools.map((tool) => ({
+          type: 'function' as const,
+          name: tool.name,
+          description: tool.description,
+          inputSchema: tool.inputSchema,
+        })),
+        toolChoice: request.tools.length > 0 ? { type: 'auto' } : undefined,
+        maxOutputTokens: request.settings.maxOutputTokens,
+        temperature: request.settings.temperature,
+        topP: request.settings.topP,
+        stopSequences: request.settings.stopSequences,
+        seed: request.settings.seed,
+        abortSignal: signal,
+      });
+    } catch (error) {
+      throw toModelCallError(this.provider, error, signal);
+    }
+    let finished = false;
+    try {
+      for await (const part of result.stream) {
+        switch (part.type) {
+          case 'text-delta':
+            if (part.delta) yield { type: 'text-delta', text: part.delta };
+            break;
+          case 'tool-input-start':
+            yield { type: 'tool-call-start', id: part.id, name: part.toolName };
+            break;
+          case 'tool-call':
+            if (!part.providerExecuted) {
+              yield {
+                type: 'tool-call',
+                call: { id: part.toolCallId, name: part.toolName, input: parseInput(part.input) },
+              };
+            }
+            break;
+          case 'finish':
+            finished = true;
+            yield {
+              type: 'finish',
+              usage: toUsage(part.usage),
+              stopReason: toStopReason(part.finishReason),
+              rawStopReason: part.finishReason.raw,
+            };
+            break;
+          case 'error':
+            throw part.error;
+          default:
+            break;
+        }
+      }
+    } catch (error) {
+      throw toModelCallError(this.provider, error, signal);
+    }
+    if (!finished) {
+      throw new ModelCallError(`${this.provider}: the response stream ended before it finished`, {
+        retryable: true,
+      });
+    }
+  }
+}
+
+function parseInput(text: string): JsonValue {
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return text;
+  }
+}
+
+function toPrompt(request: ModelRequest): LanguageModelV4Prompt {
+  const prompt: LanguageModelV4Prompt = [];
+  if (request.instructions) prompt.push({ role: 'system', content: request.instructions });
+  for (const message of request.messages) prompt.push(toMessage(message));
+  return prompt;
+}
+
+function toMessage(message: Message): LanguageModelV4Message {
+  switch (message.role) {
+    case 'user':
+      return { role: 'user', content: [{ type: 'text', text: message.text }] };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: [
+          ...(message.text ? [{ type: 'text' as const, text: message.text }] : []),
+          ...message.toolCalls.map((call: ToolCall) => ({
+            type: 'tool-call' as const,
+            toolCallId: call.id,
+            toolName: call.name,
+            // Providers require an object; arguments that were not JSON were answered
+            // with an error result that quotes them.
+            input: isObject(call.input) ? call.input : {},
+          })),
+        ],
+      };
+    case 'tool':
+      return {
+        role: 'tool',
+        content: message.results.map((result) => ({
+          type: 'tool-result' as const,
+          toolCallId: result.callId,
+          toolName: result.name,
+          output: result.isError
+            ? { type: 'error-text' as const, value: textOf(result.output) }
+            : typeof result.output === 'string'
+              ? { type: 'text' as const, value: result.output }
+              : { type: 'json' as const, value: result.output },
+        })),
+      };
+  }
+}
+
+function isObject(value: JsonValue): value is { [key: string]: JsonValue } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function textOf(value: JsonValue): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function toUsage(usage: LanguageModelV4Usage): Usage {
+  return {
+    inputTokens: usage.inputTokens.total ?? 0,
+    outputTokens: usage.outputTokens.total ?? 0,
+    cachedInputTokens: usage.inputTokens.cacheRead ?? 0,
+    cacheWriteTokens: usage.inputTokens.cacheWrite ?? 0,
+    reasoningTokens: usage.outputTokens.reasoning ?? 0,
+  };
+}
+
+function toStopReason(reason: LanguageModelV4FinishReason): StopReason {
+  switch (reason.unified) {
+    case 'stop':
+      return 'end_turn';
+    case 'tool-calls':
+      return 'tool_calls';
+    case 'length':
+      return 'max_tokens';
+    case 'content-filter':
+      return 'content_filter';
+    case 'error':
+      return 'error';
+    default:
+      return 'other';
+  }
+}
+
+/** Turns whatever a provider call threw into one message a person can act on. */
+export function toModelCallError(provider: string, error: unknown, signal?: AbortSignal): Error {
+  if (error instanceof ModelCallError) return error;
+  if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new Error('aborted');
+  if (APICallError.isInstance(error)) {
+    const status = error.statusCode;
+    const detail = providerMessage(error) ?? error.message;
+    const hint =
+      status === 401 || status === 403
+        ? ` (check the ${provider} API key)`
+        : status === 404
+          ? ' (check the model id and base URL)'
+          : '';
+    return new ModelCallError(
+      `${provider} returned ${status ?? 'an error'}: ${oneLine(detail)}${hint}`,
+      {
+        status,
+        retryable: error.isRetryable,
+        retryAfterMs: retryAfter(error.responseHeaders),
+        cause: error,
+      },
+    );
+  }
+  const message = error instanceof Error ? describeNetworkError(error) : String(error);
+  return new ModelCallError(`${provider}: ${message}`, { retryable: true, cause: error });
+}
+
+function providerMessage(error: APICallError): string | undefined {
+  if (!error.responseBody) return undefined;
+  try {
+    const body = JSON.parse(error.responseBody) as {
+      error?: { message?: unknown } | string;
+      message?: unknown;
+    };
+    if (typeof body.error === 'string') return body.error;
+    if (typeof body.error?.message === 'string') return body.error.message;
+    if (typeof body.message === 'string') return body.message;
+  } catch {
+    // not JSON: fall back to the SDK's message
+  }
+  return undefined;
+}
+
+function describeNetworkError(error: Error): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code) return `${error.message} (${cause.code})`;
+  return error.message;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** `retry-after-ms` (ms), then `retry-after` (seconds or an HTTP date). */
+export function retryAfter(headers: Record<string, string> | undefined): number | undefined {
+  if (!headers) return undefined;
+  const ms = headers['retry-after-ms'];
+  if (ms !== undefined && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
+  const value = headers['retry-after'];
+  if (value === undefined) return undefined;
+  if (Number.isFinite(Number(value))) return Math.max(0, Number(value) * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}

@@ -1,0 +1,71 @@
+import type { StopReason } from '../core/events.ts';
+import type { Message, ToolCall } from '../core/messages.ts';
+import type { Usage } from '../core/usage.ts';
+import type { CatalogEntry, ProviderName } from './catalog.ts';
+
+/** A JSON Schema object, as models and MCP take tool inputs. */
+export type JsonSchema = { [key: string]: unknown };
+
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  inputSchema: JsonSchema;
+}
+
+/** Sampling settings an agent spec may set; providers ignore what they do not support. */
+export interface ModelSettings {
+  temperature?: number;
+  topP?: number;
+  maxOutputTokens?: number;
+  stopSequences?: string[];
+  seed?: number;
+}
+
+export interface ModelRequest {
+  instructions: string;
+  messages: readonly Message[];
+  tools: readonly ToolDefinition[];
+  settings: ModelSettings;
+}
+
+export type ModelStreamPart =
+  | { type: 'text-delta'; text: string }
+  | { type: 'tool-call-start'; id: string; name: string }
+  | { type: 'tool-call'; call: ToolCall }
+  | { type: 'finish'; usage: Usage; stopReason: StopReason; rawStopReason?: string };
+
+/**
+ * One interface over every provider. `stream` yields text as it comes, each tool call once
+ * complete (several per response when the model calls tools in parallel), then `finish`.
+ * Failures are thrown as `ModelCallError`.
+ */
+export interface Model {
+  readonly provider: ProviderName;
+  readonly id: string;
+  /** What the catalog knows of this model; undefined for unknown models (no price). */
+  readonly entry: CatalogEntry | undefined;
+  stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart>;
+}
+
+/** A provider call that failed; `retryable` says whether trying again may succeed. */
+export class ModelCallError extends Error {
+  readonly status: number | undefined;
+  readonly retryable: boolean;
+  /** How long the provider asked us to wait, from `retry-after-ms` / `retry-after`. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    message: string,
+    options: { status?: number; retryable: boolean; retryAfterMs?: number; cause?: unknown },
+  ) {
+    super(message, { cause: options.cause });
+    this.name = 'ModelCallError';
+    this.status = options.status;
+    this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export function modelRef(model: Pick<Model, 'provider' | 'id'>): string {
+  return `${model.provider}/${model.id}`;
+}

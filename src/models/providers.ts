@@ -1,0 +1,133 @@
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { Config } from '../config/config.ts';
+import { AgentdError } from '../core/errors.ts';
+import type { AgentSpec } from '../spec/agent-spec.ts';
+import { AiSdkModel } from './ai-sdk-model.ts';
+import { findModel } from './catalog.ts';
+import type { Model } from './model.ts';
+import { loadScript, ScriptedModel } from './scripted-model.ts';
+
+export interface ResolvedModel {
+  model: Model;
+  /** Things the person running the agent should know (fallback to the script, unknown model). */
+  notices: string[];
+  /** Credentials in use, so they can be redacted wherever text is written. */
+  secrets: string[];
+  /** Set when the scripted replay stands in for the model. */
+  scripted?: { script: string };
+}
+
+const keyEnv = {
+  anthropic: 'ANTHROPIC_API_KEY',
+  openai: 'OPENAI_API_KEY',
+  'openai-compatible': 'OPENAI_COMPATIBLE_API_KEY',
+} as const;
+const baseUrlEnv = {
+  anthropic: 'ANTHROPIC_BASE_URL',
+  openai: 'OPENAI_BASE_URL',
+  'openai-compatible': 'OPENAI_COMPATIBLE_BASE_URL',
+} as const;
+
+/**
+ * The model an agent spec names, with its credentials from the environment or the config
+ * file. A missing key is an error before any run starts, unless the spec has a script to
+ * fall back to, in which case the replay is used and the notice says so.
+ */
+export function resolveModel(spec: AgentSpec, config: Config): ResolvedModel {
+  const notices: string[] = [];
+  if (spec.provider === 'scripted') {
+    return scripted(spec, spec.modelId, notices);
+  }
+  const provider = spec.provider;
+  const fileConfig = config.providers[provider] ?? {};
+  const keyVar = spec.providerOptions.apiKeyEnv ?? keyEnv[provider];
+  const apiKey = config.env[keyVar] || fileConfig.api_key;
+  const baseUrl =
+    spec.providerOptions.baseUrl ?? (config.env[baseUrlEnv[provider]] || fileConfig.base_url);
+
+  if (provider === 'openai-compatible' && !baseUrl) {
+    throw new AgentdError(
+      'model_credentials_missing',
+      `${spec.path}: model ${provider}/${spec.modelId} needs a base URL: set provider.base_url in the spec (e.g. http://localhost:11434/v1 for Ollama) or ${baseUrlEnv[provider]}`,
+    );
+  }
+  if (provider !== 'openai-compatible' && !apiKey) {
+    if (spec.script) {
+      notices.push(
+        `${keyVar} is not set, so this run replays the scripted model in ${relativeToCwd(spec.script)} instead of calling ${provider}/${spec.modelId}. Its answers are a script, not a model's; set ${keyVar} to use the real model.`,
+      );
+      return scripted(spec, spec.name, notices);
+    }
+    throw new AgentdError(
+      'model_credentials_missing',
+      `${keyVar} is not set: export ${keyVar}=... (or add providers.${provider}.api_key to ${config.configPath}) to use ${provider}/${spec.modelId}`,
+    );
+  }
+
+  const entry = findModel(provider, spec.modelId);
+  if (!entry) {
+    notices.push(
+      `${provider}/${spec.modelId} is not in agentd's model catalog: it runs, but without a price (cost shows as unknown) or known context window. See \`agentd models\`.`,
+    );
+  }
+  const secrets = apiKey ? [apiKey] : [];
+  switch (provider) {
+    case 'anthropic': {
+      const anthropic = createAnthropic({ apiKey, baseURL: anthropicBaseUrl(baseUrl) });
+      return {
+        model: new AiSdkModel(provider, spec.modelId, entry, anthropic.messages(spec.modelId)),
+        notices,
+        secrets,
+      };
+    }
+    case 'openai': {
+      const openai = createOpenAI({ apiKey, baseURL: baseUrl });
+      const languageModel =
+        spec.providerOptions.api === 'chat'
+          ? openai.chat(spec.modelId)
+          : openai.responses(spec.modelId);
+      return {
+        model: new AiSdkModel(provider, spec.modelId, entry, languageModel),
+        notices,
+        secrets,
+      };
+    }
+    case 'openai-compatible': {
+      const compatible = createOpenAICompatible({
+        name: 'openai-compatible',
+        baseURL: baseUrl!,
+        apiKey,
+        includeUsage: true,
+      });
+      return {
+        model: new AiSdkModel(provider, spec.modelId, entry, compatible.chatModel(spec.modelId)),
+        notices,
+        secrets,
+      };
+    }
+  }
+}
+
+function scripted(spec: AgentSpec, id: string, notices: string[]): ResolvedModel {
+  const script = spec.script!;
+  return {
+    model: new ScriptedModel(id, loadScript(script)),
+    notices,
+    secrets: [],
+    scripted: { script: relativeToCwd(script) },
+  };
+}
+
+/** The official SDKs take the host (`https://api.anthropic.com`); the AI SDK wants `/v1` on it. */
+function anthropicBaseUrl(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const trimmed = url.replace(/\/+$/, '');
+  return trimmed.endsWith('/v1') ? trimmed : `${trimmed}/v1`;
+}
+
+function relativeToCwd(path: string): string {
+  const cwd = process.cwd();
+  return path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path;
+}

@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { AgentdError } from '../core/errors.ts';
+import type { JsonValue, Message } from '../core/messages.ts';
+import { resultText } from '../core/messages.ts';
+import { parseYamlFile } from '../spec/yaml-file.ts';
+import { type CatalogEntry, findModel } from './catalog.ts';
+import type { Model, ModelRequest, ModelStreamPart } from './model.ts';
+
+const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(jsonValue),
+    z.record(z.string(), jsonValue),
+  ]),
+);
+
+const scriptSchema = z.strictObject({
+  description: z.string().optional(),
+  turns: z
+    .array(
+      z.strictObject({
+        text: z.string().optional(),
+        tool_calls: z
+          .array(z.strictObject({ name: z.string().min(1), input: jsonValue.optional() }))
+          .optional(),
+      }),
+    )
+    .min(1),
+});
+
+export type Script = z.output<typeof scriptSchema>;
+
+export const SCRIPTED_PREFIX = '[scripted] ';
+
+export function loadScript(path: string): Script {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new AgentdError(
+      'spec_not_found',
+      `${path}: script file not found (check the spec's script field)`,
+    );
+  }
+  return parseYamlFile(path, text, scriptSchema);
+}
+
+/**
+ * A deterministic stand-in for a model: replays a script of turns (text and tool calls) for
+ * tests and offline demos. The turn it plays is the number of assistant messages so far, so
+ * a replay is the same however often it runs. Every text it writes starts with
+ * `[scripted]`: it is a replay written by a person, not intelligence.
+ *
+ * Texts may use `{{task}}`, `{{results}}` (every result of the previous turn) and
+ * `{{result:<tool>}}` (the latest result of that tool), so a demo can report what its tools
+ * really returned.
+ */
+export class ScriptedModel implements Model {
+  readonly provider = 'scripted' as const;
+  readonly id: string;
+  readonly entry: CatalogEntry | undefined;
+  readonly #script: Script;
+
+  constructor(id: string, script: Script) {
+    this.id = id;
+    this.#script = script;
+    this.entry = findModel('scripted', id);
+  }
+
+  async *stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart> {
+    const turnIndex = request.messages.filter((m) => m.role === 'assistant').length;
+    const turn = this.#script.turns[turnIndex];
+    const text = turn
+      ? turn.text !== undefined
+        ? SCRIPTED_PREFIX + fill(turn.text, request.messages)
+        : ''
+      : `${SCRIPTED_PREFIX}The script has no turn ${turnIndex + 1}; it ends here.`;
+    for (const piece of text.match(/\S+\s*|\s+/g) ?? []) {
+      signal?.throwIfAborted();
+      yield { type: 'text-delta', text: piece };
+    }
+    const calls = turn?.tool_calls ?? [];
+    for (const [i, call] of calls.entries()) {
+      const id = `call_${turnIndex + 1}_${i + 1}`;
+      yield { type: 'tool-call-start', id, name: call.name };
+      yield { type: 'tool-call', call: { id, name: call.name, input: call.input ?? {} } };
+    }
+    yield {
+      type: 'finish',
+      stopReason: calls.length > 0 ? 'tool_calls' : 'end_turn',
+      usage: {
+        inputTokens:
+          estimateTokens(request.instructions) +
+          request.messages.reduce((n, m) => n + messageTokens(m), 0),
+        outputTokens:
+          estimateTokens(text) +
+          calls.reduce((n, c) => n + estimateTokens(c.name + JSON.stringify(c.input ?? {})), 0),
+        cachedInputTokens: 0,
+        cacheWriteTokens: 0,
+        reasoningTokens: 0,
+      },
+    };
+  }
+}
+
+function fill(template: string, messages: readonly Message[]): string {
+  return template.replace(
+    /\{\{\s*(task|results|result:([\w-]+))\s*\}\}/g,
+    (_, key: string, tool?: string) => {
+      if (key === 'task') return messages.find((m) => m.role === 'user')?.text ?? '';
+      const toolMessages = messages.filter((m) => m.role === 'tool');
+      if (key === 'results') {
+        return (toolMessages.at(-1)?.results ?? []).map((r) => resultText(r.output)).join('\n');
+      }
+      for (let i = toolMessages.length - 1; i >= 0; i--) {
+        const found = toolMessages[i]!.results.findLast((r) => r.name === tool);
+        if (found) return resultText(found.output);
+      }
+      return `(no result from ${tool})`;
+    },
+  );
+}
+
+/** About four characters a token: the usual estimate for English text and code. */
+function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+function messageTokens(message: Message): number {
+  switch (message.role) {
+    case 'user':
+      return estimateTokens(message.text);
+    case 'assistant':
+      return estimateTokens(message.text + JSON.stringify(message.toolCalls));
+    case 'tool':
+      return message.results.reduce((n, r) => n + estimateTokens(resultText(r.output)), 0);
+  }
+}

@@ -1,0 +1,86 @@
+import { errorMessage } from '../core/errors.ts';
+import type { ToolErrorKind } from '../core/events.ts';
+import type { JsonValue, ToolCall } from '../core/messages.ts';
+import type { Tool } from '../tools/tool.ts';
+
+const ABORTED = Symbol('aborted');
+
+export interface ToolOutcome {
+  output: JsonValue;
+  isError: boolean;
+  errorKind?: ToolErrorKind;
+  durationMs: number;
+}
+
+/**
+ * Runs one tool call: checks the tool exists and the arguments fit its schema (errors go
+ * back to the model to repair), runs it with the run's abort signal, and turns a throw
+ * into an error result. Never throws.
+ */
+export async function runToolCall(
+  call: ToolCall,
+  tools: ReadonlyMap<string, Tool>,
+  context: { runId: string; idempotencyKey: string; signal: AbortSignal },
+): Promise<ToolOutcome> {
+  const started = performance.now();
+  const done = (outcome: Omit<ToolOutcome, 'durationMs'>): ToolOutcome => ({
+    ...outcome,
+    durationMs: Math.round(performance.now() - started),
+  });
+  const tool = tools.get(call.name);
+  if (!tool) {
+    const known = [...tools.keys()].join(', ') || 'none';
+    return done({
+      output: `Unknown tool "${call.name}". Available tools: ${known}.`,
+      isError: true,
+      errorKind: 'unknown_tool',
+    });
+  }
+  if (typeof call.input === 'string') {
+    return done({
+      output: `The arguments for ${call.name} are not valid JSON: ${call.input.slice(0, 200)}. Send a JSON object that matches the tool's input schema.`,
+      isError: true,
+      errorKind: 'validation',
+    });
+  }
+  const checked = tool.validate(call.input);
+  if (!checked.ok) {
+    return done({
+      output: `Invalid arguments for ${call.name}: ${checked.error}. Fix the arguments and call the tool again.`,
+      isError: true,
+      errorKind: 'validation',
+    });
+  }
+  if (context.signal.aborted) return done(cancelled());
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<typeof ABORTED>((resolve) => {
+    onAbort = () => resolve(ABORTED);
+    context.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const result = await Promise.race([
+      tool.execute(checked.value, {
+        signal: context.signal,
+        runId: context.runId,
+        callId: call.id,
+        idempotencyKey: context.idempotencyKey,
+      }),
+      aborted,
+    ]);
+    if (result === ABORTED) return done(cancelled());
+    return done({ output: result, isError: false });
+  } catch (error) {
+    if (context.signal.aborted) return done(cancelled());
+    return done({ output: `Error: ${errorMessage(error)}`, isError: true, errorKind: 'execution' });
+  } finally {
+    if (onAbort) context.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function cancelled(): Omit<ToolOutcome, 'durationMs'> {
+  return {
+    output: 'Cancelled: the run was cancelled before this tool finished.',
+    isError: true,
+    errorKind: 'cancelled',
+  };
+}

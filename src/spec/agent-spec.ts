@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { AgentdError } from '../core/errors.ts';
+import { isProviderName, type ProviderName, providerNames } from '../models/catalog.ts';
+import type { ModelSettings } from '../models/model.ts';
+import { parseYamlFile } from './yaml-file.ts';
+
+const modelString = z.string().superRefine((value, ctx) => {
+  const slash = value.indexOf('/');
+  const provider = slash === -1 ? value : value.slice(0, slash);
+  if (!isProviderName(provider)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `unknown provider "${provider}" (known: ${providerNames.join(', ')})`,
+    });
+  } else if (slash === -1 || slash === value.length - 1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${value}" has no model id (write provider/model-id, e.g. ${provider}/${exampleIds[provider]})`,
+    });
+  }
+});
+
+const exampleIds: Record<ProviderName, string> = {
+  anthropic: 'claude-sonnet-4-5',
+  openai: 'gpt-5',
+  'openai-compatible': 'qwen3:8b',
+  scripted: 'demo',
+};
+
+const agentSpecSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lowercase letters, digits, ".", "_" or "-"'),
+  description: z.string().optional(),
+  model: modelString,
+  provider: z
+    .strictObject({
+      base_url: z.url().optional(),
+      api: z.enum(['responses', 'chat']).optional(),
+      api_key_env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+        .optional(),
+    })
+    .optional(),
+  model_settings: z
+    .strictObject({
+      temperature: z.number().min(0).max(2).optional(),
+      top_p: z.number().min(0).max(1).optional(),
+      max_output_tokens: z.int().positive().optional(),
+      stop: z.array(z.string()).optional(),
+      seed: z.int().optional(),
+    })
+    .optional(),
+  instructions: z.string().default(''),
+  tools: z
+    .array(z.strictObject({ module: z.string().min(1), only: z.array(z.string()).optional() }))
+    .default([]),
+  limits: z
+    .strictObject({
+      max_turns: z.int().positive().optional(),
+      max_tool_repairs: z.int().min(0).optional(),
+    })
+    .optional(),
+  script: z.string().min(1).optional(),
+});
+
+export interface ToolSource {
+  /** Absolute path of a TypeScript/JavaScript module that exports tools. */
+  module: string;
+  only?: string[];
+}
+
+/** An agent spec file, validated, with paths resolved against the file's folder. */
+export interface AgentSpec {
+  path: string;
+  name: string;
+  description?: string;
+  provider: ProviderName;
+  modelId: string;
+  providerOptions: { baseUrl?: string; api?: 'responses' | 'chat'; apiKeyEnv?: string };
+  settings: ModelSettings;
+  instructions: string;
+  tools: ToolSource[];
+  limits: { maxTurns?: number; maxToolRepairs?: number };
+  /** Absolute path of the scripted-model script: the model for `scripted/*`, else the offline fallback. */
+  script?: string;
+}
+
+export function loadAgentSpec(path: string): AgentSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new AgentdError(
+      'spec_not_found',
+      code === 'EISDIR'
+        ? `${path}: is a folder; give the agent's YAML file`
+        : `${path}: agent spec not found (give the path to an agent YAML file, e.g. examples/repo-inspector/agent.yaml)`,
+    );
+  }
+  return parseAgentSpec(path, text);
+}
+
+export function parseAgentSpec(path: string, text: string): AgentSpec {
+  const raw = parseYamlFile(path, text, agentSpecSchema);
+  const dir = dirname(resolve(path));
+  const slash = raw.model.indexOf('/');
+  const provider = raw.model.slice(0, slash) as ProviderName;
+  const spec: AgentSpec = {
+    path,
+    name: raw.name,
+    provider,
+    modelId: raw.model.slice(slash + 1),
+    providerOptions: {},
+    settings: {},
+    instructions: raw.instructions,
+    tools: raw.tools.map((t) => ({
+      module: resolve(dir, t.module),
+      ...(t.only ? { only: t.only } : {}),
+    })),
+    limits: {},
+  };
+  if (raw.description) spec.description = raw.description;
+  if (raw.provider?.base_url) spec.providerOptions.baseUrl = raw.provider.base_url;
+  if (raw.provider?.api) spec.providerOptions.api = raw.provider.api;
+  if (raw.provider?.api_key_env) spec.providerOptions.apiKeyEnv = raw.provider.api_key_env;
+  const s = raw.model_settings;
+  if (s?.temperature !== undefined) spec.settings.temperature = s.temperature;
+  if (s?.top_p !== undefined) spec.settings.topP = s.top_p;
+  if (s?.max_output_tokens !== undefined) spec.settings.maxOutputTokens = s.max_output_tokens;
+  if (s?.stop) spec.settings.stopSequences = s.stop;
+  if (s?.seed !== undefined) spec.settings.seed = s.seed;
+  if (raw.limits?.max_turns !== undefined) spec.limits.maxTurns = raw.limits.max_turns;
+  if (raw.limits?.max_tool_repairs !== undefined)
+    spec.limits.maxToolRepairs = raw.limits.max_tool_repairs;
+  if (raw.script) spec.script = resolve(dir, raw.script);
+  if (provider === 'scripted' && !spec.script) {
+    throw new AgentdError(
+      'spec_invalid',
+      `${path}: script: is required when model is "${raw.model}" (the path of a script of turns to replay)`,
+    );
+  }
+  if (raw.provider?.api && provider !== 'openai') {
+    throw new AgentdError(
+      'spec_invalid',
+      `${path}: provider.api: only applies to openai models (this agent uses ${provider})`,
+    );
+  }
+  return spec;
+}

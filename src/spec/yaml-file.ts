@@ -1,0 +1,60 @@
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { AgentdError } from '../core/errors.ts';
+
+/**
+ * Parses a YAML file against a schema. Every failure is one line: the file, the field path,
+ * the bad value and what is allowed.
+ */
+export function parseYamlFile<S extends z.ZodType>(
+  file: string,
+  text: string,
+  schema: S,
+): z.output<S> {
+  const doc = parseDocument(text, { prettyErrors: false });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const pos = yamlError.linePos?.[0];
+    const where = pos ? `:${pos.line}:${pos.col}` : '';
+    const reason = yamlError.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
+    throw new AgentdError('spec_invalid', `${file}${where}: invalid YAML: ${reason}`);
+  }
+  const data: unknown = doc.toJS() ?? {};
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  throw new AgentdError('spec_invalid', `${file}: ${describeIssue(parsed.error.issues[0]!, data)}`);
+}
+
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
+  const path = issue.path.map(String).join('.');
+  const value = valueAt(data, issue.path);
+  const where = path ? `${path}: ` : '';
+  switch (issue.code) {
+    case 'invalid_type':
+      if (value === undefined) return `${where}is required (expected ${issue.expected})`;
+      return `${where}expected ${issue.expected}, got ${show(value)}`;
+    case 'invalid_value':
+      return `${where}${show(value)} is not allowed (use one of: ${issue.values.map((v) => String(v)).join(', ')})`;
+    case 'unrecognized_keys':
+      return `${where}unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    default:
+      return `${where}${issue.message}${value !== undefined && typeof value !== 'object' ? ` (got ${show(value)})` : ''}`;
+  }
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let current = data;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return `"${value}"`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}

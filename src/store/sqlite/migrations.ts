@@ -1,0 +1,27 @@
+/**
+ * Versioned schema migrations, applied in order inside one transaction each; the schema
+ * version is SQLite's `user_version`. Never edit a released migration: add the next one.
+ */
+export const migrations: readonly string[] = [
+  // 1: runs and their event log
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    agent TEXT NOT NULL,
+    model TEXT NOT NULL,
+    task TEXT NOT NULL,
+    parent_run_id TEXT REFERENCES runs(id),
+    created_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX runs_parent ON runs(parent_run_id) WHERE parent_run_id IS NOT NULL;
+  CREATE TABLE events (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    seq INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX events_type ON events(run_id, type);
+  `,
+];

@@ -1,0 +1,261 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { AgentdError } from '../../core/errors.ts';
+import type { RunEvent, RunFinishedData, RunStartedData } from '../../core/events.ts';
+import type { Redactor } from '../../core/redact.ts';
+import {
+  DuplicateEventError,
+  type Durability,
+  type ListRunsOptions,
+  type RunSummary,
+  type Store,
+} from '../store.ts';
+import { migrations } from './migrations.ts';
+
+export interface SqliteStoreOptions {
+  /** A file path, or `:memory:`. */
+  path: string;
+  durability?: Durability;
+  redact?: Redactor;
+}
+
+interface RunRow {
+  id: string;
+  agent: string;
+  model: string;
+  task: string;
+  parent_run_id: string | null;
+  created_at: string;
+  finished: string | null;
+  finished_at: string | null;
+}
+
+interface EventRow {
+  run_id: string;
+  seq: number;
+  at: string;
+  type: string;
+  data: string;
+}
+
+const selectRuns = `SELECT r.id, r.agent, r.model, r.task, r.parent_run_id, r.created_at,
+  f.data AS finished, f.at AS finished_at
+  FROM runs r LEFT JOIN events f ON f.run_id = r.id AND f.type = 'run.finished'`;
+
+/** The embedded store: SQLite through `node:sqlite`, WAL journal. */
+export class SqliteStore implements Store {
+  readonly path: string;
+  readonly durability: Durability;
+  readonly #db: DatabaseSync;
+  readonly #redact: Redactor;
+  readonly #insertEvent: StatementSync;
+  readonly #insertRun: StatementSync;
+  readonly #pending: {
+    events: readonly RunEvent[];
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  #flushScheduled = false;
+
+  constructor(options: SqliteStoreOptions) {
+    this.path = options.path;
+    this.durability = options.durability ?? 'process';
+    this.#redact = options.redact ?? ((text) => text);
+    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
+    try {
+      this.#db = new DatabaseSync(this.path);
+      this.#db.exec('PRAGMA journal_mode = WAL');
+      this.#db.exec(`PRAGMA synchronous = ${this.durability === 'machine' ? 'FULL' : 'NORMAL'}`);
+      this.#db.exec('PRAGMA busy_timeout = 5000');
+      this.#db.exec('PRAGMA foreign_keys = ON');
+      this.#migrate();
+    } catch (error) {
+      throw new AgentdError(
+        'store_failed',
+        `cannot open the run store at ${this.path}: ${(error as Error).message} (check the path and its permissions, or set AGENTD_HOME)`,
+        { cause: error },
+      );
+    }
+    this.#insertEvent = this.#db.prepare(
+      'INSERT INTO events (run_id, seq, at, type, data) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.#insertRun = this.#db.prepare(
+      'INSERT INTO runs (id, agent, model, task, parent_run_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+  }
+
+  #migrate(): void {
+    const row = this.#db.prepare('PRAGMA user_version').get() as { user_version: number };
+    const current = row.user_version;
+    if (current > migrations.length) {
+      throw new Error(
+        `the store has schema version ${current}, newer than this agentd knows (${migrations.length}); upgrade agentd`,
+      );
+    }
+    for (let version = current; version < migrations.length; version++) {
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        this.#db.exec(migrations[version]!);
+        this.#db.exec(`PRAGMA user_version = ${version + 1}`);
+        this.#db.exec('COMMIT');
+      } catch (error) {
+        this.#db.exec('ROLLBACK');
+        throw error;
+      }
+    }
+  }
+
+  append(events: readonly RunEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    if (this.durability === 'process') {
+      // Without fsync a commit is cheap: write now, in this call.
+      try {
+        this.#write([events]);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    // `machine`: appends made in the same tick by concurrent runs share one transaction and
+    // so one fsync. Each batch still commits or fails on its own terms: a failing batch is
+    // retried alone so one run's error never fails another's append.
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ events, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending.splice(0);
+    try {
+      this.#write(batch.map((b) => b.events));
+      for (const b of batch) b.resolve();
+    } catch {
+      for (const b of batch) {
+        try {
+          this.#write([b.events]);
+          b.resolve();
+        } catch (error) {
+          b.reject(error);
+        }
+      }
+    }
+  }
+
+  #write(groups: readonly (readonly RunEvent[])[]): void {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const events of groups) {
+        for (const event of events) {
+          if (event.type === 'run.started') this.#registerRun(event.runId, event.at, event.data);
+          try {
+            this.#insertEvent.run(
+              event.runId,
+              event.seq,
+              event.at,
+              event.type,
+              this.#redact(JSON.stringify(event.data)),
+            );
+          } catch (error) {
+            if ((error as { errcode?: number }).errcode === 1555) {
+              throw new DuplicateEventError(event.runId, event.seq);
+            }
+            throw error;
+          }
+        }
+      }
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  #registerRun(runId: string, at: string, data: RunStartedData): void {
+    this.#insertRun.run(
+      runId,
+      data.agent,
+      data.model,
+      this.#redact(data.task),
+      data.parentRunId ?? null,
+      at,
+    );
+  }
+
+  async readEvents(runId: string, options: { afterSeq?: number } = {}): Promise<RunEvent[]> {
+    const rows = this.#db
+      .prepare(
+        'SELECT run_id, seq, at, type, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq',
+      )
+      .all(runId, options.afterSeq ?? -1) as unknown as EventRow[];
+    return rows.map(
+      (row) =>
+        ({
+          runId: row.run_id,
+          seq: row.seq,
+          at: row.at,
+          type: row.type,
+          data: JSON.parse(row.data),
+        }) as RunEvent,
+    );
+  }
+
+  async getRun(idOrPrefix: string): Promise<RunSummary | undefined> {
+    const exact = this.#db.prepare(`${selectRuns} WHERE r.id = ?`).get(idOrPrefix) as
+      | RunRow
+      | undefined;
+    if (exact) return toSummary(exact);
+    const escaped = idOrPrefix.replace(/[\\%_]/g, (c) => `\\${c}`);
+    const matches = this.#db
+      .prepare(`${selectRuns} WHERE r.id LIKE ? ESCAPE '\\' LIMIT 2`)
+      .all(`${escaped}%`) as unknown as RunRow[];
+    return matches.length === 1 ? toSummary(matches[0]!) : undefined;
+  }
+
+  async listRuns(options: ListRunsOptions = {}): Promise<RunSummary[]> {
+    const rows = this.#db
+      .prepare(`${selectRuns} ORDER BY r.created_at DESC, r.id DESC`)
+      .iterate() as Iterable<RunRow>;
+    const limit = options.limit ?? 50;
+    const out: RunSummary[] = [];
+    for (const row of rows) {
+      const summary = toSummary(row);
+      if (options.status && summary.status !== options.status) continue;
+      out.push(summary);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.#pending.length > 0) this.#flush();
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
+
+function toSummary(row: RunRow): RunSummary {
+  const summary: RunSummary = {
+    id: row.id,
+    agent: row.agent,
+    model: row.model,
+    task: row.task,
+    createdAt: row.created_at,
+    status: 'running',
+  };
+  if (row.parent_run_id) summary.parentRunId = row.parent_run_id;
+  if (row.finished) {
+    const f = JSON.parse(row.finished) as RunFinishedData;
+    summary.status = f.status;
+    summary.reason = f.reason;
+    summary.turns = f.turns;
+    summary.usage = f.usage;
+    summary.costUsd = f.costUsd;
+    summary.finishedAt = row.finished_at ?? undefined;
+  }
+  return summary;
+}

@@ -1,0 +1,55 @@
+import type { FinishReason, RunEvent, RunStatus } from '../core/events.ts';
+import type { Usage } from '../core/usage.ts';
+
+/** One row per run, for listing; its status comes from its events. */
+export interface RunSummary {
+  id: string;
+  agent: string;
+  model: string;
+  task: string;
+  parentRunId?: string;
+  createdAt: string;
+  status: RunStatus;
+  reason?: FinishReason;
+  turns?: number;
+  usage?: Usage;
+  costUsd?: number | null;
+  finishedAt?: string;
+}
+
+export interface ListRunsOptions {
+  limit?: number;
+  status?: RunStatus;
+}
+
+/**
+ * The one place that talks to a database. Implementations: SQLite (embedded default),
+ * Postgres (scale-out). All writes are appends of events; `append` resolves only once the
+ * events are durable at the store's durability level, and refuses an event whose
+ * `(runId, seq)` is already taken.
+ */
+export interface Store {
+  /** Appends events atomically (all or none). A `run.started` event registers the run. */
+  append(events: readonly RunEvent[]): Promise<void>;
+  /** A run's events in order, optionally only those after `afterSeq`. */
+  readEvents(runId: string, options?: { afterSeq?: number }): Promise<RunEvent[]>;
+  /** A run by id or by a unique id prefix. */
+  getRun(idOrPrefix: string): Promise<RunSummary | undefined>;
+  /** Runs, newest first. */
+  listRuns(options?: ListRunsOptions): Promise<RunSummary[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * `process`: nothing committed is lost when the process dies; the last commits may roll back
+ * if the machine loses power. `machine`: committed events survive power loss; concurrent
+ * appends share one fsync.
+ */
+export type Durability = 'process' | 'machine';
+
+export class DuplicateEventError extends Error {
+  constructor(runId: string, seq: number) {
+    super(`event ${runId}#${seq} is already in the log`);
+    this.name = 'DuplicateEventError';
+  }
+}
