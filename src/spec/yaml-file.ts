@@ -11,7 +11,7 @@ export function parseYamlFile<S extends z.ZodType>(
   text: string,
   schema: S,
 ): z.output<S> {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   const yamlError = doc.errors[0];
   if (yamlError) {
     const pos = yamlError.linePos?.[0];
@@ -37,6 +37,8 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
       return `${where}${show(value)} is not allowed (use one of: ${issue.values.map((v) => String(v)).join(', ')})`;
     case 'unrecognized_keys':
       return `${where}unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'custom':
+      return `${where}${issue.message}`;
     default:
       return `${where}${issue.message}${value !== undefined && typeof value !== 'object' ? ` (got ${show(value)})` : ''}`;
   }
