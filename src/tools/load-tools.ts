@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import type { ToolSource } from '../spec/agent-spec.ts';

@@ -5,7 +5,10 @@ import { agentd, repoRoot } from '../support/cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 /** One line on stderr, no stack trace, a non-zero exit. */
-function expectOneLineError(result: { code: number | null; stderr: string; stdout: string }, pattern: RegExp) {
+function expectOneLineError(
+  result: { code: number | null; stderr: string; stdout: string },
+  pattern: RegExp,
+) {
   expect(result.code, result.stderr).not.toBe(0);
   expect(result.code).not.toBeNull();
   const lines = result.stderr.trim().split('\n');
@@ -28,19 +31,43 @@ instructions: hi
 
 describe('CLI bad input', () => {
   const cases: [string, string, RegExp][] = [
-    ['malformed YAML', 'name: t\nmodel: [anthropic\n', /^agentd: .*bad\.yaml:\d+:\d+: invalid YAML: /],
+    [
+      'malformed YAML',
+      'name: t\nmodel: [anthropic\n',
+      /^agentd: .*bad\.yaml:\d+:\d+: invalid YAML: /,
+    ],
     [
       'unknown provider',
       'name: t\nmodel: antropic/claude-sonnet-4-5\n',
       /^agentd: .*bad\.yaml: model: unknown provider "antropic" \(known: anthropic, openai, openai-compatible, scripted\)$/,
     ],
-    ['model without id', 'name: t\nmodel: openai\n', /bad\.yaml: model: "openai" has no model id \(write provider\/model-id, e\.g\. openai\/gpt-5\)$/],
+    [
+      'model without id',
+      'name: t\nmodel: openai\n',
+      /bad\.yaml: model: "openai" has no model id \(write provider\/model-id, e\.g\. openai\/gpt-5\)$/,
+    ],
     ['missing model', 'name: t\n', /bad\.yaml: model: is required \(expected string\)$/],
-    ['wrong type', `${good}limits:\n  max_turns: ten\n`, /bad\.yaml: limits\.max_turns: expected (int|number), got "ten"$/],
+    [
+      'wrong type',
+      `${good}limits:\n  max_turns: ten\n`,
+      /bad\.yaml: limits\.max_turns: expected (int|number), got "ten"$/,
+    ],
     ['unknown field', `${good}temprature: 0.2\n`, /bad\.yaml: unknown field "temprature"$/],
-    ['bad enum', `${good.replace('anthropic/claude-sonnet-4-5', 'openai/gpt-5')}provider:\n  api: completions\n`, /bad\.yaml: provider\.api: "completions" is not allowed \(use one of: responses, chat\)$/],
-    ['scripted without script', 'name: t\nmodel: scripted/demo\n', /bad\.yaml: script: is required when model is "scripted\/demo"/],
-    ['missing API key', good, /^agentd: ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=\.\.\. .*to use anthropic\/claude-sonnet-4-5$/],
+    [
+      'bad enum',
+      `${good.replace('anthropic/claude-sonnet-4-5', 'openai/gpt-5')}provider:\n  api: completions\n`,
+      /bad\.yaml: provider\.api: "completions" is not allowed \(use one of: responses, chat\)$/,
+    ],
+    [
+      'scripted without script',
+      'name: t\nmodel: scripted/demo\n',
+      /bad\.yaml: script: is required when model is "scripted\/demo"/,
+    ],
+    [
+      'missing API key',
+      good,
+      /^agentd: ANTHROPIC_API_KEY is not set: export ANTHROPIC_API_KEY=\.\.\. .*to use anthropic\/claude-sonnet-4-5$/,
+    ],
     [
       'openai-compatible without a base URL',
       'name: t\nmodel: openai-compatible/qwen3:8b\n',
@@ -61,7 +88,11 @@ describe('CLI bad input', () => {
       'name: t\nmodel: scripted/x\nscript: s.yaml\ntools:\n  - module: ./throws.ts\n',
       /tools: cannot load .*throws\.ts: kaboom$/,
     ],
-    ['malformed script', 'name: t\nmodel: scripted/x\nscript: broken-script.yaml\n', /broken-script\.yaml: turns\.0\.tool_calls\.0\.name: is required/],
+    [
+      'malformed script',
+      'name: t\nmodel: scripted/x\nscript: broken-script.yaml\n',
+      /broken-script\.yaml: turns\.0\.tool_calls\.0\.name: is required/,
+    ],
   ];
 
   it.each(cases)('%s', async (_, text, pattern) => {
@@ -87,25 +118,41 @@ describe('CLI bad input', () => {
 
   it('an empty task', async () => {
     const dir = tempDir();
-    expectOneLineError(await agentd(['run', 'examples/unit-converter/agent.yaml', '  '], { home: dir }), /the task is empty/);
+    expectOneLineError(
+      await agentd(['run', 'examples/unit-converter/agent.yaml', '  '], { home: dir }),
+      /the task is empty/,
+    );
   });
 
   it('a bad --model and --max-turns', async () => {
     const dir = tempDir();
     expectOneLineError(
-      await agentd(['run', 'examples/unit-converter/agent.yaml', 'x', '--model', 'gpt-5'], { home: dir }),
+      await agentd(['run', 'examples/unit-converter/agent.yaml', 'x', '--model', 'gpt-5'], {
+        home: dir,
+      }),
       /--model: "gpt-5" is not provider\/model-id/,
     );
-    const turns = await agentd(['run', 'examples/unit-converter/agent.yaml', 'x', '--max-turns', 'lots'], { home: dir });
+    const turns = await agentd(
+      ['run', 'examples/unit-converter/agent.yaml', 'x', '--max-turns', 'lots'],
+      { home: dir },
+    );
     expect(turns.code).toBe(2);
-    expect(turns.stderr).toMatch(/--max-turns <n>' argument 'lots' is invalid\. "lots" is not a positive whole number/);
+    expect(turns.stderr).toMatch(
+      /--max-turns <n>' argument 'lots' is invalid\. "lots" is not a positive whole number/,
+    );
     expect(turns.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('an unknown run id', async () => {
     const dir = tempDir();
-    expectOneLineError(await agentd(['runs', 'show', 'run_nope'], { home: dir }), /no run "run_nope" .*agentd runs list/);
-    expectOneLineError(await agentd(['runs', 'export', 'run_nope'], { home: dir }), /no run "run_nope"/);
+    expectOneLineError(
+      await agentd(['runs', 'show', 'run_nope'], { home: dir }),
+      /no run "run_nope" .*agentd runs list/,
+    );
+    expectOneLineError(
+      await agentd(['runs', 'export', 'run_nope'], { home: dir }),
+      /no run "run_nope"/,
+    );
   });
 
   it('an invalid config file and durability setting', async () => {

@@ -13,7 +13,12 @@ export interface CliResult {
 /** Runs `agentd` as a user would: its own process, a clean environment without provider keys. */
 export function agentd(
   args: string[],
-  options: { home: string; env?: Record<string, string>; cwd?: string; onStdout?: (text: string, kill: (signal: NodeJS.Signals) => void) => void },
+  options: {
+    home: string;
+    env?: Record<string, string>;
+    cwd?: string;
+    onStdout?: (text: string, kill: (signal: NodeJS.Signals) => void) => void;
+  },
 ): Promise<CliResult> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
