@@ -1,8 +1,6 @@
+// Commands are imported when they run: `agentd --help` should not load model providers.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isAgentdError } from '../core/errors.ts';
-import { modelsCommand } from './commands/models.ts';
-import { runCommand } from './commands/run.ts';
-import { runsExportCommand, runsListCommand, runsShowCommand } from './commands/runs.ts';
 import { paint } from './format.ts';
 
 const version = '0.1.0';
@@ -46,6 +44,7 @@ Environment:
         task: string,
         options: { json?: boolean; model?: string; maxTurns?: number },
       ) => {
+        const { runCommand } = await import('./commands/run.ts');
         code = await runCommand(spec, task, options);
       },
     );
@@ -66,6 +65,7 @@ Environment:
     )
     .option('--json', 'one JSON object per line')
     .action(async (options: { limit?: number; status?: string; json?: boolean }) => {
+      const { runsListCommand } = await import('./commands/runs.ts');
       code = await runsListCommand(options);
     });
   runs
@@ -74,6 +74,7 @@ Environment:
     .argument('<run-id>', 'a run id or a unique prefix of one')
     .option('--json', "the run's folded state as JSON")
     .action(async (id: string, options: { json?: boolean }) => {
+      const { runsShowCommand } = await import('./commands/runs.ts');
       code = await runsShowCommand(id, options);
     });
   runs
@@ -82,6 +83,7 @@ Environment:
     .argument('<run-id>', 'a run id or a unique prefix of one')
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .action(async (id: string, options: { output?: string }) => {
+      const { runsExportCommand } = await import('./commands/runs.ts');
       code = await runsExportCommand(id, options);
     });
 
@@ -90,7 +92,8 @@ Environment:
     .description('the model catalog: context windows, prices, settings, distillation terms')
     .option('--provider <name>', 'only this provider')
     .option('--json', 'one JSON object per line, with sources')
-    .action((options: { json?: boolean; provider?: string }) => {
+    .action(async (options: { json?: boolean; provider?: string }) => {
+      const { modelsCommand } = await import('./commands/models.ts');
       code = modelsCommand(options);
     });
 
