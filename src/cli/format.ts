@@ -45,7 +45,7 @@ export function statusStyle(status: RunStatus): Style {
     case 'running':
       return 'cyan';
     case 'cancelled':
-    case 'stopped':
+    case 'budget_exceeded':
       return 'yellow';
     case 'failed':
       return 'red';

@@ -60,7 +60,7 @@ Environment:
         'completed',
         'failed',
         'cancelled',
-        'stopped',
+        'budget_exceeded',
       ]),
     )
     .option('--json', 'one JSON object per line')

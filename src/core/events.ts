@@ -6,7 +6,7 @@ import type { Usage } from './usage.ts';
  * `(runId, seq)` is unique in the store. Everything else about a run is a fold over these.
  */
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'stopped';
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'budget_exceeded';
 
 /** Why a run ended; `status` says how. */
 export type FinishReason =

@@ -210,7 +210,7 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
       if (toolCalls.length === 0) return await finish('completed', 'final_answer');
       if (turn >= limits.maxTurns) {
         return await finish(
-          'stopped',
+          'budget_exceeded',
           'max_turns',
           `reached limits.max_turns (${limits.maxTurns}) with ${toolCalls.length} tool call(s) not run; raise limits.max_turns to let the agent go on`,
         );

@@ -107,7 +107,7 @@ describe('agentd run (offline examples)', () => {
       { home },
     );
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/✗ stopped \(max_turns\)/);
+    expect(run.stderr).toMatch(/✗ budget_exceeded \(max_turns\)/);
     expect(run.stderr).toMatch(/why: reached limits\.max_turns \(1\)/);
   });
 

@@ -213,7 +213,7 @@ describe('agent loop', () => {
       tools: [counted],
       limits: { maxTurns: 2 },
     });
-    expect(state.status).toBe('stopped');
+    expect(state.status).toBe('budget_exceeded');
     expect(state.reason).toBe('max_turns');
     expect(state.turns).toBe(2);
     expect(ran).toBe(1);

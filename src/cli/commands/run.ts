@@ -25,8 +25,8 @@ export interface RunCommandOptions {
   maxTurns?: number;
 }
 
-/** Exit codes: 0 completed, 1 failed, 3 stopped at a limit, 130 cancelled. */
-const exitCodes = { completed: 0, failed: 1, stopped: 3, cancelled: 130 } as const;
+/** Exit codes: 0 completed, 1 failed, 3 budget exceeded (a limit such as max turns), 130 cancelled. */
+const exitCodes = { completed: 0, failed: 1, budget_exceeded: 3, cancelled: 130 } as const;
 
 export async function runCommand(
   specPath: string,

@@ -18,7 +18,7 @@ import {
   table,
 } from '../format.ts';
 
-const statuses: RunStatus[] = ['running', 'completed', 'failed', 'cancelled', 'stopped'];
+const statuses: RunStatus[] = ['running', 'completed', 'failed', 'cancelled', 'budget_exceeded'];
 
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const store = openStore(loadConfig());
