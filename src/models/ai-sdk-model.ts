@@ -6,6 +6,7 @@ import {
   type LanguageModelV4Prompt,
   type LanguageModelV4Usage,
 } from '@ai-sdk/provider';
+import { isProviderStreamError } from '@ai-sdk/provider-utils';
 import type { StopReason } from '../core/events.ts';
 import type { JsonValue, Message, ToolCall } from '../core/messages.ts';
 import type { Usage } from '../core/usage.ts';
@@ -21,17 +22,21 @@ export class AiSdkModel implements Model {
   readonly id: string;
   readonly entry: CatalogEntry | undefined;
   readonly #model: LanguageModelV4;
+  /** Where the key came from (e.g. `ANTHROPIC_API_KEY`), named when the provider rejects it. */
+  readonly #keyName: string | undefined;
 
   constructor(
     provider: ProviderName,
     id: string,
     entry: CatalogEntry | undefined,
     model: LanguageModelV4,
+    keyName?: string,
   ) {
     this.provider = provider;
     this.id = id;
     this.entry = entry;
     this.#model = model;
+    this.#keyName = keyName;
   }
 
   async *stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart> {
@@ -54,7 +59,7 @@ export class AiSdkModel implements Model {
         abortSignal: signal,
       });
     } catch (error) {
-      throw toModelCallError(this.provider, error, signal);
+      throw toModelCallError(this.provider, error, signal, this.#keyName);
     }
     let finished = false;
     try {
@@ -75,6 +80,8 @@ export class AiSdkModel implements Model {
             }
             break;
           case 'finish':
+            // The provider saw the stream end without its closing event: the answer is partial.
+            if (part.finishReason.unified === 'interrupted') break;
             finished = true;
             yield {
               type: 'finish',
@@ -90,7 +97,7 @@ export class AiSdkModel implements Model {
         }
       }
     } catch (error) {
-      throw toModelCallError(this.provider, error, signal);
+      throw toModelCallError(this.provider, error, signal, this.#keyName);
     }
     if (!finished) {
       throw new ModelCallError(`${this.provider}: the response stream ended before it finished`, {
@@ -188,30 +195,66 @@ function toStopReason(reason: LanguageModelV4FinishReason): StopReason {
 }
 
 /** Turns whatever a provider call threw into one message a person can act on. */
-export function toModelCallError(provider: string, error: unknown, signal?: AbortSignal): Error {
+export function toModelCallError(
+  provider: string,
+  error: unknown,
+  signal?: AbortSignal,
+  keyName?: string,
+): Error {
   if (error instanceof ModelCallError) return error;
   if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : new Error('aborted');
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
+    if (status !== undefined && status < 300 && error.cause instanceof Error) {
+      // The response started well and its body failed (a connection cut mid-stream).
+      return new ModelCallError(
+        `${provider}: the response stream broke off: ${describeNetworkError(error.cause)}`,
+        { retryable: true, cause: error },
+      );
+    }
     const detail = providerMessage(error) ?? error.message;
-    const hint =
-      status === 401 || status === 403
-        ? ` (check the ${provider} API key)`
-        : status === 404
-          ? ' (check the model id and base URL)'
-          : '';
     return new ModelCallError(
-      `${provider} returned ${status ?? 'an error'}: ${oneLine(detail)}${hint}`,
+      `${provider} returned ${status ?? 'an error'}: ${oneLine(detail)}${statusHint(provider, status, keyName)}`,
       {
         status,
-        retryable: error.isRetryable,
+        retryable: shouldRetry(error.responseHeaders) ?? error.isRetryable,
         retryAfterMs: retryAfter(error.responseHeaders),
         cause: error,
       },
     );
   }
+  if (isProviderStreamError(error)) {
+    // An error event inside a 200 stream, after output had started.
+    const status = error.statusCode;
+    return new ModelCallError(
+      `${provider} reported an error mid-stream${status ? ` (${status})` : ''}: ${oneLine(error.message)}${statusHint(provider, status, keyName)}`,
+      { status, retryable: error.isRetryable ?? true, cause: error },
+    );
+  }
+  if (isMessageObject(error)) {
+    // OpenAI-compatible servers' in-stream `{"error": {...}}`, passed through as it came.
+    return new ModelCallError(
+      `${provider} reported an error mid-stream: ${oneLine(error.message)}`,
+      { retryable: true, cause: error },
+    );
+  }
   const message = error instanceof Error ? describeNetworkError(error) : String(error);
   return new ModelCallError(`${provider}: ${message}`, { retryable: true, cause: error });
+}
+
+function statusHint(provider: string, status: number | undefined, keyName?: string): string {
+  if (status === 401 || status === 403) return ` (check ${keyName ?? `the ${provider} API key`})`;
+  if (status === 404) return ' (check the model id and base URL)';
+  return '';
+}
+
+function isMessageObject(value: unknown): value is { message: string } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof Error) &&
+    typeof (value as { message?: unknown }).message === 'string'
+  );
 }
 
 function providerMessage(error: APICallError): string | undefined {
@@ -238,6 +281,12 @@ function describeNetworkError(error: Error): string {
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
+}
+
+/** The provider's own verdict, `x-should-retry: true|false`, which overrides the status. */
+function shouldRetry(headers: Record<string, string> | undefined): boolean | undefined {
+  const value = headers?.['x-should-retry'];
+  return value === 'true' ? true : value === 'false' ? false : undefined;
 }
 
 /** `retry-after-ms` (ms), then `retry-after` (seconds or an HTTP date). */

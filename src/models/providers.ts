@@ -1,6 +1,3 @@
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createOpenAI } from '@ai-sdk/openai';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { Config } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { AgentSpec } from '../spec/agent-spec.ts';
@@ -33,9 +30,10 @@ const baseUrlEnv = {
 /**
  * The model an agent spec names, with its credentials from the environment or the config
  * file. A missing key is an error before any run starts, unless the spec has a script to
- * fall back to, in which case the replay is used and the notice says so.
+ * fall back to, in which case the replay is used and the notice says so. Only the provider
+ * package in use is loaded.
  */
-export function resolveModel(spec: AgentSpec, config: Config): ResolvedModel {
+export async function resolveModel(spec: AgentSpec, config: Config): Promise<ResolvedModel> {
   const notices: string[] = [];
   if (spec.provider === 'scripted') {
     return scripted(spec, spec.modelId, notices);
@@ -73,28 +71,40 @@ export function resolveModel(spec: AgentSpec, config: Config): ResolvedModel {
     );
   }
   const secrets = apiKey ? [apiKey] : [];
+  const keySource = config.env[keyVar]
+    ? keyVar
+    : `providers.${provider}.api_key in ${config.configPath}`;
   switch (provider) {
     case 'anthropic': {
+      const { createAnthropic } = await import('@ai-sdk/anthropic');
       const anthropic = createAnthropic({ apiKey, baseURL: anthropicBaseUrl(baseUrl) });
       return {
-        model: new AiSdkModel(provider, spec.modelId, entry, anthropic.messages(spec.modelId)),
+        model: new AiSdkModel(
+          provider,
+          spec.modelId,
+          entry,
+          anthropic.messages(spec.modelId),
+          keySource,
+        ),
         notices,
         secrets,
       };
     }
     case 'openai': {
+      const { createOpenAI } = await import('@ai-sdk/openai');
       const openai = createOpenAI({ apiKey, baseURL: baseUrl });
       const languageModel =
         spec.providerOptions.api === 'chat'
           ? openai.chat(spec.modelId)
           : openai.responses(spec.modelId);
       return {
-        model: new AiSdkModel(provider, spec.modelId, entry, languageModel),
+        model: new AiSdkModel(provider, spec.modelId, entry, languageModel, keySource),
         notices,
         secrets,
       };
     }
     case 'openai-compatible': {
+      const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
       const compatible = createOpenAICompatible({
         name: 'openai-compatible',
         baseURL: baseUrl!,
@@ -102,7 +112,13 @@ export function resolveModel(spec: AgentSpec, config: Config): ResolvedModel {
         includeUsage: true,
       });
       return {
-        model: new AiSdkModel(provider, spec.modelId, entry, compatible.chatModel(spec.modelId)),
+        model: new AiSdkModel(
+          provider,
+          spec.modelId,
+          entry,
+          compatible.chatModel(spec.modelId),
+          keySource,
+        ),
         notices,
         secrets,
       };

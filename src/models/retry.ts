@@ -48,6 +48,13 @@ export async function* streamWithRetry(
               retryable: false,
               cause: error,
             });
+      if (failure.retryable && (failure.retryAfterMs ?? 0) > policy.maxDelayMs) {
+        // Waiting that long inside a run helps nobody: say so and stop.
+        throw new ModelCallError(
+          `${failure.message} (the provider asks to retry after ${Math.ceil(failure.retryAfterMs! / 1000)} s, longer than the ${policy.maxDelayMs / 1000} s agentd waits)`,
+          { status: failure.status, retryable: false, cause: failure },
+        );
+      }
       if (!failure.retryable || attempt >= policy.maxRetries) {
         if (attempt > 0 && failure.retryable) {
           throw new ModelCallError(`${failure.message} (gave up after ${attempt + 1} attempts)`, {

@@ -53,7 +53,7 @@ export async function runCommand(
     spec.modelId = options.model.slice(slash + 1);
   }
   if (options.maxTurns !== undefined) spec.limits.maxTurns = options.maxTurns;
-  const resolved = resolveModel(spec, config);
+  const resolved = await resolveModel(spec, config);
   const tools = await loadTools(spec.tools, spec.path);
   const redact = createRedactor(resolved.secrets);
   const store = openStore(config, { redact });

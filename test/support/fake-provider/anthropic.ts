@@ -1,4 +1,4 @@
-import type { ErrorReply, FakeStop, JsonObject, StreamReply } from './reply.ts';
+import type { ErrorReply, FakeStop, JsonObject } from './reply.ts';
 import { sseFrame } from './sse.ts';
 import type { WireFormat } from './wire-format.ts';
 
@@ -72,7 +72,11 @@ export const anthropicMessages: WireFormat = {
       });
       // The real API opens every tool input with an empty partial_json.
       for (const partial_json of ['', ...call.argumentChunks]) {
-        event({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json } });
+        event({
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'input_json_delta', partial_json },
+        });
       }
       event({ type: 'content_block_stop', index });
       index++;
@@ -85,7 +89,9 @@ export const anthropicMessages: WireFormat = {
         cache_creation_input_tokens: cacheWrite,
         cache_read_input_tokens: cacheRead,
         output_tokens: usage.outputTokens,
-        ...(usage.reasoningTokens ? { output_tokens_details: { thinking_tokens: usage.reasoningTokens } } : {}),
+        ...(usage.reasoningTokens
+          ? { output_tokens_details: { thinking_tokens: usage.reasoningTokens } }
+          : {}),
       },
     });
     event({ type: 'message_stop' });

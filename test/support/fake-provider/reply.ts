@@ -71,6 +71,7 @@ export interface RawReply {
   headers: Record<string, string>;
 }
 
+export type { JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
 const defaultUsage: ReplyUsage = { inputTokens: 100, outputTokens: 20 };
