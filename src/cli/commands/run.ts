@@ -86,6 +86,7 @@ export async function runCommand(
     if (!atLineStart) write('\n');
   };
 
+  let lastError: string | undefined;
   const onEvent = (event: RunEvent) => {
     if (json) {
       out.write(`${redact(JSON.stringify(event))}\n`);
@@ -130,6 +131,7 @@ export async function runCommand(
       }
       case 'run.error':
         endLine();
+        lastError = event.data.message;
         err.write(`${paint('red', 'error:')} ${event.data.message}\n`);
         break;
       case 'run.finished': {
