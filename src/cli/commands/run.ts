@@ -148,7 +148,7 @@ export async function runCommand(
           formatDuration(d.durationMs),
         ];
         err.write(`${parts.join(paint('dim', ' · '))}\n`);
-        if (d.detail && d.status !== 'completed')
+        if (d.detail && d.status !== 'completed' && d.detail !== lastError)
           err.write(`${paint('dim', 'why:')} ${d.detail}\n`);
         err.write(paint('dim', `run ${event.runId} · agentd runs show ${event.runId}\n`));
         break;
