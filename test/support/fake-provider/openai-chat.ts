@@ -1,3 +1,4 @@
+import { openaiHeaders } from './openai-responses.ts';
 import type { JsonObject, JsonValue } from './reply.ts';
 import { doneFrame, sseFrame } from './sse.ts';
 import type { WireFormat } from './wire-format.ts';
@@ -10,14 +11,7 @@ import type { WireFormat } from './wire-format.ts';
  */
 export const openaiChat: WireFormat = {
   route: 'openai-chat',
-
-  responseHeaders(requestId) {
-    return {
-      'x-request-id': requestId,
-      'openai-processing-ms': '42',
-      'openai-version': '2020-10-01',
-    };
-  },
+  responseHeaders: openaiHeaders,
 
   streamFrames(reply, request, requestId) {
     const includeUsage =

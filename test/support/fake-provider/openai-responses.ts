@@ -2,6 +2,15 @@ import type { JsonObject, JsonValue } from './reply.ts';
 import { sseFrame } from './sse.ts';
 import type { WireFormat } from './wire-format.ts';
 
+/** The headers every OpenAI API response carries (Responses and Chat alike). */
+export function openaiHeaders(requestId: string): Record<string, string> {
+  return {
+    'x-request-id': requestId,
+    'openai-processing-ms': '42',
+    'openai-version': '2020-10-01',
+  };
+}
+
 /**
  * OpenAI Responses API (`POST /v1/responses`, `stream: true`): named SSE events, each with
  * a `sequence_number`; the stream ends after `response.completed` (or `response.incomplete`),
@@ -9,14 +18,7 @@ import type { WireFormat } from './wire-format.ts';
  */
 export const openaiResponses: WireFormat = {
   route: 'openai-responses',
-
-  responseHeaders(requestId) {
-    return {
-      'x-request-id': requestId,
-      'openai-processing-ms': '42',
-      'openai-version': '2020-10-01',
-    };
-  },
+  responseHeaders: openaiHeaders,
 
   streamFrames(reply, request, requestId) {
     const frames: string[] = [];
