@@ -5,6 +5,8 @@ export type { JsonValue, Message, ToolCall, ToolResult } from './core/messages.t
 export type { RunState } from './core/run-state.ts';
 export { foldRun } from './core/run-state.ts';
 export type { Model, ModelRequest, ModelStreamPart } from './models/model.ts';
+export { createModel, type HostedModelOptions } from './models/providers.ts';
+export { ScriptedModel } from './models/scripted-model.ts';
 export {
   type AgentDefinition,
   type RunOptions,

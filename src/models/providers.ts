@@ -2,7 +2,7 @@ import type { Config } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { AgentSpec } from '../spec/agent-spec.ts';
 import { AiSdkModel } from './ai-sdk-model.ts';
-import { findModel } from './catalog.ts';
+import { findModel, type ProviderName } from './catalog.ts';
 import type { Model } from './model.ts';
 import { loadScript, ScriptedModel } from './scripted-model.ts';
 
@@ -64,8 +64,7 @@ export async function resolveModel(spec: AgentSpec, config: Config): Promise<Res
     );
   }
 
-  const entry = findModel(provider, spec.modelId);
-  if (!entry) {
+  if (!findModel(provider, spec.modelId)) {
     notices.push(
       `${provider}/${spec.modelId} is not in agentd's model catalog: it runs, but without a price (cost shows as unknown) or known context window. See \`agentd models\`.`,
     );
@@ -74,54 +73,59 @@ export async function resolveModel(spec: AgentSpec, config: Config): Promise<Res
   const keySource = config.env[keyVar]
     ? keyVar
     : `providers.${provider}.api_key in ${config.configPath}`;
+  const model = await createModel({
+    provider,
+    id: spec.modelId,
+    apiKey,
+    baseUrl,
+    api: spec.providerOptions.api,
+    keyName: keySource,
+  });
+  return { model, notices, secrets };
+}
+
+export interface HostedModelOptions {
+  provider: Exclude<ProviderName, 'scripted'>;
+  id: string;
+  apiKey?: string;
+  /** Required for openai-compatible. */
+  baseUrl?: string;
+  /** OpenAI only: the Responses API (default) or Chat Completions. */
+  api?: 'responses' | 'chat';
+  /** Where the key came from, named when the provider refuses it. */
+  keyName?: string;
+}
+
+/** A hosted model over its AI SDK provider package (loaded on first use). */
+export async function createModel(options: HostedModelOptions): Promise<Model> {
+  const { provider, id, apiKey, baseUrl, keyName } = options;
+  const entry = findModel(provider, id);
   switch (provider) {
     case 'anthropic': {
       const { createAnthropic } = await import('@ai-sdk/anthropic');
       const anthropic = createAnthropic({ apiKey, baseURL: anthropicBaseUrl(baseUrl) });
-      return {
-        model: new AiSdkModel(
-          provider,
-          spec.modelId,
-          entry,
-          anthropic.messages(spec.modelId),
-          keySource,
-        ),
-        notices,
-        secrets,
-      };
+      return new AiSdkModel(provider, id, entry, anthropic.messages(id), keyName);
     }
     case 'openai': {
       const { createOpenAI } = await import('@ai-sdk/openai');
       const openai = createOpenAI({ apiKey, baseURL: baseUrl });
-      const languageModel =
-        spec.providerOptions.api === 'chat'
-          ? openai.chat(spec.modelId)
-          : openai.responses(spec.modelId);
-      return {
-        model: new AiSdkModel(provider, spec.modelId, entry, languageModel, keySource),
-        notices,
-        secrets,
-      };
+      const languageModel = options.api === 'chat' ? openai.chat(id) : openai.responses(id);
+      return new AiSdkModel(provider, id, entry, languageModel, keyName);
     }
     case 'openai-compatible': {
+      if (!baseUrl)
+        throw new AgentdError(
+          'model_credentials_missing',
+          `openai-compatible/${id} needs a base URL`,
+        );
       const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
       const compatible = createOpenAICompatible({
         name: 'openai-compatible',
-        baseURL: baseUrl!,
+        baseURL: baseUrl,
         apiKey,
         includeUsage: true,
       });
-      return {
-        model: new AiSdkModel(
-          provider,
-          spec.modelId,
-          entry,
-          compatible.chatModel(spec.modelId),
-          keySource,
-        ),
-        notices,
-        secrets,
-      };
+      return new AiSdkModel(provider, id, entry, compatible.chatModel(id), keyName);
     }
   }
 }
