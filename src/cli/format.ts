@@ -49,6 +49,8 @@ export function statusStyle(status: RunStatus): Style {
       return 'yellow';
     case 'failed':
       return 'red';
+    case 'needs_attention':
+      return 'magenta';
   }
 }
 

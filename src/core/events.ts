@@ -6,12 +6,38 @@ import type { Usage } from './usage.ts';
  * `(runId, seq)` is unique in the store. Everything else about a run is a fold over these.
  */
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'budget_exceeded';
+export type RunStatus =
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'budget_exceeded'
+  /** Paused: a tool call's outcome is unknown after a crash and a person must decide. */
+  | 'needs_attention';
+
+/** Statuses after which nothing more happens in a run. */
+export type FinalStatus = Exclude<RunStatus, 'running' | 'needs_attention'>;
+
+export type BudgetName = 'turns' | 'tokens' | 'cost' | 'time';
+
+/** What bounds a run. Unset budgets are unbounded. */
+export interface Limits {
+  maxTurns: number;
+  maxToolRepairs: number;
+  /** Input plus output tokens over the whole run. */
+  maxTokens?: number;
+  maxCostUsd?: number;
+  /** Time the run is active (interruptions between a crash and its resume do not count). */
+  maxTimeMs?: number;
+}
 
 /** Why a run ended; `status` says how. */
 export type FinishReason =
   | 'final_answer'
   | 'max_turns'
+  | 'max_tokens'
+  | 'max_cost'
+  | 'max_time'
   | 'cancelled'
   | 'model_error'
   | 'tool_arguments_invalid'
@@ -33,7 +59,7 @@ export interface RunStartedData {
   task: string;
   instructions: string;
   tools: { name: string; description: string }[];
-  limits: { maxTurns: number; maxToolRepairs: number };
+  limits: Limits;
   /** Set when the model is the scripted replay, so nobody mistakes its output for a model's. */
   scripted?: { script: string };
   specPath?: string;
@@ -45,6 +71,7 @@ export interface ModelRequestData {
   model: string;
   messageCount: number;
   toolCount: number;
+  effort?: string;
 }
 
 export interface ModelRetryData {
@@ -74,7 +101,13 @@ export interface ToolCallData {
   idempotencyKey: string;
 }
 
-export type ToolErrorKind = 'validation' | 'unknown_tool' | 'execution' | 'cancelled';
+export type ToolErrorKind =
+  | 'validation'
+  | 'unknown_tool'
+  | 'execution'
+  | 'cancelled'
+  /** The run was interrupted while the call ran; it was not repeated. */
+  | 'in_doubt';
 
 export interface ToolResultData {
   callId: string;
@@ -90,13 +123,35 @@ export interface RunErrorData {
   message: string;
 }
 
+export interface RunResumedData {
+  /** 1 for the first resume, 2 for the next, ... */
+  session: number;
+  /** Limits in force from here on, when the resume changed them. */
+  limits?: Limits;
+  /** What to do with tool calls whose outcome is unknown, when a person decided. */
+  inDoubt?: 'rerun' | 'skip';
+}
+
+export interface NeedsAttentionData {
+  message: string;
+  calls: { callId: string; name: string; input: JsonValue; idempotencyKey: string }[];
+}
+
+export interface BudgetWarningData {
+  budget: BudgetName;
+  used: number;
+  limit: number;
+}
+
 export interface RunFinishedData {
-  status: Exclude<RunStatus, 'running'>;
+  status: FinalStatus;
   reason: FinishReason;
   /** One line for people: the provider's message, the limit hit, ... */
   detail?: string;
   /** The agent's final answer, when it gave one. */
   output?: string;
+  /** Where the run stands, for runs that stopped before a final answer. */
+  summary?: string;
   turns: number;
   usage: Usage;
   costUsd: number | null;
@@ -111,6 +166,9 @@ export interface EventDataMap {
   'tool.call': ToolCallData;
   'tool.result': ToolResultData;
   'run.error': RunErrorData;
+  'run.resumed': RunResumedData;
+  'run.needs_attention': NeedsAttentionData;
+  'budget.warning': BudgetWarningData;
   'run.finished': RunFinishedData;
 }
 

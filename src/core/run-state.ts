@@ -1,6 +1,14 @@
-import type { FinishReason, RunEvent, RunStatus } from './events.ts';
-import type { Message, ToolResult } from './messages.ts';
+import type { BudgetName, FinishReason, Limits, RunEvent, RunStatus } from './events.ts';
+import type { JsonValue, Message, ToolResult } from './messages.ts';
 import { addUsage, type Usage, zeroUsage } from './usage.ts';
+
+export interface PendingCall {
+  callId: string;
+  name: string;
+  input: JsonValue;
+  idempotencyKey: string;
+  seq: number;
+}
 
 /** A run as its events describe it. Never stored: always folded from the log. */
 export interface RunState {
@@ -12,19 +20,29 @@ export interface RunState {
   model: string;
   task: string;
   instructions: string;
+  limits: Limits;
   /** What the model sees next. */
   messages: Message[];
   turns: number;
+  /** True between a model request and its response: a crash here re-issues the request. */
+  awaitingModel: boolean;
   usage: Usage;
   /** Sum of priced responses; `costKnown` is false when any response had no price. */
   costUsd: number;
   costKnown: boolean;
   toolCalls: number;
   toolErrors: number;
-  /** Tool calls whose result is not in the log yet, by call id. */
-  pendingCalls: Map<string, { name: string; seq: number }>;
+  /** Tool calls whose result is not in the log yet, by call id, in the order they were made. */
+  pendingCalls: Map<string, PendingCall>;
+  /** Budgets that have had their 80% warning. */
+  budgetWarnings: Set<BudgetName>;
+  /** 0 for the first session, +1 for each resume. */
+  session: number;
+  /** Milliseconds the run has been active: the time between its events, within sessions. */
+  activeMs: number;
   output?: string;
   startedAt: string;
+  lastEventAt: string;
   finishedAt?: string;
   lastSeq: number;
 }
@@ -37,15 +55,21 @@ export function emptyRunState(runId: string): RunState {
     model: '',
     task: '',
     instructions: '',
+    limits: { maxTurns: 0, maxToolRepairs: 0 },
     messages: [],
     turns: 0,
+    awaitingModel: false,
     usage: zeroUsage,
     costUsd: 0,
     costKnown: true,
     toolCalls: 0,
     toolErrors: 0,
     pendingCalls: new Map(),
+    budgetWarnings: new Set(),
+    session: 0,
+    activeMs: 0,
     startedAt: '',
+    lastEventAt: '',
     lastSeq: -1,
   };
 }
@@ -57,6 +81,10 @@ export function emptyRunState(runId: string): RunState {
  */
 export function applyEvent(state: RunState, event: RunEvent): void {
   state.lastSeq = event.seq;
+  if (state.lastEventAt && event.type !== 'run.resumed') {
+    state.activeMs += Math.max(0, Date.parse(event.at) - Date.parse(state.lastEventAt));
+  }
+  state.lastEventAt = event.at;
   switch (event.type) {
     case 'run.started': {
       const d = event.data;
@@ -64,15 +92,18 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.model = d.model;
       state.task = d.task;
       state.instructions = d.instructions;
+      state.limits = d.limits;
       state.startedAt = event.at;
       state.messages.push({ role: 'user', text: d.task });
       return;
     }
     case 'model.request':
       state.turns = event.data.turn;
+      state.awaitingModel = true;
       return;
     case 'model.response': {
       const d = event.data;
+      state.awaitingModel = false;
       state.usage = addUsage(state.usage, d.usage);
       if (d.costUsd === null) state.costKnown = false;
       else state.costUsd += d.costUsd;
@@ -80,10 +111,18 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       if (d.toolCalls.length === 0 && d.text) state.output = d.text;
       return;
     }
-    case 'tool.call':
+    case 'tool.call': {
+      const d = event.data;
       state.toolCalls++;
-      state.pendingCalls.set(event.data.callId, { name: event.data.name, seq: event.seq });
+      state.pendingCalls.set(d.callId, {
+        callId: d.callId,
+        name: d.name,
+        input: d.input,
+        idempotencyKey: d.idempotencyKey,
+        seq: event.seq,
+      });
       return;
+    }
     case 'tool.result': {
       const d = event.data;
       state.pendingCalls.delete(d.callId);
@@ -96,6 +135,21 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       });
       return;
     }
+    case 'budget.warning':
+      state.budgetWarnings.add(event.data.budget);
+      return;
+    case 'run.needs_attention':
+      state.status = 'needs_attention';
+      state.detail = event.data.message;
+      return;
+    case 'run.resumed':
+      state.status = 'running';
+      state.session = event.data.session;
+      state.detail = undefined;
+      state.reason = undefined;
+      state.finishedAt = undefined;
+      if (event.data.limits) state.limits = event.data.limits;
+      return;
     case 'model.retry':
     case 'run.error':
       return;
@@ -114,22 +168,19 @@ export function applyEvent(state: RunState, event: RunEvent): void {
  */
 function addToolResult(messages: Message[], result: ToolResult): void {
   const last = messages.at(-1);
-  const toolMessage =
-    last?.role === 'tool'
-      ? last
-      : (messages[messages.push({ role: 'tool', results: [] }) - 1] as Extract<
-          Message,
-          { role: 'tool' }
-        >);
+  let toolMessage: Extract<Message, { role: 'tool' }>;
+  if (last?.role === 'tool') {
+    toolMessage = last;
+  } else {
+    toolMessage = { role: 'tool', results: [] };
+    messages.push(toolMessage);
+  }
   toolMessage.results.push(result);
   const asking = messages.at(-2);
   if (asking?.role === 'assistant') {
     const order = new Map(asking.toolCalls.map((call, i) => [call.id, i]));
-    toolMessage.results.sort(
-      (a, b) =>
-        (order.get(a.callId) ?? Number.MAX_SAFE_INTEGER) -
-        (order.get(b.callId) ?? Number.MAX_SAFE_INTEGER),
-    );
+    const place = (r: ToolResult) => order.get(r.callId) ?? Number.MAX_SAFE_INTEGER;
+    toolMessage.results.sort((a, b) => place(a) - place(b));
   }
 }
 

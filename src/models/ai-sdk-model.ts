@@ -56,6 +56,7 @@ export class AiSdkModel implements Model {
         topP: request.settings.topP,
         stopSequences: request.settings.stopSequences,
         seed: request.settings.seed,
+        ...(request.settings.effort ? { reasoning: request.settings.effort } : {}),
         abortSignal: signal,
       });
     } catch (error) {

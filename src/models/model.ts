@@ -1,7 +1,7 @@
 import type { StopReason } from '../core/events.ts';
 import type { Message, ToolCall } from '../core/messages.ts';
 import type { Usage } from '../core/usage.ts';
-import type { CatalogEntry, ProviderName } from './catalog.ts';
+import type { CatalogEntry, EffortLevel, ProviderName } from './catalog.ts';
 
 /** A JSON Schema object, as models and MCP take tool inputs. */
 export type JsonSchema = { [key: string]: unknown };
@@ -19,6 +19,8 @@ export interface ModelSettings {
   maxOutputTokens?: number;
   stopSequences?: string[];
   seed?: number;
+  /** How hard the model should think: mapped to Anthropic `output_config.effort`, OpenAI `reasoning.effort`. */
+  effort?: EffortLevel;
 }
 
 export interface ModelRequest {

@@ -1,6 +1,8 @@
 import { errorMessage } from '../core/errors.ts';
 import type {
+  FinalStatus,
   FinishReason,
+  Limits,
   NewEvent,
   RunEvent,
   RunFinishedData,
@@ -8,24 +10,25 @@ import type {
 } from '../core/events.ts';
 import { newId } from '../core/ids.ts';
 import type { ToolCall } from '../core/messages.ts';
-import type { RunState } from '../core/run-state.ts';
-import { zeroUsage } from '../core/usage.ts';
+import type { PendingCall, RunState } from '../core/run-state.ts';
+import { type Usage, zeroUsage } from '../core/usage.ts';
 import { costOf } from '../models/catalog.ts';
 import { type Model, ModelCallError, type ModelSettings, modelRef } from '../models/model.ts';
 import { type RetryPolicy, streamWithRetry } from '../models/retry.ts';
 import type { Store } from '../store/store.ts';
 import type { Tool } from '../tools/tool.ts';
+import {
+  budgetReasons,
+  budgetUse,
+  dueWarnings,
+  exceededDetail,
+  exhausted,
+  progressSummary,
+} from './budgets.ts';
 import { RunLog } from './run-log.ts';
 import { runToolCall } from './tool-runner.ts';
 
-export interface AgentLimits {
-  /** Model calls a run may make. */
-  maxTurns: number;
-  /** Invalid-argument results in a row for one tool before the run fails. */
-  maxToolRepairs: number;
-}
-
-export const defaultLimits: AgentLimits = { maxTurns: 20, maxToolRepairs: 3 };
+export const defaultLimits: Limits = { maxTurns: 20, maxToolRepairs: 3 };
 
 export interface AgentDefinition {
   name: string;
@@ -33,7 +36,7 @@ export interface AgentDefinition {
   model: Model;
   tools: readonly Tool[];
   settings?: ModelSettings;
-  limits?: Partial<AgentLimits>;
+  limits?: Partial<Limits>;
 }
 
 /** What streams while a model answers: shown live, never logged (the response event is). */
@@ -41,20 +44,34 @@ export type LiveUpdate =
   | { type: 'text-delta'; text: string }
   | { type: 'tool-call-start'; id: string; name: string };
 
-export interface RunOptions {
+interface DriveOptions {
   store: Store;
   agent: AgentDefinition;
+  signal?: AbortSignal;
+  retryPolicy?: RetryPolicy;
+  /** Called with each event once it is durable. */
+  onEvent?: (event: RunEvent) => void;
+  onLive?: (update: LiveUpdate) => void;
+  now?: () => number;
+}
+
+export interface RunOptions extends DriveOptions {
   task: string;
   runId?: string;
   parentRunId?: string;
   specPath?: string;
   /** Set when the model is the scripted replay: recorded so nobody mistakes it for a model. */
   scripted?: { script: string };
-  signal?: AbortSignal;
-  retryPolicy?: RetryPolicy;
-  /** Called with each event once it is durable. */
-  onEvent?: (event: RunEvent) => void;
-  onLive?: (update: LiveUpdate) => void;
+}
+
+export interface ResumeOptions extends DriveOptions {
+  runId: string;
+  /** The run's events so far, as stored. */
+  events: readonly RunEvent[];
+  /** Limits from here on; the run's own limits otherwise. */
+  limits?: Partial<Limits>;
+  /** A person's decision for tool calls whose outcome the crash left unknown. */
+  inDoubt?: 'rerun' | 'skip';
 }
 
 export interface RunResult {
@@ -62,52 +79,17 @@ export interface RunResult {
   state: RunState;
 }
 
-/**
- * The agent loop: send the context, stream the answer, run the tool calls it asks for (in
- * parallel), feed the results back, until a final answer, the turn limit, cancellation or a
- * failure. Every step is an event appended before the next step starts; the run's state is
- * the fold of those events.
- */
+/** Starts a run and drives it to its end. */
 export async function runAgent(options: RunOptions): Promise<RunResult> {
-  const { agent, store } = options;
+  const { agent } = options;
   const runId = options.runId ?? newId('run');
-  const limits: AgentLimits = { ...defaultLimits, ...agent.limits };
-  const signal = options.signal ?? new AbortController().signal;
-  const log = new RunLog(runId, store, { onEvent: options.onEvent });
-  const state = log.state;
-  const started = performance.now();
-  const model = agent.model;
-  const tools = new Map(agent.tools.map((tool) => [tool.name, tool]));
-  const toolDefinitions = agent.tools.map((tool) => ({
-    name: tool.name,
-    description: tool.description,
-    inputSchema: tool.inputSchema,
-  }));
-
-  const finish = async (
-    status: RunFinishedData['status'],
-    reason: FinishReason,
-    detail?: string,
-  ): Promise<RunResult> => {
-    const data: RunFinishedData = {
-      status,
-      reason,
-      turns: state.turns,
-      usage: state.usage,
-      costUsd: state.costKnown ? state.costUsd : null,
-      durationMs: Math.round(performance.now() - started),
-    };
-    if (detail) data.detail = detail;
-    if (state.output !== undefined && status === 'completed') data.output = state.output;
-    await log.append({ type: 'run.finished', data });
-    return { runId, state };
-  };
-
+  const limits: Limits = { ...defaultLimits, ...agent.limits };
+  const log = new RunLog(runId, options.store, { onEvent: options.onEvent });
   await log.append({
     type: 'run.started',
     data: {
       agent: agent.name,
-      model: modelRef(model),
+      model: modelRef(agent.model),
       task: options.task,
       instructions: agent.instructions,
       tools: agent.tools.map((tool) => ({ name: tool.name, description: tool.description })),
@@ -117,25 +99,225 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
       ...(options.parentRunId ? { parentRunId: options.parentRunId } : {}),
     },
   });
+  return drive(log, options, new Set());
+}
 
+/**
+ * Continues an interrupted run from its last durable event: a model call in flight is made
+ * again; a tool call in flight is run again when the tool is idempotent or checks its
+ * idempotency key, and otherwise waits for a person (`needs_attention`) unless `inDoubt`
+ * says what to do.
+ */
+export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
+  const log = RunLog.fromEvents(options.runId, options.store, options.events, {
+    onEvent: options.onEvent,
+  });
+  const state = log.state;
+  const limits = options.limits ? { ...state.limits, ...options.limits } : undefined;
+  await log.append({
+    type: 'run.resumed',
+    data: {
+      session: state.session + 1,
+      ...(limits ? { limits } : {}),
+      ...(options.inDoubt ? { inDoubt: options.inDoubt } : {}),
+    },
+  });
+  // Calls logged but without a result were running when the process stopped.
+  const inDoubt = new Set(state.pendingCalls.keys());
+  return drive(log, options, inDoubt, options.inDoubt);
+}
+
+/**
+ * The agent loop: send the context, stream the answer, run the tool calls it asks for (in
+ * parallel), feed the results back, until a final answer, a budget, cancellation or a
+ * failure. What to do next is decided from the folded state alone, so the same loop starts a
+ * run and continues one after a crash. Every step is durable before the next one starts.
+ */
+async function drive(
+  log: RunLog,
+  options: DriveOptions,
+  inDoubt: Set<string>,
+  decision?: 'rerun' | 'skip',
+): Promise<RunResult> {
+  const { agent } = options;
+  const state = log.state;
+  const runId = log.runId;
+  const signal = options.signal ?? new AbortController().signal;
+  const now = options.now ?? Date.now;
+  const model = agent.model;
+  const tools = new Map(agent.tools.map((tool) => [tool.name, tool]));
+  const toolDefinitions = agent.tools.map((tool) => ({
+    name: tool.name,
+    description: tool.description,
+    inputSchema: tool.inputSchema,
+  }));
   const repairs = new Map<string, number>();
+
+  const finish = async (
+    status: FinalStatus,
+    reason: FinishReason,
+    extra: { detail?: string; summary?: string } = {},
+  ): Promise<RunResult> => {
+    const data: RunFinishedData = {
+      status,
+      reason,
+      turns: state.turns,
+      usage: state.usage,
+      costUsd: state.costKnown ? state.costUsd : null,
+      durationMs: Math.round(state.activeMs + Math.max(0, now() - Date.parse(state.lastEventAt))),
+      ...extra,
+    };
+    if (state.output !== undefined && status === 'completed') data.output = state.output;
+    await log.append({ type: 'run.finished', data });
+    return { runId, state };
+  };
+  const cancelled = () => finish('cancelled', 'cancelled', { detail: 'cancelled by the user' });
+
+  /**
+   * Warns at 80% of each budget; stops the run when one is used up. The turn budget counts
+   * only before work that leads to another turn (`unrun` calls, or a new model call).
+   */
+  const checkBudgets = async (
+    unrun: readonly string[],
+    newTurn: boolean,
+  ): Promise<RunResult | undefined> => {
+    const uses = budgetUse(state, state.limits, now());
+    const warnings = dueWarnings(state, uses);
+    if (warnings.length)
+      await log.append(...warnings.map((data): NewEvent => ({ type: 'budget.warning', data })));
+    const over = exhausted(uses.filter((u) => u.budget !== 'turns' || newTurn || unrun.length > 0));
+    if (!over) return undefined;
+    return finish('budget_exceeded', budgetReasons[over.budget], {
+      detail: exceededDetail(over),
+      summary: progressSummary(state, unrun),
+    });
+  };
+
   try {
     for (;;) {
-      if (signal.aborted) return await finish('cancelled', 'cancelled', 'cancelled by the user');
-      const turn = state.turns + 1;
-      await log.append({
-        type: 'model.request',
-        data: {
-          turn,
-          model: modelRef(model),
-          messageCount: state.messages.length,
-          toolCount: tools.size,
-        },
-      });
+      if (signal.aborted) return await cancelled();
+
+      // 1. Tool calls logged without a result: run them (after a crash, only if safe).
+      if (state.pendingCalls.size > 0) {
+        const pending = [...state.pendingCalls.values()];
+        const doubtful = pending.filter(
+          (call) => inDoubt.has(call.callId) && !safeToRepeat(call, tools),
+        );
+        if (doubtful.length > 0 && decision === undefined) {
+          await log.append({
+            type: 'run.needs_attention',
+            data: {
+              message: `the run stopped while ${doubtful.map((c) => c.name).join(', ')} ran; ${doubtful.length === 1 ? 'it is' : 'they are'} not idempotent and ${doubtful.length === 1 ? 'does' : 'do'} not check an idempotency key, so ${doubtful.length === 1 ? 'its' : 'their'} outcome is unknown: resume with --rerun-in-doubt to run ${doubtful.length === 1 ? 'it' : 'them'} again, or --skip-in-doubt to tell the agent ${doubtful.length === 1 ? 'it' : 'they'} may or may not have happened`,
+              calls: doubtful.map(({ callId, name, input, idempotencyKey }) => ({
+                callId,
+                name,
+                input,
+                idempotencyKey,
+              })),
+            },
+          });
+          return { runId, state };
+        }
+        await Promise.all(
+          pending.map(async (call) => {
+            const repeated = inDoubt.has(call.callId);
+            if (repeated && decision === 'skip' && !safeToRepeat(call, tools)) {
+              await log.append({
+                type: 'tool.result',
+                data: {
+                  callId: call.callId,
+                  name: call.name,
+                  output: `The run was interrupted while ${call.name} ran, and it was not repeated: it may or may not have taken effect. Check before relying on it.`,
+                  isError: true,
+                  errorKind: 'in_doubt',
+                  durationMs: 0,
+                },
+              });
+              return;
+            }
+            const outcome = await runToolCall(
+              { id: call.callId, name: call.name, input: call.input },
+              tools,
+              { runId, idempotencyKey: call.idempotencyKey, signal, repeated },
+            );
+            await log.append({
+              type: 'tool.result',
+              data: {
+                callId: call.callId,
+                name: call.name,
+                output: outcome.output,
+                isError: outcome.isError,
+                ...(outcome.errorKind ? { errorKind: outcome.errorKind } : {}),
+                durationMs: outcome.durationMs,
+              },
+            });
+            const invalid =
+              outcome.errorKind === 'validation' || outcome.errorKind === 'unknown_tool';
+            repairs.set(call.name, invalid ? (repairs.get(call.name) ?? 0) + 1 : 0);
+          }),
+        );
+        inDoubt.clear();
+        if (signal.aborted) return await cancelled();
+        for (const [name, count] of repairs) {
+          if (count > state.limits.maxToolRepairs) {
+            return await finish('failed', 'tool_arguments_invalid', {
+              detail: `the model sent invalid arguments for ${name} ${count} times in a row (limits.max_tool_repairs is ${state.limits.maxToolRepairs})`,
+            });
+          }
+        }
+        continue;
+      }
+
+      const last = state.messages.at(-1);
+      if (last?.role === 'assistant' && !state.awaitingModel) {
+        // 2. The model asked for tools: log every call (durable before any runs; its key
+        // is its own place in the log), unless a budget stops the run first.
+        if (last.toolCalls.length > 0) {
+          const over = await checkBudgets(
+            last.toolCalls.map((c) => c.name),
+            true,
+          );
+          if (over) return over;
+          const firstSeq = state.lastSeq + 1;
+          await log.append(
+            ...last.toolCalls.map(
+              (call, i): NewEvent => ({
+                type: 'tool.call',
+                data: {
+                  callId: call.id,
+                  name: call.name,
+                  input: call.input,
+                  idempotencyKey: `${runId}:${firstSeq + i}`,
+                },
+              }),
+            ),
+          );
+          continue;
+        }
+        // 3. It answered without tool calls: that is the final answer.
+        return await finish('completed', 'final_answer');
+      }
+
+      // 4. Otherwise the model's turn (again, if a crash interrupted it).
+      const stopped = await checkBudgets([], !state.awaitingModel);
+      if (stopped) return stopped;
+      const turn = state.awaitingModel ? state.turns : state.turns + 1;
+      if (!state.awaitingModel) {
+        await log.append({
+          type: 'model.request',
+          data: {
+            turn,
+            model: modelRef(model),
+            messageCount: state.messages.length,
+            toolCount: tools.size,
+            ...(agent.settings?.effort ? { effort: agent.settings.effort } : {}),
+          },
+        });
+      }
 
       let text = '';
       let toolCalls: ToolCall[] = [];
-      let usage = zeroUsage;
+      let usage: Usage = zeroUsage;
       let stopReason: StopReason = 'other';
       const turnStarted = performance.now();
       try {
@@ -179,21 +361,18 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
           }
         }
       } catch (error) {
-        if (signal.aborted) return await finish('cancelled', 'cancelled', 'cancelled by the user');
+        if (signal.aborted) return await cancelled();
         const message = errorMessage(error);
+        const isModel = error instanceof ModelCallError;
         await log.append({
           type: 'run.error',
-          data: {
-            code: error instanceof ModelCallError ? 'model_error' : 'internal_error',
-            message,
-          },
+          data: { code: isModel ? 'model_error' : 'internal_error', message },
         });
-        return await finish(
-          'failed',
-          error instanceof ModelCallError ? 'model_error' : 'internal_error',
-          message,
-        );
+        return await finish('failed', isModel ? 'model_error' : 'internal_error', {
+          detail: message,
+        });
       }
+
       await log.append({
         type: 'model.response',
         data: {
@@ -206,70 +385,24 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
           durationMs: Math.round(performance.now() - turnStarted),
         },
       });
-
-      if (toolCalls.length === 0) return await finish('completed', 'final_answer');
-      if (turn >= limits.maxTurns) {
-        return await finish(
-          'budget_exceeded',
-          'max_turns',
-          `reached limits.max_turns (${limits.maxTurns}) with ${toolCalls.length} tool call(s) not run; raise limits.max_turns to let the agent go on`,
-        );
-      }
-
-      // Every call is durable before any of them runs; its key is its own place in the log.
-      const firstSeq = state.lastSeq + 1;
-      const keys = toolCalls.map((_, i) => `${runId}:${firstSeq + i}`);
-      await log.append(
-        ...toolCalls.map(
-          (call, i): NewEvent => ({
-            type: 'tool.call',
-            data: { callId: call.id, name: call.name, input: call.input, idempotencyKey: keys[i]! },
-          }),
-        ),
-      );
-      await Promise.all(
-        toolCalls.map(async (call, i) => {
-          const outcome = await runToolCall(call, tools, {
-            runId,
-            idempotencyKey: keys[i]!,
-            signal,
-          });
-          await log.append({
-            type: 'tool.result',
-            data: {
-              callId: call.id,
-              name: call.name,
-              output: outcome.output,
-              isError: outcome.isError,
-              ...(outcome.errorKind ? { errorKind: outcome.errorKind } : {}),
-              durationMs: outcome.durationMs,
-            },
-          });
-          const invalid =
-            outcome.errorKind === 'validation' || outcome.errorKind === 'unknown_tool';
-          repairs.set(call.name, invalid ? (repairs.get(call.name) ?? 0) + 1 : 0);
-        }),
-      );
-      if (signal.aborted) return await finish('cancelled', 'cancelled', 'cancelled by the user');
-      for (const [name, count] of repairs) {
-        if (count > limits.maxToolRepairs) {
-          return await finish(
-            'failed',
-            'tool_arguments_invalid',
-            `the model sent invalid arguments for ${name} ${count} times in a row (limits.max_tool_repairs is ${limits.maxToolRepairs})`,
-          );
-        }
-      }
     }
   } catch (error) {
     // A bug or a store failure: record it if the log still takes writes, then surface it.
     const message = errorMessage(error);
     try {
       await log.append({ type: 'run.error', data: { code: 'internal_error', message } });
-      await finish('failed', 'internal_error', message);
+      await finish('failed', 'internal_error', { detail: message });
     } catch {
       // the store is gone; the caller gets the original error
     }
     throw error;
   }
+}
+
+/** A call whose effect is safe to cause again, or that the tool itself dedupes by key. */
+function safeToRepeat(call: PendingCall, tools: ReadonlyMap<string, Tool>): boolean {
+  const tool = tools.get(call.name);
+  if (!tool) return true; // an unknown tool never ran
+  if (typeof call.input === 'string' || !tool.validate(call.input).ok) return true; // never ran either
+  return tool.idempotent === true || tool.checksIdempotencyKey === true;
 }

@@ -28,6 +28,18 @@ export class RunLog {
     this.#now = options.now ?? (() => new Date());
   }
 
+  /** The log of a run already in the store, folded from its events, to append to. */
+  static fromEvents(
+    runId: string,
+    store: Store,
+    events: readonly RunEvent[],
+    options: { onEvent?: (event: RunEvent) => void; now?: () => Date } = {},
+  ): RunLog {
+    const log = new RunLog(runId, store, options);
+    for (const event of events) applyEvent(log.state, event);
+    return log;
+  }
+
   append(...events: NewEvent[]): Promise<RunEvent[]> {
     const next = this.#tail.then(() => this.#write(events));
     this.#tail = next.catch(() => undefined);

@@ -20,7 +20,7 @@ export interface ToolOutcome {
 export async function runToolCall(
   call: ToolCall,
   tools: ReadonlyMap<string, Tool>,
-  context: { runId: string; idempotencyKey: string; signal: AbortSignal },
+  context: { runId: string; idempotencyKey: string; signal: AbortSignal; repeated?: boolean },
 ): Promise<ToolOutcome> {
   const started = performance.now();
   const done = (outcome: Omit<ToolOutcome, 'durationMs'>): ToolOutcome => ({
@@ -64,6 +64,7 @@ export async function runToolCall(
         runId: context.runId,
         callId: call.id,
         idempotencyKey: context.idempotencyKey,
+        repeated: context.repeated ?? false,
       }),
       aborted,
     ]);

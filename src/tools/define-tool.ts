@@ -8,6 +8,7 @@ export interface ToolDefinitionInput<S extends z.ZodType> {
   description: string;
   input: S;
   idempotent?: boolean;
+  checksIdempotencyKey?: boolean;
   execute(input: z.output<S>, context: ToolContext): unknown;
 }
 
@@ -30,6 +31,7 @@ export function defineTool<S extends z.ZodType>(definition: ToolDefinitionInput<
     description: definition.description,
     inputSchema,
     idempotent: definition.idempotent ?? false,
+    checksIdempotencyKey: definition.checksIdempotencyKey ?? false,
     validate(input) {
       const parsed = definition.input.safeParse(input);
       if (parsed.success) return { ok: true, value: parsed.data };

@@ -8,6 +8,11 @@ export interface ToolContext {
   callId: string;
   /** The same for every attempt of this call (including after a crash): dedupe effects on it. */
   idempotencyKey: string;
+  /**
+   * True when this call may have run before: the run was interrupted while it ran and is
+   * now resumed. A tool that `checksIdempotencyKey` looks its key up before acting.
+   */
+  repeated: boolean;
 }
 
 export type ValidationResult = { ok: true; value: unknown } | { ok: false; error: string };
@@ -23,6 +28,12 @@ export interface Tool {
   readonly inputSchema: JsonSchema;
   /** True when running it twice with the same input has the effect of running it once. */
   readonly idempotent?: boolean;
+  /**
+   * True when the tool detects a repeat by its idempotency key (for example, it records the
+   * key with the effect and skips the effect when the key is already there). Such a call is
+   * re-run after a crash; a call that is neither idempotent nor key-checked is not.
+   */
+  readonly checksIdempotencyKey?: boolean;
   /** Checks the model's arguments; the error text goes back to the model to repair them. */
   validate(input: unknown): ValidationResult;
   /** Runs a validated input; throwing gives the model an error result. */

@@ -108,7 +108,7 @@ describe('agentd run (offline examples)', () => {
     );
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/✗ budget_exceeded \(max_turns\)/);
-    expect(run.stderr).toMatch(/why: reached limits\.max_turns \(1\)/);
+    expect(run.stderr).toMatch(/why: reached limits\.max_turns \(1 of 1 turns\)/);
   });
 
   it('ends a run cleanly as cancelled on Ctrl-C', async () => {

@@ -217,7 +217,7 @@ describe('agent loop', () => {
     expect(state.reason).toBe('max_turns');
     expect(state.turns).toBe(2);
     expect(ran).toBe(1);
-    expect(state.detail).toContain('limits.max_turns (2)');
+    expect(state.detail).toContain('reached limits.max_turns (2 of 2 turns)');
     expect(events.at(-1)?.type).toBe('run.finished');
   });
 

@@ -25,8 +25,15 @@ export interface RunCommandOptions {
   maxTurns?: number;
 }
 
-/** Exit codes: 0 completed, 1 failed, 3 budget exceeded (a limit such as max turns), 130 cancelled. */
-const exitCodes = { completed: 0, failed: 1, budget_exceeded: 3, cancelled: 130 } as const;
+/** Exit codes: 0 completed, 1 failed, 3 budget exceeded, 4 needs attention, 130 cancelled. */
+export const exitCodes = {
+  running: 1,
+  completed: 0,
+  failed: 1,
+  budget_exceeded: 3,
+  needs_attention: 4,
+  cancelled: 130,
+} as const;
 
 export async function runCommand(
   specPath: string,
@@ -181,8 +188,7 @@ export async function runCommand(
       onEvent,
       ...(onLive ? { onLive } : {}),
     });
-    const status = result.state.status;
-    return status === 'running' ? 1 : exitCodes[status];
+    return exitCodes[result.state.status];
   } finally {
     process.off('SIGINT', onSigint);
     await store.close();

@@ -2,9 +2,10 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
-import type { RunEvent, RunStatus } from '../../core/events.ts';
+import type { Limits, RunEvent, RunStatus } from '../../core/events.ts';
 import { resultText } from '../../core/messages.ts';
 import { foldRun } from '../../core/run-state.ts';
+import { describeUse } from '../../runtime/budgets.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { RunSummary, Store } from '../../store/store.ts';
 import {
@@ -18,7 +19,14 @@ import {
   table,
 } from '../format.ts';
 
-const statuses: RunStatus[] = ['running', 'completed', 'failed', 'cancelled', 'budget_exceeded'];
+const statuses: RunStatus[] = [
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'budget_exceeded',
+  'needs_attention',
+];
 
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const store = openStore(loadConfig());
@@ -121,6 +129,10 @@ export async function runsShowCommand(id: string, options: { json?: boolean }): 
       `${paint('dim', `${String(event.seq).padStart(4)} ${offset.padStart(9)}`, o)}  ${event.type.padEnd(15)} ${describe(event)}\n`,
     );
   }
+  const finished = events.findLast((e) => e.type === 'run.finished');
+  if (finished?.type === 'run.finished' && finished.data.summary && state.status !== 'running') {
+    o.write(`\n${finished.data.summary}\n`);
+  }
   if (state.output) o.write(`\n${state.output}\n`);
   return 0;
 }
@@ -130,10 +142,10 @@ function describe(event: RunEvent): string {
     case 'run.started': {
       const d = event.data;
       const tools = d.tools.map((t) => t.name).join(', ') || 'none';
-      return `agent ${d.agent}, model ${d.model}${d.scripted ? ` (scripted replay of ${d.scripted.script})` : ''}, tools: ${tools}, max turns ${d.limits.maxTurns}`;
+      return `agent ${d.agent}, model ${d.model}${d.scripted ? ` (scripted replay of ${d.scripted.script})` : ''}, tools: ${tools}, limits ${describeLimits(d.limits)}`;
     }
     case 'model.request':
-      return `turn ${event.data.turn}: ${event.data.messageCount} messages, ${event.data.toolCount} tools`;
+      return `turn ${event.data.turn}: ${event.data.messageCount} messages, ${event.data.toolCount} tools${event.data.effort ? `, effort ${event.data.effort}` : ''}`;
     case 'model.retry':
       return `attempt ${event.data.attempt} after ${formatDuration(event.data.delayMs)}: ${event.data.error}`;
     case 'model.response': {
@@ -151,6 +163,12 @@ function describe(event: RunEvent): string {
     }
     case 'run.error':
       return `${event.data.code}: ${event.data.message}`;
+    case 'run.resumed':
+      return `session ${event.data.session + 1}${event.data.inDoubt ? `, calls in doubt: ${event.data.inDoubt}` : ''}${event.data.limits ? `, limits ${describeLimits(event.data.limits)}` : ''}`;
+    case 'run.needs_attention':
+      return `${event.data.calls.map((c) => `${c.name} [${c.callId}]`).join(', ')}: ${event.data.message}`;
+    case 'budget.warning':
+      return `${event.data.budget} at ${Math.round((100 * event.data.used) / event.data.limit)}% (${describeUse(event.data)})`;
     case 'run.finished': {
       const d = event.data;
       return `${d.status} (${d.reason}) · ${d.turns} turns · ${formatTokens(d.usage)} · ${formatCost(d.costUsd)} · ${formatDuration(d.durationMs)}`;
@@ -170,4 +188,13 @@ export async function runsExportCommand(id: string, options: { output?: string }
     process.stderr.write(`wrote ${events.length} events to ${options.output}\n`);
   }
   return 0;
+}
+
+function describeLimits(limits: Limits): string {
+  return [
+    `${limits.maxTurns} turns`,
+    ...(limits.maxTokens !== undefined ? [`${formatInt(limits.maxTokens)} tokens`] : []),
+    ...(limits.maxCostUsd !== undefined ? [`$${limits.maxCostUsd}`] : []),
+    ...(limits.maxTimeMs !== undefined ? [formatDuration(limits.maxTimeMs)] : []),
+  ].join(', ');
 }
