@@ -1,15 +1,65 @@
 // Commands are imported when they run: `agentd --help` should not load model providers.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { parseDuration } from '../core/duration.ts';
 import { isAgentdError } from '../core/errors.ts';
+import type { Limits } from '../core/events.ts';
+import { type EffortLevel, effortLevels } from '../models/catalog.ts';
 import { paint } from './format.ts';
 
 const version = '0.1.0';
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
+  if (!Number.isInteger(n) || n <= 0) {
     throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
+  }
   return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`"${value}" is not a positive number`);
+  return n;
+}
+
+function duration(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) {
+    throw new InvalidArgumentError(`"${value}" is not a duration (e.g. 90s, 30m, 2h)`);
+  }
+  return ms;
+}
+
+interface AgentFlags {
+  json?: boolean;
+  model?: string;
+  effort?: EffortLevel;
+  maxTurns?: number;
+  maxTokens?: number;
+  maxCostUsd?: number;
+  maxTime?: number;
+}
+
+/** The options `run` and `runs resume` share: the model, its effort and the budgets. */
+function agentOptions(command: Command): Command {
+  return command
+    .option('--json', 'print every event as a JSON line instead of the readable stream')
+    .option('-m, --model <provider/model-id>', "use this model instead of the spec's")
+    .addOption(new Option('--effort <level>', 'how hard the model thinks').choices(effortLevels))
+    .option('--max-turns <n>', 'stop after this many model calls', positiveInt)
+    .option('--max-tokens <n>', 'stop after this many tokens (input + output)', positiveInt)
+    .option('--max-cost-usd <usd>', 'stop after spending this much', positiveNumber)
+    .option('--max-time <duration>', 'stop after this long, e.g. 30m', duration);
+}
+
+function limitsOf(flags: AgentFlags): Partial<Limits> {
+  const limits: Partial<Limits> = {};
+  if (flags.maxTurns !== undefined) limits.maxTurns = flags.maxTurns;
+  if (flags.maxTokens !== undefined) limits.maxTokens = flags.maxTokens;
+  if (flags.maxCostUsd !== undefined) limits.maxCostUsd = flags.maxCostUsd;
+  if (flags.maxTime !== undefined) limits.maxTimeMs = flags.maxTime;
+  return limits;
 }
 
 /** Runs the CLI; resolves to the process exit code. */
@@ -30,24 +80,16 @@ Environment:
   ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_COMPATIBLE_BASE_URL, OPENAI_COMPATIBLE_API_KEY`,
     );
 
-  program
-    .command('run')
-    .description('run an agent on a task, streaming what it does')
-    .argument('<agent.yaml>', 'agent spec file')
-    .argument('<task>', 'what the agent should do')
-    .option('--json', 'print every event as a JSON line instead of the readable stream')
-    .option('-m, --model <provider/model-id>', "use this model instead of the spec's")
-    .option('--max-turns <n>', "override the spec's limits.max_turns", positiveInt)
-    .action(
-      async (
-        spec: string,
-        task: string,
-        options: { json?: boolean; model?: string; maxTurns?: number },
-      ) => {
-        const { runCommand } = await import('./commands/run.ts');
-        code = await runCommand(spec, task, options);
-      },
-    );
+  agentOptions(
+    program
+      .command('run')
+      .description('run an agent on a task, streaming what it does')
+      .argument('<agent.yaml>', 'agent spec file')
+      .argument('<task>', 'what the agent should do'),
+  ).action(async (spec: string, task: string, flags: AgentFlags) => {
+    const { runCommand } = await import('./commands/run.ts');
+    code = await runCommand(spec, task, { ...flags, limits: limitsOf(flags) });
+  });
 
   const runs = program.command('runs').description('inspect recorded runs');
   runs
@@ -61,13 +103,30 @@ Environment:
         'failed',
         'cancelled',
         'budget_exceeded',
+        'needs_attention',
       ]),
     )
+    .option('--resumable', 'only runs that were interrupted or wait for a person')
     .option('--json', 'one JSON object per line')
-    .action(async (options: { limit?: number; status?: string; json?: boolean }) => {
-      const { runsListCommand } = await import('./commands/runs.ts');
-      code = await runsListCommand(options);
-    });
+    .action(
+      async (options: { limit?: number; status?: string; resumable?: boolean; json?: boolean }) => {
+        const { runsListCommand } = await import('./commands/runs.ts');
+        code = await runsListCommand(options);
+      },
+    );
+  agentOptions(
+    runs
+      .command('resume')
+      .description('continue an interrupted or stopped run from its last durable event')
+      .argument('<run-id>', 'a run id or a unique prefix of one')
+      .option('--rerun-in-doubt', 'run again the tool calls the interruption left in doubt')
+      .option('--skip-in-doubt', 'tell the agent those calls may or may not have happened'),
+  ).action(
+    async (id: string, flags: AgentFlags & { rerunInDoubt?: boolean; skipInDoubt?: boolean }) => {
+      const { resumeCommand } = await import('./commands/resume.ts');
+      code = await resumeCommand(id, { ...flags, limits: limitsOf(flags) });
+    },
+  );
   runs
     .command('show')
     .description("a run's timeline: every event, with tokens and cost")

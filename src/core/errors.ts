@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'model_request_failed'
   | 'tool_load_failed'
   | 'run_not_found'
+  | 'run_busy'
+  | 'run_not_resumable'
   | 'store_failed'
   | 'usage';
 

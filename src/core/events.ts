@@ -62,7 +62,10 @@ export interface RunStartedData {
   limits: Limits;
   /** Set when the model is the scripted replay, so nobody mistakes its output for a model's. */
   scripted?: { script: string };
+  /** Absolute path of the agent spec the run came from (resume reads it again). */
   specPath?: string;
+  /** The folder the run started in: tools that work on files see it again on resume. */
+  cwd?: string;
   parentRunId?: string;
 }
 

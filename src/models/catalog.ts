@@ -3,7 +3,8 @@ import { catalogEntries } from './catalog-data.ts';
 
 export const providerNames = ['anthropic', 'openai', 'openai-compatible', 'scripted'] as const;
 export type ProviderName = (typeof providerNames)[number];
-export type EffortLevel = 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+export const effortLevels = ['minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
+export type EffortLevel = (typeof effortLevels)[number];
 export type Distillation = 'allowed' | 'restricted' | 'prohibited';
 
 export interface Pricing {

@@ -2,7 +2,7 @@ import type { Config } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { AgentSpec } from '../spec/agent-spec.ts';
 import { AiSdkModel } from './ai-sdk-model.ts';
-import { findModel, type ProviderName } from './catalog.ts';
+import { type EffortLevel, findModel, type ProviderName } from './catalog.ts';
 import type { Model } from './model.ts';
 import { loadScript, ScriptedModel } from './scripted-model.ts';
 
@@ -14,6 +14,8 @@ export interface ResolvedModel {
   secrets: string[];
   /** Set when the scripted replay stands in for the model. */
   scripted?: { script: string };
+  /** The effort to ask for: the spec's, unless the model does not take it. */
+  effort?: EffortLevel;
 }
 
 const keyEnv = {
@@ -81,7 +83,7 @@ export async function resolveModel(spec: AgentSpec, config: Config): Promise<Res
     api: spec.providerOptions.api,
     keyName: keySource,
   });
-  return { model, notices, secrets };
+  return { model, notices, secrets, ...effortFor(model, spec.settings.effort, notices) };
 }
 
 export interface HostedModelOptions {
@@ -130,10 +132,40 @@ export async function createModel(options: HostedModelOptions): Promise<Model> {
   }
 }
 
+/**
+ * The effort level to send: what the spec asks, where the catalog says the model takes it;
+ * otherwise none, with a notice. Models the catalog does not know get it as asked.
+ */
+function effortFor(
+  model: Model,
+  effort: EffortLevel | undefined,
+  notices: string[],
+): { effort?: EffortLevel } {
+  if (!effort) return {};
+  const ref = `${model.provider}/${model.id}`;
+  if (model.provider === 'scripted') {
+    notices.push(`effort ${effort} is ignored: the scripted replay does not think`);
+    return {};
+  }
+  if (!model.entry) return { effort };
+  const supported = model.entry.effort ?? [];
+  if (!supported.includes(effort)) {
+    notices.push(
+      supported.length
+        ? `${ref} does not take effort ${effort} (it takes ${supported.join(', ')}); running without an effort setting`
+        : `${ref} has no effort setting; running without one`,
+    );
+    return {};
+  }
+  return { effort };
+}
+
 function scripted(spec: AgentSpec, id: string, notices: string[]): ResolvedModel {
   const script = spec.script!;
+  const model = new ScriptedModel(id, loadScript(script));
+  effortFor(model, spec.settings.effort, notices);
   return {
-    model: new ScriptedModel(id, loadScript(script)),
+    model,
     notices,
     secrets: [],
     scripted: { script: relativeToCwd(script) },

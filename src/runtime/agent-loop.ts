@@ -1,4 +1,4 @@
-import { errorMessage } from '../core/errors.ts';
+import { AgentdError, errorMessage } from '../core/errors.ts';
 import type {
   FinalStatus,
   FinishReason,
@@ -25,6 +25,7 @@ import {
   exhausted,
   progressSummary,
 } from './budgets.ts';
+import { acquireLease } from './run-lease.ts';
 import { RunLog } from './run-log.ts';
 import { runToolCall } from './tool-runner.ts';
 
@@ -66,8 +67,6 @@ export interface RunOptions extends DriveOptions {
 
 export interface ResumeOptions extends DriveOptions {
   runId: string;
-  /** The run's events so far, as stored. */
-  events: readonly RunEvent[];
   /** Limits from here on; the run's own limits otherwise. */
   limits?: Partial<Limits>;
   /** A person's decision for tool calls whose outcome the crash left unknown. */
@@ -95,11 +94,16 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
       tools: agent.tools.map((tool) => ({ name: tool.name, description: tool.description })),
       limits,
       ...(options.scripted ? { scripted: options.scripted } : {}),
-      ...(options.specPath ? { specPath: options.specPath } : {}),
+      ...(options.specPath ? { specPath: options.specPath, cwd: process.cwd() } : {}),
       ...(options.parentRunId ? { parentRunId: options.parentRunId } : {}),
     },
   });
-  return drive(log, options, new Set());
+  const lease = await acquireLease(options.store, runId);
+  try {
+    return await drive(log, options, new Set());
+  } finally {
+    await lease.release();
+  }
 }
 
 /**
@@ -109,9 +113,27 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
  * says what to do.
  */
 export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
-  const log = RunLog.fromEvents(options.runId, options.store, options.events, {
-    onEvent: options.onEvent,
-  });
+  const { store, runId } = options;
+  const lease = await acquireLease(store, runId);
+  try {
+    const events = await store.readEvents(runId);
+    if (events[0]?.type !== 'run.started') {
+      throw new AgentdError('run_not_found', `no run "${runId}": see agentd runs list`);
+    }
+    const log = RunLog.fromEvents(runId, store, events, { onEvent: options.onEvent });
+    if (log.state.status === 'completed') {
+      throw new AgentdError(
+        'run_not_resumable',
+        `run ${runId} already completed; there is nothing to resume`,
+      );
+    }
+    return await continueRun(log, options);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function continueRun(log: RunLog, options: ResumeOptions): Promise<RunResult> {
   const state = log.state;
   const limits = options.limits ? { ...state.limits, ...options.limits } : undefined;
   await log.append({

@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseDuration } from '../core/duration.ts';
 import { AgentdError } from '../core/errors.ts';
-import { isProviderName, type ProviderName, providerNames } from '../models/catalog.ts';
+import type { Limits } from '../core/events.ts';
+import {
+  effortLevels,
+  isProviderName,
+  type ProviderName,
+  providerNames,
+} from '../models/catalog.ts';
 import type { ModelSettings } from '../models/model.ts';
 import { parseYamlFile } from './yaml-file.ts';
 
@@ -62,8 +69,25 @@ const agentSpecSchema = z.strictObject({
     .strictObject({
       max_turns: z.int().positive().optional(),
       max_tool_repairs: z.int().min(0).optional(),
+      max_tokens: z.int().positive().optional(),
+      max_cost_usd: z.number().positive().optional(),
+      max_time: z
+        .union([z.number().positive(), z.string()])
+        .transform((value, ctx) => {
+          const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
+          if (ms === undefined || ms <= 0) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${value}" is not a duration (write e.g. 90s, 30m, 2h, or a number of seconds)`,
+            });
+            return z.NEVER;
+          }
+          return ms;
+        })
+        .optional(),
     })
     .optional(),
+  effort: z.enum(effortLevels).optional(),
   script: z.string().min(1).optional(),
 });
 
@@ -84,7 +108,7 @@ export interface AgentSpec {
   settings: ModelSettings;
   instructions: string;
   tools: ToolSource[];
-  limits: { maxTurns?: number; maxToolRepairs?: number };
+  limits: Partial<Limits>;
   /** Absolute path of the scripted-model script: the model for `scripted/*`, else the offline fallback. */
   script?: string;
 }

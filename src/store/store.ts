@@ -17,6 +17,14 @@ export interface RunSummary {
   finishedAt?: string;
 }
 
+/** Which process is running a run, and when it last said so. */
+export interface RunLease {
+  runId: string;
+  /** `host:pid` of the process running it. */
+  owner: string;
+  heartbeatAt: string;
+}
+
 export interface ListRunsOptions {
   limit?: number;
   status?: RunStatus;
@@ -31,12 +39,27 @@ export interface ListRunsOptions {
 export interface Store {
   /** Appends events atomically (all or none). A `run.started` event registers the run. */
   append(events: readonly RunEvent[]): Promise<void>;
-  /** A run's events in order, optionally only those after `afterSeq`. */
-  readEvents(runId: string, options?: { afterSeq?: number }): Promise<RunEvent[]>;
+  /** A run's events in order, optionally only those after `afterSeq`, at most `limit`. */
+  readEvents(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<RunEvent[]>;
   /** A run by id or by a unique id prefix. */
   getRun(idOrPrefix: string): Promise<RunSummary | undefined>;
   /** Runs, newest first. */
   listRuns(options?: ListRunsOptions): Promise<RunSummary[]>;
+  /** The lease on a run, if a process holds or held one. */
+  getLease(runId: string): Promise<RunLease | undefined>;
+  /**
+   * Takes the lease on a run if its current owner is `expectedOwner` (null: nobody), in one
+   * atomic step; false when another process got there first.
+   */
+  claimLease(
+    runId: string,
+    owner: string,
+    expectedOwner: string | null,
+    at: string,
+  ): Promise<boolean>;
+  renewLease(runId: string, owner: string, at: string): Promise<void>;
+  releaseLease(runId: string, owner: string): Promise<void>;
+  listLeases(): Promise<RunLease[]>;
   close(): Promise<void>;
 }
 

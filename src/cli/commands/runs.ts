@@ -6,6 +6,7 @@ import type { Limits, RunEvent, RunStatus } from '../../core/events.ts';
 import { resultText } from '../../core/messages.ts';
 import { foldRun } from '../../core/run-state.ts';
 import { describeUse } from '../../runtime/budgets.ts';
+import { leaseIsLive } from '../../runtime/run-lease.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { RunSummary, Store } from '../../store/store.ts';
 import {
@@ -51,6 +52,7 @@ async function findRun(store: Store, id: string): Promise<RunSummary> {
 export async function runsListCommand(options: {
   limit?: number;
   status?: string;
+  resumable?: boolean;
   json?: boolean;
 }): Promise<number> {
   if (options.status && !statuses.includes(options.status as RunStatus)) {
@@ -59,18 +61,32 @@ export async function runsListCommand(options: {
       `--status: "${options.status}" is not a run status (use one of: ${statuses.join(', ')})`,
     );
   }
-  const runs = await withStore((store) =>
-    store.listRuns({
-      limit: options.limit ?? 20,
-      ...(options.status ? { status: options.status as RunStatus } : {}),
-    }),
-  );
+  const limit = options.limit ?? 20;
+  const runs = await withStore(async (store) => {
+    const status = options.status ? { status: options.status as RunStatus } : {};
+    if (!options.resumable) return store.listRuns({ limit, ...status });
+    // Interrupted: still "running" in the log, but no live process holds it.
+    const leases = new Map((await store.listLeases()).map((lease) => [lease.runId, lease]));
+    const candidates = await store.listRuns({ limit: 10_000, ...status });
+    return candidates
+      .filter((run) => {
+        if (run.status === 'needs_attention') return true;
+        if (run.status !== 'running') return false;
+        const lease = leases.get(run.id);
+        return !lease || !leaseIsLive(lease);
+      })
+      .slice(0, limit);
+  });
   if (options.json) {
     for (const run of runs) process.stdout.write(`${JSON.stringify(run)}\n`);
     return 0;
   }
   if (runs.length === 0) {
-    process.stdout.write('no runs yet: start one with agentd run <agent.yaml> "<task>"\n');
+    process.stdout.write(
+      options.resumable || options.status
+        ? 'no such runs\n'
+        : 'no runs yet: start one with agentd run <agent.yaml> "<task>"\n',
+    );
     return 0;
   }
   const rows = runs.map((r) => [

@@ -24,4 +24,12 @@ export const migrations: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX events_type ON events(run_id, type);
   `,
+  // 2: who is running a run now (coordination, not history: never an event)
+  `
+  CREATE TABLE run_leases (
+    run_id TEXT PRIMARY KEY REFERENCES runs(id),
+    owner TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL
+  ) STRICT;
+  `,
 ];

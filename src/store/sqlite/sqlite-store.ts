@@ -8,6 +8,7 @@ import {
   DuplicateEventError,
   type Durability,
   type ListRunsOptions,
+  type RunLease,
   type RunSummary,
   type Store,
 } from '../store.ts';
@@ -27,8 +28,9 @@ interface RunRow {
   task: string;
   parent_run_id: string | null;
   created_at: string;
-  finished: string | null;
-  finished_at: string | null;
+  status_type: string | null;
+  status_data: string | null;
+  status_at: string | null;
 }
 
 interface EventRow {
@@ -39,9 +41,12 @@ interface EventRow {
   data: string;
 }
 
+/** A run with the last event that set its status (finished, paused or resumed), if any. */
 const selectRuns = `SELECT r.id, r.agent, r.model, r.task, r.parent_run_id, r.created_at,
-  f.data AS finished, f.at AS finished_at
-  FROM runs r LEFT JOIN events f ON f.run_id = r.id AND f.type = 'run.finished'`;
+  s.type AS status_type, s.data AS status_data, s.at AS status_at
+  FROM runs r LEFT JOIN events s ON s.run_id = r.id AND s.seq = (
+    SELECT max(e.seq) FROM events e
+    WHERE e.run_id = r.id AND e.type IN ('run.finished', 'run.needs_attention', 'run.resumed'))`;
 
 /** The embedded store: SQLite through `node:sqlite`, WAL journal. */
 export class SqliteStore implements Store {
@@ -187,12 +192,15 @@ export class SqliteStore implements Store {
     );
   }
 
-  async readEvents(runId: string, options: { afterSeq?: number } = {}): Promise<RunEvent[]> {
+  async readEvents(
+    runId: string,
+    options: { afterSeq?: number; limit?: number } = {},
+  ): Promise<RunEvent[]> {
     const rows = this.#db
       .prepare(
-        'SELECT run_id, seq, at, type, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq',
+        'SELECT run_id, seq, at, type, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
       )
-      .all(runId, options.afterSeq ?? -1) as unknown as EventRow[];
+      .all(runId, options.afterSeq ?? -1, options.limit ?? -1) as unknown as EventRow[];
     return rows.map(
       (row) =>
         ({
@@ -232,10 +240,65 @@ export class SqliteStore implements Store {
     return out;
   }
 
+  async getLease(runId: string): Promise<RunLease | undefined> {
+    const row = this.#db
+      .prepare('SELECT run_id, owner, heartbeat_at FROM run_leases WHERE run_id = ?')
+      .get(runId) as LeaseRow | undefined;
+    return row ? toLease(row) : undefined;
+  }
+
+  async claimLease(
+    runId: string,
+    owner: string,
+    expectedOwner: string | null,
+    at: string,
+  ): Promise<boolean> {
+    const result =
+      expectedOwner === null
+        ? this.#db
+            .prepare(
+              'INSERT INTO run_leases (run_id, owner, heartbeat_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+            )
+            .run(runId, owner, at)
+        : this.#db
+            .prepare(
+              'UPDATE run_leases SET owner = ?, heartbeat_at = ? WHERE run_id = ? AND owner = ?',
+            )
+            .run(owner, at, runId, expectedOwner);
+    return result.changes === 1;
+  }
+
+  async renewLease(runId: string, owner: string, at: string): Promise<void> {
+    this.#db
+      .prepare('UPDATE run_leases SET heartbeat_at = ? WHERE run_id = ? AND owner = ?')
+      .run(at, runId, owner);
+  }
+
+  async releaseLease(runId: string, owner: string): Promise<void> {
+    this.#db.prepare('DELETE FROM run_leases WHERE run_id = ? AND owner = ?').run(runId, owner);
+  }
+
+  async listLeases(): Promise<RunLease[]> {
+    const rows = this.#db
+      .prepare('SELECT run_id, owner, heartbeat_at FROM run_leases')
+      .all() as unknown as LeaseRow[];
+    return rows.map(toLease);
+  }
+
   async close(): Promise<void> {
     if (this.#pending.length > 0) this.#flush();
     if (this.#db.isOpen) this.#db.close();
   }
+}
+
+interface LeaseRow {
+  run_id: string;
+  owner: string;
+  heartbeat_at: string;
+}
+
+function toLease(row: LeaseRow): RunLease {
+  return { runId: row.run_id, owner: row.owner, heartbeatAt: row.heartbeat_at };
 }
 
 function toSummary(row: RunRow): RunSummary {
@@ -248,14 +311,15 @@ function toSummary(row: RunRow): RunSummary {
     status: 'running',
   };
   if (row.parent_run_id) summary.parentRunId = row.parent_run_id;
-  if (row.finished) {
-    const f = JSON.parse(row.finished) as RunFinishedData;
+  if (row.status_type === 'run.needs_attention') summary.status = 'needs_attention';
+  if (row.status_type === 'run.finished' && row.status_data) {
+    const f = JSON.parse(row.status_data) as RunFinishedData;
     summary.status = f.status;
     summary.reason = f.reason;
     summary.turns = f.turns;
     summary.usage = f.usage;
     summary.costUsd = f.costUsd;
-    summary.finishedAt = row.finished_at ?? undefined;
+    summary.finishedAt = row.status_at ?? undefined;
   }
   return summary;
 }

@@ -1,0 +1,144 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { isWorkloadName, workloads } from '../workloads.ts';
+import { readConversation } from './conversation.ts';
+import { replyBody } from './reply.ts';
+
+const route = /^\/([a-d])\/(\d+)\/v1\/chat\/completions$/;
+
+/**
+ * The fake model: an OpenAI-compatible Chat Completions server (streaming only) on 127.0.0.1.
+ * The base URL names the workload and the latency before the first byte, in ms:
+ * `http://127.0.0.1:<port>/<workload>/<latency>/v1`. It keeps no state but a request count per
+ * run, dropped when the run gets its final answer.
+ */
+export class FakeModelServer {
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  readonly #requests = new Map<string, number>();
+  readonly #watchers = new Map<string, (at: number) => void>();
+  #origin = '';
+  /** Requests served since the server started. */
+  served = 0;
+
+  private constructor() {
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: `fake model failed: ${String(error)}` } }));
+      });
+    });
+    this.#server.keepAliveTimeout = 30_000;
+    this.#server.headersTimeout = 60_000;
+    this.#server.requestTimeout = 0;
+    this.#server.on('connection', (socket) => {
+      socket.setNoDelay(true);
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  static async start(): Promise<FakeModelServer> {
+    const fake = new FakeModelServer();
+    await new Promise<void>((resolve, reject) => {
+      fake.#server.once('error', reject);
+      fake.#server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => resolve());
+    });
+    const { port } = fake.#server.address() as AddressInfo;
+    fake.#origin = `http://127.0.0.1:${port}`;
+    return fake;
+  }
+
+  get origin(): string {
+    return this.#origin;
+  }
+
+  /** The base URL an OpenAI client takes for a workload. */
+  baseUrl(workload: string, latencyMs = 0): string {
+    return `${this.#origin}/${workload}/${latencyMs}/v1`;
+  }
+
+  /** Resolves with `performance.now()` when the first request of a run tagged `tag` arrives. */
+  firstRequest(tag: string): Promise<number> {
+    return new Promise((resolve) => this.#watchers.set(tag, resolve));
+  }
+
+  /** Runs that started and have not had their final answer. */
+  get openRuns(): number {
+    return this.#requests.size;
+  }
+
+  forgetOpenRuns(): void {
+    this.#requests.clear();
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrived = performance.now();
+    const raw = await readBody(req);
+    const match = route.exec(req.url ?? '');
+    if (!match || req.method !== 'POST' || !isWorkloadName(match[1]!)) {
+      sendError(res, 404, `fake model: no route for ${req.method} ${req.url}`);
+      return;
+    }
+    const workload = workloads[match[1] as keyof typeof workloads];
+    const latency = Number(match[2]);
+    const body = JSON.parse(raw) as {
+      model?: unknown;
+      stream?: unknown;
+      messages?: unknown;
+      stream_options?: { include_usage?: unknown };
+    };
+    if (body.stream !== true) {
+      sendError(res, 400, 'fake model: only streaming requests ("stream": true) are served');
+      return;
+    }
+    if (!Array.isArray(body.messages)) {
+      sendError(res, 400, 'fake model: "messages" must be an array');
+      return;
+    }
+    const conversation = readConversation(body.messages);
+    const tag = conversation.tag ?? 'unknown';
+    const requests = (this.#requests.get(tag) ?? 0) + 1;
+    this.#requests.set(tag, requests);
+    this.served++;
+    const watcher = this.#watchers.get(tag);
+    if (watcher) {
+      this.#watchers.delete(tag);
+      watcher(arrived);
+    }
+    const text = replyBody(
+      workload,
+      conversation,
+      requests,
+      typeof body.model === 'string' ? body.model : 'bench-model',
+      body.stream_options?.include_usage === true,
+    );
+    if (text.includes('"finish_reason":"stop"')) this.#requests.delete(tag);
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-request-id': `req_${this.served}`,
+    });
+    res.end(text);
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendError(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: null } }));
+}

@@ -1,0 +1,72 @@
+import { type Config, loadConfig } from '../config/config.ts';
+import { AgentdError } from '../core/errors.ts';
+import type { Limits } from '../core/events.ts';
+import { createRedactor, type Redactor } from '../core/redact.ts';
+import { type EffortLevel, isProviderName } from '../models/catalog.ts';
+import { type ResolvedModel, resolveModel } from '../models/providers.ts';
+import type { AgentDefinition } from '../runtime/agent-loop.ts';
+import { type AgentSpec, loadAgentSpec } from '../spec/agent-spec.ts';
+import { loadTools } from '../tools/load-tools.ts';
+import { paint } from './format.ts';
+
+export interface AgentOverrides {
+  /** `provider/model-id` */
+  model?: string;
+  limits?: Partial<Limits>;
+  effort?: EffortLevel;
+}
+
+export interface PreparedAgent {
+  config: Config;
+  spec: AgentSpec;
+  agent: AgentDefinition;
+  resolved: ResolvedModel;
+  redact: Redactor;
+}
+
+/**
+ * Everything a run needs from a spec file, with the command line's overrides: the model and
+ * its credentials, the tools, the limits. Prints the notices a person should see.
+ */
+export async function prepareAgent(
+  specPath: string,
+  overrides: AgentOverrides = {},
+): Promise<PreparedAgent> {
+  const config = loadConfig();
+  const spec = loadAgentSpec(specPath);
+  if (overrides.model) {
+    const slash = overrides.model.indexOf('/');
+    const provider = overrides.model.slice(0, slash);
+    if (slash <= 0 || !isProviderName(provider)) {
+      throw new AgentdError(
+        'usage',
+        `--model: "${overrides.model}" is not provider/model-id (providers: anthropic, openai, openai-compatible, scripted)`,
+      );
+    }
+    spec.provider = provider;
+    spec.modelId = overrides.model.slice(slash + 1);
+  }
+  Object.assign(spec.limits, overrides.limits);
+  if (overrides.effort) spec.settings.effort = overrides.effort;
+  const resolved = await resolveModel(spec, config);
+  const tools = await loadTools(spec.tools, spec.path);
+  for (const notice of resolved.notices)
+    process.stderr.write(`${paint('yellow', 'note:')} ${notice}\n`);
+  const settings = { ...spec.settings };
+  if (resolved.effort) settings.effort = resolved.effort;
+  else delete settings.effort;
+  return {
+    config,
+    spec,
+    resolved,
+    redact: createRedactor(resolved.secrets),
+    agent: {
+      name: spec.name,
+      instructions: spec.instructions,
+      model: resolved.model,
+      tools,
+      settings,
+      limits: spec.limits,
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { loadConfig } from '../../config/config.ts';
+import { AgentdError } from '../../core/errors.ts';
+import type { Limits } from '../../core/events.ts';
+import type { EffortLevel } from '../../models/catalog.ts';
+import { resumeRun } from '../../runtime/agent-loop.ts';
+import { openStore } from '../../store/open-store.ts';
+import { prepareAgent } from '../agent-setup.ts';
+import { paint } from '../format.ts';
+import { cancelOnInterrupt, createRunView } from '../run-view.ts';
+import { exitCodes } from './run.ts';
+
+export interface ResumeCommandOptions {
+  json?: boolean;
+  model?: string;
+  effort?: EffortLevel;
+  limits?: Partial<Limits>;
+  rerunInDoubt?: boolean;
+  skipInDoubt?: boolean;
+}
+
+/**
+ * Continues a run from its last durable event, with the agent its spec file describes now
+ * and the model it ran with (unless --model says otherwise), in the folder it ran in.
+ */
+export async function resumeCommand(id: string, options: ResumeCommandOptions): Promise<number> {
+  if (options.rerunInDoubt && options.skipInDoubt) {
+    throw new AgentdError(
+      'usage',
+      '--rerun-in-doubt and --skip-in-doubt exclude each other: choose one',
+    );
+  }
+  const lookup = openStore(loadConfig());
+  let started: Awaited<ReturnType<typeof lookup.readEvents>>[number] | undefined;
+  let runId: string;
+  try {
+    const run = await lookup.getRun(id);
+    if (!run)
+      throw new AgentdError(
+        'run_not_found',
+        `no run "${id}" (or the prefix matches several): see agentd runs list`,
+      );
+    runId = run.id;
+    if (run.status === 'completed') {
+      throw new AgentdError(
+        'run_not_resumable',
+        `run ${run.id} already completed; there is nothing to resume`,
+      );
+    }
+    [started] = await lookup.readEvents(run.id, { limit: 1 });
+  } finally {
+    await lookup.close();
+  }
+  if (started?.type !== 'run.started' || !started.data.specPath) {
+    throw new AgentdError(
+      'run_not_resumable',
+      `run ${runId} was not started from an agent spec file; resume it from code with resumeRun()`,
+    );
+  }
+  const { specPath, cwd, model } = started.data;
+  if (!existsSync(specPath)) {
+    throw new AgentdError(
+      'spec_not_found',
+      `run ${runId} was started from ${specPath}, which is gone; restore it to resume the run`,
+    );
+  }
+  if (cwd && cwd !== process.cwd() && existsSync(cwd)) {
+    process.stderr.write(`${paint('dim', `(in ${cwd}, where the run started)`)}\n`);
+    process.chdir(cwd);
+  }
+  const { config, agent, redact } = await prepareAgent(specPath, {
+    ...options,
+    model: options.model ?? model,
+  });
+  const store = openStore(config, { redact });
+  const view = createRunView({ json: options.json ?? false, redact });
+  const interrupt = cancelOnInterrupt();
+  try {
+    const result = await resumeRun({
+      store,
+      runId,
+      agent,
+      ...(options.limits && Object.keys(options.limits).length ? { limits: options.limits } : {}),
+      ...(options.rerunInDoubt ? { inDoubt: 'rerun' as const } : {}),
+      ...(options.skipInDoubt ? { inDoubt: 'skip' as const } : {}),
+      signal: interrupt.signal,
+      onEvent: view.onEvent,
+      ...(view.onLive ? { onLive: view.onLive } : {}),
+    });
+    return exitCodes[result.state.status];
+  } finally {
+    interrupt.dispose();
+    await store.close();
+  }
+}

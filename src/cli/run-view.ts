@@ -1,0 +1,161 @@
+import type { RunEvent } from '../core/events.ts';
+import { resultText } from '../core/messages.ts';
+import type { Redactor } from '../core/redact.ts';
+import type { LiveUpdate } from '../runtime/agent-loop.ts';
+import { describeUse } from '../runtime/budgets.ts';
+import {
+  clip,
+  formatCost,
+  formatDuration,
+  formatInt,
+  formatTokens,
+  paint,
+  statusStyle,
+} from './format.ts';
+
+export interface RunView {
+  onEvent(event: RunEvent): void;
+  onLive?: (update: LiveUpdate) => void;
+}
+
+/**
+ * How a run looks in a terminal: the agent's text on stdout as it streams, tool activity and
+ * the summary on stderr. With `json`, every durable event as one JSON line on stdout.
+ */
+export function createRunView(options: { json: boolean; redact: Redactor }): RunView {
+  const out = process.stdout;
+  const err = process.stderr;
+  if (options.json) {
+    return { onEvent: (event) => out.write(`${options.redact(JSON.stringify(event))}\n`) };
+  }
+  let atLineStart = true;
+  const write = (text: string) => {
+    if (!text) return;
+    out.write(text);
+    atLineStart = text.endsWith('\n');
+  };
+  const endLine = () => {
+    if (!atLineStart) write('\n');
+  };
+  let lastError: string | undefined;
+  const footer = (runId: string) =>
+    err.write(paint('dim', `run ${runId} · agentd runs show ${runId}\n`));
+
+  const onEvent = (event: RunEvent) => {
+    switch (event.type) {
+      case 'run.started': {
+        const d = event.data;
+        const model = d.scripted
+          ? `${d.model} ${paint('yellow', '(scripted replay, not a model)')}`
+          : d.model;
+        err.write(
+          paint('dim', `agentd · ${d.agent} · `) + model + paint('dim', ` · run ${event.runId}\n`),
+        );
+        break;
+      }
+      case 'run.resumed':
+        err.write(
+          paint(
+            'dim',
+            `agentd · resuming run ${event.runId} (session ${event.data.session + 1})\n`,
+          ),
+        );
+        break;
+      case 'model.retry':
+        endLine();
+        err.write(
+          paint(
+            'yellow',
+            `↻ ${event.data.error}; retry ${event.data.attempt} in ${formatDuration(event.data.delayMs)}\n`,
+          ),
+        );
+        break;
+      case 'model.response':
+        endLine();
+        break;
+      case 'tool.call':
+        err.write(
+          paint('cyan', `→ ${event.data.name}`) +
+            paint('dim', ` ${clip(JSON.stringify(event.data.input), 100)}\n`),
+        );
+        break;
+      case 'tool.result': {
+        const d = event.data;
+        const mark = d.isError ? paint('red', `✗ ${d.name}`) : paint('green', `← ${d.name}`);
+        err.write(
+          `${mark} ${paint('dim', `${clip(resultText(d.output), 100)} (${formatDuration(d.durationMs)})`)}\n`,
+        );
+        break;
+      }
+      case 'budget.warning':
+        endLine();
+        err.write(
+          paint('yellow', `! ${event.data.budget} budget at 80%: ${describeUse(event.data)}\n`),
+        );
+        break;
+      case 'run.error':
+        endLine();
+        lastError = event.data.message;
+        err.write(`${paint('red', 'error:')} ${event.data.message}\n`);
+        break;
+      case 'run.needs_attention':
+        endLine();
+        err.write(`${paint('magenta', '⏸ needs attention:')} ${event.data.message}\n`);
+        err.write(
+          paint(
+            'dim',
+            `then: agentd runs resume ${event.runId} --rerun-in-doubt | --skip-in-doubt\n`,
+          ),
+        );
+        footer(event.runId);
+        break;
+      case 'run.finished': {
+        endLine();
+        const d = event.data;
+        const parts = [
+          paint(
+            statusStyle(d.status),
+            d.status === 'completed' ? `✓ ${d.status}` : `✗ ${d.status} (${d.reason})`,
+          ),
+          `${formatInt(d.turns)} turn${d.turns === 1 ? '' : 's'}`,
+          `${formatTokens(d.usage)} tokens`,
+          formatCost(d.costUsd),
+          formatDuration(d.durationMs),
+        ];
+        err.write(`${parts.join(paint('dim', ' · '))}\n`);
+        if (d.detail && d.status !== 'completed' && d.detail !== lastError) {
+          err.write(`${paint('dim', 'why:')} ${d.detail}\n`);
+        }
+        if (d.summary)
+          err.write(`${paint('dim', 'progress:')} ${d.summary.replaceAll('\n', '\n  ')}\n`);
+        footer(event.runId);
+        break;
+      }
+      default:
+        break;
+    }
+  };
+  return {
+    onEvent,
+    onLive: (update) => {
+      if (update.type === 'text-delta') write(update.text);
+    },
+  };
+}
+
+/**
+ * Ctrl-C once aborts the signal (the run ends cleanly as cancelled); twice quits at once.
+ * Returns the signal and a function that stops listening.
+ */
+export function cancelOnInterrupt(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write(`\n${paint('yellow', 'cancelling… (Ctrl-C again to quit at once)')}\n`);
+    controller.abort(new Error('cancelled by the user'));
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
