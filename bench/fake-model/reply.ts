@@ -14,7 +14,7 @@ export function replyBody(
   requests: number,
   model: string,
   includeUsage: boolean,
-): string {
+): { body: string; final: boolean } {
   const tag = conversation.tag ?? 'unknown';
   const base = { id: `chatcmpl-${tag}-${requests}`, object: 'chat.completion.chunk', created: 0, model };
   const chunk = (delta: object, finishReason: string | null = null): string =>
@@ -22,7 +22,8 @@ export function replyBody(
   let body = '';
   const { results } = conversation;
   const pending = workload.callsPerTurn * workload.toolTurns - results;
-  if (pending > 0 && results % workload.callsPerTurn === 0) {
+  const final = !(pending > 0 && results % workload.callsPerTurn === 0);
+  if (!final) {
     body += chunk({ role: 'assistant', content: null });
     for (let j = 0; j < workload.callsPerTurn; j++) {
       const index = results + j;
@@ -55,5 +56,5 @@ export function replyBody(
       usage: { prompt_tokens: 100 + results * 10, completion_tokens: 20, total_tokens: 120 + results * 10 },
     });
   }
-  return body + sseDone;
+  return { body: body + sseDone, final };
 }

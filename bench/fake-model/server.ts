@@ -111,21 +111,21 @@ export class FakeModelServer {
       this.#watchers.delete(tag);
       watcher(arrived);
     }
-    const text = replyBody(
+    const reply = replyBody(
       workload,
       conversation,
       requests,
       typeof body.model === 'string' ? body.model : 'bench-model',
       body.stream_options?.include_usage === true,
     );
-    if (text.includes('"finish_reason":"stop"')) this.#requests.delete(tag);
+    if (reply.final) this.#requests.delete(tag);
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       'x-request-id': `req_${this.served}`,
     });
-    res.end(text);
+    res.end(reply.body);
   }
 }
 

@@ -46,7 +46,10 @@ export class TurnModel implements Model {
       yield {
         type: 'tool-call',
         call: {
-          id: call.id ?? `call_${this.requests.length}_${i}`,
+          // by turn of the conversation, so a re-issued request gets the same ids
+          id:
+            call.id ??
+            `call_${request.messages.filter((m) => m.role === 'assistant').length + 1}_${i}`,
           name: call.name,
           input: call.input as never,
         },

@@ -1,0 +1,72 @@
+import type { Framework } from './framework.ts';
+
+export type FrameworkName = 'raw' | 'agentd' | 'langgraph' | 'mastra' | 'openai-agents' | 'ai-sdk';
+
+export interface FrameworkInfo {
+  name: FrameworkName;
+  label: string;
+  /** npm packages whose versions the results name (agentd: the root package). */
+  packages: readonly string[];
+  /** How it is configured, as the results and the README state it. */
+  configuration: string;
+  /** Loaded on demand, so a cold process pays for this framework's imports only. */
+  load: () => Promise<Framework>;
+}
+
+export const frameworks: Record<FrameworkName, FrameworkInfo> = {
+  raw: {
+    name: 'raw',
+    label: 'raw fetch loop',
+    packages: [],
+    configuration:
+      'The baseline, not a framework: a minimal agent loop over fetch (SSE parsed by hand, tool run inline). Its time is the fake model\'s own time, subtracted from every framework\'s.',
+    load: async () => (await import('./raw-fetch.ts')).rawFetch,
+  },
+  agentd: {
+    name: 'agentd',
+    label: 'agentd',
+    packages: ['agentd'],
+    configuration:
+      '`runAgent` with `createModel({ provider: "openai-compatible" })` and a `defineTool` tool; the durable run log on: one `SqliteStore` per process (WAL, `durability: "process"`, as the CLI runs), every event committed before the next step.',
+    load: async () => (await import('./agentd.ts')).agentd,
+  },
+  langgraph: {
+    name: 'langgraph',
+    label: 'LangGraph.js',
+    packages: ['@langchain/langgraph', '@langchain/core', '@langchain/openai'],
+    configuration:
+      '`createReactAgent` from `@langchain/langgraph/prebuilt` over `ChatOpenAI({ streaming: true, configuration: { baseURL } })`, a `tool()` from `@langchain/core/tools`, `invoke` with `recursionLimit`; no checkpointer (the prebuilt\'s default); LangSmith tracing off (its default without LANGSMITH_TRACING).',
+    load: async () => (await import('./langgraph.ts')).langgraph,
+  },
+  mastra: {
+    name: 'mastra',
+    label: 'Mastra',
+    packages: ['@mastra/core'],
+    configuration:
+      '`new Agent({ model: { id, url, apiKey } })` (Mastra\'s documented OpenAI-compatible config: AI SDK `openai-compatible` chat model), a `createTool` tool, `agent.generate(task, { maxSteps })` (streams from the model); no Mastra instance, memory or storage; observability off (its default).',
+    load: async () => (await import('./mastra.ts')).mastra,
+  },
+  'openai-agents': {
+    name: 'openai-agents',
+    label: 'OpenAI Agents SDK',
+    packages: ['@openai/agents', 'openai'],
+    configuration:
+      '`new Agent({ model: new OpenAIChatCompletionsModel(new OpenAI({ baseURL }), id) })`, a `tool()` with a zod schema, `run(agent, task, { stream: true, maxTurns })` and `await result.completed`; tracing on (its default) with no OPENAI_API_KEY in the environment, so spans are made and batched but never exported over the network.',
+    load: async () => (await import('./openai-agents.ts')).openaiAgents,
+  },
+  'ai-sdk': {
+    name: 'ai-sdk',
+    label: 'Vercel AI SDK',
+    packages: ['ai', '@ai-sdk/openai-compatible'],
+    configuration:
+      '`new ToolLoopAgent({ model: createOpenAICompatible({ baseURL, includeUsage: true }).chatModel(id), tools: { lookup: tool(...) }, stopWhen: stepCountIs(n) })`, `agent.stream({ prompt })` and `await result.text`; telemetry off (its default).',
+    load: async () => (await import('./ai-sdk.ts')).aiSdk,
+  },
+};
+
+export const frameworkNames = Object.keys(frameworks) as FrameworkName[];
+export const peerNames: readonly FrameworkName[] = ['langgraph', 'mastra', 'openai-agents', 'ai-sdk'];
+
+export function isFrameworkName(value: string): value is FrameworkName {
+  return Object.hasOwn(frameworks, value);
+}

@@ -1,0 +1,33 @@
+import { Agent, OpenAIChatCompletionsModel, run, tool } from '@openai/agents';
+import OpenAI from 'openai';
+import { z } from 'zod';
+import { lookup } from '../tool-ledger.ts';
+import { instructions, toolDescription, toolName } from '../workloads.ts';
+import type { BenchAgent, Framework } from './framework.ts';
+
+const lookupTool = tool({
+  name: toolName,
+  description: toolDescription,
+  parameters: z.object({ key: z.string() }),
+  execute: async ({ key }) => lookup(key),
+});
+
+export const openaiAgents: Framework = {
+  async createAgent({ baseUrl, maxSteps }): Promise<BenchAgent> {
+    const client = new OpenAI({ baseURL: baseUrl, apiKey: 'bench' });
+    const agent = new Agent({
+      name: 'bench',
+      instructions,
+      model: new OpenAIChatCompletionsModel(client, 'bench-model'),
+      tools: [lookupTool],
+    });
+    return {
+      async run(task) {
+        const result = await run(agent, task, { stream: true, maxTurns: maxSteps });
+        await result.completed;
+        if (result.error) throw result.error;
+        return String(result.finalOutput ?? '');
+      },
+    };
+  },
+};
