@@ -83,7 +83,7 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
   const { agent } = options;
   const runId = options.runId ?? newId('run');
   const limits: Limits = { ...defaultLimits, ...agent.limits };
-  const log = new RunLog(runId, options.store, { onEvent: options.onEvent });
+  const log = new RunLog(runId, options.store, logOptions(options));
   await log.append({
     type: 'run.started',
     data: {
@@ -120,7 +120,7 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
     if (events[0]?.type !== 'run.started') {
       throw new AgentdError('run_not_found', `no run "${runId}": see agentd runs list`);
     }
-    const log = RunLog.fromEvents(runId, store, events, { onEvent: options.onEvent });
+    const log = RunLog.fromEvents(runId, store, events, logOptions(options));
     if (log.state.status === 'completed') {
       throw new AgentdError(
         'run_not_resumable',
@@ -419,6 +419,18 @@ async function drive(
     }
     throw error;
   }
+}
+
+/** The log stamps events with the run's clock, so time budgets and event times agree. */
+function logOptions(options: DriveOptions): {
+  onEvent?: (event: RunEvent) => void;
+  now?: () => Date;
+} {
+  const now = options.now;
+  return {
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(now ? { now: () => new Date(now()) } : {}),
+  };
 }
 
 /** A call whose effect is safe to cause again, or that the tool itself dedupes by key. */
