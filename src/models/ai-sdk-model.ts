@@ -1,6 +1,7 @@
 import {
   APICallError,
   type LanguageModelV4,
+  type LanguageModelV4CallOptions,
   type LanguageModelV4FinishReason,
   type LanguageModelV4Message,
   type LanguageModelV4Prompt,
@@ -10,7 +11,7 @@ import { isProviderStreamError } from '@ai-sdk/provider-utils';
 import type { StopReason } from '../core/events.ts';
 import type { JsonValue, Message, ToolCall } from '../core/messages.ts';
 import type { Usage } from '../core/usage.ts';
-import type { CatalogEntry, ProviderName } from './catalog.ts';
+import type { CatalogEntry, EffortLevel, ProviderName } from './catalog.ts';
 import { type Model, ModelCallError, type ModelRequest, type ModelStreamPart } from './model.ts';
 
 /**
@@ -56,7 +57,7 @@ export class AiSdkModel implements Model {
         topP: request.settings.topP,
         stopSequences: request.settings.stopSequences,
         seed: request.settings.seed,
-        ...(request.settings.effort ? { reasoning: request.settings.effort } : {}),
+        ...effortOptions(this.provider, request.settings.effort),
         abortSignal: signal,
       });
     } catch (error) {
@@ -105,6 +106,26 @@ export class AiSdkModel implements Model {
         retryable: true,
       });
     }
+  }
+}
+
+/**
+ * Effort in each provider's own terms: Anthropic `output_config.effort`, OpenAI
+ * `reasoning.effort` / `reasoning_effort`; OpenAI-compatible servers get the portable
+ * setting, which their adapter sends as `reasoning_effort`.
+ */
+function effortOptions(
+  provider: ProviderName,
+  effort: EffortLevel | undefined,
+): Pick<LanguageModelV4CallOptions, 'providerOptions' | 'reasoning'> {
+  if (!effort) return {};
+  switch (provider) {
+    case 'anthropic':
+      return { providerOptions: { anthropic: { effort } } };
+    case 'openai':
+      return { providerOptions: { openai: { reasoningEffort: effort } } };
+    default:
+      return { reasoning: effort };
   }
 }
 

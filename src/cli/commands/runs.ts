@@ -5,6 +5,7 @@ import { AgentdError } from '../../core/errors.ts';
 import type { Limits, RunEvent, RunStatus } from '../../core/events.ts';
 import { resultText } from '../../core/messages.ts';
 import { foldRun } from '../../core/run-state.ts';
+import { addUsage, type Usage, zeroUsage } from '../../core/usage.ts';
 import { describeUse } from '../../runtime/budgets.ts';
 import { leaseIsLive } from '../../runtime/run-lease.ts';
 import { openStore } from '../../store/open-store.ts';
@@ -138,6 +139,13 @@ export async function runsShowCommand(id: string, options: { json?: boolean }): 
     ].join(' · ')}\n`,
   );
   if (state.detail) o.write(`why: ${state.detail}\n`);
+  const efforts = usageByEffort(events);
+  if (efforts.size > 1 || (efforts.size === 1 && !efforts.has('default'))) {
+    const parts = [...efforts].map(
+      ([effort, u]) => `${effort}: ${formatTokens(u.usage)} · ${formatCost(u.cost)}`,
+    );
+    o.write(`by effort: ${parts.join('; ')}\n`);
+  }
   o.write('\n');
   for (const event of events) {
     const offset = `+${((Date.parse(event.at) - started) / 1000).toFixed(3)}s`;
@@ -151,6 +159,24 @@ export async function runsShowCommand(id: string, options: { json?: boolean }): 
   }
   if (state.output) o.write(`\n${state.output}\n`);
   return 0;
+}
+
+/** Tokens and cost of a run's responses, by the effort their request asked for. */
+function usageByEffort(
+  events: readonly RunEvent[],
+): Map<string, { usage: Usage; cost: number | null }> {
+  const out = new Map<string, { usage: Usage; cost: number | null }>();
+  let effort = 'default';
+  for (const event of events) {
+    if (event.type === 'model.request') effort = event.data.effort ?? 'default';
+    if (event.type !== 'model.response') continue;
+    const entry = out.get(effort) ?? { usage: zeroUsage, cost: 0 };
+    entry.usage = addUsage(entry.usage, event.data.usage);
+    entry.cost =
+      entry.cost === null || event.data.costUsd === null ? null : entry.cost + event.data.costUsd;
+    out.set(effort, entry);
+  }
+  return out;
 }
 
 function describe(event: RunEvent): string {
