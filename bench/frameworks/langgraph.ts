@@ -1,3 +1,4 @@
+import { AIMessageChunk } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import { createReactAgent } from '@langchain/langgraph/prebuilt';
 import { ChatOpenAI } from '@langchain/openai';
@@ -12,25 +13,35 @@ const lookupTool = tool(({ key }) => lookup(key), {
   schema: z.object({ key: z.string() }),
 });
 
+/**
+ * The prebuilt ReAct agent, streamed with `streamMode: 'messages'` (LangGraph's documented way
+ * to stream a model's tokens), which makes ChatOpenAI stream from the model. (`streaming: true`
+ * with `invoke` instead estimates token counts with tiktoken, whose encodings it downloads at
+ * run time.) The answer is the text of the last AI message streamed.
+ */
 export const langgraph: Framework = {
   async createAgent({ baseUrl, maxSteps }): Promise<BenchAgent> {
-    const llm = new ChatOpenAI({
-      model: 'bench-model',
-      apiKey: 'bench',
-      streaming: true,
-      configuration: { baseURL: baseUrl },
-    });
+    const llm = new ChatOpenAI({ model: 'bench-model', apiKey: 'bench', configuration: { baseURL: baseUrl } });
     const agent = createReactAgent({ llm, tools: [lookupTool], prompt: instructions });
     // A model call and a tool call are one super-step each.
     const recursionLimit = 2 * maxSteps + 1;
     return {
       async run(task) {
-        const state = await agent.invoke(
+        const stream = await agent.stream(
           { messages: [{ role: 'user', content: task }] },
-          { recursionLimit },
+          { streamMode: 'messages', recursionLimit },
         );
-        const last = state.messages.at(-1);
-        return typeof last?.content === 'string' ? last.content : String(last?.text ?? '');
+        let id: string | undefined;
+        let text = '';
+        for await (const [chunk] of stream) {
+          if (!AIMessageChunk.isInstance(chunk)) continue;
+          if (chunk.id !== id) {
+            id = chunk.id;
+            text = '';
+          }
+          if (typeof chunk.content === 'string') text += chunk.content;
+        }
+        return text;
       },
     };
   },

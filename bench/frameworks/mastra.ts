@@ -12,6 +12,7 @@ const lookupTool = createTool({
   execute: async ({ key }) => lookup(key),
 });
 
+/** `agent.stream` (`generate` asks the model for a whole, unstreamed answer). */
 export const mastra: Framework = {
   async createAgent({ baseUrl, maxSteps }): Promise<BenchAgent> {
     const agent = new Agent({
@@ -23,8 +24,8 @@ export const mastra: Framework = {
     });
     return {
       async run(task) {
-        const result = await agent.generate(task, { maxSteps });
-        return result.text;
+        const output = await agent.stream(task, { maxSteps });
+        return await output.text;
       },
     };
   },

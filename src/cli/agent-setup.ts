@@ -5,6 +5,7 @@ import { createRedactor, type Redactor } from '../core/redact.ts';
 import { type EffortLevel, isProviderName } from '../models/catalog.ts';
 import { type ResolvedModel, resolveModel } from '../models/providers.ts';
 import type { AgentDefinition } from '../runtime/agent-loop.ts';
+import type { CompactionSettings } from '../runtime/compaction.ts';
 import { type AgentSpec, loadAgentSpec } from '../spec/agent-spec.ts';
 import { loadTools } from '../tools/load-tools.ts';
 import { paint } from './format.ts';
@@ -52,6 +53,24 @@ export async function prepareAgent(
   const tools = await loadTools(spec.tools, spec.path);
   for (const notice of resolved.notices)
     process.stderr.write(`${paint('yellow', 'note:')} ${notice}\n`);
+  const compaction: Partial<CompactionSettings> = { ...spec.compaction, model: undefined };
+  if (spec.compaction.model) {
+    // The summarizer resolves like the agent's model (same keys, same scripted fallback).
+    const slash = spec.compaction.model.indexOf('/');
+    const summarizer = await resolveModel(
+      {
+        ...spec,
+        provider: spec.compaction.model.slice(0, slash) as AgentSpec['provider'],
+        modelId: spec.compaction.model.slice(slash + 1),
+        settings: {},
+      },
+      config,
+    );
+    compaction.model = summarizer.model;
+    resolved.secrets.push(...summarizer.secrets);
+  } else {
+    delete compaction.model;
+  }
   const settings = { ...spec.settings };
   if (resolved.effort) settings.effort = resolved.effort;
   else delete settings.effort;
@@ -67,6 +86,7 @@ export async function prepareAgent(
       tools,
       settings,
       limits: spec.limits,
+      compaction,
     },
   };
 }

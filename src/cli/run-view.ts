@@ -87,6 +87,15 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
         );
         break;
       }
+      case 'context.compacted':
+        endLine();
+        err.write(
+          paint(
+            'dim',
+            `⇣ context compacted: ${event.data.removedMessages} messages summarized, ${formatInt(event.data.tokensBefore)} → ${formatInt(event.data.tokensAfter)} tokens\n`,
+          ),
+        );
+        break;
       case 'budget.warning':
         endLine();
         err.write(

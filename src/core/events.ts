@@ -75,6 +75,10 @@ export interface ModelRequestData {
   messageCount: number;
   toolCount: number;
   effort?: string;
+  /** Tokens the context takes: the provider's last count plus an estimate of what came since. */
+  contextTokens?: number;
+  /** The model's context window, when known. */
+  contextWindow?: number;
 }
 
 export interface ModelRetryData {
@@ -126,6 +130,24 @@ export interface RunErrorData {
   message: string;
 }
 
+/** Older turns replaced by a summary: only what the model sees changes; the log keeps all. */
+export interface ContextCompactedData {
+  /** `runtime`: agentd summarized; `provider`: the provider compacted server-side. */
+  mode: 'runtime' | 'provider';
+  /** Messages after the pinned task that left the context (the summary replaces them). */
+  removedMessages: number;
+  /** The events whose content left the context. */
+  removedEvents: number[];
+  tokensBefore: number;
+  tokensAfter: number;
+  summary: string;
+  /** The model that wrote the summary, and what it cost. */
+  model: string;
+  usage: Usage;
+  costUsd: number | null;
+  durationMs: number;
+}
+
 export interface RunResumedData {
   /** 1 for the first resume, 2 for the next, ... */
   session: number;
@@ -170,6 +192,7 @@ export interface EventDataMap {
   'tool.result': ToolResultData;
   'run.error': RunErrorData;
   'run.resumed': RunResumedData;
+  'context.compacted': ContextCompactedData;
   'run.needs_attention': NeedsAttentionData;
   'budget.warning': BudgetWarningData;
   'run.finished': RunFinishedData;

@@ -23,6 +23,14 @@ export interface RunState {
   limits: Limits;
   /** What the model sees next. */
   messages: Message[];
+  /** For each message, the events it came from (what leaves the context when it does). */
+  messageEvents: number[][];
+  /**
+   * How full the context is: `tokens` as the provider last counted them (or as compaction
+   * left them), covering `messages` up to `measuredAt`; later messages are estimated.
+   */
+  context: { tokens: number; measuredAt: number };
+  compactions: number;
   turns: number;
   /** True between a model request and its response: a crash here re-issues the request. */
   awaitingModel: boolean;
@@ -57,6 +65,9 @@ export function emptyRunState(runId: string): RunState {
     instructions: '',
     limits: { maxTurns: 0, maxToolRepairs: 0 },
     messages: [],
+    messageEvents: [],
+    context: { tokens: 0, measuredAt: 0 },
+    compactions: 0,
     turns: 0,
     awaitingModel: false,
     usage: zeroUsage,
@@ -95,6 +106,7 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.limits = d.limits;
       state.startedAt = event.at;
       state.messages.push({ role: 'user', text: d.task });
+      state.messageEvents.push([event.seq]);
       return;
     }
     case 'model.request':
@@ -108,6 +120,11 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       if (d.costUsd === null) state.costKnown = false;
       else state.costUsd += d.costUsd;
       state.messages.push({ role: 'assistant', text: d.text, toolCalls: d.toolCalls });
+      state.messageEvents.push([event.seq]);
+      state.context = {
+        tokens: d.usage.inputTokens + d.usage.outputTokens,
+        measuredAt: state.messages.length,
+      };
       if (d.toolCalls.length === 0 && d.text) state.output = d.text;
       return;
     }
@@ -127,12 +144,24 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       const d = event.data;
       state.pendingCalls.delete(d.callId);
       if (d.isError) state.toolErrors++;
-      addToolResult(state.messages, {
+      addToolResult(state, event.seq, {
         callId: d.callId,
         name: d.name,
         output: d.output,
         isError: d.isError,
       });
+      return;
+    }
+    case 'context.compacted': {
+      const d = event.data;
+      state.messages.splice(1, d.removedMessages);
+      state.messageEvents.splice(1, d.removedMessages);
+      state.messages[0] = { role: 'user', text: withSummary(state.task, d.summary) };
+      state.usage = addUsage(state.usage, d.usage);
+      if (d.costUsd === null) state.costKnown = false;
+      else state.costUsd += d.costUsd;
+      state.context = { tokens: d.tokensAfter, measuredAt: state.messages.length };
+      state.compactions++;
       return;
     }
     case 'budget.warning':
@@ -166,14 +195,17 @@ export function applyEvent(state: RunState, event: RunEvent): void {
  * Results go into one tool message after the assistant message that asked for them, in the
  * order the calls were made (not the order they finished), whatever order they were logged.
  */
-function addToolResult(messages: Message[], result: ToolResult): void {
+function addToolResult(state: RunState, seq: number, result: ToolResult): void {
+  const messages = state.messages;
   const last = messages.at(-1);
   let toolMessage: Extract<Message, { role: 'tool' }>;
   if (last?.role === 'tool') {
     toolMessage = last;
+    state.messageEvents.at(-1)!.push(seq);
   } else {
     toolMessage = { role: 'tool', results: [] };
     messages.push(toolMessage);
+    state.messageEvents.push([seq]);
   }
   toolMessage.results.push(result);
   const asking = messages.at(-2);
@@ -182,6 +214,11 @@ function addToolResult(messages: Message[], result: ToolResult): void {
     const place = (r: ToolResult) => order.get(r.callId) ?? Number.MAX_SAFE_INTEGER;
     toolMessage.results.sort((a, b) => place(a) - place(b));
   }
+}
+
+/** The pinned task, followed by the summary of what compaction took out of the context. */
+export function withSummary(task: string, summary: string): string {
+  return `${task}\n\n[Summary of the earlier part of this run, written when the context filled up. The full history is in the run log.]\n${summary}`;
 }
 
 export function foldRun(runId: string, events: Iterable<RunEvent>): RunState {

@@ -28,6 +28,10 @@ export interface ModelRequest {
   messages: readonly Message[];
   tools: readonly ToolDefinition[];
   settings: ModelSettings;
+  /** The run's turn this request is for (1-based); compaction requests carry the turn they precede. */
+  turn?: number;
+  /** `compaction`: summarize the conversation instead of acting (runtime compaction). */
+  purpose?: 'turn' | 'compaction';
 }
 
 export type ModelStreamPart =

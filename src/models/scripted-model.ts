@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AgentdError } from '../core/errors.ts';
-import type { JsonValue, Message } from '../core/messages.ts';
-import { resultText } from '../core/messages.ts';
+import { type JsonValue, type Message, resultText } from '../core/messages.ts';
+import { estimateTokens, messageTokens } from '../core/tokens.ts';
 import { parseYamlFile } from '../spec/yaml-file.ts';
 import { type CatalogEntry, findModel } from './catalog.ts';
 import type { Model, ModelRequest, ModelStreamPart } from './model.ts';
@@ -24,6 +24,8 @@ const scriptSchema = z.strictObject({
     .array(
       z.strictObject({
         text: z.string().optional(),
+        /** Play this turn this many times in a row (long runs in a few lines). */
+        repeat: z.int().positive().optional(),
         tool_calls: z
           .array(z.strictObject({ name: z.string().min(1), input: jsonValue.optional() }))
           .optional(),
@@ -51,8 +53,9 @@ export function loadScript(path: string): Script {
 
 /**
  * A deterministic stand-in for a model: replays a script of turns (text and tool calls) for
- * tests and offline demos. The turn it plays is the number of assistant messages so far, so
- * a replay is the same however often it runs. Every text it writes starts with
+ * tests and offline demos. It plays the run's turn number (or, without one, the number of
+ * assistant messages so far), so a replay is the same however often it runs, and after a
+ * resume or a compaction. Asked to compact, it writes a plain summary of what it is given. Every text it writes starts with
  * `[scripted]`: it is a replay written by a person, not intelligence.
  *
  * Texts may use `{{task}}`, `{{results}}` (every result of the previous turn) and
@@ -72,8 +75,13 @@ export class ScriptedModel implements Model {
   }
 
   async *stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart> {
-    const turnIndex = request.messages.filter((m) => m.role === 'assistant').length;
-    const turn = this.#script.turns[turnIndex];
+    if (request.purpose === 'compaction') {
+      yield* this.#summarize(request);
+      return;
+    }
+    const turnIndex =
+      (request.turn ?? request.messages.filter((m) => m.role === 'assistant').length + 1) - 1;
+    const turn = this.#turnAt(turnIndex);
     const text = turn
       ? turn.text !== undefined
         ? SCRIPTED_PREFIX + fill(turn.text, request.messages)
@@ -93,9 +101,7 @@ export class ScriptedModel implements Model {
       type: 'finish',
       stopReason: calls.length > 0 ? 'tool_calls' : 'end_turn',
       usage: {
-        inputTokens:
-          estimateTokens(request.instructions) +
-          request.messages.reduce((n, m) => n + messageTokens(m), 0),
+        inputTokens: requestTokens(request),
         outputTokens:
           estimateTokens(text) +
           calls.reduce((n, c) => n + estimateTokens(c.name + JSON.stringify(c.input ?? {})), 0),
@@ -105,6 +111,46 @@ export class ScriptedModel implements Model {
       },
     };
   }
+
+  /** The script's turn at a 0-based index, counting repeated turns as many times as they repeat. */
+  #turnAt(index: number): Script['turns'][number] | undefined {
+    let left = index;
+    for (const turn of this.#script.turns) {
+      const times = turn.repeat ?? 1;
+      if (left < times) return turn;
+      left -= times;
+    }
+    return undefined;
+  }
+
+  /** A replay cannot summarize: it keeps the first and the last lines of what it is given. */
+  async *#summarize(request: ModelRequest): AsyncIterable<ModelStreamPart> {
+    const given = request.messages.map((m) => (m.role === 'user' ? m.text : '')).join('\n');
+    const lines = given.split('\n').filter((line) => line.trim());
+    const kept = lines.length <= 6 ? lines : [...lines.slice(0, 2), '...', ...lines.slice(-3)];
+    const text = `${SCRIPTED_PREFIX}Summary (kept lines, not a model's summary) of ${lines.length} lines:\n${kept.join('\n')}`;
+    yield { type: 'text-delta', text };
+    yield {
+      type: 'finish',
+      stopReason: 'end_turn',
+      usage: {
+        inputTokens: requestTokens(request),
+        outputTokens: estimateTokens(text),
+        cachedInputTokens: 0,
+        cacheWriteTokens: 0,
+        reasoningTokens: 0,
+      },
+    };
+  }
+}
+
+/** The tokens a request would take, estimated as the scripted model's usage. */
+function requestTokens(request: ModelRequest): number {
+  return (
+    estimateTokens(request.instructions) +
+    (request.tools.length ? estimateTokens(JSON.stringify(request.tools)) : 0) +
+    request.messages.reduce((n, m) => n + messageTokens(m), 0)
+  );
 }
 
 function fill(template: string, messages: readonly Message[]): string {
@@ -123,20 +169,4 @@ function fill(template: string, messages: readonly Message[]): string {
       return `(no result from ${tool})`;
     },
   );
-}
-
-/** About four characters a token: the usual estimate for English text and code. */
-function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 4);
-}
-
-function messageTokens(message: Message): number {
-  switch (message.role) {
-    case 'user':
-      return estimateTokens(message.text);
-    case 'assistant':
-      return estimateTokens(message.text + JSON.stringify(message.toolCalls));
-    case 'tool':
-      return message.results.reduce((n, r) => n + estimateTokens(resultText(r.output)), 0);
-  }
 }

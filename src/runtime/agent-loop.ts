@@ -10,7 +10,8 @@ import type {
 } from '../core/events.ts';
 import { newId } from '../core/ids.ts';
 import type { ToolCall } from '../core/messages.ts';
-import type { PendingCall, RunState } from '../core/run-state.ts';
+import { type PendingCall, type RunState, withSummary } from '../core/run-state.ts';
+import { estimateTokens, messageTokens } from '../core/tokens.ts';
 import { type Usage, zeroUsage } from '../core/usage.ts';
 import { costOf } from '../models/catalog.ts';
 import { type Model, ModelCallError, type ModelSettings, modelRef } from '../models/model.ts';
@@ -25,6 +26,13 @@ import {
   exhausted,
   progressSummary,
 } from './budgets.ts';
+import {
+  type CompactionSettings,
+  contextTokens,
+  defaultCompaction,
+  messagesToCompact,
+  summarize,
+} from './compaction.ts';
 import { acquireLease } from './run-lease.ts';
 import { RunLog } from './run-log.ts';
 import { runToolCall } from './tool-runner.ts';
@@ -38,6 +46,7 @@ export interface AgentDefinition {
   tools: readonly Tool[];
   settings?: ModelSettings;
   limits?: Partial<Limits>;
+  compaction?: Partial<CompactionSettings>;
 }
 
 /** What streams while a model answers: shown live, never logged (the response event is). */
@@ -174,6 +183,11 @@ async function drive(
     inputSchema: tool.inputSchema,
   }));
   const repairs = new Map<string, number>();
+  const compaction: CompactionSettings = { ...defaultCompaction, ...agent.compaction };
+  const window = compaction.contextWindow ?? model.entry?.contextWindow;
+  // What the instructions and tool schemas take in every request.
+  const overhead =
+    estimateTokens(agent.instructions) + estimateTokens(JSON.stringify(toolDefinitions));
 
   const finish = async (
     status: FinalStatus,
@@ -325,6 +339,45 @@ async function drive(
       if (stopped) return stopped;
       const turn = state.awaitingModel ? state.turns : state.turns + 1;
       if (!state.awaitingModel) {
+        // When the context would pass the threshold, older turns give way to a summary.
+        let tokens = contextTokens(state, overhead);
+        if (window && compaction.enabled && tokens > compaction.threshold * window) {
+          const removed = messagesToCompact(state.messages, compaction.keepRecentTurns);
+          if (removed > 0) {
+            try {
+              const written = await summarize({
+                state,
+                removed,
+                model: compaction.model ?? model,
+                turn,
+                signal,
+                ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+              });
+              const kept = [state.messages[0]!, ...state.messages.slice(1 + removed)];
+              const after =
+                overhead +
+                estimateTokens(withSummary(state.task, written.summary)) +
+                kept.slice(1).reduce((n, m) => n + messageTokens(m), 0);
+              await log.append({
+                type: 'context.compacted',
+                data: {
+                  mode: 'runtime',
+                  removedMessages: removed,
+                  removedEvents: state.messageEvents.slice(1, 1 + removed).flat(),
+                  tokensBefore: tokens,
+                  tokensAfter: after,
+                  ...written,
+                },
+              });
+              tokens = after;
+            } catch (error) {
+              if (signal.aborted) return await cancelled();
+              const message = `compaction failed: ${errorMessage(error)}`;
+              await log.append({ type: 'run.error', data: { code: 'compaction_failed', message } });
+              return await finish('failed', 'model_error', { detail: message });
+            }
+          }
+        }
         await log.append({
           type: 'model.request',
           data: {
@@ -333,6 +386,8 @@ async function drive(
             messageCount: state.messages.length,
             toolCount: tools.size,
             ...(agent.settings?.effort ? { effort: agent.settings.effort } : {}),
+            contextTokens: tokens,
+            ...(window ? { contextWindow: window } : {}),
           },
         });
       }
@@ -348,6 +403,7 @@ async function drive(
           messages: state.messages,
           tools: toolDefinitions,
           settings: agent.settings ?? {},
+          turn,
         };
         const stream = streamWithRetry(model, request, { signal, policy: options.retryPolicy });
         for await (const part of stream) {

@@ -88,6 +88,15 @@ const agentSpecSchema = z.strictObject({
     })
     .optional(),
   effort: z.enum(effortLevels).optional(),
+  compaction: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      threshold: z.number().gt(0).max(1).optional(),
+      keep_recent_turns: z.int().positive().optional(),
+      model: modelString.optional(),
+      context_window: z.int().positive().optional(),
+    })
+    .optional(),
   script: z.string().min(1).optional(),
 });
 
@@ -109,6 +118,14 @@ export interface AgentSpec {
   instructions: string;
   tools: ToolSource[];
   limits: Partial<Limits>;
+  compaction: {
+    enabled?: boolean;
+    threshold?: number;
+    keepRecentTurns?: number;
+    /** `provider/model-id` of the model that writes summaries. */
+    model?: string;
+    contextWindow?: number;
+  };
   /** Absolute path of the scripted-model script: the model for `scripted/*`, else the offline fallback. */
   script?: string;
 }
@@ -147,6 +164,7 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
       ...(t.only ? { only: t.only } : {}),
     })),
     limits: {},
+    compaction: {},
   };
   if (raw.description) spec.description = raw.description;
   if (raw.provider?.base_url) spec.providerOptions.baseUrl = raw.provider.base_url;

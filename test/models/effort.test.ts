@@ -106,6 +106,7 @@ describe('effort the model does not take', () => {
       instructions: '',
       tools: [],
       limits: {},
+      compaction: {},
     };
   };
 

@@ -61,6 +61,7 @@ export function resolveOn(fake: FakeProvider, api: Api): Promise<ResolvedModel> 
     instructions: '',
     tools: [],
     limits: {},
+    compaction: {},
   };
   const config: Config = {
     home: '/nonexistent/agentd-home',

@@ -186,8 +186,26 @@ function describe(event: RunEvent): string {
       const tools = d.tools.map((t) => t.name).join(', ') || 'none';
       return `agent ${d.agent}, model ${d.model}${d.scripted ? ` (scripted replay of ${d.scripted.script})` : ''}, tools: ${tools}, limits ${describeLimits(d.limits)}`;
     }
-    case 'model.request':
-      return `turn ${event.data.turn}: ${event.data.messageCount} messages, ${event.data.toolCount} tools${event.data.effort ? `, effort ${event.data.effort}` : ''}`;
+    case 'model.request': {
+      const d = event.data;
+      const context =
+        d.contextTokens === undefined
+          ? ''
+          : `, context ${formatInt(d.contextTokens)}${d.contextWindow ? ` of ${formatInt(d.contextWindow)} (${Math.round((100 * d.contextTokens) / d.contextWindow)}%)` : ''} tokens`;
+      return `turn ${d.turn}: ${d.messageCount} messages, ${d.toolCount} tools${d.effort ? `, effort ${d.effort}` : ''}${context}`;
+    }
+    case 'context.compacted': {
+      const d = event.data;
+      const events = d.removedEvents.length
+        ? ` (events #${d.removedEvents[0]}–#${d.removedEvents.at(-1)})`
+        : '';
+      const summary = d.summary.split('\n');
+      const shown =
+        summary.length > 20
+          ? [...summary.slice(0, 20), `… ${summary.length - 20} more lines (--json for all)`]
+          : summary;
+      return `${d.mode}: ${d.removedMessages} messages${events} → summary by ${d.model}; ${formatInt(d.tokensBefore)} → ${formatInt(d.tokensAfter)} tokens · ${formatCost(d.costUsd)}\n${shown.map((line) => `${' '.repeat(31)}│ ${line}`).join('\n')}`;
+    }
     case 'model.retry':
       return `attempt ${event.data.attempt} after ${formatDuration(event.data.delayMs)}: ${event.data.error}`;
     case 'model.response': {

@@ -1,0 +1,145 @@
+import type { ContextCompactedData } from '../core/events.ts';
+import { type Message, resultText } from '../core/messages.ts';
+import type { RunState } from '../core/run-state.ts';
+import { messageTokens } from '../core/tokens.ts';
+import { type Usage, zeroUsage } from '../core/usage.ts';
+import { costOf } from '../models/catalog.ts';
+import { type Model, ModelCallError, modelRef } from '../models/model.ts';
+import { type RetryPolicy, streamWithRetry } from '../models/retry.ts';
+
+export interface CompactionSettings {
+  /** Compact when the context passes this share of the window (default 0.8). */
+  threshold: number;
+  /** Turns (a model answer and its tool results) kept verbatim at the end (default 3). */
+  keepRecentTurns: number;
+  /** Overrides the catalog's context window (and gives one to models it does not know). */
+  contextWindow?: number;
+  /** Writes the summaries; the agent's own model when unset. */
+  model?: Model;
+  /** Off: never compact (a run that outgrows the window fails at the provider). */
+  enabled: boolean;
+}
+
+export const defaultCompaction: CompactionSettings = {
+  threshold: 0.8,
+  keepRecentTurns: 3,
+  enabled: true,
+};
+
+/** The instructions the summarizing model gets. Versioned with agentd; recorded as text in the log. */
+export const compactionInstructions = `You compact the context of a long-running agent. You are given the earlier part of its conversation (and any summary written before). Write a summary the agent can continue from without it, in these sections, brief and specific:
+## Goal
+## Plan and status (done, remaining, next)
+## Decisions (and why)
+## Open questions
+## Key facts and identifiers (files, commands, ids, names, numbers: exact)
+## Tried and failed
+Keep identifiers exactly as written. Do not invent anything. Do not address anyone.`;
+
+/** Tokens the next request would take: the provider's last count plus estimates since. */
+export function contextTokens(state: RunState, overhead: number): number {
+  const { tokens, measuredAt } = state.context;
+  let total = tokens || overhead;
+  for (let i = tokens ? measuredAt : 0; i < state.messages.length; i++)
+    total += messageTokens(state.messages[i]!);
+  return total;
+}
+
+/**
+ * How many messages after the pinned task to replace by a summary: everything before the
+ * last `keep` turns. The kept part starts at a model answer, so no tool result loses the call
+ * it answers. Zero when there is nothing old enough to take out.
+ */
+export function messagesToCompact(messages: readonly Message[], keep: number): number {
+  let assistants = 0;
+  for (let i = messages.length - 1; i >= 1; i--) {
+    if (messages[i]!.role === 'assistant' && ++assistants === keep) return i - 1;
+  }
+  return 0;
+}
+
+/** The part of the conversation to summarize, as plain text for the summarizing model. */
+export function transcript(
+  task: string,
+  firstMessage: string,
+  messages: readonly Message[],
+): string {
+  const lines: string[] = [];
+  const earlier = firstMessage.slice(task.length).trim();
+  lines.push(`[task] ${task}`);
+  if (earlier) lines.push(`[earlier summary]\n${earlier}`);
+  for (const message of messages) {
+    switch (message.role) {
+      case 'user':
+        lines.push(`[user] ${message.text}`);
+        break;
+      case 'assistant':
+        if (message.text.trim()) lines.push(`[assistant] ${message.text}`);
+        for (const call of message.toolCalls)
+          lines.push(`[assistant calls ${call.name}] ${clip(JSON.stringify(call.input), 1000)}`);
+        break;
+      case 'tool':
+        for (const r of message.results) {
+          lines.push(
+            `[${r.name} ${r.isError ? 'error' : 'result'}] ${clip(resultText(r.output), 2000)}`,
+          );
+        }
+        break;
+    }
+  }
+  return lines.join('\n');
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
+}
+
+/**
+ * Writes the summary that replaces the older turns. Throws a ModelCallError when the
+ * summarizing model fails (after its retries).
+ */
+export async function summarize(options: {
+  state: RunState;
+  removed: number;
+  model: Model;
+  turn: number;
+  signal: AbortSignal;
+  retryPolicy?: RetryPolicy;
+}): Promise<Pick<ContextCompactedData, 'summary' | 'model' | 'usage' | 'costUsd' | 'durationMs'>> {
+  const { state, removed, model } = options;
+  const text = transcript(
+    state.task,
+    (state.messages[0] as { text?: string }).text ?? state.task,
+    state.messages.slice(1, 1 + removed),
+  );
+  const started = performance.now();
+  let summary = '';
+  let usage: Usage = zeroUsage;
+  const stream = streamWithRetry(
+    model,
+    {
+      instructions: compactionInstructions,
+      messages: [{ role: 'user', text }],
+      tools: [],
+      settings: {},
+      turn: options.turn,
+      purpose: 'compaction',
+    },
+    { signal: options.signal, ...(options.retryPolicy ? { policy: options.retryPolicy } : {}) },
+  );
+  for await (const part of stream) {
+    if (part.type === 'text-delta') summary += part.text;
+    else if (part.type === 'retry') summary = '';
+    else if (part.type === 'finish') usage = part.usage;
+  }
+  if (!summary.trim()) {
+    throw new ModelCallError(`${modelRef(model)} returned an empty summary`, { retryable: false });
+  }
+  return {
+    summary: summary.trim(),
+    model: modelRef(model),
+    usage,
+    costUsd: costOf(usage, model.entry?.pricing),
+    durationMs: Math.round(performance.now() - started),
+  };
+}
