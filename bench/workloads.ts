@@ -4,7 +4,8 @@
  * same responses, and the final answer quotes what the model saw (result count, their sum,
  * requests made for the run) so a framework that does less is caught, not timed.
  */
-export type WorkloadName = 'a' | 'b' | 'c' | 'd';
+/** `a`–`d` are the peer workloads; `l` is the long run of the steps suite. */
+export type WorkloadName = 'a' | 'b' | 'c' | 'd' | 'l';
 
 export interface Workload {
   name: WorkloadName;
@@ -20,9 +21,11 @@ export const workloads: Record<WorkloadName, Workload> = {
   b: { name: 'b', title: '4 model calls', callsPerTurn: 1, toolTurns: 3 },
   c: { name: 'c', title: '10 parallel tools', callsPerTurn: 10, toolTurns: 1 },
   d: { name: 'd', title: '200 steps', callsPerTurn: 1, toolTurns: 199 },
+  l: { name: 'l', title: '1,000 steps', callsPerTurn: 1, toolTurns: 999 },
 };
 
-export const workloadNames = Object.keys(workloads) as WorkloadName[];
+/** The workloads every framework runs. */
+export const workloadNames: readonly WorkloadName[] = ['a', 'b', 'c', 'd'];
 
 export function isWorkloadName(value: string): value is WorkloadName {
   return Object.hasOwn(workloads, value);

@@ -4,7 +4,7 @@ import { isWorkloadName, workloads } from '../workloads.ts';
 import { readConversation } from './conversation.ts';
 import { replyBody } from './reply.ts';
 
-const route = /^\/([a-d])\/(\d+)\/v1\/chat\/completions$/;
+const route = /^\/([a-z])\/(\d+)\/v1\/chat\/completions$/;
 
 /**
  * The fake model: an OpenAI-compatible Chat Completions server (streaming only) on 127.0.0.1.
@@ -17,6 +17,8 @@ export class FakeModelServer {
   readonly #sockets = new Set<Socket>();
   readonly #requests = new Map<string, number>();
   readonly #watchers = new Map<string, (at: number) => void>();
+  /** Arrival times of each request, by run, for runs of the workloads being traced. */
+  readonly #traces = new Map<string, Map<string, number[]>>();
   #origin = '';
   /** Requests served since the server started. */
   served = 0;
@@ -63,6 +65,18 @@ export class FakeModelServer {
     return new Promise((resolve) => this.#watchers.set(tag, resolve));
   }
 
+  /** Records when each request of each run of `workload` arrives, until `takeTrace`. */
+  trace(workload: string): void {
+    this.#traces.set(workload, new Map());
+  }
+
+  /** Arrival times (`performance.now()`) of every request, by run tag. */
+  takeTrace(workload: string): Map<string, number[]> {
+    const trace = this.#traces.get(workload) ?? new Map<string, number[]>();
+    this.#traces.delete(workload);
+    return trace;
+  }
+
   /** Runs that started and have not had their final answer. */
   get openRuns(): number {
     return this.#requests.size;
@@ -86,6 +100,7 @@ export class FakeModelServer {
       return;
     }
     const workload = workloads[match[1] as keyof typeof workloads];
+    const trace = this.#traces.get(workload.name);
     const latency = Number(match[2]);
     const body = JSON.parse(raw) as {
       model?: unknown;
@@ -106,6 +121,11 @@ export class FakeModelServer {
     const requests = (this.#requests.get(tag) ?? 0) + 1;
     this.#requests.set(tag, requests);
     this.served++;
+    if (trace) {
+      const times = trace.get(tag) ?? [];
+      times.push(arrived);
+      trace.set(tag, times);
+    }
     const watcher = this.#watchers.get(tag);
     if (watcher) {
       this.#watchers.delete(tag);
