@@ -177,8 +177,19 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
   if (s?.stop) spec.settings.stopSequences = s.stop;
   if (s?.seed !== undefined) spec.settings.seed = s.seed;
   if (raw.limits?.max_turns !== undefined) spec.limits.maxTurns = raw.limits.max_turns;
-  if (raw.limits?.max_tool_repairs !== undefined)
+  if (raw.limits?.max_tool_repairs !== undefined) {
     spec.limits.maxToolRepairs = raw.limits.max_tool_repairs;
+  }
+  if (raw.limits?.max_tokens !== undefined) spec.limits.maxTokens = raw.limits.max_tokens;
+  if (raw.limits?.max_cost_usd !== undefined) spec.limits.maxCostUsd = raw.limits.max_cost_usd;
+  if (raw.limits?.max_time !== undefined) spec.limits.maxTimeMs = raw.limits.max_time;
+  if (raw.effort) spec.settings.effort = raw.effort;
+  const c = raw.compaction;
+  if (c?.enabled !== undefined) spec.compaction.enabled = c.enabled;
+  if (c?.threshold !== undefined) spec.compaction.threshold = c.threshold;
+  if (c?.keep_recent_turns !== undefined) spec.compaction.keepRecentTurns = c.keep_recent_turns;
+  if (c?.model) spec.compaction.model = c.model;
+  if (c?.context_window !== undefined) spec.compaction.contextWindow = c.context_window;
   if (raw.script) spec.script = resolve(dir, raw.script);
   if (provider === 'scripted' && !spec.script) {
     throw new AgentdError(

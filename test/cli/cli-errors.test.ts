@@ -54,6 +54,21 @@ describe('CLI bad input', () => {
     ],
     ['unknown field', `${good}temprature: 0.2\n`, /bad\.yaml: unknown field "temprature"$/],
     [
+      'bad duration',
+      `${good}limits:\n  max_time: ten minutes\n`,
+      /bad\.yaml: limits\.max_time: "ten minutes" is not a duration \(write e\.g\. 90s, 30m, 2h, or a number of seconds\)$/,
+    ],
+    [
+      'bad effort',
+      `${good}effort: extreme\n`,
+      /bad\.yaml: effort: "extreme" is not allowed \(use one of: minimal, low, medium, high, xhigh, max\)$/,
+    ],
+    [
+      'bad compaction threshold',
+      `${good}compaction:\n  threshold: 1.5\n`,
+      /bad\.yaml: compaction\.threshold: .*(got 1\.5)/,
+    ],
+    [
       'bad enum',
       `${good.replace('anthropic/claude-sonnet-4-5', 'openai/gpt-5')}provider:\n  api: completions\n`,
       /bad\.yaml: provider\.api: "completions" is not allowed \(use one of: responses, chat\)$/,

@@ -150,7 +150,7 @@ export async function runsShowCommand(id: string, options: { json?: boolean }): 
   for (const event of events) {
     const offset = `+${((Date.parse(event.at) - started) / 1000).toFixed(3)}s`;
     o.write(
-      `${paint('dim', `${String(event.seq).padStart(4)} ${offset.padStart(9)}`, o)}  ${event.type.padEnd(15)} ${describe(event)}\n`,
+      `${paint('dim', `${String(event.seq).padStart(4)} ${offset.padStart(9)}`, o)}  ${event.type.padEnd(typeWidth)} ${describe(event)}\n`,
     );
   }
   const finished = events.findLast((e) => e.type === 'run.finished');
@@ -179,6 +179,9 @@ function usageByEffort(
   return out;
 }
 
+/** Width of the event-type column in a timeline (`context.compacted` is the longest). */
+const typeWidth = 19;
+
 function describe(event: RunEvent): string {
   switch (event.type) {
     case 'run.started': {
@@ -204,7 +207,7 @@ function describe(event: RunEvent): string {
         summary.length > 20
           ? [...summary.slice(0, 20), `… ${summary.length - 20} more lines (--json for all)`]
           : summary;
-      return `${d.mode}: ${d.removedMessages} messages${events} → summary by ${d.model}; ${formatInt(d.tokensBefore)} → ${formatInt(d.tokensAfter)} tokens · ${formatCost(d.costUsd)}\n${shown.map((line) => `${' '.repeat(31)}│ ${line}`).join('\n')}`;
+      return `${d.mode}: ${d.removedMessages} messages${events} → summary by ${d.model}; ${formatInt(d.tokensBefore)} → ${formatInt(d.tokensAfter)} tokens · ${formatCost(d.costUsd)}\n${shown.map((line) => `${' '.repeat(16 + typeWidth)}│ ${line}`).join('\n')}`;
     }
     case 'model.retry':
       return `attempt ${event.data.attempt} after ${formatDuration(event.data.delayMs)}: ${event.data.error}`;

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { parseAgentSpec } from '../../src/spec/agent-spec.ts';
+
+describe('agent spec', () => {
+  it('reads every field, with paths relative to the file', () => {
+    const spec = parseAgentSpec(
+      '/agents/a.yaml',
+      `name: a
+model: openai/gpt-5.1
+provider: { base_url: "http://localhost:8080/v1", api: chat, api_key_env: MY_KEY }
+model_settings: { temperature: 0.2, top_p: 0.9, max_output_tokens: 100, stop: [END], seed: 7 }
+effort: high
+instructions: be brief
+tools:
+  - module: ./tools.ts
+    only: [a]
+limits: { max_turns: 9, max_tool_repairs: 1, max_tokens: 5000, max_cost_usd: 0.5, max_time: 1h30m }
+compaction: { enabled: true, threshold: 0.7, keep_recent_turns: 2, model: anthropic/claude-haiku-4-5, context_window: 9000 }
+script: ./s.yaml
+`,
+    );
+    expect(spec).toEqual({
+      path: '/agents/a.yaml',
+      name: 'a',
+      provider: 'openai',
+      modelId: 'gpt-5.1',
+      providerOptions: { baseUrl: 'http://localhost:8080/v1', api: 'chat', apiKeyEnv: 'MY_KEY' },
+      settings: {
+        temperature: 0.2,
+        topP: 0.9,
+        maxOutputTokens: 100,
+        stopSequences: ['END'],
+        seed: 7,
+        effort: 'high',
+      },
+      instructions: 'be brief',
+      tools: [{ module: '/agents/tools.ts', only: ['a'] }],
+      limits: {
+        maxTurns: 9,
+        maxToolRepairs: 1,
+        maxTokens: 5000,
+        maxCostUsd: 0.5,
+        maxTimeMs: 5_400_000,
+      },
+      compaction: {
+        enabled: true,
+        threshold: 0.7,
+        keepRecentTurns: 2,
+        model: 'anthropic/claude-haiku-4-5',
+        contextWindow: 9000,
+      },
+      script: '/agents/s.yaml',
+    });
+  });
+
+  it('takes max_time as seconds or a duration', () => {
+    const base = 'name: a\nmodel: anthropic/claude-sonnet-5-5\nlimits:\n  max_time: ';
+    expect(parseAgentSpec('a.yaml', `${base}90`).limits.maxTimeMs).toBe(90_000);
+    expect(parseAgentSpec('a.yaml', `${base}"500ms"`).limits.maxTimeMs).toBe(500);
+    expect(parseAgentSpec('a.yaml', `${base}2h`).limits.maxTimeMs).toBe(7_200_000);
+  });
+
+  it('names a model id with slashes (OpenRouter) whole', () => {
+    const spec = parseAgentSpec(
+      'a.yaml',
+      'name: a\nmodel: openai-compatible/meta-llama/llama-3.3-70b\n',
+    );
+    expect(spec.provider).toBe('openai-compatible');
+    expect(spec.modelId).toBe('meta-llama/llama-3.3-70b');
+  });
+});
