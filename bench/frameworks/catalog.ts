@@ -35,7 +35,7 @@ export const frameworks: Record<FrameworkName, FrameworkInfo> = {
     label: 'LangGraph.js',
     packages: ['@langchain/langgraph', '@langchain/core', '@langchain/openai'],
     configuration:
-      '`createReactAgent` from `@langchain/langgraph/prebuilt` over `ChatOpenAI({ streaming: true, configuration: { baseURL } })`, a `tool()` from `@langchain/core/tools`, `invoke` with `recursionLimit`; no checkpointer (the prebuilt\'s default); LangSmith tracing off (its default without LANGSMITH_TRACING).',
+      '`createReactAgent` from `@langchain/langgraph/prebuilt` (deprecated in favour of `langchain`\'s `createAgent`, which is not part of LangGraph.js) over `new ChatOpenAI({ model, apiKey, configuration: { baseURL } })`, a `tool()` from `@langchain/core/tools`; run with `agent.stream(input, { streamMode: "messages", recursionLimit })`, LangGraph\'s documented way to stream the model\'s tokens, which makes ChatOpenAI stream (ChatOpenAI\'s `streaming: true` with `invoke` instead estimates tokens with tiktoken, whose encodings it downloads at run time). No checkpointer (the prebuilt\'s default); LangSmith tracing off (its default).',
     load: async () => (await import('./langgraph.ts')).langgraph,
   },
   mastra: {
@@ -43,7 +43,7 @@ export const frameworks: Record<FrameworkName, FrameworkInfo> = {
     label: 'Mastra',
     packages: ['@mastra/core'],
     configuration:
-      '`new Agent({ model: { id, url, apiKey } })` (Mastra\'s documented OpenAI-compatible config: AI SDK `openai-compatible` chat model), a `createTool` tool, `agent.generate(task, { maxSteps })` (streams from the model); no Mastra instance, memory or storage; observability off (its default).',
+      '`new Agent({ model: { id, url, apiKey } })`, Mastra\'s documented config for an OpenAI-compatible endpoint (an AI SDK `openai-compatible` chat model inside), a `createTool` tool; run with `agent.stream(task, { maxSteps })` and `await output.text` (`generate` asks the model for an unstreamed answer). No Mastra instance, memory or storage; observability off (its default).',
     load: async () => (await import('./mastra.ts')).mastra,
   },
   'openai-agents': {

@@ -51,8 +51,6 @@ export async function prepareAgent(
   if (overrides.effort) spec.settings.effort = overrides.effort;
   const resolved = await resolveModel(spec, config);
   const tools = await loadTools(spec.tools, spec.path);
-  for (const notice of resolved.notices)
-    process.stderr.write(`${paint('yellow', 'note:')} ${notice}\n`);
   const compaction: Partial<CompactionSettings> = { ...spec.compaction, model: undefined };
   if (spec.compaction.model) {
     // The summarizer resolves like the agent's model (same keys, same scripted fallback).
@@ -71,6 +69,13 @@ export async function prepareAgent(
   } else {
     delete compaction.model;
   }
+  if (spec.compaction.mode === 'provider' && !resolved.model.serverCompaction) {
+    resolved.notices.push(
+      `${resolved.model.provider}/${resolved.model.id} cannot compact server-side (Anthropic Messages and OpenAI Responses can); agentd compacts the context itself`,
+    );
+  }
+  for (const notice of resolved.notices)
+    process.stderr.write(`${paint('yellow', 'note:')} ${notice}\n`);
   const settings = { ...spec.settings };
   if (resolved.effort) settings.effort = resolved.effort;
   else delete settings.effort;

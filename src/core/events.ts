@@ -1,4 +1,4 @@
-import type { JsonValue, ToolCall } from './messages.ts';
+import type { JsonValue, ProviderCompaction, ToolCall } from './messages.ts';
 import type { Usage } from './usage.ts';
 
 /**
@@ -93,6 +93,8 @@ export interface ModelResponseData {
   turn: number;
   text: string;
   toolCalls: ToolCall[];
+  /** The provider compacted the context server-side in this response. */
+  compaction?: ProviderCompaction;
   usage: Usage;
   /** USD for this response at the catalog's prices; null when the model has no known price. */
   costUsd: number | null;

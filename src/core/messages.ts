@@ -24,9 +24,22 @@ export interface ToolResult {
   isError: boolean;
 }
 
+/**
+ * A provider's own compaction of the context (Anthropic `compaction` block, OpenAI
+ * `compaction` item): sent back as it came on every later request; the provider ignores what
+ * came before it.
+ */
+export interface ProviderCompaction {
+  provider: 'anthropic' | 'openai';
+  /** Readable summary, when the provider gives one (Anthropic); OpenAI's is encrypted. */
+  summary?: string;
+  /** What the provider needs back, opaque to agentd. */
+  data: { [key: string]: JsonValue };
+}
+
 export type Message =
   | { role: 'user'; text: string }
-  | { role: 'assistant'; text: string; toolCalls: ToolCall[] }
+  | { role: 'assistant'; text: string; toolCalls: ToolCall[]; compaction?: ProviderCompaction }
   | { role: 'tool'; results: ToolResult[] };
 
 /** The text a model is given for a tool result. */

@@ -119,7 +119,12 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.usage = addUsage(state.usage, d.usage);
       if (d.costUsd === null) state.costKnown = false;
       else state.costUsd += d.costUsd;
-      state.messages.push({ role: 'assistant', text: d.text, toolCalls: d.toolCalls });
+      state.messages.push({
+        role: 'assistant',
+        text: d.text,
+        toolCalls: d.toolCalls,
+        ...(d.compaction ? { compaction: d.compaction } : {}),
+      });
       state.messageEvents.push([event.seq]);
       state.context = {
         tokens: d.usage.inputTokens + d.usage.outputTokens,
@@ -156,7 +161,9 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       const d = event.data;
       state.messages.splice(1, d.removedMessages);
       state.messageEvents.splice(1, d.removedMessages);
-      state.messages[0] = { role: 'user', text: withSummary(state.task, d.summary) };
+      // runtime: the summary joins the pinned task; provider: it is in the answer that carries it
+      if (d.mode === 'runtime')
+        state.messages[0] = { role: 'user', text: withSummary(state.task, d.summary) };
       state.usage = addUsage(state.usage, d.usage);
       if (d.costUsd === null) state.costKnown = false;
       else state.costUsd += d.costUsd;

@@ -22,6 +22,7 @@ export class AiSdkModel implements Model {
   readonly provider: ProviderName;
   readonly id: string;
   readonly entry: CatalogEntry | undefined;
+  readonly serverCompaction: boolean;
   readonly #model: LanguageModelV4;
   /** Where the key came from (e.g. `ANTHROPIC_API_KEY`), named when the provider rejects it. */
   readonly #keyName: string | undefined;
@@ -38,6 +39,9 @@ export class AiSdkModel implements Model {
     this.entry = entry;
     this.#model = model;
     this.#keyName = keyName;
+    // Anthropic Messages and OpenAI Responses compact server-side; Chat Completions does not.
+    this.serverCompaction =
+      model.provider === 'anthropic.messages' || model.provider === 'openai.responses';
   }
 
   async *stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart> {
@@ -57,19 +61,58 @@ export class AiSdkModel implements Model {
         topP: request.settings.topP,
         stopSequences: request.settings.stopSequences,
         seed: request.settings.seed,
-        ...effortOptions(this.provider, request.settings.effort),
+        ...providerSettings(this.provider, request.settings),
         abortSignal: signal,
       });
     } catch (error) {
       throw toModelCallError(this.provider, error, signal, this.#keyName);
     }
     let finished = false;
+    // Anthropic streams its compaction block as text marked `type: 'compaction'`.
+    const compactionBlocks = new Map<string, { text: string; signature?: string }>();
     try {
       for await (const part of result.stream) {
         switch (part.type) {
-          case 'text-delta':
-            if (part.delta) yield { type: 'text-delta', text: part.delta };
+          case 'text-start': {
+            const meta = part.providerMetadata?.anthropic as
+              | { type?: unknown; signature?: unknown }
+              | undefined;
+            if (meta?.type === 'compaction') {
+              compactionBlocks.set(part.id, {
+                text: '',
+                ...(typeof meta.signature === 'string' ? { signature: meta.signature } : {}),
+              });
+            }
             break;
+          }
+          case 'text-delta': {
+            const block = compactionBlocks.get(part.id);
+            if (block) block.text += part.delta;
+            else if (part.delta) yield { type: 'text-delta', text: part.delta };
+            break;
+          }
+          case 'text-end': {
+            const block = compactionBlocks.get(part.id);
+            if (block) {
+              compactionBlocks.delete(part.id);
+              yield {
+                type: 'compaction',
+                compaction: {
+                  provider: 'anthropic',
+                  summary: block.text,
+                  data: block.signature ? { signature: block.signature } : {},
+                },
+              };
+            }
+            break;
+          }
+          case 'custom': {
+            const meta = part.providerMetadata?.openai as { [key: string]: JsonValue } | undefined;
+            if (part.kind === 'openai.compaction' && meta) {
+              yield { type: 'compaction', compaction: { provider: 'openai', data: meta } };
+            }
+            break;
+          }
           case 'tool-input-start':
             yield { type: 'tool-call-start', id: part.id, name: part.toolName };
             break;
@@ -107,6 +150,32 @@ export class AiSdkModel implements Model {
       });
     }
   }
+}
+
+/** Effort and server-side compaction, in the provider's own options. */
+function providerSettings(
+  provider: ProviderName,
+  settings: ModelRequest['settings'],
+): Pick<LanguageModelV4CallOptions, 'providerOptions' | 'reasoning'> {
+  const out = effortOptions(provider, settings.effort);
+  const trigger = settings.providerCompaction?.triggerTokens;
+  if (trigger === undefined) return out;
+  if (provider === 'anthropic') {
+    const edit = { type: 'compact_20260112', trigger: { type: 'input_tokens', value: trigger } };
+    out.providerOptions = {
+      ...out.providerOptions,
+      anthropic: { ...out.providerOptions?.anthropic, contextManagement: { edits: [edit] } },
+    };
+  } else if (provider === 'openai') {
+    out.providerOptions = {
+      ...out.providerOptions,
+      openai: {
+        ...out.providerOptions?.openai,
+        contextManagement: [{ type: 'compaction', compactThreshold: trigger }],
+      },
+    };
+  }
+  return out;
 }
 
 /**
@@ -153,6 +222,18 @@ function toMessage(message: Message): LanguageModelV4Message {
       return {
         role: 'assistant',
         content: [
+          // Anthropic's compaction block leads the answer it came in.
+          ...(message.compaction?.provider === 'anthropic'
+            ? [
+                {
+                  type: 'text' as const,
+                  text: message.compaction.summary ?? '',
+                  providerOptions: {
+                    anthropic: { type: 'compaction', ...message.compaction.data },
+                  },
+                },
+              ]
+            : []),
           ...(message.text ? [{ type: 'text' as const, text: message.text }] : []),
           ...message.toolCalls.map((call: ToolCall) => ({
             type: 'tool-call' as const,
@@ -162,6 +243,16 @@ function toMessage(message: Message): LanguageModelV4Message {
             // with an error result that quotes them.
             input: isObject(call.input) ? call.input : {},
           })),
+          // OpenAI's compaction item follows the message it came with.
+          ...(message.compaction?.provider === 'openai'
+            ? [
+                {
+                  type: 'custom' as const,
+                  kind: 'openai.compaction' as const,
+                  providerOptions: { openai: message.compaction.data },
+                },
+              ]
+            : []),
         ],
       };
     case 'tool':

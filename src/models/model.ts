@@ -1,5 +1,5 @@
 import type { StopReason } from '../core/events.ts';
-import type { Message, ToolCall } from '../core/messages.ts';
+import type { Message, ProviderCompaction, ToolCall } from '../core/messages.ts';
 import type { Usage } from '../core/usage.ts';
 import type { CatalogEntry, EffortLevel, ProviderName } from './catalog.ts';
 
@@ -19,6 +19,8 @@ export interface ModelSettings {
   maxOutputTokens?: number;
   stopSequences?: string[];
   seed?: number;
+  /** Server-side compaction, where the provider has it: compact past this many input tokens. */
+  providerCompaction?: { triggerTokens: number };
   /** How hard the model should think: mapped to Anthropic `output_config.effort`, OpenAI `reasoning.effort`. */
   effort?: EffortLevel;
 }
@@ -38,6 +40,7 @@ export type ModelStreamPart =
   | { type: 'text-delta'; text: string }
   | { type: 'tool-call-start'; id: string; name: string }
   | { type: 'tool-call'; call: ToolCall }
+  | { type: 'compaction'; compaction: ProviderCompaction }
   | { type: 'finish'; usage: Usage; stopReason: StopReason; rawStopReason?: string };
 
 /**
@@ -50,6 +53,8 @@ export interface Model {
   readonly id: string;
   /** What the catalog knows of this model; undefined for unknown models (no price). */
   readonly entry: CatalogEntry | undefined;
+  /** The API this model is reached through can compact the context server-side. */
+  readonly serverCompaction?: boolean;
   stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart>;
 }
 

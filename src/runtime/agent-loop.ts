@@ -9,7 +9,7 @@ import type {
   StopReason,
 } from '../core/events.ts';
 import { newId } from '../core/ids.ts';
-import type { ToolCall } from '../core/messages.ts';
+import type { Message, ProviderCompaction, ToolCall } from '../core/messages.ts';
 import { type PendingCall, type RunState, withSummary } from '../core/run-state.ts';
 import { estimateTokens, messageTokens } from '../core/tokens.ts';
 import { type Usage, zeroUsage } from '../core/usage.ts';
@@ -31,6 +31,7 @@ import {
   contextTokens,
   defaultCompaction,
   messagesToCompact,
+  providerTrigger,
   summarize,
 } from './compaction.ts';
 import { acquireLease } from './run-lease.ts';
@@ -185,6 +186,13 @@ async function drive(
   const repairs = new Map<string, number>();
   const compaction: CompactionSettings = { ...defaultCompaction, ...agent.compaction };
   const window = compaction.contextWindow ?? model.entry?.contextWindow;
+  const serverTrigger = providerTrigger(compaction, model, window);
+  const settings: ModelSettings = {
+    ...agent.settings,
+    ...(serverTrigger !== undefined
+      ? { providerCompaction: { triggerTokens: serverTrigger } }
+      : {}),
+  };
   // What the instructions and tool schemas take in every request.
   const overhead =
     estimateTokens(agent.instructions) + estimateTokens(JSON.stringify(toolDefinitions));
@@ -341,7 +349,8 @@ async function drive(
       if (!state.awaitingModel) {
         // When the context would pass the threshold, older turns give way to a summary.
         let tokens = contextTokens(state, overhead);
-        if (window && compaction.enabled && tokens > compaction.threshold * window) {
+        const runtimeCompaction = compaction.enabled && serverTrigger === undefined;
+        if (window && runtimeCompaction && tokens > compaction.threshold * window) {
           const removed = messagesToCompact(state.messages, compaction.keepRecentTurns);
           if (removed > 0) {
             try {
@@ -396,13 +405,20 @@ async function drive(
       let toolCalls: ToolCall[] = [];
       let usage: Usage = zeroUsage;
       let stopReason: StopReason = 'other';
+      let serverCompaction: ProviderCompaction | undefined;
+      const tokensBefore = contextTokens(state, overhead);
       const turnStarted = performance.now();
       try {
         const request = {
-          instructions: agent.instructions,
+          // After the provider compacted, it ignores what came before its compaction: the task
+          // stays pinned in the instructions.
+          instructions:
+            serverTrigger !== undefined && state.compactions > 0
+              ? `${agent.instructions}\n\nYour task (pinned; earlier turns were compacted):\n${state.task}`.trim()
+              : agent.instructions,
           messages: state.messages,
           tools: toolDefinitions,
-          settings: agent.settings ?? {},
+          settings,
           turn,
         };
         const stream = streamWithRetry(model, request, { signal, policy: options.retryPolicy });
@@ -418,6 +434,9 @@ async function drive(
             case 'tool-call':
               toolCalls.push(part.call);
               break;
+            case 'compaction':
+              serverCompaction = part.compaction;
+              break;
             case 'finish':
               usage = part.usage;
               stopReason = part.stopReason;
@@ -425,6 +444,7 @@ async function drive(
             case 'retry':
               text = '';
               toolCalls = [];
+              serverCompaction = undefined;
               await log.append({
                 type: 'model.retry',
                 data: {
@@ -451,7 +471,7 @@ async function drive(
         });
       }
 
-      await log.append({
+      const response: NewEvent = {
         type: 'model.response',
         data: {
           turn,
@@ -461,6 +481,30 @@ async function drive(
           costUsd: costOf(usage, model.entry?.pricing),
           stopReason,
           durationMs: Math.round(performance.now() - turnStarted),
+          ...(serverCompaction ? { compaction: serverCompaction } : {}),
+        },
+      };
+      if (!serverCompaction) {
+        await log.append(response);
+        continue;
+      }
+      // Everything between the pinned task and this answer is behind the provider's
+      // compaction: logged with the answer, in one append.
+      const answer: Message = { role: 'assistant', text, toolCalls, compaction: serverCompaction };
+      const removed = state.messages.length - 1;
+      await log.append(response, {
+        type: 'context.compacted',
+        data: {
+          mode: 'provider',
+          removedMessages: removed,
+          removedEvents: state.messageEvents.slice(1).flat(),
+          tokensBefore,
+          tokensAfter: overhead + messageTokens(state.messages[0]!) + messageTokens(answer),
+          summary: serverCompaction.summary ?? '(encrypted by the provider)',
+          model: modelRef(model),
+          usage: zeroUsage, // counted in the response's usage
+          costUsd: 0,
+          durationMs: 0,
         },
       });
     }

@@ -18,13 +18,40 @@ export interface CompactionSettings {
   model?: Model;
   /** Off: never compact (a run that outgrows the window fails at the provider). */
   enabled: boolean;
+  /**
+   * `runtime`: agentd summarizes (any model). `provider`: the provider compacts server-side
+   * (Anthropic compact_20260112, OpenAI Responses compaction) where the catalog says the model
+   * can, runtime otherwise. `auto`: the same as provider.
+   */
+  mode: 'runtime' | 'provider' | 'auto';
 }
 
 export const defaultCompaction: CompactionSettings = {
   threshold: 0.8,
   keepRecentTurns: 3,
   enabled: true,
+  mode: 'runtime',
 };
+
+/** Anthropic will not compact below this many input tokens. */
+const anthropicMinimumTrigger = 50_000;
+
+/**
+ * The input-token count at which the provider should compact server-side, or undefined when
+ * this model compacts at the runtime instead.
+ */
+export function providerTrigger(
+  settings: CompactionSettings,
+  model: Model,
+  window: number | undefined,
+): number | undefined {
+  if (!settings.enabled || settings.mode === 'runtime' || !window) return undefined;
+  if (!model.serverCompaction) return undefined;
+  // `auto` goes by the catalog; `provider` was asked for by name: tried wherever the API has it.
+  if (settings.mode === 'auto' && !model.entry?.providerCompaction) return undefined;
+  const trigger = Math.floor(settings.threshold * window);
+  return model.provider === 'anthropic' ? Math.max(anthropicMinimumTrigger, trigger) : trigger;
+}
 
 /** The instructions the summarizing model gets. Versioned with agentd; recorded as text in the log. */
 export const compactionInstructions = `You compact the context of a long-running agent. You are given the earlier part of its conversation (and any summary written before). Write a summary the agent can continue from without it, in these sections, brief and specific:

@@ -95,6 +95,7 @@ const agentSpecSchema = z.strictObject({
       keep_recent_turns: z.int().positive().optional(),
       model: modelString.optional(),
       context_window: z.int().positive().optional(),
+      mode: z.enum(['runtime', 'provider', 'auto']).optional(),
     })
     .optional(),
   script: z.string().min(1).optional(),
@@ -125,6 +126,7 @@ export interface AgentSpec {
     /** `provider/model-id` of the model that writes summaries. */
     model?: string;
     contextWindow?: number;
+    mode?: 'runtime' | 'provider' | 'auto';
   };
   /** Absolute path of the scripted-model script: the model for `scripted/*`, else the offline fallback. */
   script?: string;
@@ -190,6 +192,7 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
   if (c?.keep_recent_turns !== undefined) spec.compaction.keepRecentTurns = c.keep_recent_turns;
   if (c?.model) spec.compaction.model = c.model;
   if (c?.context_window !== undefined) spec.compaction.contextWindow = c.context_window;
+  if (c?.mode) spec.compaction.mode = c.mode;
   if (raw.script) spec.script = resolve(dir, raw.script);
   if (provider === 'scripted' && !spec.script) {
     throw new AgentdError(

@@ -51,6 +51,21 @@ export const anthropicMessages: WireFormat = {
     event({ type: 'ping' });
 
     let index = 0;
+    if (reply.compaction !== undefined) {
+      // As the docs and the recorded wire show it: one delta with the whole summary.
+      event({
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'compaction', content: null },
+      });
+      event({
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'compaction_delta', content: reply.compaction },
+      });
+      event({ type: 'content_block_stop', index });
+      index++;
+    }
     if (reply.textChunks.length > 0) {
       event({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
       for (const text of reply.textChunks) {

@@ -129,6 +129,18 @@ export const openaiResponses: WireFormat = {
       event({ type: 'response.output_item.done', output_index: outputIndex, item: done });
       output.push(done);
     }
+    if (reply.compaction !== undefined) {
+      // As recorded: the compaction item after the message, added and done, no deltas.
+      const item = {
+        id: `cmp_${requestId.slice(4)}`,
+        type: 'compaction',
+        encrypted_content: reply.compaction,
+      };
+      const outputIndex = output.length;
+      event({ type: 'response.output_item.added', output_index: outputIndex, item });
+      event({ type: 'response.output_item.done', output_index: outputIndex, item });
+      output.push(item);
+    }
 
     const usage = reply.usage;
     const incomplete = reply.stop === 'max-tokens';

@@ -32,6 +32,11 @@ export interface StreamReply {
   stop?: FakeStop;
   /** Chat Completions only: stream the calls' argument chunks round-robin by index. */
   interleaveCalls?: boolean;
+  /**
+   * The provider compacted the context in this response: Anthropic's summary text (a
+   * `compaction` block first), OpenAI's encrypted content (a `compaction` item after the message).
+   */
+  compaction?: string;
 }
 
 /** An HTTP error answer, with the body each provider sends. */

@@ -1,0 +1,259 @@
+import { type FrameworkName, frameworks, peerNames } from '../frameworks/catalog.ts';
+import type { Results } from '../results.ts';
+import { median } from '../stats.ts';
+import type { FrameworkSummary, WorkloadSummary } from '../summarize.ts';
+import { type WorkloadName, workloadNames, workloads } from '../workloads.ts';
+import { kib, mib, ms, percent, rate, ratio } from './format.ts';
+
+type Pick = (s: FrameworkSummary) => number | undefined;
+
+function row(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+function header(cells: string[], align: string[]): string {
+  return `${row(cells)}\n${row(align)}`;
+}
+
+/** The best peer's figure: the lowest, or the highest where higher is better. */
+function bestPeer(results: Results, pick: Pick, higherIsBetter = false): number | undefined {
+  const values = peerNames
+    .map((name) => results.peers?.summary[name])
+    .filter((s): s is FrameworkSummary => s !== undefined)
+    .map(pick)
+    .filter((v): v is number => v !== undefined && Number.isFinite(v));
+  if (values.length === 0) return undefined;
+  return higherIsBetter ? Math.max(...values) : Math.min(...values);
+}
+
+function label(name: FrameworkName): string {
+  return name === 'agentd' ? '**agentd**' : frameworks[name].label;
+}
+
+function shown(results: Results): FrameworkName[] {
+  return results.frameworks.filter((name) => results.peers?.summary[name]);
+}
+
+function workloadHeading(w: WorkloadName): string {
+  return `(${w}) ${workloads[w].title}`;
+}
+
+const warm = (w: WorkloadName, key: keyof NonNullable<WorkloadSummary['warm']>): Pick => (s) =>
+  s.workloads[w]?.warm?.[key];
+const cold = (w: WorkloadName, key: keyof NonNullable<WorkloadSummary['cold']>): Pick => (s) =>
+  s.workloads[w]?.cold?.[key];
+
+/** One table: a row per framework, a column per pick; ratios against the best peer. */
+function table(
+  results: Results,
+  columns: { title: string; pick: Pick; format: (v: number | undefined) => string; compare?: 'low' | 'high' }[],
+): string {
+  const lines = [header(['framework', ...columns.map((c) => c.title)], ['---', ...columns.map(() => '---:')])];
+  const best = columns.map((c) => (c.compare ? bestPeer(results, c.pick, c.compare === 'high') : undefined));
+  for (const name of shown(results)) {
+    const summary = results.peers!.summary[name]!;
+    lines.push(
+      row([
+        name === 'raw' ? `_${frameworks.raw.label} (baseline)_` : label(name),
+        ...columns.map((c, i) => {
+          const value = c.pick(summary);
+          return c.format(value) + (name === 'raw' ? '' : ratio(value, best[i]));
+        }),
+      ]),
+    );
+  }
+  return lines.join('\n');
+}
+
+export function headline(results: Results): string {
+  return table(
+    results,
+    workloadNames.map((w) => ({
+      title: `${workloadHeading(w)} p50`,
+      pick: warm(w, 'overheadP50'),
+      format: ms,
+      compare: 'low' as const,
+    })),
+  );
+}
+
+function repetitions(results: Results): string {
+  const { plan } = results;
+  const runs = (r: Record<string, number>) => workloadNames.map((w) => `${w}: ${r[w]}`).join(', ');
+  return [
+    `- cold: ${plan.cold.rounds} round(s) of a fresh process per framework and workload, timing its first runs (${runs(plan.cold.runs)})`,
+    `- warm: ${results.peers?.warmupRuns ?? '–'} warm-up runs per process (${runs(plan.warm.warmup)}), then ${plan.warm.rounds} rounds of sequential runs (${runs(plan.warm.runs)}); figures are medians over rounds; rounds rotate the order of frameworks`,
+    `- runs per second: ${plan.warm.throughputRounds} round(s) of ${runs(plan.warm.throughputRuns)} runs with ${runs(plan.warm.throughputConcurrency)} in flight, median over rounds`,
+    `- memory: one fresh process per framework and level (${plan.concurrency.levels.join(', ')} concurrent runs of workload ${plan.concurrency.workload}, the model answering after ${plan.concurrency.latencyMs} ms)`,
+  ].join('\n');
+}
+
+/** The whole report: every table, the versions and the configurations. */
+export function markdownReport(results: Results, chartFile?: string): string {
+  const out: string[] = [];
+  const { machine } = results;
+  out.push(`# agentd benchmarks, ${results.date.slice(0, 10)}`);
+  out.push('');
+  out.push(
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}. Plan: ${results.plan.name}. Suites: ${results.suites.join(', ')}. Wall time ${Math.round(results.wallSeconds)} s.`,
+  );
+  out.push('');
+  out.push(`Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  out.push('');
+  if (results.failures.length > 0) {
+    out.push(`**${results.failures.length} check(s) failed** (figures involved are not valid):`);
+    for (const failure of results.failures.slice(0, 20)) out.push(`- ${failure.replace(/\n/g, ' ')}`);
+    out.push('');
+  }
+  if (results.peers) {
+    const s = results.peers.summary;
+    const any = (f: (x: FrameworkSummary) => unknown) => Object.values(s).some((x) => x && f(x) !== undefined);
+    out.push('## Framework overhead per run, warm (ms; the fake model\'s own time subtracted)');
+    out.push('');
+    if (chartFile) out.push(`![warm overhead per run](${chartFile})\n`);
+    if (any((x) => x.workloads.a?.warm)) {
+      out.push('Median per run; in brackets, against the fastest peer (×0.5 = half its overhead).');
+      out.push('');
+      out.push(headline(results));
+      out.push('');
+      out.push('p99 per run:');
+      out.push('');
+      out.push(
+        table(
+          results,
+          workloadNames.map((w) => ({ title: `${workloadHeading(w)} p99`, pick: warm(w, 'overheadP99'), format: ms, compare: 'low' as const })),
+        ),
+      );
+      out.push('');
+      const model = workloadNames
+        .map((w) => `${w} ${ms(s.raw?.workloads[w]?.warm?.runP50)} ms`)
+        .join(', ');
+      out.push(`The fake model's own time per run (the raw loop's median): ${model}.`);
+      out.push('');
+      out.push('## Runs per second, one process, warm');
+      out.push('');
+      out.push(
+        table(
+          results,
+          workloadNames.map((w) => ({ title: workloadHeading(w), pick: warm(w, 'runsPerSecond'), format: rate, compare: 'high' as const })),
+        ),
+      );
+      out.push('');
+      out.push('## Heap growth per run, warm (heap used after a full GC, after minus before a batch)');
+      out.push('');
+      out.push(
+        table(
+          results,
+          workloadNames.map((w) => ({ title: workloadHeading(w), pick: warm(w, 'heapPerRun'), format: kib })),
+        ),
+      );
+      out.push('');
+    }
+    if (any((x) => x.workloads.a?.cold)) {
+      out.push('## Cold: a fresh process, its first runs (overhead per run, ms)');
+      out.push('');
+      out.push(
+        table(results, [
+          { title: 'start → framework loaded', pick: (x) => x.importMs, format: ms, compare: 'low' },
+          { title: 'start → first model request', pick: (x) => x.firstRequestMs, format: ms, compare: 'low' },
+          ...workloadNames.flatMap((w) => [
+            { title: `(${w}) p50`, pick: cold(w, 'overheadP50'), format: ms, compare: 'low' as const },
+            { title: `(${w}) p99`, pick: cold(w, 'overheadP99'), format: ms, compare: 'low' as const },
+          ]),
+        ]),
+      );
+      out.push('');
+    }
+    const levels = results.plan.concurrency.levels;
+    if (any((x) => Object.keys(x.concurrency).length > 0 || undefined)) {
+      out.push(
+        `## Peak RSS with many runs waiting on a slow model (workload ${results.plan.concurrency.workload}, ${results.plan.concurrency.latencyMs} ms before each answer)`,
+      );
+      out.push('');
+      out.push(
+        table(results, [
+          { title: 'idle (loaded, one run done)', pick: (x) => x.concurrency[levels[0]!]?.rssIdle, format: mib },
+          ...levels.flatMap((n) => [
+            { title: `${n.toLocaleString('en')} runs: peak RSS`, pick: (x: FrameworkSummary) => x.concurrency[n]?.rssPeak, format: mib, compare: 'low' as const },
+            { title: `${n.toLocaleString('en')} runs: wall`, pick: (x: FrameworkSummary) => (x.concurrency[n]?.wallMs ?? Number.NaN) / 1000, format: (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(1)} s`) },
+          ]),
+        ]),
+      );
+      out.push('');
+    }
+    out.push('Repetitions:');
+    out.push('');
+    out.push(repetitions(results));
+    out.push('');
+  }
+  if (results.startup) {
+    const samples = results.startup.samples;
+    const later = samples.slice(1);
+    out.push('## `agentd run`: process start to the first model request');
+    out.push('');
+    out.push(
+      `\`${results.startup.command}\`, workload a, ${samples.length} commands: first request after ${ms(median(later.map((x) => x.firstRequestMs)))} ms (median of commands 2–${samples.length}; the first, filling Node's compile cache: ${ms(samples[0]?.firstRequestMs)} ms); the whole command ${ms(median(later.map((x) => x.exitMs)))} ms.`,
+    );
+    out.push('');
+  }
+  if (results.steps) {
+    out.push(`## Per-step overhead over a ${results.steps.steps.toLocaleString('en')}-step run`);
+    out.push('');
+    out.push(stepsTable(results));
+    out.push('');
+  }
+  if (results.profile) {
+    const p = results.profile;
+    out.push(`## Where agentd's time goes (CPU profile, workload b, warm, ${p.runs} runs)`);
+    out.push('');
+    out.push(`Busy ${ms(p.busyMs)} ms, idle (waiting on the fake model) ${ms(p.idleMs)} ms. Self time by area:`);
+    out.push('');
+    out.push(header(['area', 'share of busy time'], ['---', '---:']));
+    for (const item of p.byArea.slice(0, 12)) out.push(row([item.name, percent(item.share)]));
+    out.push('');
+    out.push('Top functions by self time:');
+    out.push('');
+    out.push(header(['function', 'share'], ['---', '---:']));
+    for (const item of p.byFunction.slice(0, 12)) out.push(row([`\`${item.name}\``, percent(item.share)]));
+    out.push('');
+    out.push('agentd functions by inclusive time (they and what they call):');
+    out.push('');
+    out.push(header(['function', 'share'], ['---', '---:']));
+    for (const item of p.agentdInclusive.slice(0, 10)) out.push(row([`\`${item.name}\``, percent(item.share)]));
+    out.push('');
+  }
+  out.push('## Configurations');
+  out.push('');
+  for (const name of results.frameworks) {
+    const text = results.configurations[name];
+    if (text) out.push(`- **${frameworks[name].label}**: ${text}`);
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+function stepsTable(results: Results): string {
+  const steps = results.steps!;
+  const raw = steps.samples.find((s) => s.framework === 'raw');
+  const others = steps.samples.filter((s) => s.framework !== 'raw');
+  const bucket = 100;
+  const lines = [
+    header(
+      ['steps', 'model (raw loop), ms/step', ...others.map((s) => `${frameworks[s.framework].label} overhead, ms/step`)],
+      ['---', '---:', ...others.map(() => '---:')],
+    ),
+  ];
+  const count = raw?.intervals.length ?? others[0]?.intervals.length ?? 0;
+  for (let start = 0; start < count; start += bucket) {
+    const slice = (xs: number[] | undefined) => median((xs ?? []).slice(start, start + bucket));
+    const base = slice(raw?.intervals);
+    lines.push(
+      row([
+        `${start + 2}–${Math.min(start + bucket, count) + 1}`,
+        ms(base),
+        ...others.map((s) => ms(slice(s.intervals) - base)),
+      ]),
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,47 @@
+import type { FrameworkName } from './frameworks/catalog.ts';
+import type { Plan } from './plan.ts';
+import type { ProfileSummary } from './report/profile-summary.ts';
+import type { StartupResults } from './protocols/startup.ts';
+import type { StepsResults } from './protocols/steps.ts';
+import type {
+  ColdSample,
+  ConcurrencySample,
+  ThroughputSample,
+  WarmSample,
+} from './protocols/samples.ts';
+import type { PeerSummary } from './summarize.ts';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+}
+
+/** Everything one `npm run bench` measured: written as `bench/results/<date>.json`. */
+export interface Results {
+  date: string;
+  plan: Plan;
+  suites: string[];
+  machine: Machine;
+  /** Package versions measured, agentd's with its commit. */
+  versions: Record<string, string>;
+  frameworks: FrameworkName[];
+  configurations: Partial<Record<FrameworkName, string>>;
+  wallSeconds: number;
+  failures: string[];
+  peers?: {
+    summary: PeerSummary;
+    warmupRuns?: number;
+    samples: {
+      cold: ColdSample[];
+      warm: WarmSample[];
+      throughput: ThroughputSample[];
+      concurrency: ConcurrencySample[];
+    };
+  };
+  profile?: ProfileSummary & { workload: 'b'; runs: number };
+  startup?: StartupResults;
+  steps?: StepsResults;
+}

@@ -1,0 +1,105 @@
+import type { BenchContext } from './context.ts';
+import { runCold } from './protocols/cold.ts';
+import { runConcurrency } from './protocols/concurrency.ts';
+import type { ColdSample, ConcurrencySample } from './protocols/samples.ts';
+import { runStartup } from './protocols/startup.ts';
+import { runSteps } from './protocols/steps.ts';
+import { runWarm, type WarmResults } from './protocols/warm.ts';
+import { summarizeProfile } from './report/profile-summary.ts';
+import type { Results } from './results.ts';
+import { summarizePeers } from './summarize.ts';
+import { workloadNames } from './workloads.ts';
+
+/** What a suite adds to the results. */
+type SuiteOutput = Partial<Pick<Results, 'peers' | 'profile' | 'startup' | 'steps'>>;
+
+export interface Suite {
+  name: string;
+  description: string;
+  /** The frameworks it runs when `--frameworks` does not say. */
+  defaultFrameworks: 'all' | 'agentd';
+  run(ctx: BenchContext): Promise<SuiteOutput>;
+}
+
+async function peers(
+  ctx: BenchContext,
+  parts: { cold: boolean; warm: boolean; concurrency: boolean },
+): Promise<SuiteOutput> {
+  let cold: ColdSample[] = [];
+  let warm: WarmResults = { samples: [], throughput: [], warmupRuns: 0 };
+  let concurrency: ConcurrencySample[] = [];
+  if (parts.cold) {
+    ctx.log('cold: fresh processes, first runs');
+    cold = await runCold(ctx);
+  }
+  if (parts.warm) {
+    ctx.log('warm: after warm-up, rounds rotating the order');
+    warm = await runWarm(ctx);
+  }
+  if (parts.concurrency) {
+    ctx.log(`memory: concurrent runs on a ${ctx.plan.concurrency.latencyMs} ms model`);
+    concurrency = await runConcurrency(ctx);
+  }
+  const output: SuiteOutput = {
+    peers: {
+      summary: summarizePeers(ctx.frameworks, workloadNames, {
+        cold,
+        warm: warm.samples,
+        throughput: warm.throughput,
+        concurrency,
+      }),
+      ...(parts.warm ? { warmupRuns: warm.warmupRuns } : {}),
+      samples: { cold, warm: warm.samples, throughput: warm.throughput, concurrency },
+    },
+  };
+  if (warm.profileFile) {
+    output.profile = { ...summarizeProfile(warm.profileFile), workload: 'b', runs: warm.profileRuns ?? 0 };
+  }
+  return output;
+}
+
+/**
+ * Every benchmark, by the name `npm run bench -- --suite <name>` takes. `all` (the default)
+ * runs `peers`, `startup` and `steps`: every figure the README shows. Subsystem benchmarks
+ * (policy decision, gateway overhead, memory recall) join here as their issues land.
+ */
+export const suites: Record<string, Suite> = {
+  peers: {
+    name: 'peers',
+    description: 'agentd against its peers: cold, warm (with the agentd profile), memory under load',
+    defaultFrameworks: 'all',
+    run: (ctx) => peers(ctx, { cold: true, warm: true, concurrency: true }),
+  },
+  cold: {
+    name: 'cold',
+    description: 'peers, cold protocol only: fresh processes, first runs',
+    defaultFrameworks: 'all',
+    run: (ctx) => peers(ctx, { cold: true, warm: false, concurrency: false }),
+  },
+  warm: {
+    name: 'warm',
+    description: 'peers, warm protocol only (and the agentd profile)',
+    defaultFrameworks: 'all',
+    run: (ctx) => peers(ctx, { cold: false, warm: true, concurrency: false }),
+  },
+  memory: {
+    name: 'memory',
+    description: 'peers, peak RSS with many concurrent runs waiting on a slow model',
+    defaultFrameworks: 'all',
+    run: (ctx) => peers(ctx, { cold: false, warm: false, concurrency: true }),
+  },
+  startup: {
+    name: 'startup',
+    description: '`agentd run` from process start to the first model request',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => ({ startup: await runStartup(ctx) }),
+  },
+  steps: {
+    name: 'steps',
+    description: 'per-step overhead over a 1,000-step run (agentd and the raw loop)',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => ({ steps: await runSteps(ctx) }),
+  },
+};
+
+export const defaultSuites = ['peers', 'startup', 'steps'];

@@ -1,0 +1,117 @@
+import type { FrameworkName } from './frameworks/catalog.ts';
+import type {
+  ColdSample,
+  ConcurrencySample,
+  ThroughputSample,
+  WarmSample,
+} from './protocols/samples.ts';
+import { median, quantile } from './stats.ts';
+import type { WorkloadName } from './workloads.ts';
+
+export interface OverheadFigures {
+  /** Framework overhead per run (run time minus the fake model's), ms. */
+  overheadP50: number;
+  overheadP99: number;
+  /** Run time itself, ms. */
+  runP50: number;
+}
+
+export interface WorkloadSummary {
+  warm?: OverheadFigures & { runsPerSecond: number; heapPerRun: number };
+  cold?: OverheadFigures & { firstRunMs: number };
+}
+
+export interface FrameworkSummary {
+  /** Cold: process start to the framework loaded, and to its first model request (ms). */
+  importMs?: number;
+  firstRequestMs?: number;
+  workloads: Partial<Record<WorkloadName, WorkloadSummary>>;
+  /** Peak RSS and more by number of concurrent runs waiting on the slow model. */
+  concurrency: Record<number, Omit<ConcurrencySample, 'framework' | 'workload' | 'runs'>>;
+}
+
+export type PeerSummary = Partial<Record<FrameworkName, FrameworkSummary>>;
+
+interface TimedSample {
+  framework: FrameworkName;
+  workload: WorkloadName;
+  round: number;
+  times: number[];
+}
+
+/**
+ * Overhead per run: each run's time minus the median time of the raw loop (the fake model's
+ * own time) on the same workload in the same round; p50 and p99 per round, then the median
+ * over rounds.
+ */
+function overheads(samples: readonly TimedSample[], framework: FrameworkName, workload: WorkloadName) {
+  const mine = samples.filter((s) => s.framework === framework && s.workload === workload);
+  const p50: number[] = [];
+  const p99: number[] = [];
+  const run: number[] = [];
+  for (const sample of mine) {
+    const raw = samples.find((s) => s.framework === 'raw' && s.workload === workload && s.round === sample.round);
+    const model = raw ? median(raw.times) : Number.NaN;
+    const over = sample.times.map((t) => t - model);
+    p50.push(quantile(over, 0.5));
+    p99.push(quantile(over, 0.99));
+    run.push(median(sample.times));
+  }
+  return { overheadP50: median(p50), overheadP99: median(p99), runP50: median(run), mine };
+}
+
+export function summarizePeers(
+  frameworks: readonly FrameworkName[],
+  workloads: readonly WorkloadName[],
+  data: {
+    cold: readonly ColdSample[];
+    warm: readonly WarmSample[];
+    throughput: readonly ThroughputSample[];
+    concurrency: readonly ConcurrencySample[];
+  },
+): PeerSummary {
+  const summary: PeerSummary = {};
+  for (const framework of frameworks) {
+    const cold = data.cold.filter((s) => s.framework === framework);
+    const entry: FrameworkSummary = { workloads: {}, concurrency: {} };
+    if (cold.length > 0) {
+      entry.importMs = median(cold.map((s) => s.importMs));
+      entry.firstRequestMs = median(cold.map((s) => s.firstRequestMs).filter(Number.isFinite));
+    }
+    for (const workload of workloads) {
+      const figures: WorkloadSummary = {};
+      const warm = overheads(data.warm, framework, workload);
+      if (warm.mine.length > 0) {
+        const heap = data.warm
+          .filter((s) => s.framework === framework && s.workload === workload)
+          .map((s) => s.heapPerRun);
+        const rate = data.throughput
+          .filter((s) => s.framework === framework && s.workload === workload)
+          .map((s) => s.runsPerSecond);
+        figures.warm = {
+          overheadP50: warm.overheadP50,
+          overheadP99: warm.overheadP99,
+          runP50: warm.runP50,
+          heapPerRun: median(heap),
+          runsPerSecond: median(rate),
+        };
+      }
+      const coldFigures = overheads(data.cold, framework, workload);
+      if (coldFigures.mine.length > 0) {
+        figures.cold = {
+          overheadP50: coldFigures.overheadP50,
+          overheadP99: coldFigures.overheadP99,
+          runP50: coldFigures.runP50,
+          firstRunMs: median(coldFigures.mine.map((s) => s.times[0] ?? Number.NaN)),
+        };
+      }
+      entry.workloads[workload] = figures;
+    }
+    for (const sample of data.concurrency.filter((s) => s.framework === framework)) {
+      const { framework: _f, workload: _w, runs, ...rest } = sample;
+      entry.concurrency[runs] = rest;
+    }
+    summary[framework] = entry;
+  }
+  return summary;
+}
