@@ -28,11 +28,13 @@ import {
 } from './budgets.ts';
 import {
   type CompactionSettings,
+  calibrate,
   contextTokens,
   defaultCompaction,
   messagesToCompact,
   providerTrigger,
   summarize,
+  unmeasuredTokens,
 } from './compaction.ts';
 import { acquireLease } from './run-lease.ts';
 import { RunLog } from './run-log.ts';
@@ -194,6 +196,7 @@ async function drive(
       : {}),
   };
   // What the instructions and tool schemas take in every request.
+  let tokenRatio = 1;
   const overhead =
     estimateTokens(agent.instructions) + estimateTokens(JSON.stringify(toolDefinitions));
 
@@ -348,7 +351,7 @@ async function drive(
       const turn = state.awaitingModel ? state.turns : state.turns + 1;
       if (!state.awaitingModel) {
         // When the context would pass the threshold, older turns give way to a summary.
-        let tokens = contextTokens(state, overhead);
+        let tokens = contextTokens(state, overhead, tokenRatio);
         const runtimeCompaction = compaction.enabled && serverTrigger === undefined;
         if (window && runtimeCompaction && tokens > compaction.threshold * window) {
           const removed = messagesToCompact(state.messages, compaction.keepRecentTurns);
@@ -406,7 +409,10 @@ async function drive(
       let usage: Usage = zeroUsage;
       let stopReason: StopReason = 'other';
       let serverCompaction: ProviderCompaction | undefined;
-      const tokensBefore = contextTokens(state, overhead);
+      const tokensBefore = contextTokens(state, overhead, tokenRatio);
+      // For calibration: what the provider counted before, and the raw estimate of what is new.
+      const countedBefore = state.context.tokens;
+      const estimatedNew = countedBefore ? unmeasuredTokens(state) : 0;
       const turnStarted = performance.now();
       try {
         const request = {
@@ -486,6 +492,8 @@ async function drive(
       };
       if (!serverCompaction) {
         await log.append(response);
+        if (countedBefore)
+          tokenRatio = calibrate(tokenRatio, estimatedNew, usage.inputTokens - countedBefore);
         continue;
       }
       // Everything between the pinned task and this answer is behind the provider's

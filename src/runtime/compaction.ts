@@ -63,13 +63,33 @@ export const compactionInstructions = `You compact the context of a long-running
 ## Tried and failed
 Keep identifiers exactly as written. Do not invent anything. Do not address anyone.`;
 
-/** Tokens the next request would take: the provider's last count plus estimates since. */
-export function contextTokens(state: RunState, overhead: number): number {
+/**
+ * Tokens the next request would take: the provider's last count, plus an estimate of the
+ * messages since, scaled by `ratio` (what the provider counted per estimated token so far).
+ */
+export function contextTokens(state: RunState, overhead: number, ratio = 1): number {
+  const { tokens } = state.context;
+  return (tokens || overhead) + Math.round(ratio * unmeasuredTokens(state));
+}
+
+/** The raw estimate of the messages the provider has not counted yet. */
+export function unmeasuredTokens(state: RunState): number {
   const { tokens, measuredAt } = state.context;
-  let total = tokens || overhead;
+  let total = 0;
   for (let i = tokens ? measuredAt : 0; i < state.messages.length; i++)
     total += messageTokens(state.messages[i]!);
   return total;
+}
+
+/**
+ * Calibrates the estimate against the provider's count: after a response, the tokens the
+ * provider counted beyond its previous count, per token the estimate gave those messages.
+ * Smoothed, and bounded so one odd response cannot skew it far.
+ */
+export function calibrate(ratio: number, estimated: number, counted: number): number {
+  if (estimated < 256 || counted <= 0) return ratio;
+  const observed = counted / estimated;
+  return Math.min(4, Math.max(0.25, 0.7 * ratio + 0.3 * observed));
 }
 
 /**

@@ -5,7 +5,7 @@ import { foldRun } from '../../src/core/run-state.ts';
 import type { Model, ModelRequest } from '../../src/models/model.ts';
 import { ScriptedModel } from '../../src/models/scripted-model.ts';
 import { runAgent } from '../../src/runtime/agent-loop.ts';
-import { messagesToCompact, transcript } from '../../src/runtime/compaction.ts';
+import { calibrate, messagesToCompact, transcript } from '../../src/runtime/compaction.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { defineTool } from '../../src/tools/define-tool.ts';
 
@@ -101,6 +101,17 @@ describe('runtime compaction', () => {
     expect(foldRun(result.runId, events)).toEqual(result.state);
     expect(events.filter((e) => e.type === 'tool.result')).toHaveLength(TURNS - 1);
   }, 120_000);
+
+  it('calibrates the estimate against what the provider counted, smoothly and within bounds', () => {
+    // the provider counts 1.5 tokens per estimated one: the ratio moves toward 1.5
+    let ratio = 1;
+    for (let i = 0; i < 20; i++) ratio = calibrate(ratio, 1_000, 1_500);
+    expect(ratio).toBeCloseTo(1.5, 2);
+    expect(calibrate(1, 1_000, 1_500)).toBeCloseTo(1.15, 10); // one step: 0.7 old + 0.3 new
+    expect(calibrate(1, 100, 10_000)).toBe(1); // too little to learn from
+    expect(calibrate(1, 1_000, 1_000_000)).toBeLessThanOrEqual(4);
+    expect(calibrate(1, 1_000, 1)).toBeGreaterThanOrEqual(0.25);
+  });
 
   it('keeps the last turns whole, starting at a model answer', () => {
     const messages = [
