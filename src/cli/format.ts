@@ -26,10 +26,10 @@ export function formatCost(usd: number | null | undefined): string {
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
   const minutes = Math.floor(ms / 60_000);
   const seconds = Math.round((ms % 60_000) / 1000);
-  return `${minutes} min ${seconds} s`;
+  return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
 }
 
 export function formatTokens(usage: Usage | undefined): string {

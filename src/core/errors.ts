@@ -14,6 +14,9 @@ export type ErrorCode =
   | 'run_not_found'
   | 'run_busy'
   | 'run_not_resumable'
+  | 'registry_conflict'
+  | 'registry_not_found'
+  | 'registry_invalid'
   | 'store_failed'
   | 'usage';
 

@@ -25,6 +25,26 @@ export interface RunLease {
   heartbeatAt: string;
 }
 
+/** A registered MCP server: its entry (JSON, no secret values) and its sealed secrets. */
+export interface ServerRecord {
+  name: string;
+  entry: unknown;
+  /** Ciphertext of the secret values, or null when there are none. */
+  sealedSecrets: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A tool a registered server offers, as last listed. */
+export interface ToolRecord {
+  server: string;
+  name: string;
+  description: string;
+  inputSchema: unknown;
+  annotations?: unknown;
+  listedAt: string;
+}
+
 export interface ListRunsOptions {
   limit?: number;
   status?: RunStatus;
@@ -60,6 +80,18 @@ export interface Store {
   renewLease(runId: string, owner: string, at: string): Promise<void>;
   releaseLease(runId: string, owner: string): Promise<void>;
   listLeases(): Promise<RunLease[]>;
+
+  /** Adds or replaces a registered server. */
+  putServer(record: ServerRecord): Promise<void>;
+  getServer(name: string): Promise<ServerRecord | undefined>;
+  listServers(): Promise<ServerRecord[]>;
+  /** Removes a server and everything indexed about it; false when there was none. */
+  deleteServer(name: string): Promise<boolean>;
+  /** Replaces what is known of a server's tools. */
+  setServerTools(server: string, tools: readonly ToolRecord[]): Promise<void>;
+  listServerTools(server?: string): Promise<ToolRecord[]>;
+  /** Tools ranked by how well their name and description match the words of `query`. */
+  searchTools(query: string, limit: number): Promise<(ToolRecord & { score: number })[]>;
   close(): Promise<void>;
 }
 

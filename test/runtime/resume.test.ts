@@ -5,7 +5,7 @@ import { foldRun } from '../../src/core/run-state.ts';
 import { type AgentDefinition, resumeRun, runAgent } from '../../src/runtime/agent-loop.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { defineTool } from '../../src/tools/define-tool.ts';
-import { DyingStore } from '../support/dying-store.ts';
+import { dyingStore } from '../support/dying-store.ts';
 import { type Turn, TurnModel } from '../support/models.ts';
 
 /** Effects of the tools, as the outside world would see them. */
@@ -96,7 +96,7 @@ describe('resume after a crash', () => {
     for (let appends = 1; ; appends++) {
       const store = new SqliteStore({ path: ':memory:' });
       const world: World = { safe: 0, keyed: new Set(), keyedCalls: 0, unsafe: [] };
-      const dying = new DyingStore(store, appends);
+      const dying = dyingStore(store, appends);
       const runId = `run_crash${appends}`;
       const crashed = await runAgent({ store: dying, agent: agent(world), task: 'go', runId }).then(
         () => false,
@@ -150,7 +150,7 @@ describe('resume after a crash', () => {
       const s = new SqliteStore({ path: ':memory:' });
       const w: World = { safe: 0, keyed: new Set(), keyedCalls: 0, unsafe: [] };
       await runAgent({
-        store: new DyingStore(s, appends),
+        store: dyingStore(s, appends),
         agent: agent(w),
         task: 'go',
         runId,
@@ -160,7 +160,7 @@ describe('resume after a crash', () => {
       if (last?.type === 'tool.call' && last.data.name === 'unsafe') break;
     }
     await runAgent({
-      store: new DyingStore(store, appends),
+      store: dyingStore(store, appends),
       agent: agent(world),
       task: 'go',
       runId,

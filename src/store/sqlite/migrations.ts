@@ -32,4 +32,24 @@ export const migrations: readonly string[] = [
     heartbeat_at TEXT NOT NULL
   ) STRICT;
   `,
+  // 3: the registry of MCP servers, and their tools for search
+  `
+  CREATE TABLE mcp_servers (
+    name TEXT PRIMARY KEY,
+    entry TEXT NOT NULL,
+    secrets TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE mcp_tools (
+    server TEXT NOT NULL REFERENCES mcp_servers(name) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    input_schema TEXT NOT NULL,
+    annotations TEXT,
+    listed_at TEXT NOT NULL,
+    PRIMARY KEY (server, name)
+  ) STRICT;
+  CREATE VIRTUAL TABLE mcp_tools_search USING fts5(server UNINDEXED, tool UNINDEXED, words, description, tokenize = 'unicode61');
+  `,
 ];

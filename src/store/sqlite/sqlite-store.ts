@@ -10,7 +10,9 @@ import {
   type ListRunsOptions,
   type RunLease,
   type RunSummary,
+  type ServerRecord,
   type Store,
+  type ToolRecord,
 } from '../store.ts';
 import { migrations } from './migrations.ts';
 
@@ -285,10 +287,156 @@ export class SqliteStore implements Store {
     return rows.map(toLease);
   }
 
+  async putServer(record: ServerRecord): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO mcp_servers (name, entry, secrets, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET entry = excluded.entry, secrets = excluded.secrets, updated_at = excluded.updated_at`,
+      )
+      .run(
+        record.name,
+        JSON.stringify(record.entry),
+        record.sealedSecrets,
+        record.createdAt,
+        record.updatedAt,
+      );
+  }
+
+  async getServer(name: string): Promise<ServerRecord | undefined> {
+    const row = this.#db.prepare('SELECT * FROM mcp_servers WHERE name = ?').get(name) as
+      | ServerRow
+      | undefined;
+    return row ? toServer(row) : undefined;
+  }
+
+  async listServers(): Promise<ServerRecord[]> {
+    const rows = this.#db
+      .prepare('SELECT * FROM mcp_servers ORDER BY name')
+      .all() as unknown as ServerRow[];
+    return rows.map(toServer);
+  }
+
+  async deleteServer(name: string): Promise<boolean> {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      this.#db.prepare('DELETE FROM mcp_tools_search WHERE server = ?').run(name);
+      this.#db.prepare('DELETE FROM mcp_tools WHERE server = ?').run(name);
+      const result = this.#db.prepare('DELETE FROM mcp_servers WHERE name = ?').run(name);
+      this.#db.exec('COMMIT');
+      return result.changes === 1;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async setServerTools(server: string, tools: readonly ToolRecord[]): Promise<void> {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      this.#db.prepare('DELETE FROM mcp_tools_search WHERE server = ?').run(server);
+      this.#db.prepare('DELETE FROM mcp_tools WHERE server = ?').run(server);
+      const insert = this.#db.prepare(
+        'INSERT INTO mcp_tools (server, name, description, input_schema, annotations, listed_at) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      const index = this.#db.prepare(
+        'INSERT INTO mcp_tools_search (server, tool, words, description) VALUES (?, ?, ?, ?)',
+      );
+      for (const tool of tools) {
+        insert.run(
+          server,
+          tool.name,
+          tool.description,
+          JSON.stringify(tool.inputSchema),
+          tool.annotations === undefined ? null : JSON.stringify(tool.annotations),
+          tool.listedAt,
+        );
+        // Words in names like read_text_file or listFiles are searchable one by one.
+        index.run(server, tool.name, splitWords(tool.name), tool.description);
+      }
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async listServerTools(server?: string): Promise<ToolRecord[]> {
+    const rows = (server === undefined
+      ? this.#db.prepare('SELECT * FROM mcp_tools ORDER BY server, name').all()
+      : this.#db
+          .prepare('SELECT * FROM mcp_tools WHERE server = ? ORDER BY name')
+          .all(server)) as unknown as ToolRow[];
+    return rows.map(toTool);
+  }
+
+  async searchTools(query: string, limit: number): Promise<(ToolRecord & { score: number })[]> {
+    const words = splitWords(query)
+      .split(' ')
+      .filter((w) => w.length > 0);
+    if (words.length === 0) return [];
+    const match = words.map((w) => `"${w.replaceAll('"', '""')}"*`).join(' OR ');
+    // bm25: a word in the name counts five times a word in the description
+    const rows = this.#db
+      .prepare(
+        `SELECT t.*, bm25(mcp_tools_search, 0, 0, 5, 1) AS rank
+         FROM mcp_tools_search s JOIN mcp_tools t ON t.server = s.server AND t.name = s.tool
+         WHERE mcp_tools_search MATCH ? ORDER BY rank LIMIT ?`,
+      )
+      .all(match, limit) as unknown as (ToolRow & { rank: number })[];
+    return rows.map((row) => ({ ...toTool(row), score: -row.rank }));
+  }
+
   async close(): Promise<void> {
     if (this.#pending.length > 0) this.#flush();
     if (this.#db.isOpen) this.#db.close();
   }
+}
+
+interface ServerRow {
+  name: string;
+  entry: string;
+  secrets: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function toServer(row: ServerRow): ServerRecord {
+  return {
+    name: row.name,
+    entry: JSON.parse(row.entry),
+    sealedSecrets: row.secrets,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+interface ToolRow {
+  server: string;
+  name: string;
+  description: string;
+  input_schema: string;
+  annotations: string | null;
+  listed_at: string;
+}
+
+function toTool(row: ToolRow): ToolRecord {
+  return {
+    server: row.server,
+    name: row.name,
+    description: row.description,
+    inputSchema: JSON.parse(row.input_schema),
+    ...(row.annotations ? { annotations: JSON.parse(row.annotations) } : {}),
+    listedAt: row.listed_at,
+  };
+}
+
+/** `read_text_file` and `readTextFile` as `read text file`, for the search index. */
+function splitWords(text: string): string {
+  return text
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim()
+    .toLowerCase();
 }
 
 interface LeaseRow {

@@ -1,0 +1,351 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig } from '../../config/config.ts';
+import { SecretBox } from '../../config/secret-box.ts';
+import { AgentdError } from '../../core/errors.ts';
+import { openStore } from '../../store/open-store.ts';
+import { Registry } from '../../tools/registry/registry.ts';
+import {
+  type Containment,
+  defaultContainment,
+  describeTransport,
+  type ServerEntry,
+  serverNamePattern,
+} from '../../tools/registry/server-entry.ts';
+import { entryFromServerJson } from '../../tools/registry/server-json.ts';
+import { clip, formatDuration, paint, table } from '../format.ts';
+
+export interface ServerFlags {
+  npm?: string;
+  url?: string;
+  from?: string;
+  env?: string[];
+  secret?: string[];
+  header?: string[];
+  arg?: string[];
+  root?: string[];
+  network?: boolean;
+  sandbox?: Containment['sandbox'];
+  callTimeout?: number;
+  maxOutput?: number;
+  disabled?: boolean;
+}
+
+async function withRegistry<T>(fn: (registry: Registry) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const store = openStore(config);
+  try {
+    return await fn(new Registry(store, SecretBox.forHome(config.home)));
+  } finally {
+    await store.close();
+  }
+}
+
+/** `K=V` pairs from repeated flags, checked. */
+function pairs(flag: string, values: readonly string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    if (eq <= 0) throw new AgentdError('usage', `${flag}: "${value}" is not NAME=value`);
+    out[value.slice(0, eq)] = value.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * Secret values come from the environment variable of the same name, so they never appear
+ * in a command line, the shell's history or agentd's output.
+ */
+function secretValues(names: readonly string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = process.env[name];
+    if (!value) {
+      throw new AgentdError(
+        'usage',
+        `--secret ${name}: the environment variable ${name} is not set; export ${name}=... first (agentd reads the value from there so it never shows in a command line)`,
+      );
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+function containmentOf(flags: ServerFlags, base: Containment = defaultContainment): Containment {
+  return {
+    sandbox: flags.sandbox ?? base.sandbox,
+    network: flags.network ?? base.network,
+    callTimeoutMs: flags.callTimeout ?? base.callTimeoutMs,
+    maxOutputBytes: flags.maxOutput ?? base.maxOutputBytes,
+  };
+}
+
+export async function mcpAddCommand(
+  name: string | undefined,
+  command: string[],
+  flags: ServerFlags,
+): Promise<number> {
+  const sources = [flags.npm, flags.url, flags.from, command.length ? 'command' : undefined].filter(
+    Boolean,
+  );
+  if (sources.length !== 1) {
+    throw new AgentdError(
+      'usage',
+      'say how to run the server, one way: --npm <package>, --url <url>, --from <server.json>, or the command after -- (e.g. agentd mcp add files -- npx -y @modelcontextprotocol/server-filesystem /tmp)',
+    );
+  }
+  const secrets = secretValues(flags.secret);
+  const env = pairs('--env', flags.env);
+  const headers = pairs('--header', flags.header);
+  const roots = (flags.root ?? []).map((root) => resolve(root));
+  const containment = containmentOf(flags);
+  let entry: ServerEntry;
+  if (flags.from) {
+    const file = flags.from;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new AgentdError('usage', `--from: ${file} not found`);
+    }
+    const imported = entryFromServerJson(file, text, {
+      ...(name ? { name } : {}),
+      args: pairs('--arg', flags.arg),
+      containment,
+    });
+    const missingSecret = imported.secrets.find((s) => s.required && !(s.name in secrets));
+    if (missingSecret) {
+      throw new AgentdError(
+        'usage',
+        `${file}: ${imported.entry.name} needs the secret ${missingSecret.name}${missingSecret.description ? ` (${missingSecret.description})` : ''}: export ${missingSecret.name}=... and add --secret ${missingSecret.name}`,
+      );
+    }
+    const missingEnv = imported.missingEnv.find((v) => !(v.name in env));
+    if (missingEnv) {
+      throw new AgentdError(
+        'usage',
+        `${file}: ${imported.entry.name} needs ${missingEnv.name}${missingEnv.description ? ` (${missingEnv.description})` : ''}: add --env ${missingEnv.name}=<value>`,
+      );
+    }
+    const secretHeaders =
+      imported.entry.transport.type === 'http'
+        ? imported.secrets.map((s) => s.name).filter((n) => n in secrets)
+        : [];
+    entry = {
+      ...imported.entry,
+      env: { ...imported.entry.env, ...env },
+      headers: { ...imported.entry.headers, ...headers },
+      secrets: Object.keys(secrets).filter((n) => !secretHeaders.includes(n)),
+      secretHeaders,
+      roots,
+      enabled: !flags.disabled,
+    };
+  } else {
+    if (!name) throw new AgentdError('usage', 'give the server a name: agentd mcp add <name> ...');
+    const transport: ServerEntry['transport'] = flags.url
+      ? { type: 'http', url: checkUrl(flags.url) }
+      : flags.npm
+        ? { type: 'stdio', command: 'npx', args: ['-y', flags.npm, ...command] }
+        : { type: 'stdio', command: command[0]!, args: command.slice(1) };
+    entry = {
+      name,
+      source: flags.url
+        ? { kind: 'url' }
+        : flags.npm
+          ? {
+              kind: 'npm',
+              package: flags.npm.replace(/(.)@[^@/]*$/, '$1'),
+              ...(/.@[^@/]+$/.test(flags.npm)
+                ? { version: flags.npm.slice(flags.npm.lastIndexOf('@') + 1) }
+                : {}),
+            }
+          : { kind: 'command' },
+      transport,
+      env,
+      headers,
+      secrets: transport.type === 'stdio' ? Object.keys(secrets) : [],
+      secretHeaders: transport.type === 'http' ? Object.keys(secrets) : [],
+      roots,
+      containment,
+      enabled: !flags.disabled,
+    };
+  }
+  if (!serverNamePattern.test(entry.name)) {
+    throw new AgentdError(
+      'usage',
+      `"${entry.name}" cannot be a server name (lowercase letters, digits, "_" and "-", at most 32, starting with a letter or digit)`,
+    );
+  }
+  await withRegistry((registry) => registry.add(entry, secrets));
+  process.stdout.write(
+    `registered ${entry.name} (${describeTransport(entry)})${entry.enabled ? '' : ', disabled'}\n`,
+  );
+  return 0;
+}
+
+function checkUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return url;
+  } catch {
+    // fall through
+  }
+  throw new AgentdError('usage', `--url: "${url}" is not an http(s) URL`);
+}
+
+export async function mcpListCommand(options: { json?: boolean }): Promise<number> {
+  const { entries, counts } = await withRegistry(async (registry) => {
+    const entries = await registry.list();
+    const tools = await registry.tools();
+    const counts = new Map<string, number>();
+    for (const tool of tools) counts.set(tool.server, (counts.get(tool.server) ?? 0) + 1);
+    return { entries, counts };
+  });
+  if (options.json) {
+    for (const entry of entries)
+      process.stdout.write(`${JSON.stringify({ ...entry, tools: counts.get(entry.name) ?? 0 })}\n`);
+    return 0;
+  }
+  if (entries.length === 0) {
+    process.stdout.write(
+      'no MCP servers registered: add one with agentd mcp add <name> -- <command>\n',
+    );
+    return 0;
+  }
+  const rows = entries.map((e) => [
+    e.name,
+    e.enabled ? 'enabled' : 'disabled',
+    String(counts.get(e.name) ?? '-'),
+    describeContainment(e),
+    clip(describeTransport(e), 60),
+  ]);
+  process.stdout.write(`${table(['NAME', 'STATE', 'TOOLS', 'CONTAINMENT', 'RUNS AS'], rows)}\n`);
+  return 0;
+}
+
+function describeContainment(entry: ServerEntry): string {
+  const c = entry.containment;
+  if (entry.transport.type === 'http') return `remote, ${formatDuration(c.callTimeoutMs)} a call`;
+  const sandbox =
+    c.sandbox === 'none' ? 'no sandbox' : c.sandbox === 'auto' ? 'sandbox if bwrap' : 'bubblewrap';
+  return `${sandbox}, ${c.network ? 'network' : 'no network'}, ${formatDuration(c.callTimeoutMs)} a call`;
+}
+
+export async function mcpShowCommand(name: string, options: { json?: boolean }): Promise<number> {
+  const { entry, tools } = await withRegistry(async (registry) => ({
+    entry: await registry.get(name),
+    tools: await registry.tools(name),
+  }));
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ ...entry, tools }, null, 2)}\n`);
+    return 0;
+  }
+  const o = process.stdout;
+  o.write(
+    `${paint('bold', entry.name, o)}${entry.title ? ` · ${entry.title}` : ''} · ${entry.enabled ? 'enabled' : 'disabled'}\n`,
+  );
+  if (entry.description) o.write(`${entry.description}\n`);
+  o.write(`runs as:      ${describeTransport(entry)}\n`);
+  const source = entry.source;
+  o.write(
+    `source:       ${source.kind === 'server.json' ? `${source.name} (${source.file})` : source.kind === 'npm' ? `npm ${source.package}${source.version ? `@${source.version}` : ''}` : source.kind}${entry.version ? `, version ${entry.version}` : ''}\n`,
+  );
+  o.write(
+    `containment:  ${describeContainment(entry)}, output up to ${entry.containment.maxOutputBytes.toLocaleString('en-US')} bytes a call\n`,
+  );
+  if (entry.roots.length) o.write(`roots:        ${entry.roots.join(', ')}\n`);
+  const env = Object.entries(entry.env).map(([k, v]) => `${k}=${v}`);
+  if (env.length) o.write(`environment:  ${env.join(' ')}\n`);
+  const headers = Object.entries(entry.headers).map(([k, v]) => `${k}: ${v}`);
+  if (headers.length) o.write(`headers:      ${headers.join('; ')}\n`);
+  const secrets = [...entry.secrets, ...entry.secretHeaders];
+  if (secrets.length)
+    o.write(`secrets:      ${secrets.map((s) => `${s}=••••••`).join(' ')} (stored encrypted)\n`);
+  o.write('\n');
+  if (tools.length === 0) {
+    o.write('tools: not listed yet\n');
+    return 0;
+  }
+  o.write(
+    `tools (${tools.length}, listed ${tools[0]!.listedAt.replace('T', ' ').slice(0, 19)} UTC):\n`,
+  );
+  for (const tool of tools) {
+    o.write(`  ${paint('cyan', tool.name, o)}  ${clip(tool.description, 100)}\n`);
+    o.write(`${paint('dim', `    ${JSON.stringify(tool.inputSchema)}`, o)}\n`);
+  }
+  return 0;
+}
+
+export async function mcpRemoveCommand(name: string): Promise<number> {
+  await withRegistry((registry) => registry.remove(name));
+  process.stdout.write(`removed ${name}\n`);
+  return 0;
+}
+
+export async function mcpSetEnabledCommand(name: string, enabled: boolean): Promise<number> {
+  await withRegistry((registry) => registry.update(name, (entry) => ({ ...entry, enabled })));
+  process.stdout.write(`${name} ${enabled ? 'enabled' : 'disabled'}\n`);
+  return 0;
+}
+
+export async function mcpConfigureCommand(
+  name: string,
+  flags: ServerFlags & { unsetEnv?: string[]; unsetSecret?: string[] },
+): Promise<number> {
+  const secrets: Record<string, string | undefined> = secretValues(flags.secret);
+  for (const unset of flags.unsetSecret ?? []) secrets[unset] = undefined;
+  const env = pairs('--env', flags.env);
+  const headers = pairs('--header', flags.header);
+  const entry = await withRegistry((registry) =>
+    registry.update(
+      name,
+      (current) => {
+        const nextEnv = { ...current.env, ...env };
+        for (const key of flags.unsetEnv ?? []) delete nextEnv[key];
+        const next: ServerEntry = {
+          ...current,
+          env: nextEnv,
+          headers: { ...current.headers, ...headers },
+          roots: flags.root?.length ? flags.root.map((root) => resolve(root)) : current.roots,
+          containment: containmentOf(flags, current.containment),
+          ...(flags.disabled !== undefined ? { enabled: !flags.disabled } : {}),
+        };
+        if (flags.url) next.transport = { type: 'http', url: checkUrl(flags.url) };
+        // new secrets of an http server go in headers, of a stdio server in its environment
+        if (current.transport.type === 'http') {
+          next.secretHeaders = [...new Set([...current.secretHeaders, ...Object.keys(secrets)])];
+        }
+        return next;
+      },
+      secrets,
+    ),
+  );
+  process.stdout.write(
+    `updated ${entry.name} (${describeTransport(entry)}, ${describeContainment(entry)})\n`,
+  );
+  return 0;
+}
+
+export async function mcpSearchCommand(
+  query: string,
+  options: { limit?: number; json?: boolean },
+): Promise<number> {
+  const found = await withRegistry((registry) => registry.search(query, options.limit ?? 10));
+  if (options.json) {
+    for (const tool of found) process.stdout.write(`${JSON.stringify(tool)}\n`);
+    return 0;
+  }
+  if (found.length === 0) {
+    process.stdout.write(
+      `no tools match "${query}" (only tools of enabled servers that have been listed are searched)\n`,
+    );
+    return 0;
+  }
+  const rows = found.map((t) => [
+    `${t.server}.${t.name}`,
+    t.score.toFixed(2),
+    clip(t.description, 80),
+  ]);
+  process.stdout.write(`${table(['TOOL', 'SCORE', 'DESCRIPTION'], rows)}\n`);
+  return 0;
+}

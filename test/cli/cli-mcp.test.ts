@@ -1,0 +1,130 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { agentd } from '../support/cli.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const token = 'ghp_cliSecretValue0123456789abcdef';
+
+describe('agentd mcp', () => {
+  it('adds, shows, configures, disables and removes servers without ever printing a secret', async () => {
+    const home = tempDir();
+    const env = { GITHUB_TOKEN: token };
+    const add = await agentd(
+      ['mcp', 'add', 'gh', '--url', 'https://mcp.example.com/mcp', '--secret', 'GITHUB_TOKEN'],
+      { home, env },
+    );
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stdout).toBe('registered gh (http: https://mcp.example.com/mcp)\n');
+    const stdio = await agentd(
+      [
+        'mcp',
+        'add',
+        'files',
+        '--root',
+        '/tmp',
+        '--call-timeout',
+        '30s',
+        '--',
+        'npx',
+        '-y',
+        '@modelcontextprotocol/server-filesystem',
+        '/tmp',
+      ],
+      { home },
+    );
+    expect(stdio.code, stdio.stderr).toBe(0);
+
+    const list = await agentd(['mcp', 'list'], { home });
+    expect(list.stdout).toMatch(
+      /files +enabled +- +sandbox if bwrap, no network, 30 s a call +stdio: npx -y @modelcontextprotocol\/server-filesystem \/tmp/,
+    );
+    const show = await agentd(['mcp', 'show', 'gh'], { home });
+    expect(show.stdout).toContain('secrets:      GITHUB_TOKEN=•••••• (stored encrypted)');
+
+    const configure = await agentd(
+      ['mcp', 'configure', 'files', '--env', 'LOG=debug', '--network', '--sandbox', 'none'],
+      { home },
+    );
+    expect(configure.code, configure.stderr).toBe(0);
+    const json = await agentd(['mcp', 'show', 'files', '--json'], { home });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      env: { LOG: 'debug' },
+      roots: ['/tmp'],
+      containment: { sandbox: 'none', network: true, callTimeoutMs: 30_000 },
+    });
+    expect((await agentd(['mcp', 'disable', 'gh'], { home })).stdout).toBe('gh disabled\n');
+
+    for (const args of [
+      ['mcp', 'list'],
+      ['mcp', 'list', '--json'],
+      ['mcp', 'show', 'gh'],
+      ['mcp', 'show', 'gh', '--json'],
+    ]) {
+      const out = await agentd(args, { home, env });
+      expect(out.stdout + out.stderr, args.join(' ')).not.toContain(token);
+    }
+    expect((await agentd(['mcp', 'remove', 'gh'], { home })).code).toBe(0);
+    expect(
+      (await agentd(['mcp', 'list', '--json'], { home })).stdout.trim().split('\n'),
+    ).toHaveLength(1);
+  });
+
+  const oneLine = (result: { code: number | null; stderr: string }, pattern: RegExp) => {
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(pattern);
+  };
+
+  it('a malformed server.json, a missing secret, a bad name or source: one clear line', async () => {
+    const home = tempDir();
+    const file = join(home, 'server.json');
+    writeFileSync(file, '{"name": "io.example/weather", "description": "x", "version": 1.0');
+    oneLine(
+      await agentd(['mcp', 'add', '--from', file], { home }),
+      /server\.json:\d+:\d+: invalid YAML: /,
+    );
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'io.example/weather',
+        description: 'Weather',
+        version: '1.0.0',
+        packages: [
+          {
+            registryType: 'npm',
+            identifier: 'weather-mcp',
+            version: '1.0.0',
+            transport: { type: 'stdio' },
+            environmentVariables: [{ name: 'WEATHER_KEY', isSecret: true, isRequired: true }],
+          },
+        ],
+      }),
+    );
+    oneLine(
+      await agentd(['mcp', 'add', '--from', file], { home }),
+      /needs the secret WEATHER_KEY: export WEATHER_KEY=\.\.\. and add --secret WEATHER_KEY$/,
+    );
+    const ok = await agentd(['mcp', 'add', '--from', file, '--secret', 'WEATHER_KEY'], {
+      home,
+      env: { WEATHER_KEY: 'k-123456789' },
+    });
+    expect(ok.stdout).toBe('registered weather (stdio: npx -y weather-mcp@1.0.0)\n');
+    oneLine(
+      await agentd(['mcp', 'add', 'Bad Name', '--url', 'https://x.example/mcp'], { home }),
+      /"Bad Name" cannot be a server name/,
+    );
+    oneLine(
+      await agentd(['mcp', 'add', 'two', '--url', 'https://x.example', '--npm', 'x'], { home }),
+      /say how to run the server, one way/,
+    );
+    oneLine(
+      await agentd(['mcp', 'add', 'u', '--url', 'ftp://x'], { home }),
+      /--url: "ftp:\/\/x" is not an http\(s\) URL/,
+    );
+    oneLine(
+      await agentd(['mcp', 'show', 'nope'], { home }),
+      /no MCP server "nope" is registered: see agentd mcp list/,
+    );
+  });
+});

@@ -1,0 +1,222 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SecretBox } from '../../src/config/secret-box.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { Registry } from '../../src/tools/registry/registry.ts';
+import { defaultContainment, type ServerEntry } from '../../src/tools/registry/server-entry.ts';
+import { entryFromServerJson } from '../../src/tools/registry/server-json.ts';
+import { tempDir } from '../support/temp-dir.ts';
+
+const secret = 'ghp_0123456789abcdefSECRETvalue';
+
+function entry(name: string, over: Partial<ServerEntry> = {}): ServerEntry {
+  return {
+    name,
+    source: { kind: 'command' },
+    transport: { type: 'stdio', command: 'node', args: ['server.js'] },
+    env: { LOG_LEVEL: 'info' },
+    headers: {},
+    secrets: ['GITHUB_TOKEN'],
+    secretHeaders: [],
+    roots: [],
+    containment: defaultContainment,
+    enabled: true,
+    ...over,
+  };
+}
+
+function setup() {
+  const dir = tempDir();
+  const store = new SqliteStore({ path: join(dir, 'agentd.db') });
+  const registry = new Registry(store, SecretBox.forHome(dir, {}));
+  return { dir, store, registry };
+}
+
+describe('registry', () => {
+  it('round-trips add, configure, enable/disable and remove; secrets stay sealed', async () => {
+    const { dir, store, registry } = setup();
+    await registry.add(entry('github'), { GITHUB_TOKEN: secret });
+    expect(await registry.get('github')).toEqual(entry('github'));
+    expect(await registry.secretsOf('github')).toEqual({ GITHUB_TOKEN: secret });
+
+    await registry.update(
+      'github',
+      (e) => ({ ...e, env: { ...e.env, LOG_LEVEL: 'debug' }, enabled: false }),
+      {
+        EXTRA: 'another-secret-value',
+      },
+    );
+    const changed = await registry.get('github');
+    expect(changed.env).toEqual({ LOG_LEVEL: 'debug' });
+    expect(changed.enabled).toBe(false);
+    expect(changed.secrets.sort()).toEqual(['EXTRA', 'GITHUB_TOKEN']);
+    await registry.update('github', (e) => e, { EXTRA: undefined });
+    expect((await registry.get('github')).secrets).toEqual(['GITHUB_TOKEN']);
+
+    // nothing in the database file holds a secret in the clear
+    await store.close();
+    const bytes = readFileSync(join(dir, 'agentd.db')).toString('latin1');
+    const wal = readFileSync(join(dir, 'agentd.db-wal'), { flag: 'a+' }).toString('latin1');
+    expect(bytes + wal).not.toContain(secret);
+    expect(bytes + wal).not.toContain('another-secret-value');
+
+    const reopened = new Registry(
+      new SqliteStore({ path: join(dir, 'agentd.db') }),
+      SecretBox.forHome(dir, {}),
+    );
+    expect(await reopened.secretsOf('github')).toEqual({ GITHUB_TOKEN: secret });
+    await reopened.remove('github');
+    await expect(reopened.get('github')).rejects.toThrow(/no MCP server "github" is registered/);
+    await expect(reopened.remove('github')).rejects.toThrow(/no MCP server "github"/);
+  });
+
+  it('refuses a second server with the same name', async () => {
+    const { registry } = setup();
+    await registry.add(entry('a'), {});
+    await expect(registry.add(entry('a'), {})).rejects.toThrow(
+      /a server named "a" is already registered/,
+    );
+  });
+
+  it('cannot open secrets with another key', async () => {
+    const { store, registry } = setup();
+    await registry.add(entry('a'), { GITHUB_TOKEN: secret });
+    const other = new Registry(store, new SecretBox(Buffer.alloc(32, 7)));
+    await expect(other.secretsOf('a')).rejects.toThrow(/cannot be decrypted with this secret key/);
+  });
+
+  it('searches tool names and descriptions, best first, enabled servers only, and forgets removed ones', async () => {
+    const { registry } = setup();
+    await registry.add(entry('files'), {});
+    await registry.add(entry('web'), {});
+    await registry.add(entry('off', { enabled: false }), {});
+    const tool = (name: string, description: string) => ({
+      name,
+      description,
+      inputSchema: { type: 'object' },
+    });
+    await registry.setTools('files', [
+      tool('read_text_file', 'Read the complete contents of a file as text.'),
+      tool('list_directory', 'List the entries of a directory.'),
+      tool('move_file', 'Move or rename files and directories.'),
+    ]);
+    await registry.setTools('web', [
+      tool('fetch', 'Fetch a URL and return its text; can read web pages.'),
+    ]);
+    await registry.setTools('off', [tool('readFile', 'Read a file.')]);
+
+    const found = await registry.search('read file');
+    expect(found.map((t) => `${t.server}.${t.name}`)).toEqual([
+      'files.read_text_file',
+      'files.move_file',
+      'web.fetch',
+    ]);
+    expect(found[0]!.score).toBeGreaterThan(found[1]!.score);
+    expect((await registry.search('directory'))[0]?.name).toBe('list_directory');
+    expect(await registry.search('   ')).toEqual([]);
+    expect(await registry.search('"qq" ^ (zz* NEAR')).toEqual([]); // FTS syntax is taken as words
+
+    await registry.remove('files');
+    expect((await registry.search('read file')).map((t) => t.name)).toEqual(['fetch']);
+    expect(await registry.tools('files')).toEqual([]);
+  });
+});
+
+describe('server.json', () => {
+  const base = { containment: defaultContainment };
+
+  it('takes the npm package over stdio, with its variables, secrets and arguments', () => {
+    const imported = entryFromServerJson(
+      'weather.json',
+      JSON.stringify({
+        name: 'io.github.someone/weather-server',
+        description: 'Weather forecasts',
+        version: '1.2.0',
+        packages: [
+          { registryType: 'pypi', identifier: 'weather', transport: { type: 'stdio' } },
+          {
+            registryType: 'npm',
+            identifier: '@someone/weather-mcp',
+            version: '1.2.0',
+            transport: { type: 'stdio' },
+            packageArguments: [
+              { type: 'named', name: '--units', default: 'metric' },
+              { type: 'positional', valueHint: 'data_dir' },
+            ],
+            environmentVariables: [
+              { name: 'WEATHER_API_KEY', isSecret: true, isRequired: true, description: 'API key' },
+              { name: 'WEATHER_REGION', default: 'eu' },
+              { name: 'WEATHER_ACCOUNT', isRequired: true },
+            ],
+          },
+        ],
+      }),
+      { ...base, args: { data_dir: '/srv/weather' } },
+    );
+    expect(imported.entry).toMatchObject({
+      name: 'weather-server',
+      version: '1.2.0',
+      source: { kind: 'server.json', name: 'io.github.someone/weather-server' },
+      transport: {
+        type: 'stdio',
+        command: 'npx',
+        args: ['-y', '@someone/weather-mcp@1.2.0', '--units', 'metric', '/srv/weather'],
+      },
+      env: { WEATHER_REGION: 'eu' },
+    });
+    expect(imported.secrets).toEqual([
+      { name: 'WEATHER_API_KEY', description: 'API key', required: true },
+    ]);
+    expect(imported.missingEnv).toEqual([{ name: 'WEATHER_ACCOUNT' }]);
+  });
+
+  it('takes a streamable-http remote when there is no npm package', () => {
+    const imported = entryFromServerJson(
+      'remote.json',
+      JSON.stringify({
+        name: 'com.example/tickets',
+        description: 'Tickets',
+        version: '2.0.0',
+        remotes: [
+          { type: 'sse', url: 'https://example.com/sse' },
+          {
+            type: 'streamable-http',
+            url: 'https://example.com/mcp',
+            headers: [
+              { name: 'Authorization', isSecret: true, isRequired: true },
+              { name: 'X-Team', value: 'core' },
+            ],
+          },
+        ],
+      }),
+      base,
+    );
+    expect(imported.entry.transport).toEqual({ type: 'http', url: 'https://example.com/mcp' });
+    expect(imported.entry.headers).toEqual({ 'X-Team': 'core' });
+    expect(imported.secrets.map((s) => s.name)).toEqual(['Authorization']);
+  });
+
+  it('says in one line what is wrong with a bad file', () => {
+    const bad = (text: string) => () => entryFromServerJson('s.json', text, base);
+    expect(bad('{"name": "io.x/y", "description": ')).toThrow(/^s\.json:1:\d+: invalid YAML: /);
+    expect(bad('{"description": "d", "version": "1"}')).toThrow(
+      /^s\.json: name: is required \(expected string\)$/,
+    );
+    expect(bad('{"name": "noslash", "description": "d", "version": "1"}')).toThrow(
+      /^s\.json: name: must be reverse-DNS with one slash/,
+    );
+    expect(
+      bad(
+        '{"name": "io.x/y", "description": "d", "version": "1", "packages": [{"registryType": "pypi", "identifier": "y", "transport": {"type": "stdio"}}]}',
+      ),
+    ).toThrow(
+      /^s\.json: no npm package over stdio and no streamable-http remote, which is what agentd runs \(it offers: pypi\/stdio\)$/,
+    );
+    expect(
+      bad(
+        '{"name": "io.x/y", "description": "d", "version": "1", "packages": [{"registryType": "npm", "identifier": "y", "transport": {"type": "stdio"}, "packageArguments": [{"type": "positional", "valueHint": "path"}]}]}',
+      ),
+    ).toThrow(/needs a value: pass --arg path=<value>$/);
+  });
+});
