@@ -2,7 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../core/duration.ts';
 import { isAgentdError } from '../core/errors.ts';
-import type { Limits } from '../core/events.ts';
+import { type Limits, runStatuses } from '../core/events.ts';
 import { type EffortLevel, effortLevels } from '../models/catalog.ts';
 import type { ServerFlags } from './commands/mcp.ts';
 import { paint } from './format.ts';
@@ -131,16 +131,7 @@ Environment:
     .command('list')
     .description('recent runs, newest first')
     .option('-n, --limit <n>', 'how many', positiveInt, 20)
-    .addOption(
-      new Option('--status <status>', 'only runs with this status').choices([
-        'running',
-        'completed',
-        'failed',
-        'cancelled',
-        'budget_exceeded',
-        'needs_attention',
-      ]),
-    )
+    .addOption(new Option('--status <status>', 'only runs with this status').choices(runStatuses))
     .option('--resumable', 'only runs that were interrupted or wait for a person')
     .option('--json', 'one JSON object per line')
     .action(

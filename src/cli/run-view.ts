@@ -1,8 +1,11 @@
-import type { RunEvent } from '../core/events.ts';
+import type { Config } from '../config/config.ts';
+import type { RunEvent, RunStatus } from '../core/events.ts';
 import { resultText } from '../core/messages.ts';
 import type { Redactor } from '../core/redact.ts';
-import type { LiveUpdate } from '../runtime/agent-loop.ts';
+import type { LiveUpdate, RunResult } from '../runtime/agent-loop.ts';
 import { describeUse } from '../runtime/budgets.ts';
+import { openStore } from '../store/open-store.ts';
+import type { Store } from '../store/store.ts';
 import {
   clip,
   formatCost,
@@ -151,6 +154,49 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
     },
   };
 }
+
+/** What a run needs from the terminal: where it is stored, how it is shown, how it is stopped. */
+export interface TerminalRun {
+  store: Store;
+  signal: AbortSignal;
+  onEvent: (event: RunEvent) => void;
+  onLive?: (update: LiveUpdate) => void;
+}
+
+/**
+ * Drives a run (started or resumed by `drive`) in the terminal: the view, Ctrl-C, the store;
+ * resolves to the process exit code for the run's status.
+ */
+export async function runInTerminal(
+  options: { config: Config; redact: Redactor; json: boolean },
+  drive: (io: TerminalRun) => Promise<RunResult>,
+): Promise<number> {
+  const store = openStore(options.config, { redact: options.redact });
+  const view = createRunView({ json: options.json, redact: options.redact });
+  const interrupt = cancelOnInterrupt();
+  try {
+    const result = await drive({
+      store,
+      signal: interrupt.signal,
+      onEvent: view.onEvent,
+      ...(view.onLive ? { onLive: view.onLive } : {}),
+    });
+    return exitCodes[result.state.status];
+  } finally {
+    interrupt.dispose();
+    await store.close();
+  }
+}
+
+/** Exit codes: 0 completed, 1 failed, 3 budget exceeded, 4 needs attention, 130 cancelled. */
+export const exitCodes: Record<RunStatus, number> = {
+  running: 1,
+  completed: 0,
+  failed: 1,
+  budget_exceeded: 3,
+  needs_attention: 4,
+  cancelled: 130,
+};
 
 /**
  * Ctrl-C once aborts the signal (the run ends cleanly as cancelled); twice quits at once.

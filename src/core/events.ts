@@ -6,14 +6,17 @@ import type { Usage } from './usage.ts';
  * `(runId, seq)` is unique in the store. Everything else about a run is a fold over these.
  */
 
-export type RunStatus =
-  | 'running'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
-  | 'budget_exceeded'
-  /** Paused: a tool call's outcome is unknown after a crash and a person must decide. */
-  | 'needs_attention';
+/** `needs_attention`: paused, a tool call's outcome is unknown after a crash and a person must decide. */
+export const runStatuses = [
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'budget_exceeded',
+  'needs_attention',
+] as const;
+
+export type RunStatus = (typeof runStatuses)[number];
 
 /** Statuses after which nothing more happens in a run. */
 export type FinalStatus = Exclude<RunStatus, 'running' | 'needs_attention'>;

@@ -7,8 +7,7 @@ import { resumeRun } from '../../runtime/agent-loop.ts';
 import { openStore } from '../../store/open-store.ts';
 import { prepareAgent } from '../agent-setup.ts';
 import { paint } from '../format.ts';
-import { cancelOnInterrupt, createRunView } from '../run-view.ts';
-import { exitCodes } from './run.ts';
+import { runInTerminal } from '../run-view.ts';
 
 export interface ResumeCommandOptions {
   json?: boolean;
@@ -72,24 +71,14 @@ export async function resumeCommand(id: string, options: ResumeCommandOptions): 
     ...options,
     model: options.model ?? model,
   });
-  const store = openStore(config, { redact });
-  const view = createRunView({ json: options.json ?? false, redact });
-  const interrupt = cancelOnInterrupt();
-  try {
-    const result = await resumeRun({
-      store,
+  return runInTerminal({ config, redact, json: options.json ?? false }, (io) =>
+    resumeRun({
+      ...io,
       runId,
       agent,
       ...(options.limits && Object.keys(options.limits).length ? { limits: options.limits } : {}),
       ...(options.rerunInDoubt ? { inDoubt: 'rerun' as const } : {}),
       ...(options.skipInDoubt ? { inDoubt: 'skip' as const } : {}),
-      signal: interrupt.signal,
-      onEvent: view.onEvent,
-      ...(view.onLive ? { onLive: view.onLive } : {}),
-    });
-    return exitCodes[result.state.status];
-  } finally {
-    interrupt.dispose();
-    await store.close();
-  }
+    }),
+  );
 }

@@ -21,15 +21,6 @@ import {
   table,
 } from '../format.ts';
 
-const statuses: RunStatus[] = [
-  'running',
-  'completed',
-  'failed',
-  'cancelled',
-  'budget_exceeded',
-  'needs_attention',
-];
-
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const store = openStore(loadConfig());
   try {
@@ -56,12 +47,6 @@ export async function runsListCommand(options: {
   resumable?: boolean;
   json?: boolean;
 }): Promise<number> {
-  if (options.status && !statuses.includes(options.status as RunStatus)) {
-    throw new AgentdError(
-      'usage',
-      `--status: "${options.status}" is not a run status (use one of: ${statuses.join(', ')})`,
-    );
-  }
   const limit = options.limit ?? 20;
   const runs = await withStore(async (store) => {
     const status = options.status ? { status: options.status as RunStatus } : {};
