@@ -1,0 +1,1 @@
+export { createFsServer, type FsConnectorOptions } from './fs-server.ts';
