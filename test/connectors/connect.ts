@@ -5,7 +5,8 @@ import { onTestFinished } from 'vitest';
 export interface ToolOutcome {
   text: string;
   isError: boolean;
-  structured: Record<string, unknown> | undefined;
+  /** The structured content, or {} when the tool sent none. */
+  structured: Record<string, unknown>;
 }
 
 export interface ConnectedClient {
@@ -34,7 +35,7 @@ export async function connect(server: McpServer): Promise<ConnectedClient> {
       return {
         text,
         isError: result.isError === true,
-        structured: result.structuredContent as Record<string, unknown> | undefined,
+        structured: (result.structuredContent ?? {}) as Record<string, unknown>,
       };
     },
   };

@@ -1,0 +1,146 @@
+import { readFileSync, realpathSync } from 'node:fs';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { createShellServer, type ShellConnectorOptions } from '../../src/tools/connectors/index.ts';
+import { tempDir } from '../support/temp-dir.ts';
+import { connect } from './connect.ts';
+
+async function shellClient(options: Partial<ShellConnectorOptions> = {}) {
+  return connect(createShellServer({ cwd: tempDir('agentd-shell-'), ...options }));
+}
+
+/** Running (a zombie left for a parent that never reaps it counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Waits (briefly) for a process to be gone; the kill is sent before the call returns. */
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  return !alive(pid);
+}
+
+function setEnv(name: string, value: string) {
+  const before = process.env[name];
+  process.env[name] = value;
+  onTestFinished(() => {
+    if (before === undefined) delete process.env[name];
+    else process.env[name] = before;
+  });
+}
+
+describe('shell connector', () => {
+  test('lists run as a destructive, non-idempotent tool with an output schema', async () => {
+    const { client } = await shellClient();
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name)).toEqual(['run']);
+    expect(tools[0]!.annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+      idempotentHint: false,
+      openWorldHint: true,
+    });
+    expect(tools[0]!.outputSchema?.properties).toHaveProperty('exitCode');
+  });
+
+  test('runs a command in the configured directory and reports exit code, stdout and stderr', async () => {
+    const cwd = tempDir('agentd-shell-');
+    const shell = await shellClient({ cwd });
+    const outcome = await shell.call('run', { command: 'pwd; echo oops >&2; exit 3' });
+    expect(outcome.isError).toBe(false);
+    expect(outcome.structured).toMatchObject({
+      exitCode: 3,
+      signal: null,
+      stopped: null,
+      stdout: `${realpathSync(cwd)}\n`,
+      stderr: 'oops\n',
+      stdoutTruncated: false,
+      stderrTruncated: false,
+    });
+    expect(outcome.text.split('\n')[0]).toMatch(/^exit code 3 after \d+ ms$/);
+    expect(outcome.text).toContain('--- stderr ---\noops');
+  });
+
+  test('stops a command that exceeds its timeout, with everything it started', async () => {
+    const shell = await shellClient({ timeoutMs: 10_000 });
+    const outcome = await shell.call('run', {
+      command: 'sleep 30 & echo $!; sleep 30',
+      timeout_ms: 300,
+    });
+    expect(outcome.isError).toBe(true);
+    expect(outcome.text.split('\n')[0]).toBe(
+      'timed out after 300 ms; the command and everything it started were stopped (ended by SIGTERM)',
+    );
+    expect(outcome.structured).toMatchObject({
+      stopped: 'timeout',
+      exitCode: null,
+      signal: 'SIGTERM',
+    });
+    expect(outcome.structured.durationMs).toBeLessThan(10_000);
+    const background = Number((outcome.structured.stdout as string).trim());
+    expect(background).toBeGreaterThan(0);
+    expect(alive(process.pid)).toBe(true);
+    expect(await gone(background)).toBe(true);
+  });
+
+  test('kills a command that ignores SIGTERM', async () => {
+    const shell = await shellClient({ timeoutMs: 300 });
+    const outcome = await shell.call('run', { command: "trap '' TERM; sleep 30; sleep 30" });
+    expect(outcome.structured).toMatchObject({ stopped: 'timeout', signal: 'SIGKILL' });
+  });
+
+  test('leaves nothing running after the command exits', async () => {
+    const shell = await shellClient();
+    const outcome = await shell.call('run', { command: 'sleep 30 & echo $!' });
+    expect(outcome.structured).toMatchObject({ exitCode: 0, stopped: null });
+    expect(await gone(Number((outcome.structured.stdout as string).trim()))).toBe(true);
+  });
+
+  test('stops a command whose output passes the limit and keeps what fit', async () => {
+    const shell = await shellClient({ maxOutputBytes: 1000 });
+    const outcome = await shell.call('run', { command: 'yes' });
+    expect(outcome.isError).toBe(true);
+    expect(outcome.text.split('\n')[0]).toMatch(
+      /^output passed the limit of 1000 bytes; the command was stopped \(ended by SIG(TERM|PIPE)\); narrow its output/,
+    );
+    expect(outcome.structured).toMatchObject({
+      stopped: 'output_limit',
+      stdoutTruncated: true,
+      stdout: 'y\n'.repeat(500),
+    });
+    expect(outcome.text).toContain('--- stdout (truncated) ---');
+  });
+
+  test('passes only allowlisted environment variables and a safe PATH', async () => {
+    setEnv('AGENTD_TEST_SECRET', 'hunter2');
+    setEnv('AGENTD_TEST_VISIBLE', 'shown');
+    setEnv('LC_AGENTD_TEST', 'prefixed');
+    const shell = await shellClient({ envAllowlist: ['AGENTD_TEST_VISIBLE', 'LC_*'] });
+    const outcome = await shell.call('run', { command: 'env' });
+    const env = (outcome.structured.stdout as string).split('\n').filter(Boolean).sort();
+    expect(env).not.toContain('AGENTD_TEST_SECRET=hunter2');
+    expect(outcome.text).not.toContain('hunter2');
+    expect(env).toContain('AGENTD_TEST_VISIBLE=shown');
+    expect(env).toContain('LC_AGENTD_TEST=prefixed');
+    expect(env).toContain('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+    expect(env.some((line) => line.startsWith('HOME='))).toBe(false);
+  });
+
+  test('refuses a timeout longer than the configured one', async () => {
+    const shell = await shellClient({ timeoutMs: 1000 });
+    const outcome = await shell.call('run', { command: 'true', timeout_ms: 5000 });
+    expect(outcome.isError).toBe(true);
+    expect(outcome.text).toContain('timeout_ms');
+  });
+
+  test('a missing directory is a one-line error when the connector is created', () => {
+    expect(() => createShellServer({ cwd: '/nonexistent/agentd-cwd' })).toThrow(
+      'shell connector: cwd "/nonexistent/agentd-cwd" does not exist; create it or fix it',
+    );
+  });
+});
