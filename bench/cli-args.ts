@@ -37,10 +37,18 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     chosen = [];
     for (const name of values.frameworks.split(',').filter(Boolean)) {
       if (!isFrameworkName(name)) {
-        throw new Error(`--frameworks: unknown framework "${name}" (known: ${frameworkNames.join(', ')})`);
+        throw new Error(
+          `--frameworks: unknown framework "${name}" (known: ${frameworkNames.join(', ')})`,
+        );
       }
       chosen.push(name);
     }
   }
-  return { quick: values.quick ?? false, suites, frameworks: chosen, out: values.out, help: values.help ?? false };
+  return {
+    quick: values.quick ?? false,
+    suites,
+    frameworks: chosen,
+    out: values.out,
+    help: values.help ?? false,
+  };
 }

@@ -4,7 +4,7 @@ import type { WorkloadName } from './workloads.ts';
 /** What the coordinator asks a worker process to do (over IPC). */
 export type WorkerCommand =
   | { type: 'batch'; workload: WorkloadName; baseUrl: string; runs: number; concurrency: number }
-  | { type: 'concurrent'; workload: WorkloadName; baseUrl: string; runs: number }
+  | { type: 'concurrent'; workload: WorkloadName; baseUrls: string[]; runs: number }
   | { type: 'profile'; workload: WorkloadName; baseUrl: string; runs: number; file: string }
   | { type: 'exit' };
 
@@ -55,4 +55,9 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type WorkerReply = BatchResult | ConcurrentResult | ProfileResult | ReadyMessage | ErrorMessage;
+export type WorkerReply =
+  | BatchResult
+  | ConcurrentResult
+  | ProfileResult
+  | ReadyMessage
+  | ErrorMessage;

@@ -22,7 +22,13 @@ export interface Plan {
     throughputRuns: PerWorkload;
     throughputConcurrency: PerWorkload;
   };
-  concurrency: { levels: number[]; latencyMs: number; workload: 'a' };
+  concurrency: {
+    levels: number[];
+    latencyMs: number;
+    workload: 'a';
+    /** Memory tests at a time (peak RSS does not depend on sharing the CPU; wall time does). */
+    parallel: number;
+  };
   startup: { runs: number };
   steps: { warmup: number };
   profile: { runs: number };
@@ -30,16 +36,16 @@ export interface Plan {
 
 export const fullPlan: Plan = {
   name: 'full',
-  cold: { rounds: 3, runs: { a: 50, b: 50, c: 50, d: 2 } },
+  cold: { rounds: 3, runs: { a: 50, b: 50, c: 50, d: 1 } },
   warm: {
-    warmup: { a: 500, b: 500, c: 500, d: 3 },
+    warmup: { a: 500, b: 500, c: 500, d: 1 },
     rounds: 5,
-    runs: { a: 100, b: 50, c: 50, d: 2 },
-    throughputRounds: 3,
-    throughputRuns: { a: 200, b: 100, c: 100, d: 4 },
-    throughputConcurrency: { a: 16, b: 16, c: 16, d: 4 },
+    runs: { a: 100, b: 50, c: 50, d: 1 },
+    throughputRounds: 2,
+    throughputRuns: { a: 100, b: 50, c: 50, d: 2 },
+    throughputConcurrency: { a: 16, b: 16, c: 16, d: 2 },
   },
-  concurrency: { levels: [1_000, 10_000], latencyMs: 2_000, workload: 'a' },
+  concurrency: { levels: [1_000, 10_000], latencyMs: 2_000, workload: 'a', parallel: 2 },
   startup: { runs: 10 },
   steps: { warmup: 300 },
   profile: { runs: 400 },
@@ -57,7 +63,7 @@ export const quickPlan: Plan = {
     throughputRuns: { a: 50, b: 30, c: 30, d: 2 },
     throughputConcurrency: { a: 16, b: 16, c: 16, d: 2 },
   },
-  concurrency: { levels: [1_000], latencyMs: 2_000, workload: 'a' },
+  concurrency: { levels: [1_000], latencyMs: 2_000, workload: 'a', parallel: 2 },
   startup: { runs: 3 },
   steps: { warmup: 50 },
   profile: { runs: 100 },

@@ -1,14 +1,14 @@
 import type { FrameworkName } from './frameworks/catalog.ts';
 import type { Plan } from './plan.ts';
-import type { ProfileSummary } from './report/profile-summary.ts';
-import type { StartupResults } from './protocols/startup.ts';
-import type { StepsResults } from './protocols/steps.ts';
 import type {
   ColdSample,
   ConcurrencySample,
   ThroughputSample,
   WarmSample,
 } from './protocols/samples.ts';
+import type { StartupResults } from './protocols/startup.ts';
+import type { StepsResults } from './protocols/steps.ts';
+import type { ProfileSummary } from './report/profile-summary.ts';
 import type { PeerSummary } from './summarize.ts';
 
 export interface Machine {

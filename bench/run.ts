@@ -21,19 +21,25 @@ const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const started = performance.now();
 const args = parseBenchArgs(process.argv.slice(2));
 if (args.help) {
-  process.stdout.write(`${usage}\nSuites:\n${Object.values(suites).map((s) => `  ${s.name.padEnd(10)} ${s.description}`).join('\n')}\n  all        ${defaultSuites.join(' + ')}\n`);
+  process.stdout.write(
+    `${usage}\nSuites:\n${Object.values(suites)
+      .map((s) => `  ${s.name.padEnd(10)} ${s.description}`)
+      .join('\n')}\n  all        ${defaultSuites.join(' + ')}\n`,
+  );
   process.exit(0);
 }
 const chosen = args.suites.includes('all') ? defaultSuites : args.suites;
 for (const name of chosen) {
   if (!suites[name]) {
-    process.stderr.write(`bench: unknown suite "${name}" (known: ${Object.keys(suites).join(', ')}, all)\n`);
+    process.stderr.write(
+      `bench: unknown suite "${name}" (known: ${Object.keys(suites).join(', ')}, all)\n`,
+    );
     process.exit(2);
   }
 }
 const plan = args.quick ? quickPlan : fullPlan;
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const server = await FakeModelServer.start();
+const server = await FakeModelServer.start(64);
 const tmpDir = mkdtempSync(join(tmpdir(), 'agentd-bench-run-'));
 const failures: string[] = [];
 const ran = new Set<FrameworkName>();
@@ -53,7 +59,8 @@ try {
   for (const name of chosen) {
     const suite = suites[name]!;
     const picked: FrameworkName[] =
-      args.frameworks ?? (suite.defaultFrameworks === 'all' ? frameworkNames.filter((n) => n !== 'raw') : ['agentd']);
+      args.frameworks ??
+      (suite.defaultFrameworks === 'all' ? frameworkNames.filter((n) => n !== 'raw') : ['agentd']);
     const list: FrameworkName[] = ['raw', ...picked.filter((n) => n !== 'raw')];
     for (const n of list) ran.add(n);
     log(`suite ${name} (${plan.name} plan): ${list.join(', ')}`);
@@ -81,7 +88,9 @@ writeFileSync(join(outDir, `${stamp}.json`), `${JSON.stringify(results, null, 1)
 writeFileSync(join(outDir, `${stamp}.md`), report);
 rmSync(tmpDir, { recursive: true, force: true });
 process.stdout.write(`${report}\n`);
-log(`wrote ${relative(process.cwd(), join(outDir, `${stamp}.json`))} (.md, .svg) in ${Math.round(results.wallSeconds)} s`);
+log(
+  `wrote ${relative(process.cwd(), join(outDir, `${stamp}.json`))} (.md, .svg) in ${Math.round(results.wallSeconds)} s`,
+);
 if (failures.length > 0) {
   log(`${failures.length} check(s) failed: the figures involved are not valid`);
   process.exitCode = 1;

@@ -12,8 +12,9 @@ const root = dirname(bench);
 
 function npm(cwd, args) {
   const execPath = process.env.npm_execpath;
-  const [command, prefix] =
-    execPath && execPath.endsWith('.js') ? [process.execPath, [execPath]] : ['npm', []];
+  const [command, prefix] = execPath?.endsWith('.js')
+    ? [process.execPath, [execPath]]
+    : ['npm', []];
   const result = spawnSync(command, [...prefix, ...args], { cwd, stdio: 'inherit' });
   if (result.status !== 0) {
     process.stderr.write(`bench: npm ${args.join(' ')} failed in ${cwd}\n`);
@@ -22,7 +23,9 @@ function npm(cwd, args) {
 }
 
 function lockHash(dir) {
-  return createHash('sha256').update(readFileSync(join(dir, 'package-lock.json'))).digest('hex');
+  return createHash('sha256')
+    .update(readFileSync(join(dir, 'package-lock.json')))
+    .digest('hex');
 }
 
 // agentd's dependencies (and Node 24), installed as the Quickstart does, when missing.

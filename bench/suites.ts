@@ -53,7 +53,11 @@ async function peers(
     },
   };
   if (warm.profileFile) {
-    output.profile = { ...summarizeProfile(warm.profileFile), workload: 'b', runs: warm.profileRuns ?? 0 };
+    output.profile = {
+      ...summarizeProfile(warm.profileFile),
+      workload: 'b',
+      runs: warm.profileRuns ?? 0,
+    };
   }
   return output;
 }
@@ -66,7 +70,8 @@ async function peers(
 export const suites: Record<string, Suite> = {
   peers: {
     name: 'peers',
-    description: 'agentd against its peers: cold, warm (with the agentd profile), memory under load',
+    description:
+      'agentd against its peers: cold, warm (with the agentd profile), memory under load',
     defaultFrameworks: 'all',
     run: (ctx) => peers(ctx, { cold: true, warm: true, concurrency: true }),
   },

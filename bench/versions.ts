@@ -18,10 +18,18 @@ function versionOf(pkg: string): string {
 
 /** agentd's version and the commit measured (`+dirty` when the tree has changes). */
 function agentdVersion(): string {
-  const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
+    version: string;
+  };
   try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).trim();
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: root,
+      encoding: 'utf8',
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], {
+      cwd: root,
+      encoding: 'utf8',
+    }).trim();
     return `${version} (${commit}${dirty ? '+dirty src' : ''})`;
   } catch {
     return version;

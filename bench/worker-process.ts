@@ -107,6 +107,8 @@ export class WorkerProcess {
   }
 
   #describe(reply: WorkerReply): string {
-    return reply.type === 'error' ? `${reply.message}\n${this.stderrTail()}` : `unexpected ${reply.type}`;
+    return reply.type === 'error'
+      ? `${reply.message}\n${this.stderrTail()}`
+      : `unexpected ${reply.type}`;
   }
 }

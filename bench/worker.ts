@@ -104,9 +104,11 @@ async function batch(command: Extract<WorkerCommand, { type: 'batch' }>): Promis
 async function concurrent(
   command: Extract<WorkerCommand, { type: 'concurrent' }>,
 ): Promise<ConcurrentResult> {
-  const agent = await agentFor(command.workload, command.baseUrl);
+  // One agent per port of the fake model, the runs spread over them.
+  const lanes: BenchAgent[] = [];
+  for (const url of command.baseUrls) lanes.push(await agentFor(command.workload, url));
   // One run first, so the idle figure has everything loaded and initialised.
-  const first = await timedRun(agent, command.workload);
+  const first = await timedRun(lanes[0]!, command.workload);
   const failures: string[] = typeof first === 'string' ? [first] : [];
   collect();
   const rssIdle = process.memoryUsage().rss;
@@ -116,7 +118,9 @@ async function concurrent(
   }, 50);
   const started = performance.now();
   const outcomes = await Promise.all(
-    Array.from({ length: command.runs }, () => timedRun(agent, command.workload)),
+    Array.from({ length: command.runs }, (_, i) =>
+      timedRun(lanes[i % lanes.length]!, command.workload),
+    ),
   );
   const wallMs = performance.now() - started;
   clearInterval(sampler);
@@ -134,7 +138,9 @@ async function concurrent(
 }
 
 /** CPU profile of a sequential batch (the process is warmed up by earlier batches). */
-async function profile(command: Extract<WorkerCommand, { type: 'profile' }>): Promise<ProfileResult> {
+async function profile(
+  command: Extract<WorkerCommand, { type: 'profile' }>,
+): Promise<ProfileResult> {
   const agent = await agentFor(command.workload, command.baseUrl);
   const session = new Session();
   session.connect();
@@ -172,7 +178,10 @@ process.on('message', (command: WorkerCommand) => {
   handle().then(
     (reply) => reply && send(reply),
     (error: unknown) =>
-      send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+      send({
+        type: 'error',
+        message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      }),
   );
 });
 

@@ -16,9 +16,17 @@ export function replyBody(
   includeUsage: boolean,
 ): { body: string; final: boolean } {
   const tag = conversation.tag ?? 'unknown';
-  const base = { id: `chatcmpl-${tag}-${requests}`, object: 'chat.completion.chunk', created: 0, model };
+  const base = {
+    id: `chatcmpl-${tag}-${requests}`,
+    object: 'chat.completion.chunk',
+    created: 0,
+    model,
+  };
   const chunk = (delta: object, finishReason: string | null = null): string =>
-    sseData({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] });
+    sseData({
+      ...base,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    });
   let body = '';
   const { results } = conversation;
   const pending = workload.callsPerTurn * workload.toolTurns - results;
@@ -31,7 +39,12 @@ export function replyBody(
       const cut = args.length >> 1;
       body += chunk({
         tool_calls: [
-          { index: j, id: `call_${index}`, type: 'function', function: { name: toolName, arguments: '' } },
+          {
+            index: j,
+            id: `call_${index}`,
+            type: 'function',
+            function: { name: toolName, arguments: '' },
+          },
         ],
       });
       body += chunk({ tool_calls: [{ index: j, function: { arguments: args.slice(0, cut) } }] });
@@ -46,14 +59,19 @@ export function replyBody(
         : `unexpected conversation: ${results} tool results`;
     body += chunk({ role: 'assistant', content: '' });
     const third = Math.ceil(text.length / 3);
-    for (let i = 0; i < text.length; i += third) body += chunk({ content: text.slice(i, i + third) });
+    for (let i = 0; i < text.length; i += third)
+      body += chunk({ content: text.slice(i, i + third) });
     body += chunk({}, 'stop');
   }
   if (includeUsage) {
     body += sseData({
       ...base,
       choices: [],
-      usage: { prompt_tokens: 100 + results * 10, completion_tokens: 20, total_tokens: 120 + results * 10 },
+      usage: {
+        prompt_tokens: 100 + results * 10,
+        completion_tokens: 20,
+        total_tokens: 120 + results * 10,
+      },
     });
   }
   return { body: body + sseDone, final };

@@ -13,51 +13,62 @@ const route = /^\/([a-z])\/(\d+)\/v1\/chat\/completions$/;
  * run, dropped when the run gets its final answer.
  */
 export class FakeModelServer {
-  readonly #server: Server;
+  readonly #servers: Server[] = [];
   readonly #sockets = new Set<Socket>();
   readonly #requests = new Map<string, number>();
   readonly #watchers = new Map<string, (at: number) => void>();
   /** Arrival times of each request, by run, for runs of the workloads being traced. */
   readonly #traces = new Map<string, Map<string, number[]>>();
-  #origin = '';
+  #origins: string[] = [];
   /** Requests served since the server started. */
   served = 0;
 
-  private constructor() {
-    this.#server = createServer((req, res) => {
+  #listen(): Server {
+    const server = createServer((req, res) => {
       this.#handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { message: `fake model failed: ${String(error)}` } }));
       });
     });
-    this.#server.keepAliveTimeout = 30_000;
-    this.#server.headersTimeout = 60_000;
-    this.#server.requestTimeout = 0;
-    this.#server.on('connection', (socket) => {
+    server.keepAliveTimeout = 30_000;
+    server.headersTimeout = 60_000;
+    server.requestTimeout = 0;
+    server.on('connection', (socket) => {
       socket.setNoDelay(true);
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
+    return server;
   }
 
-  static async start(): Promise<FakeModelServer> {
+  /**
+   * Listens on `ports` ports (one handler behind them all). Thousands of concurrent runs are
+   * spread over several: with 10,000 connections to one host and port, the kernel's search
+   * for a free local port and the client's connection pool both slow down with the count,
+   * a cost of the test rig, not of any framework.
+   */
+  static async start(ports = 1): Promise<FakeModelServer> {
     const fake = new FakeModelServer();
-    await new Promise<void>((resolve, reject) => {
-      fake.#server.once('error', reject);
-      fake.#server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => resolve());
-    });
-    const { port } = fake.#server.address() as AddressInfo;
-    fake.#origin = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < ports; i++) {
+      const server = fake.#listen();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => resolve());
+      });
+      fake.#servers.push(server);
+      fake.#origins.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    }
     return fake;
   }
 
-  get origin(): string {
-    return this.#origin;
+  /** How many ports it listens on. */
+  get ports(): number {
+    return this.#origins.length;
   }
 
-  /** The base URL an OpenAI client takes for a workload. */
-  baseUrl(workload: string, latencyMs = 0): string {
-    return `${this.#origin}/${workload}/${latencyMs}/v1`;
+  /** The base URL an OpenAI client takes for a workload (on one of the ports). */
+  baseUrl(workload: string, latencyMs = 0, port = 0): string {
+    return `${this.#origins[port % this.#origins.length]}/${workload}/${latencyMs}/v1`;
   }
 
   /** Resolves with `performance.now()` when the first request of a run tagged `tag` arrives. */
@@ -88,7 +99,9 @@ export class FakeModelServer {
 
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await Promise.all(
+      this.#servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -160,5 +173,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function sendError(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: null } }));
+  res.end(
+    JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: null } }),
+  );
 }

@@ -19,7 +19,7 @@ export const frameworks: Record<FrameworkName, FrameworkInfo> = {
     label: 'raw fetch loop',
     packages: [],
     configuration:
-      'The baseline, not a framework: a minimal agent loop over fetch (SSE parsed by hand, tool run inline). Its time is the fake model\'s own time, subtracted from every framework\'s.',
+      "The baseline, not a framework: a minimal agent loop over fetch (SSE parsed by hand, tool run inline). Its time is the fake model's own time, subtracted from every framework's.",
     load: async () => (await import('./raw-fetch.ts')).rawFetch,
   },
   agentd: {
@@ -35,7 +35,7 @@ export const frameworks: Record<FrameworkName, FrameworkInfo> = {
     label: 'LangGraph.js',
     packages: ['@langchain/langgraph', '@langchain/core', '@langchain/openai'],
     configuration:
-      '`createReactAgent` from `@langchain/langgraph/prebuilt` (deprecated in favour of `langchain`\'s `createAgent`, which is not part of LangGraph.js) over `new ChatOpenAI({ model, apiKey, configuration: { baseURL } })`, a `tool()` from `@langchain/core/tools`; run with `agent.stream(input, { streamMode: "messages", recursionLimit })`, LangGraph\'s documented way to stream the model\'s tokens, which makes ChatOpenAI stream (ChatOpenAI\'s `streaming: true` with `invoke` instead estimates tokens with tiktoken, whose encodings it downloads at run time). No checkpointer (the prebuilt\'s default); LangSmith tracing off (its default).',
+      "`createReactAgent` from `@langchain/langgraph/prebuilt` (deprecated in favour of `langchain`'s `createAgent`, which is not part of LangGraph.js) over `new ChatOpenAI({ model, apiKey, configuration: { baseURL } })`, a `tool()` from `@langchain/core/tools`; run with `agent.stream(input, { streamMode: \"messages\", recursionLimit })`, LangGraph's documented way to stream the model's tokens, which makes ChatOpenAI stream (ChatOpenAI's `streaming: true` with `invoke` instead estimates tokens with tiktoken, whose encodings it downloads at run time). No checkpointer (the prebuilt's default); LangSmith tracing off (its default).",
     load: async () => (await import('./langgraph.ts')).langgraph,
   },
   mastra: {
@@ -43,7 +43,7 @@ export const frameworks: Record<FrameworkName, FrameworkInfo> = {
     label: 'Mastra',
     packages: ['@mastra/core'],
     configuration:
-      '`new Agent({ model: { id, url, apiKey } })`, Mastra\'s documented config for an OpenAI-compatible endpoint (an AI SDK `openai-compatible` chat model inside), a `createTool` tool; run with `agent.stream(task, { maxSteps })` and `await output.text` (`generate` asks the model for an unstreamed answer). No Mastra instance, memory or storage; observability off (its default).',
+      "`new Agent({ model: { id, url, apiKey } })`, Mastra's documented config for an OpenAI-compatible endpoint (an AI SDK `openai-compatible` chat model inside), a `createTool` tool; run with `agent.stream(task, { maxSteps })` and `await output.text` (`generate` asks the model for an unstreamed answer). No Mastra instance, memory or storage; observability off (its default).",
     load: async () => (await import('./mastra.ts')).mastra,
   },
   'openai-agents': {
@@ -65,7 +65,12 @@ export const frameworks: Record<FrameworkName, FrameworkInfo> = {
 };
 
 export const frameworkNames = Object.keys(frameworks) as FrameworkName[];
-export const peerNames: readonly FrameworkName[] = ['langgraph', 'mastra', 'openai-agents', 'ai-sdk'];
+export const peerNames: readonly FrameworkName[] = [
+  'langgraph',
+  'mastra',
+  'openai-agents',
+  'ai-sdk',
+];
 
 export function isFrameworkName(value: string): value is FrameworkName {
   return Object.hasOwn(frameworks, value);

@@ -21,7 +21,11 @@ const lookupTool = tool(({ key }) => lookup(key), {
  */
 export const langgraph: Framework = {
   async createAgent({ baseUrl, maxSteps }): Promise<BenchAgent> {
-    const llm = new ChatOpenAI({ model: 'bench-model', apiKey: 'bench', configuration: { baseURL: baseUrl } });
+    const llm = new ChatOpenAI({
+      model: 'bench-model',
+      apiKey: 'bench',
+      configuration: { baseURL: baseUrl },
+    });
     const agent = createReactAgent({ llm, tools: [lookupTool], prompt: instructions });
     // A model call and a tool call are one super-step each.
     const recursionLimit = 2 * maxSteps + 1;

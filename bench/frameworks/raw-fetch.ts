@@ -74,7 +74,11 @@ export const rawFetch: Framework = {
               if (!delta) continue;
               if (delta.content) text += delta.content;
               for (const part of delta.tool_calls ?? []) {
-                const call = (calls[part.index] ??= { id: '', name: '', arguments: '' });
+                let call = calls[part.index];
+                if (!call) {
+                  call = { id: '', name: '', arguments: '' };
+                  calls[part.index] = call;
+                }
                 if (part.id) call.id = part.id;
                 if (part.function?.name) call.name = part.function.name;
                 if (part.function?.arguments) call.arguments += part.function.arguments;

@@ -43,7 +43,9 @@ export async function runSteps(ctx: BenchContext): Promise<StepsResults> {
       });
       const trace = [...server.takeTrace('l').values()][0] ?? [];
       if (result.failed > 0 || trace.length !== expectedRequests(workloads.l)) {
-        ctx.failures.push(`steps ${framework}: ${result.failures.join('; ') || `${trace.length} requests`}`);
+        ctx.failures.push(
+          `steps ${framework}: ${result.failures.join('; ') || `${trace.length} requests`}`,
+        );
       }
       samples.push({ framework, intervals: trace.slice(1).map((at, i) => at - trace[i]!) });
       ctx.log(`  1,000-step run, ${framework}: ${(result.wallMs / 1000).toFixed(1)} s`);

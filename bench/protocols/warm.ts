@@ -57,7 +57,9 @@ export async function runWarm(ctx: BenchContext): Promise<WarmResults> {
         runs += count;
       }
       results.warmupRuns = runs;
-      ctx.log(`  warm-up ${framework}: ${runs} runs in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      ctx.log(
+        `  warm-up ${framework}: ${runs} runs in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
     }
     for (let round = 0; round < plan.warm.rounds; round++) {
       for (const framework of rotated(ctx.frameworks, round)) {

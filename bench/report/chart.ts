@@ -12,7 +12,7 @@ const colors: Record<FrameworkName, string> = {
   'ai-sdk': '#db2777',
 };
 
-function escape(text: string): string {
+function xml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
@@ -41,35 +41,47 @@ export function overheadChart(results: Results): string {
   );
   const { machine } = results;
   parts.push(
-    `<text x="10" y="42" fill="#4b5563">${escape(`${results.date.slice(0, 10)} · ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · ${results.plan.warm.rounds} rounds after ${results.peers?.warmupRuns ?? '?'} warm-up runs`)}</text>`,
+    `<text x="10" y="42" fill="#4b5563">${xml(`${results.date.slice(0, 10)} · ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · ${results.plan.warm.rounds} rounds after ${results.peers?.warmupRuns ?? '?'} warm-up runs`)}</text>`,
   );
   names.forEach((name, i) => {
     const y = top + i * (barHeight + 8) + barHeight / 2 + 4;
     parts.push(
-      `<text x="${labelWidth - 8}" y="${y}" text-anchor="end" font-weight="${name === 'agentd' ? 700 : 400}">${escape(frameworks[name].label)}</text>`,
+      `<text x="${labelWidth - 8}" y="${y}" text-anchor="end" font-weight="${name === 'agentd' ? 700 : 400}">${xml(frameworks[name].label)}</text>`,
     );
   });
   workloadNames.forEach((w, p) => {
     const x0 = labelWidth + p * (panelWidth + gap);
-    parts.push(`<text x="${x0}" y="${top - 10}" font-weight="600">${escape(`(${w}) ${workloads[w].title}`)}</text>`);
-    const values = names.map((n) => results.peers?.summary[n]?.workloads[w]?.warm?.overheadP50 ?? Number.NaN);
+    parts.push(
+      `<text x="${x0}" y="${top - 10}" font-weight="600">${xml(`(${w}) ${workloads[w].title}`)}</text>`,
+    );
+    const values = names.map(
+      (n) => results.peers?.summary[n]?.workloads[w]?.warm?.overheadP50 ?? Number.NaN,
+    );
     const max = Math.max(...values.filter(Number.isFinite), 0.001);
-    parts.push(`<line x1="${x0}" y1="${top - 4}" x2="${x0}" y2="${top + panelHeight}" stroke="#d1d5db"/>`);
+    parts.push(
+      `<line x1="${x0}" y1="${top - 4}" x2="${x0}" y2="${top + panelHeight}" stroke="#d1d5db"/>`,
+    );
     names.forEach((name, i) => {
       const value = values[i]!;
       const y = top + i * (barHeight + 8);
-      const w2 = Number.isFinite(value) ? Math.max(1, (Math.max(value, 0) / max) * (panelWidth - 60)) : 0;
-      parts.push(`<rect x="${x0}" y="${y}" width="${w2.toFixed(1)}" height="${barHeight}" fill="${colors[name]}" rx="2"/>`);
-      parts.push(`<text x="${(x0 + w2 + 4).toFixed(1)}" y="${y + barHeight / 2 + 4}" fill="#111827">${ms(value)}</text>`);
+      const w2 = Number.isFinite(value)
+        ? Math.max(1, (Math.max(value, 0) / max) * (panelWidth - 60))
+        : 0;
+      parts.push(
+        `<rect x="${x0}" y="${y}" width="${w2.toFixed(1)}" height="${barHeight}" fill="${colors[name]}" rx="2"/>`,
+      );
+      parts.push(
+        `<text x="${(x0 + w2 + 4).toFixed(1)}" y="${y + barHeight / 2 + 4}" fill="#111827">${ms(value)}</text>`,
+      );
     });
   });
   const versions = Object.entries(results.versions)
     .map(([k, v]) => `${k} ${v}`)
     .join(' · ');
   const foot = top + panelHeight + 28;
-  parts.push(`<text x="10" y="${foot}" fill="#4b5563" font-size="11">${escape(versions)}</text>`);
+  parts.push(`<text x="10" y="${foot}" fill="#4b5563" font-size="11">${xml(versions)}</text>`);
   parts.push(
-    `<text x="10" y="${foot + 18}" fill="#4b5563" font-size="11">${escape(`Runs per round: ${workloadNames.map((w) => `${w} ${results.plan.warm.runs[w as 'a']}`).join(', ')}; same fake OpenAI-compatible model (streaming, no added latency) for every framework; every run checked.`)}</text>`,
+    `<text x="10" y="${foot + 18}" fill="#4b5563" font-size="11">${xml(`Runs per round: ${workloadNames.map((w) => `${w} ${results.plan.warm.runs[w as 'a']}`).join(', ')}; same fake OpenAI-compatible model (streaming, no added latency) for every framework; every run checked.`)}</text>`,
   );
   parts.push('</svg>');
   return parts.join('\n');

@@ -24,7 +24,13 @@ export function rate(value: number | undefined): string {
 
 /** `value` against the best peer's, as "×0.42" (lower is better where `lowerIsBetter`). */
 export function ratio(value: number | undefined, best: number | undefined): string {
-  if (value === undefined || best === undefined || !Number.isFinite(value) || !Number.isFinite(best) || best <= 0) {
+  if (
+    value === undefined ||
+    best === undefined ||
+    !Number.isFinite(value) ||
+    !Number.isFinite(best) ||
+    best <= 0
+  ) {
     return '';
   }
   const r = value / best;

@@ -38,18 +38,31 @@ function workloadHeading(w: WorkloadName): string {
   return `(${w}) ${workloads[w].title}`;
 }
 
-const warm = (w: WorkloadName, key: keyof NonNullable<WorkloadSummary['warm']>): Pick => (s) =>
-  s.workloads[w]?.warm?.[key];
-const cold = (w: WorkloadName, key: keyof NonNullable<WorkloadSummary['cold']>): Pick => (s) =>
-  s.workloads[w]?.cold?.[key];
+const warm =
+  (w: WorkloadName, key: keyof NonNullable<WorkloadSummary['warm']>): Pick =>
+  (s) =>
+    s.workloads[w]?.warm?.[key];
+const cold =
+  (w: WorkloadName, key: keyof NonNullable<WorkloadSummary['cold']>): Pick =>
+  (s) =>
+    s.workloads[w]?.cold?.[key];
 
 /** One table: a row per framework, a column per pick; ratios against the best peer. */
 function table(
   results: Results,
-  columns: { title: string; pick: Pick; format: (v: number | undefined) => string; compare?: 'low' | 'high' }[],
+  columns: {
+    title: string;
+    pick: Pick;
+    format: (v: number | undefined) => string;
+    compare?: 'low' | 'high';
+  }[],
 ): string {
-  const lines = [header(['framework', ...columns.map((c) => c.title)], ['---', ...columns.map(() => '---:')])];
-  const best = columns.map((c) => (c.compare ? bestPeer(results, c.pick, c.compare === 'high') : undefined));
+  const lines = [
+    header(['framework', ...columns.map((c) => c.title)], ['---', ...columns.map(() => '---:')]),
+  ];
+  const best = columns.map((c) =>
+    c.compare ? bestPeer(results, c.pick, c.compare === 'high') : undefined,
+  );
   for (const name of shown(results)) {
     const summary = results.peers!.summary[name]!;
     lines.push(
@@ -84,7 +97,7 @@ function repetitions(results: Results): string {
     `- cold: ${plan.cold.rounds} round(s) of a fresh process per framework and workload, timing its first runs (${runs(plan.cold.runs)})`,
     `- warm: ${results.peers?.warmupRuns ?? '–'} warm-up runs per process (${runs(plan.warm.warmup)}), then ${plan.warm.rounds} rounds of sequential runs (${runs(plan.warm.runs)}); figures are medians over rounds; rounds rotate the order of frameworks`,
     `- runs per second: ${plan.warm.throughputRounds} round(s) of ${runs(plan.warm.throughputRuns)} runs with ${runs(plan.warm.throughputConcurrency)} in flight, median over rounds`,
-    `- memory: one fresh process per framework and level (${plan.concurrency.levels.join(', ')} concurrent runs of workload ${plan.concurrency.workload}, the model answering after ${plan.concurrency.latencyMs} ms)`,
+    `- memory: one fresh process per framework and level (${plan.concurrency.levels.join(', ')} concurrent runs of workload ${plan.concurrency.workload}, the model answering after ${plan.concurrency.latencyMs} ms), ${plan.concurrency.parallel} tests at a time (so their wall times, in the JSON, are not comparable); every run checked`,
   ].join('\n');
 }
 
@@ -98,20 +111,26 @@ export function markdownReport(results: Results, chartFile?: string): string {
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}. Plan: ${results.plan.name}. Suites: ${results.suites.join(', ')}. Wall time ${Math.round(results.wallSeconds)} s.`,
   );
   out.push('');
-  out.push(`Versions: ${Object.entries(results.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+  out.push(
+    `Versions: ${Object.entries(results.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+  );
   out.push('');
   if (results.failures.length > 0) {
     out.push(`**${results.failures.length} check(s) failed** (figures involved are not valid):`);
-    for (const failure of results.failures.slice(0, 20)) out.push(`- ${failure.replace(/\n/g, ' ')}`);
+    for (const failure of results.failures.slice(0, 20))
+      out.push(`- ${failure.replace(/\n/g, ' ')}`);
     out.push('');
   }
   if (results.peers) {
     const s = results.peers.summary;
-    const any = (f: (x: FrameworkSummary) => unknown) => Object.values(s).some((x) => x && f(x) !== undefined);
-    out.push('## Framework overhead per run, warm (ms; the fake model\'s own time subtracted)');
-    out.push('');
-    if (chartFile) out.push(`![warm overhead per run](${chartFile})\n`);
+    const any = (f: (x: FrameworkSummary) => unknown) =>
+      Object.values(s).some((x) => x && f(x) !== undefined);
     if (any((x) => x.workloads.a?.warm)) {
+      out.push("## Framework overhead per run, warm (ms; the fake model's own time subtracted)");
+      out.push('');
+      if (chartFile) out.push(`![warm overhead per run](${chartFile})\n`);
       out.push('Median per run; in brackets, against the fastest peer (×0.5 = half its overhead).');
       out.push('');
       out.push(headline(results));
@@ -121,7 +140,12 @@ export function markdownReport(results: Results, chartFile?: string): string {
       out.push(
         table(
           results,
-          workloadNames.map((w) => ({ title: `${workloadHeading(w)} p99`, pick: warm(w, 'overheadP99'), format: ms, compare: 'low' as const })),
+          workloadNames.map((w) => ({
+            title: `${workloadHeading(w)} p99`,
+            pick: warm(w, 'overheadP99'),
+            format: ms,
+            compare: 'low' as const,
+          })),
         ),
       );
       out.push('');
@@ -135,16 +159,27 @@ export function markdownReport(results: Results, chartFile?: string): string {
       out.push(
         table(
           results,
-          workloadNames.map((w) => ({ title: workloadHeading(w), pick: warm(w, 'runsPerSecond'), format: rate, compare: 'high' as const })),
+          workloadNames.map((w) => ({
+            title: workloadHeading(w),
+            pick: warm(w, 'runsPerSecond'),
+            format: rate,
+            compare: 'high' as const,
+          })),
         ),
       );
       out.push('');
-      out.push('## Heap growth per run, warm (heap used after a full GC, after minus before a batch)');
+      out.push(
+        '## Heap growth per run, warm (heap used after a full GC, after minus before a batch)',
+      );
       out.push('');
       out.push(
         table(
           results,
-          workloadNames.map((w) => ({ title: workloadHeading(w), pick: warm(w, 'heapPerRun'), format: kib })),
+          workloadNames.map((w) => ({
+            title: workloadHeading(w),
+            pick: warm(w, 'heapPerRun'),
+            format: kib,
+          })),
         ),
       );
       out.push('');
@@ -154,11 +189,31 @@ export function markdownReport(results: Results, chartFile?: string): string {
       out.push('');
       out.push(
         table(results, [
-          { title: 'start → framework loaded', pick: (x) => x.importMs, format: ms, compare: 'low' },
-          { title: 'start → first model request', pick: (x) => x.firstRequestMs, format: ms, compare: 'low' },
+          {
+            title: 'start → framework loaded',
+            pick: (x) => x.importMs,
+            format: ms,
+            compare: 'low',
+          },
+          {
+            title: 'start → first model request',
+            pick: (x) => x.firstRequestMs,
+            format: ms,
+            compare: 'low',
+          },
           ...workloadNames.flatMap((w) => [
-            { title: `(${w}) p50`, pick: cold(w, 'overheadP50'), format: ms, compare: 'low' as const },
-            { title: `(${w}) p99`, pick: cold(w, 'overheadP99'), format: ms, compare: 'low' as const },
+            {
+              title: `(${w}) p50`,
+              pick: cold(w, 'overheadP50'),
+              format: ms,
+              compare: 'low' as const,
+            },
+            {
+              title: `(${w}) p99`,
+              pick: cold(w, 'overheadP99'),
+              format: ms,
+              compare: 'low' as const,
+            },
           ]),
         ]),
       );
@@ -172,11 +227,17 @@ export function markdownReport(results: Results, chartFile?: string): string {
       out.push('');
       out.push(
         table(results, [
-          { title: 'idle (loaded, one run done)', pick: (x) => x.concurrency[levels[0]!]?.rssIdle, format: mib },
-          ...levels.flatMap((n) => [
-            { title: `${n.toLocaleString('en')} runs: peak RSS`, pick: (x: FrameworkSummary) => x.concurrency[n]?.rssPeak, format: mib, compare: 'low' as const },
-            { title: `${n.toLocaleString('en')} runs: wall`, pick: (x: FrameworkSummary) => (x.concurrency[n]?.wallMs ?? Number.NaN) / 1000, format: (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(1)} s`) },
-          ]),
+          {
+            title: 'idle (loaded, one run done)',
+            pick: (x) => x.concurrency[levels[0]!]?.rssIdle,
+            format: mib,
+          },
+          ...levels.map((n) => ({
+            title: `${n.toLocaleString('en')} runs: peak RSS`,
+            pick: (x: FrameworkSummary) => x.concurrency[n]?.rssPeak,
+            format: mib,
+            compare: 'low' as const,
+          })),
         ]),
       );
       out.push('');
@@ -206,7 +267,9 @@ export function markdownReport(results: Results, chartFile?: string): string {
     const p = results.profile;
     out.push(`## Where agentd's time goes (CPU profile, workload b, warm, ${p.runs} runs)`);
     out.push('');
-    out.push(`Busy ${ms(p.busyMs)} ms, idle (waiting on the fake model) ${ms(p.idleMs)} ms. Self time by area:`);
+    out.push(
+      `Busy ${ms(p.busyMs)} ms, idle (waiting on the fake model) ${ms(p.idleMs)} ms. Self time by area:`,
+    );
     out.push('');
     out.push(header(['area', 'share of busy time'], ['---', '---:']));
     for (const item of p.byArea.slice(0, 12)) out.push(row([item.name, percent(item.share)]));
@@ -214,12 +277,14 @@ export function markdownReport(results: Results, chartFile?: string): string {
     out.push('Top functions by self time:');
     out.push('');
     out.push(header(['function', 'share'], ['---', '---:']));
-    for (const item of p.byFunction.slice(0, 12)) out.push(row([`\`${item.name}\``, percent(item.share)]));
+    for (const item of p.byFunction.slice(0, 12))
+      out.push(row([`\`${item.name}\``, percent(item.share)]));
     out.push('');
     out.push('agentd functions by inclusive time (they and what they call):');
     out.push('');
     out.push(header(['function', 'share'], ['---', '---:']));
-    for (const item of p.agentdInclusive.slice(0, 10)) out.push(row([`\`${item.name}\``, percent(item.share)]));
+    for (const item of p.agentdInclusive.slice(0, 10))
+      out.push(row([`\`${item.name}\``, percent(item.share)]));
     out.push('');
   }
   out.push('## Configurations');
@@ -239,7 +304,11 @@ function stepsTable(results: Results): string {
   const bucket = 100;
   const lines = [
     header(
-      ['steps', 'model (raw loop), ms/step', ...others.map((s) => `${frameworks[s.framework].label} overhead, ms/step`)],
+      [
+        'steps',
+        'model (raw loop), ms/step',
+        ...others.map((s) => `${frameworks[s.framework].label} overhead, ms/step`),
+      ],
       ['---', '---:', ...others.map(() => '---:')],
     ),
   ];
