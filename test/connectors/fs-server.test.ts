@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -315,6 +316,32 @@ describe('fs connector', () => {
     expect(readFileSync(join(root, 'README.md'), 'utf8')).toBe('other\n');
     const into = await fs.call('move', { from: 'src', to: 'src/inner' });
     expect(into.text).toBe('cannot move "src" into itself ("src/inner")');
+  });
+
+  test('odd paths fail in one line: a directory, a FIFO, a file used as a directory, a symlink loop', async () => {
+    const { root } = layout();
+    execFileSync('mkfifo', [join(root, 'pipe')]);
+    symlinkSync(join(root, 'loop-b'), join(root, 'loop-a'));
+    symlinkSync(join(root, 'loop-a'), join(root, 'loop-b'));
+    const fs = await fsClient({ roots: [root] });
+    expect((await fs.call('read', { path: 'src' })).text).toBe(
+      'path "src" is a directory; give a file path (list shows what is in it)',
+    );
+    expect((await fs.call('read', { path: 'pipe' })).text).toBe(
+      'path "pipe" is not a regular file',
+    );
+    expect((await fs.call('write', { path: 'pipe', content: 'x' })).text).toBe(
+      'path "pipe" is not a regular file',
+    );
+    expect((await fs.call('read', { path: 'README.md/x' })).text).toBe(
+      'path "README.md/x" has a part that is not a directory',
+    );
+    for (const tool of ['read', 'write'] as const) {
+      const loop = await fs.call(tool, { path: 'loop-a', content: 'x' });
+      expect(loop.isError).toBe(true);
+      expect(loop.text).toMatch(/^path "loop-a" /);
+      expectOneLine(loop.text);
+    }
   });
 
   test('a missing root is a one-line error when the connector is created', () => {

@@ -1,4 +1,6 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { createShellServer, type ShellConnectorOptions } from '../../src/tools/connectors/index.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -136,6 +138,17 @@ describe('shell connector', () => {
     const outcome = await shell.call('run', { command: 'true', timeout_ms: 5000 });
     expect(outcome.isError).toBe(true);
     expect(outcome.text).toContain('timeout_ms');
+  });
+
+  test('says so when its directory disappears', async () => {
+    const cwd = tempDir('agentd-shell-');
+    const shell = await shellClient({ cwd });
+    rmSync(cwd, { recursive: true });
+    const outcome = await shell.call('run', { command: 'true' });
+    expect(outcome).toMatchObject({
+      isError: true,
+      text: `shell connector: cwd "${realpathSync(tmpdir())}/${basename(cwd)}" no longer exists`,
+    });
   });
 
   test('a missing directory is a one-line error when the connector is created', () => {

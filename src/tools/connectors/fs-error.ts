@@ -8,7 +8,7 @@ const reasons: Record<string, string> = {
   ENOTEMPTY: 'is a directory that is not empty',
   EACCES: 'is not accessible (permission denied)',
   EPERM: 'is not accessible (operation not permitted)',
-  ELOOP: 'is a symlink that cannot be followed here',
+  ELOOP: 'has too many levels of symlinks (a loop?)',
   ENOSPC: 'cannot be written: no space left on the device',
   EROFS: 'is on a read-only file system',
   EBUSY: 'is busy',

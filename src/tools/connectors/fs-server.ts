@@ -26,6 +26,9 @@ const defaultMaxResults = 200;
 /** `edit` loads the whole file; larger files are refused. */
 const maxEditBytes = 16 * 1024 * 1024;
 
+/** Never through a symlink, and never waiting on a FIFO. */
+const readFlags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 const readOnly = { readOnlyHint: true, idempotentHint: true, openWorldHint: false } as const;
 
 /**
@@ -106,10 +109,10 @@ export function createFsServer(options: FsConnectorOptions): McpServer {
     },
     ({ path, offset }) =>
       withPath(guard, path, 'follow', async (target) => {
-        const handle = await open(target.real, constants.O_RDONLY | constants.O_NOFOLLOW);
+        const handle = await open(target.real, readFlags);
         try {
           const info = await handle.stat();
-          if (!info.isFile()) throw new ConnectorError(`path "${target.display}" is not a file`);
+          if (!info.isFile()) throw notAFile(target, info.isDirectory());
           const start = Math.min(offset, info.size);
           const length = Math.min(maxReadBytes, info.size - start);
           const buffer = Buffer.alloc(length);
@@ -194,20 +197,13 @@ export function createFsServer(options: FsConnectorOptions): McpServer {
     },
     ({ path, content }) =>
       withPath(guard, path, 'follow', async (target) => {
-        const existed = await lstat(target.real).then(
-          (info) => {
-            if (info.isDirectory()) {
-              throw new ConnectorError(`path "${target.display}" is a directory; give a file path`);
-            }
-            return true;
-          },
-          () => false,
-        );
+        const existing = await lstat(target.real).catch(() => undefined);
+        if (existing && !existing.isFile()) throw notAFile(target, existing.isDirectory());
         await mkdir(dirname(target.real), { recursive: true });
         await writeNoFollow(target.real, content);
         const bytes = Buffer.byteLength(content);
         return textResult(
-          `${existed ? 'overwrote' : 'created'} ${target.display} (${bytes} bytes)`,
+          `${existing ? 'overwrote' : 'created'} ${target.display} (${bytes} bytes)`,
         );
       }),
   );
@@ -361,7 +357,12 @@ function withPath(
   use: (target: GuardedPath) => Promise<CallToolResult>,
 ): Promise<CallToolResult> {
   return guarded(async () => {
-    const target = mode === 'follow' ? await guard.resolve(input) : await guard.resolveEntry(input);
+    let target: GuardedPath;
+    try {
+      target = mode === 'follow' ? await guard.resolve(input) : await guard.resolveEntry(input);
+    } catch (error) {
+      throw fsError(error, input);
+    }
     try {
       return await use(target);
     } catch (error) {
@@ -370,9 +371,22 @@ function withPath(
   });
 }
 
+function notAFile(target: GuardedPath, isDirectory: boolean): ConnectorError {
+  return new ConnectorError(
+    isDirectory
+      ? `path "${target.display}" is a directory; give a file path (list shows what is in it)`
+      : `path "${target.display}" is not a regular file`,
+  );
+}
+
 /** Writes a file without following a symlink at its (already resolved) path. */
 async function writeNoFollow(path: string, content: string): Promise<void> {
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+  const flags =
+    constants.O_WRONLY |
+    constants.O_CREAT |
+    constants.O_TRUNC |
+    constants.O_NOFOLLOW |
+    constants.O_NONBLOCK;
   const handle = await open(path, flags, 0o666);
   try {
     await handle.writeFile(content, 'utf8');
@@ -382,10 +396,10 @@ async function writeNoFollow(path: string, content: string): Promise<void> {
 }
 
 async function readForEdit(target: GuardedPath): Promise<string> {
-  const handle = await open(target.real, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const handle = await open(target.real, readFlags);
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw new ConnectorError(`path "${target.display}" is not a file`);
+    if (!info.isFile()) throw notAFile(target, info.isDirectory());
     if (info.size > maxEditBytes) {
       throw new ConnectorError(
         `path "${target.display}" is ${info.size} bytes; edit takes files up to ${maxEditBytes} bytes`,

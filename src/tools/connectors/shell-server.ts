@@ -1,4 +1,4 @@
-import { realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { commandEnvironment, defaultEnvAllowlist, safePath } from './command-environment.ts';
@@ -81,6 +81,11 @@ export function createShellServer(options: ShellConnectorOptions): McpServer {
           timeoutMs: timeout ?? timeoutMs,
           maxOutputBytes,
           signal: ctx.mcpReq.signal,
+        }).catch((error: unknown) => {
+          if (!existsSync(cwd)) {
+            throw new ConnectorError(`shell connector: cwd "${cwd}" no longer exists`);
+          }
+          throw error;
         });
         const text = describe(outcome, timeout ?? timeoutMs, maxOutputBytes);
         const structured = { ...outcome };

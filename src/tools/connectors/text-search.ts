@@ -83,7 +83,7 @@ async function* filesUnder(start: string, signal?: AbortSignal): AsyncGenerator<
 async function readText(path: string): Promise<string | undefined> {
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     if ((await handle.stat()).size > maxFileBytes) return undefined;
     const bytes = await handle.readFile();
     return looksBinary(bytes) ? undefined : bytes.toString('utf8');
