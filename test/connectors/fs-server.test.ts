@@ -275,6 +275,18 @@ describe('fs connector', () => {
     expect(list[3]).toBe('[listing capped at 3 entries; list a subdirectory for more]');
   });
 
+  test('a pattern that backtracks without end is stopped, and the server keeps answering', async () => {
+    const { root } = layout();
+    writeFileSync(join(root, 'trap.txt'), `${'a'.repeat(40)}!\n`);
+    const fs = await fsClient({ roots: [root], searchTimeMs: 100 });
+    const outcome = await fs.call('search', { pattern: '^(a+)+$' });
+    expect(outcome).toMatchObject({
+      isError: true,
+      text: 'search for "^(a+)+$" took longer than 2100 ms and was stopped; simplify the pattern, pass literal: true or narrow the path',
+    });
+    expect((await fs.call('read', { path: 'README.md' })).text).toContain('hello world');
+  });
+
   test('edit fails clearly when the old text is missing or not unique', async () => {
     const { root } = layout();
     writeFileSync(join(root, 'dup.txt'), 'same\nsame\n');

@@ -8,7 +8,7 @@ import { ConnectorError } from './connector-error.ts';
 import { connectorServer } from './connector-server.ts';
 import { fsError } from './fs-error.ts';
 import { type GuardedPath, PathGuard, within } from './path-guard.ts';
-import { searchText } from './text-search.ts';
+import { runSearch } from './run-search.ts';
 import { guarded, textResult } from './tool-result.ts';
 import { skippedDirectories, walkTree } from './walk-tree.ts';
 
@@ -19,10 +19,16 @@ export interface FsConnectorOptions {
   maxReadBytes?: number;
   /** The most lines `list` and `search` return (default 200). */
   maxResults?: number;
+  /**
+   * How long `search` looks (default 20 s); it runs in a worker thread that is stopped
+   * shortly after, whatever the pattern does.
+   */
+  searchTimeMs?: number;
 }
 
 const defaultMaxReadBytes = 256 * 1024;
 const defaultMaxResults = 200;
+const defaultSearchTimeMs = 20_000;
 /** `edit` loads the whole file; larger files are refused. */
 const maxEditBytes = 16 * 1024 * 1024;
 
@@ -39,6 +45,7 @@ export function createFsServer(options: FsConnectorOptions): McpServer {
   const guard = new PathGuard(options.roots);
   const maxReadBytes = options.maxReadBytes ?? defaultMaxReadBytes;
   const maxResults = options.maxResults ?? defaultMaxResults;
+  const searchTimeMs = options.searchTimeMs ?? defaultSearchTimeMs;
   const roots = guard.describeRoots();
   const where = `Paths are relative to ${guard.roots[0]} or absolute inside the allowed roots (${roots}).`;
   const server = connectorServer(
@@ -156,14 +163,14 @@ export function createFsServer(options: FsConnectorOptions): McpServer {
     },
     ({ pattern, path, literal, ignore_case: ignoreCase, include }, ctx) =>
       withPath(guard, path, 'follow', async (target) => {
-        const found = await searchText(target.real, (p) => guard.display(p), {
-          pattern,
-          literal,
-          ignoreCase,
-          include,
-          maxResults,
-          signal: ctx.mcpReq.signal,
-        });
+        const found = await runSearch(
+          {
+            start: target.real,
+            displayBase: guard.roots[0]!,
+            search: { pattern, literal, ignoreCase, include, maxResults, timeMs: searchTimeMs },
+          },
+          ctx.mcpReq.signal,
+        );
         const lines = [...found.lines];
         if (lines.length === 0) {
           lines.push(`no matches in ${found.filesSearched} files under ${target.display}`);

@@ -125,9 +125,7 @@ export class PathGuard {
 
   /** A real path as tools show it. */
   display(real: string): string {
-    const first = this.rootList[0]!.real;
-    if (!within(first, real)) return real;
-    return relative(first, real) || '.';
+    return displayPath(this.rootList[0]!.real, real);
   }
 
   private refusal(input: string, reason: string): ConnectorError {
@@ -135,6 +133,11 @@ export class PathGuard {
       `path "${input}" ${reason} (allowed: ${this.describeRoots()}); use a path inside them`,
     );
   }
+}
+
+/** A path relative to `base` when inside it ("." for `base` itself), otherwise as is. */
+export function displayPath(base: string, path: string): string {
+  return within(base, path) ? relative(base, path) || '.' : path;
 }
 
 /** True when `path` is `root` or below it (both absolute and normalized). */

@@ -3,6 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { looksBinary } from './binary-content.ts';
 import { ConnectorError } from './connector-error.ts';
+import { displayPath } from './path-guard.ts';
 import { walkTree } from './walk-tree.ts';
 
 export interface TextSearch {
@@ -13,7 +14,8 @@ export interface TextSearch {
   /** A glob on file names (`*.ts`, `*.{ts,tsx}`, `README*`); every file when absent. */
   include?: string | undefined;
   maxResults: number;
-  signal?: AbortSignal;
+  /** After this long no more files are opened; what was found is returned, marked. */
+  timeMs: number;
 }
 
 export interface TextSearchResult {
@@ -30,23 +32,23 @@ export interface TextSearchResult {
 const maxFileBytes = 8 * 1024 * 1024;
 /** A matching line is shown up to this many characters. */
 const maxLineChars = 300;
-/** A search stops looking at more files after this long and says so. */
-const searchTimeMs = 20_000;
 
 /**
  * A ripgrep-like search: every text file under `start` (or `start` itself when it is a
- * file), skipping binary files, symlinks, `node_modules` and `.git`.
+ * file), skipping binary files, symlinks, `node_modules` and `.git`. Paths are shown
+ * relative to `displayBase` when inside it. Runs in a worker (see run-search.ts), so a
+ * regular expression that backtracks without end cannot stall agentd.
  */
 export async function searchText(
   start: string,
-  show: (path: string) => string,
+  displayBase: string,
   search: TextSearch,
 ): Promise<TextSearchResult> {
   const regex = compile(search);
   const include = search.include ? globToRegExp(search.include) : undefined;
   const result: TextSearchResult = { lines: [], capped: false, timedOut: false, filesSearched: 0 };
-  const deadline = Date.now() + searchTimeMs;
-  for await (const file of filesUnder(start, search.signal)) {
+  const deadline = Date.now() + search.timeMs;
+  for await (const file of filesUnder(start)) {
     if (include && !include.test(basename(file))) continue;
     if (Date.now() > deadline) {
       result.timedOut = true;
@@ -63,18 +65,18 @@ export async function searchText(
         result.capped = true;
         return result;
       }
-      result.lines.push(`${show(file)}:${i + 1}: ${clip(line)}`);
+      result.lines.push(`${displayPath(displayBase, file)}:${i + 1}: ${clip(line)}`);
     }
   }
   return result;
 }
 
-async function* filesUnder(start: string, signal?: AbortSignal): AsyncGenerator<string> {
+async function* filesUnder(start: string): AsyncGenerator<string> {
   if ((await stat(start)).isFile()) {
     yield start;
     return;
   }
-  for await (const { path, entry } of walkTree(start, { recursive: true, signal })) {
+  for await (const { path, entry } of walkTree(start, { recursive: true })) {
     if (entry.isFile()) yield path;
   }
 }
