@@ -37,7 +37,11 @@ describe('fs connector', () => {
       ['delete', 'edit', 'list', 'move', 'read', 'search', 'write'].sort(),
     );
     for (const name of ['list', 'read', 'search']) {
-      expect(annotations[name]).toMatchObject({ readOnlyHint: true, idempotentHint: true });
+      expect(annotations[name]).toMatchObject({
+        readOnlyHint: true,
+        destructiveHint: false,
+        idempotentHint: true,
+      });
     }
     expect(annotations.write).toMatchObject({
       readOnlyHint: false,

@@ -1,6 +1,6 @@
-import { readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { createShellServer, type ShellConnectorOptions } from '../../src/tools/connectors/index.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -101,6 +101,25 @@ describe('shell connector', () => {
     const outcome = await shell.call('run', { command: 'sleep 30 & echo $!' });
     expect(outcome.structured).toMatchObject({ exitCode: 0, stopped: null });
     expect(await gone(Number((outcome.structured.stdout as string).trim()))).toBe(true);
+  });
+
+  test('stops the command and everything it started when the call is cancelled', async () => {
+    const cwd = tempDir('agentd-shell-');
+    const shell = await shellClient({ cwd });
+    const controller = new AbortController();
+    const call = shell.client.callTool(
+      { name: 'run', arguments: { command: 'sleep 30 & echo $! > bg.pid; wait' } },
+      { signal: controller.signal },
+    );
+    const pidFile = join(cwd, 'bg.pid');
+    while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8') === '') {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const background = Number(readFileSync(pidFile, 'utf8').trim());
+    expect(alive(background)).toBe(true);
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    expect(await gone(background)).toBe(true);
   });
 
   test('stops a command whose output passes the limit and keeps what fit', async () => {

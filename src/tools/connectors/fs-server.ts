@@ -35,7 +35,12 @@ const maxEditBytes = 16 * 1024 * 1024;
 /** Never through a symlink, and never waiting on a FIFO. */
 const readFlags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-const readOnly = { readOnlyHint: true, idempotentHint: true, openWorldHint: false } as const;
+const readOnly = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: false,
+} as const;
 
 /**
  * The `fs` connector: list, read, search, write, edit, move and delete files, confined to
