@@ -1,12 +1,17 @@
+import { execFileSync } from 'node:child_process';
 import { lookup as systemLookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import {
   createHttpServer,
   type HttpConnectorOptions,
   type Lookup,
 } from '../../src/tools/connectors/index.ts';
+import { tempDir } from '../support/temp-dir.ts';
 import { connect } from './connect.ts';
 
 interface LocalServer {
@@ -102,6 +107,10 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+function expectOneLine(text: string) {
+  expect(text.split('\n')).toHaveLength(1);
 }
 
 async function httpClient(options: HttpConnectorOptions = {}) {
@@ -370,6 +379,48 @@ describe('http connector', () => {
       isError: true,
       text: `URL "http://127.0.0.1:${port}/" failed: connection refused`,
     });
+  });
+
+  test('verifies https certificates against the URL host over the pinned connection', async () => {
+    const dir = tempDir('agentd-tls-');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=secure.test',
+        '-addext',
+        'subjectAltName=DNS:secure.test',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const server = createHttpsServer(
+      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+      (_request, response) => response.end('secret'),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as AddressInfo;
+    const http = await httpClient({
+      lookup: fakeDns({ 'secure.test': ['127.0.0.1'] }),
+      allowPrivate: ['secure.test'],
+    });
+    const outcome = await http.call('fetch', { url: `https://secure.test:${port}/` });
+    expect(outcome.isError).toBe(true);
+    expect(outcome.text).toMatch(
+      new RegExp(`^URL "https://secure\\.test:${port}/" failed: self-signed certificate`),
+    );
+    expectOneLine(outcome.text);
   });
 
   test('says when a host cannot be resolved', async () => {

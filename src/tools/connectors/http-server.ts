@@ -67,7 +67,7 @@ export function createHttpServer(options: HttpConnectorOptions = {}): McpServer 
   const maxBytes = options.maxBytes ?? defaultMaxBytes;
   const maxRedirects = options.maxRedirects ?? defaultMaxRedirects;
   const lookup = options.lookup ?? systemLookup;
-  const limits = `At most ${maxBytes} bytes of body (the rest is cut) and ${timeoutMs} ms; up to ${maxRedirects} redirects are followed. Private, loopback, link-local and cloud metadata addresses are refused${options.allowPrivate ? ' except those this connector allows' : ''}.`;
+  const limits = `At most ${maxBytes} bytes of body (the rest is cut) and ${timeoutMs} ms; up to ${maxRedirects} redirects are followed. Private, loopback, link-local and cloud metadata addresses are refused${allowsSome(options.allowPrivate) ? ' except those this connector allows' : ''}.`;
   const server = connectorServer(
     'http',
     `Fetches web pages and APIs over http and https. ${limits}`,
@@ -116,6 +116,10 @@ export function createHttpServer(options: HttpConnectorOptions = {}): McpServer 
   );
 
   return server;
+}
+
+function allowsSome(allowPrivate: AllowPrivate | undefined): boolean {
+  return allowPrivate === true || (Array.isArray(allowPrivate) && allowPrivate.length > 0);
 }
 
 function requestHeaders(given: Record<string, string>): Record<string, string> {
