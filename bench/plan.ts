@@ -63,7 +63,7 @@ export const quickPlan: Plan = {
     throughputRuns: { a: 50, b: 30, c: 30, d: 2 },
     throughputConcurrency: { a: 16, b: 16, c: 16, d: 2 },
   },
-  concurrency: { levels: [1_000], latencyMs: 2_000, workload: 'a', parallel: 2 },
+  concurrency: { levels: [500], latencyMs: 2_000, workload: 'a', parallel: 2 },
   startup: { runs: 3 },
   steps: { warmup: 50 },
   profile: { runs: 100 },

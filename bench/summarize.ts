@@ -43,14 +43,17 @@ interface TimedSample {
 const fewRuns = 20;
 
 /**
- * Overhead per run: each run's time minus the median time of the raw loop (the fake model's
- * own time) on the same workload in the same round; p50 and p99 per round, then the median
- * over rounds (p99 over all rounds' runs together where rounds have few runs).
+ * Overhead per run: each run's time minus the fake model's own time, the median time of the
+ * raw loop on the same workload in the same round (`model` when given: the cold protocol
+ * subtracts the warm raw loop's time, since a cold raw loop also pays its own start-up);
+ * p50 and p99 per round, then the median over rounds (p99 over all rounds' runs together
+ * where rounds have few runs).
  */
 function overheads(
   samples: readonly TimedSample[],
   framework: FrameworkName,
   workload: WorkloadName,
+  model?: number,
 ) {
   const mine = samples.filter((s) => s.framework === framework && s.workload === workload);
   const p50: number[] = [];
@@ -61,8 +64,8 @@ function overheads(
     const raw = samples.find(
       (s) => s.framework === 'raw' && s.workload === workload && s.round === sample.round,
     );
-    const model = raw ? median(raw.times) : Number.NaN;
-    const over = sample.times.map((t) => t - model);
+    const base = model ?? (raw ? median(raw.times) : Number.NaN);
+    const over = sample.times.map((t) => t - base);
     p50.push(quantile(over, 0.5));
     p99.push(quantile(over, 0.99));
     pooled.push(...over);
@@ -113,7 +116,9 @@ export function summarizePeers(
           runsPerSecond: median(rate),
         };
       }
-      const coldFigures = overheads(data.cold, framework, workload);
+      const rawWarm = data.warm.filter((s) => s.framework === 'raw' && s.workload === workload);
+      const model = rawWarm.length > 0 ? median(rawWarm.map((s) => median(s.times))) : undefined;
+      const coldFigures = overheads(data.cold, framework, workload, model);
       if (coldFigures.mine.length > 0) {
         figures.cold = {
           overheadP50: coldFigures.overheadP50,

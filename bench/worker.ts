@@ -36,10 +36,14 @@ async function agentFor(workload: WorkloadName, baseUrl: string): Promise<BenchA
   return agent;
 }
 
-/** Full GCs until nothing more goes (weak references and finalizers can need more than one). */
-function collect(): void {
+/**
+ * Lets pending timers and callbacks run (work a framework defers past the end of a run),
+ * then full GCs until nothing more goes (weak references and finalizers can need more).
+ */
+async function collect(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) return;
+  await new Promise((resolve) => setTimeout(resolve, 50));
   let before = Number.POSITIVE_INFINITY;
   for (let i = 0; i < 5; i++) {
     gc();
@@ -67,7 +71,7 @@ async function batch(command: Extract<WorkerCommand, { type: 'batch' }>): Promis
   const agent = await agentFor(command.workload, command.baseUrl);
   const times: number[] = [];
   const failures: string[] = [];
-  collect();
+  await collect();
   const heapBefore = process.memoryUsage().heapUsed;
   const started = performance.now();
   const record = (outcome: number | string): void => {
@@ -87,7 +91,7 @@ async function batch(command: Extract<WorkerCommand, { type: 'batch' }>): Promis
     await Promise.all(Array.from({ length: command.concurrency }, lane));
   }
   const wallMs = performance.now() - started;
-  collect();
+  await collect();
   const heapAfter = process.memoryUsage().heapUsed;
   return {
     type: 'batch',
@@ -110,7 +114,7 @@ async function concurrent(
   // One run first, so the idle figure has everything loaded and initialised.
   const first = await timedRun(lanes[0]!, command.workload);
   const failures: string[] = typeof first === 'string' ? [first] : [];
-  collect();
+  await collect();
   const rssIdle = process.memoryUsage().rss;
   let heapPeak = process.memoryUsage().heapUsed;
   const sampler = setInterval(() => {

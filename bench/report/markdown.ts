@@ -188,6 +188,10 @@ export function markdownReport(results: Results, chartFile?: string): string {
       out.push('## Cold: a fresh process, its first runs (overhead per run, ms)');
       out.push('');
       out.push(
+        "Each run's time minus the fake model's own time (the warm raw loop's median), so the raw loop's row is what a fresh Node process pays for fetch itself.",
+      );
+      out.push('');
+      out.push(
         table(results, [
           {
             title: 'start → framework loaded',

@@ -29,6 +29,8 @@ export interface ProfileSummary {
   /** Time the process was busy (not idle) during the profile, in ms. */
   busyMs: number;
   idleMs: number;
+  /** Self time by what it is for: the groups the README names. */
+  byGroup: ProfileItem[];
   /** Self time by where the code lives: agentd's folders, packages, Node internals, GC. */
   byArea: ProfileItem[];
   /** Self time by function. */
@@ -56,12 +58,36 @@ export function areaOf(frame: CallFrame): string {
     return `agentd src/${url.slice(src + 5).split('/')[0]}`;
   }
   if (url.includes('/bench/')) return 'bench harness';
+  if (url === 'node:inspector') return 'profiler';
   if (url.startsWith('node:internal/deps/undici')) return 'node: undici (fetch)';
   if (url.startsWith('node:')) {
     const parts = url.slice(5).split('/');
     return `node: ${parts[0] === 'internal' ? (parts[1] ?? 'internal') : parts[0]}`;
   }
   return url;
+}
+
+/** What an area's time is for. */
+export function groupOf(area: string, functionName: string): string {
+  if (
+    area === 'agentd src/store' ||
+    ['exec', 'run', 'prepare', 'get', 'all'].includes(functionName)
+  ) {
+    return 'durable log (SQLite)';
+  }
+  if (area.startsWith('agentd')) return 'agentd loop, model adapter, fold';
+  if (
+    area === 'node: undici (fetch)' ||
+    ['writev', 'writeUtf8String', 'writeBuffer'].includes(functionName)
+  ) {
+    return 'HTTP client (undici, sockets): the raw loop pays it too';
+  }
+  if (area.startsWith('@ai-sdk/') || area === 'eventsource-parser' || area === 'node: webstreams') {
+    return 'AI SDK provider layer (web streams, SSE and JSON parsing)';
+  }
+  if (area === 'zod') return 'zod (tool input validation)';
+  if (area === 'GC') return 'GC';
+  return 'Node and V8 (event loop, microtasks, timers, streams, errors)';
 }
 
 function shortUrl(url: string): string {
@@ -93,6 +119,7 @@ export function summarizeProfile(file: string, limit = 15): ProfileSummary {
   let idle = 0;
   let busy = 0;
   const areas = new Map<string, number>();
+  const groups = new Map<string, number>();
   const functions = new Map<string, number>();
   const inclusive = new Map<string, number>();
   for (const [id, us] of self) {
@@ -102,8 +129,12 @@ export function summarizeProfile(file: string, limit = 15): ProfileSummary {
       idle += us;
       continue;
     }
+    // The profiler's own work (starting, stopping, serialising) is not agentd's.
+    if (area === 'profiler') continue;
     busy += us;
     areas.set(area, (areas.get(area) ?? 0) + us);
+    const group = groupOf(area, frame.functionName);
+    groups.set(group, (groups.get(group) ?? 0) + us);
     const name = frame.url
       ? `${frame.functionName || '(anonymous)'} ${shortUrl(frame.url)}:${frame.lineNumber + 1}`
       : frame.functionName;
@@ -122,6 +153,7 @@ export function summarizeProfile(file: string, limit = 15): ProfileSummary {
   return {
     busyMs: busy / 1000,
     idleMs: idle / 1000,
+    byGroup: sorted(groups, busy, limit),
     byArea: sorted(areas, busy, limit),
     byFunction: sorted(functions, busy, limit),
     agentdInclusive: sorted(inclusive, busy, limit),
