@@ -7,7 +7,7 @@ import { type ResolvedModel, resolveModel } from '../models/providers.ts';
 import type { AgentDefinition } from '../runtime/agent-loop.ts';
 import type { CompactionSettings } from '../runtime/compaction.ts';
 import { type AgentSpec, loadAgentSpec } from '../spec/agent-spec.ts';
-import { loadTools } from '../tools/load-tools.ts';
+import { openToolset, type Toolset } from '../tools/toolset.ts';
 import { paint } from './format.ts';
 
 export interface AgentOverrides {
@@ -23,6 +23,8 @@ export interface PreparedAgent {
   agent: AgentDefinition;
   resolved: ResolvedModel;
   redact: Redactor;
+  /** Stops the MCP servers the agent's tools started. */
+  toolset: Toolset;
 }
 
 /**
@@ -50,7 +52,6 @@ export async function prepareAgent(
   Object.assign(spec.limits, overrides.limits);
   if (overrides.effort) spec.settings.effort = overrides.effort;
   const resolved = await resolveModel(spec, config);
-  const tools = await loadTools(spec.tools, spec.path);
   const compaction: Partial<CompactionSettings> = { ...spec.compaction, model: undefined };
   if (spec.compaction.model) {
     // The summarizer resolves like the agent's model (same keys, same scripted fallback).
@@ -74,6 +75,14 @@ export async function prepareAgent(
       `${resolved.model.provider}/${resolved.model.id} cannot compact server-side (Anthropic Messages and OpenAI Responses can); agentd compacts the context itself`,
     );
   }
+  // Last: it starts MCP servers, which the caller stops when the run is over.
+  const toolset = await openToolset({
+    sources: spec.tools,
+    specPath: spec.path,
+    connectors: spec.connectors,
+    config,
+    cwd: process.cwd(),
+  });
   for (const notice of resolved.notices)
     process.stderr.write(`${paint('yellow', 'note:')} ${notice}\n`);
   const settings = { ...spec.settings };
@@ -83,12 +92,13 @@ export async function prepareAgent(
     config,
     spec,
     resolved,
-    redact: createRedactor(resolved.secrets),
+    redact: createRedactor([...resolved.secrets, ...toolset.secrets]),
+    toolset,
     agent: {
       name: spec.name,
       instructions: spec.instructions,
       model: resolved.model,
-      tools,
+      tools: toolset.tools,
       settings,
       limits: spec.limits,
       compaction,

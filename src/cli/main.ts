@@ -188,6 +188,11 @@ Environment:
     .option('--url <url>', 'a streamable HTTP server')
     .option('--from <server.json>', 'an official MCP Registry server.json')
     .option('--arg <hint=value>', 'a value for a server.json argument (repeatable)', collect, [])
+    .option('--no-list', 'do not start the server to list its tools')
+    .option(
+      '--no-install',
+      'run an npm package with npx at each start instead of installing it now',
+    )
     .action(async (name: string | undefined, command: string[], flags: ServerFlags) => {
       const { mcpAddCommand } = await import('./commands/mcp.ts');
       code = await mcpAddCommand(name, command, flags);
@@ -240,6 +245,24 @@ Environment:
         code = await mcpSetEnabledCommand(name, enabled);
       });
   }
+  mcp
+    .command('refresh')
+    .description('start a server and list its tools again (for show and search)')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const { mcpRefreshCommand } = await import('./commands/mcp.ts');
+      code = await mcpRefreshCommand(name);
+    });
+  mcp
+    .command('run')
+    .description(
+      'start a stdio server in the foreground, contained as agents get it (for debugging)',
+    )
+    .argument('<name>')
+    .action(async (name: string) => {
+      const { mcpRunCommand } = await import('./commands/mcp.ts');
+      code = await mcpRunCommand(name);
+    });
   mcp
     .command('remove')
     .description('unregister a server and forget its secrets and tools')

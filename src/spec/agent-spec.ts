@@ -11,6 +11,7 @@ import {
   providerNames,
 } from '../models/catalog.ts';
 import type { ModelSettings } from '../models/model.ts';
+import { parseToolRef, type ToolSource } from '../tools/tool-ref.ts';
 import { parseYamlFile } from './yaml-file.ts';
 
 const modelString = z.string().superRefine((value, ctx) => {
@@ -63,8 +64,30 @@ const agentSpecSchema = z.strictObject({
     .optional(),
   instructions: z.string().default(''),
   tools: z
-    .array(z.strictObject({ module: z.string().min(1), only: z.array(z.string()).optional() }))
+    .array(
+      z.union([
+        z.string().superRefine((ref, ctx) => {
+          const parsed = parseToolRef(ref);
+          if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+        }),
+        z.strictObject({ module: z.string().min(1), only: z.array(z.string()).optional() }),
+      ]),
+    )
     .default([]),
+  /** Options of the built-in connectors; paths are relative to the folder the agent runs in. */
+  connectors: z
+    .strictObject({
+      fs: z.strictObject({ roots: z.array(z.string()).min(1) }).optional(),
+      shell: z
+        .strictObject({
+          cwd: z.string().optional(),
+          timeout: z.string().optional(),
+          env_allowlist: z.array(z.string()).optional(),
+        })
+        .optional(),
+      http: z.strictObject({ allow_private: z.array(z.string()).optional() }).optional(),
+    })
+    .optional(),
   limits: z
     .strictObject({
       max_turns: z.int().positive().optional(),
@@ -101,10 +124,10 @@ const agentSpecSchema = z.strictObject({
   script: z.string().min(1).optional(),
 });
 
-export interface ToolSource {
-  /** Absolute path of a TypeScript/JavaScript module that exports tools. */
-  module: string;
-  only?: string[];
+export interface ConnectorOptions {
+  fs?: { roots: string[] };
+  shell?: { cwd?: string; timeoutMs?: number; envAllowlist?: string[] };
+  http?: { allowPrivate?: string[] };
 }
 
 /** An agent spec file, validated, with paths resolved against the file's folder. */
@@ -118,6 +141,7 @@ export interface AgentSpec {
   settings: ModelSettings;
   instructions: string;
   tools: ToolSource[];
+  connectors: ConnectorOptions;
   limits: Partial<Limits>;
   compaction: {
     enabled?: boolean;
@@ -161,10 +185,15 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
     providerOptions: {},
     settings: {},
     instructions: raw.instructions,
-    tools: raw.tools.map((t) => ({
-      module: resolve(dir, t.module),
-      ...(t.only ? { only: t.only } : {}),
-    })),
+    tools: raw.tools.map((t): ToolSource => {
+      if (typeof t === 'string') return parseToolRef(t) as ToolSource;
+      return {
+        kind: 'module',
+        module: resolve(dir, t.module),
+        ...(t.only ? { only: t.only } : {}),
+      };
+    }),
+    connectors: connectorOptions(raw.connectors),
     limits: {},
     compaction: {},
   };
@@ -207,4 +236,20 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
     );
   }
   return spec;
+}
+
+function connectorOptions(raw: z.output<typeof agentSpecSchema>['connectors']): ConnectorOptions {
+  const out: ConnectorOptions = {};
+  if (raw?.fs) out.fs = { roots: raw.fs.roots };
+  if (raw?.shell) {
+    const timeoutMs =
+      raw.shell.timeout === undefined ? undefined : parseDuration(raw.shell.timeout);
+    out.shell = {
+      ...(raw.shell.cwd ? { cwd: raw.shell.cwd } : {}),
+      ...(timeoutMs ? { timeoutMs } : {}),
+      ...(raw.shell.env_allowlist ? { envAllowlist: raw.shell.env_allowlist } : {}),
+    };
+  }
+  if (raw?.http) out.http = raw.http.allow_private ? { allowPrivate: raw.http.allow_private } : {};
+  return out;
 }

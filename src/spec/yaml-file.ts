@@ -39,6 +39,15 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
       return `${where}unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     case 'custom':
       return `${where}${issue.message}`;
+    case 'invalid_union': {
+      // The branch the value was meant for is the one that did not fail on its type.
+      const branch =
+        issue.errors.find((issues) => issues.some((i) => i.code !== 'invalid_type')) ??
+        issue.errors[0];
+      const inner = branch?.find((i) => i.code !== 'invalid_type') ?? branch?.[0];
+      if (inner) return describeIssue({ ...inner, path: [...issue.path, ...inner.path] }, data);
+      return `${where}${issue.message}`;
+    }
     default:
       return `${where}${issue.message}${value !== undefined && typeof value !== 'object' ? ` (got ${show(value)})` : ''}`;
   }

@@ -1,10 +1,13 @@
 import { pathToFileURL } from 'node:url';
 import { AgentdError, errorMessage } from '../core/errors.ts';
-import type { ToolSource } from '../spec/agent-spec.ts';
 import { isTool, type Tool } from './tool.ts';
+import type { ToolSource } from './tool-ref.ts';
 
 /** Imports the tool modules an agent spec lists and returns their tools, checked. */
-export async function loadTools(sources: readonly ToolSource[], specPath: string): Promise<Tool[]> {
+export async function loadTools(
+  sources: readonly Extract<ToolSource, { kind: 'module' }>[],
+  specPath: string,
+): Promise<Tool[]> {
   const tools = new Map<string, Tool>();
   for (const source of sources) {
     let module: Record<string, unknown>;

@@ -1,17 +1,33 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agentd } from '../support/cli.ts';
+import { agentd, repoRoot } from '../support/cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const token = 'ghp_cliSecretValue0123456789abcdef';
+/** The filesystem server from npm, installed with the project: it runs without fetching anything. */
+const serverFilesystem = join(
+  repoRoot,
+  'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js',
+);
+
+const list0 = (result: { stdout: string }) => result.stdout;
 
 describe('agentd mcp', () => {
   it('adds, shows, configures, disables and removes servers without ever printing a secret', async () => {
     const home = tempDir();
     const env = { GITHUB_TOKEN: token };
     const add = await agentd(
-      ['mcp', 'add', 'gh', '--url', 'https://mcp.example.com/mcp', '--secret', 'GITHUB_TOKEN'],
+      [
+        'mcp',
+        'add',
+        'gh',
+        '--no-list',
+        '--url',
+        'https://mcp.example.com/mcp',
+        '--secret',
+        'GITHUB_TOKEN',
+      ],
       { home, env },
     );
     expect(add.code, add.stderr).toBe(0);
@@ -26,18 +42,24 @@ describe('agentd mcp', () => {
         '--call-timeout',
         '30s',
         '--',
-        'npx',
-        '-y',
-        '@modelcontextprotocol/server-filesystem',
+        process.execPath,
+        serverFilesystem,
         '/tmp',
       ],
       { home },
     );
     expect(stdio.code, stdio.stderr).toBe(0);
+    // it started the real server (contained) and listed its tools, which search then finds
+    expect(stdio.stdout).toMatch(
+      /^registered files \(stdio: .*server-filesystem.* \/tmp\)\n\d+ tools: .*read_text_file/,
+    );
+    const search = await agentd(['mcp', 'search', 'read a file'], { home });
+    expect(search.stdout).toMatch(/files\.read_/);
+    expect(list0(await agentd(['mcp', 'list'], { home }))).toMatch(/fs +built-in/);
 
     const list = await agentd(['mcp', 'list'], { home });
     expect(list.stdout).toMatch(
-      /files +enabled +- +sandbox if bwrap, no network, 30 s a call +stdio: npx -y @modelcontextprotocol\/server-filesystem \/tmp/,
+      /files +enabled +\d+ +sandbox if bwrap, no network, 30 s a call +stdio: .*node/,
     );
     const show = await agentd(['mcp', 'show', 'gh'], { home });
     expect(show.stdout).toContain('secrets:      GITHUB_TOKEN=•••••• (stored encrypted)');
@@ -105,21 +127,28 @@ describe('agentd mcp', () => {
       await agentd(['mcp', 'add', '--from', file], { home }),
       /needs the secret WEATHER_KEY: export WEATHER_KEY=\.\.\. and add --secret WEATHER_KEY$/,
     );
-    const ok = await agentd(['mcp', 'add', '--from', file, '--secret', 'WEATHER_KEY'], {
-      home,
-      env: { WEATHER_KEY: 'k-123456789' },
-    });
+    const ok = await agentd(
+      ['mcp', 'add', '--from', file, '--no-list', '--no-install', '--secret', 'WEATHER_KEY'],
+      {
+        home,
+        env: { WEATHER_KEY: 'k-123456789' },
+      },
+    );
     expect(ok.stdout).toBe('registered weather (stdio: npx -y weather-mcp@1.0.0)\n');
     oneLine(
-      await agentd(['mcp', 'add', 'Bad Name', '--url', 'https://x.example/mcp'], { home }),
+      await agentd(['mcp', 'add', 'Bad Name', '--no-list', '--url', 'https://x.example/mcp'], {
+        home,
+      }),
       /"Bad Name" cannot be a server name/,
     );
     oneLine(
-      await agentd(['mcp', 'add', 'two', '--url', 'https://x.example', '--npm', 'x'], { home }),
+      await agentd(['mcp', 'add', 'two', '--no-list', '--url', 'https://x.example', '--npm', 'x'], {
+        home,
+      }),
       /say how to run the server, one way/,
     );
     oneLine(
-      await agentd(['mcp', 'add', 'u', '--url', 'ftp://x'], { home }),
+      await agentd(['mcp', 'add', 'u', '--no-list', '--url', 'ftp://x'], { home }),
       /--url: "ftp:\/\/x" is not an http\(s\) URL/,
     );
     oneLine(

@@ -107,6 +107,7 @@ describe('effort the model does not take', () => {
       tools: [],
       limits: {},
       compaction: {},
+      connectors: {},
     };
   };
 

@@ -14,6 +14,10 @@ instructions: be brief
 tools:
   - module: ./tools.ts
     only: [a]
+  - fs.read
+  - mcp:github/*
+  - registry:search
+connectors: { fs: { roots: [., docs] }, shell: { timeout: 30s } }
 limits: { max_turns: 9, max_tool_repairs: 1, max_tokens: 5000, max_cost_usd: 0.5, max_time: 1h30m }
 compaction: { enabled: true, threshold: 0.7, keep_recent_turns: 2, model: anthropic/claude-haiku-4-5, context_window: 9000 }
 script: ./s.yaml
@@ -34,7 +38,13 @@ script: ./s.yaml
         effort: 'high',
       },
       instructions: 'be brief',
-      tools: [{ module: '/agents/tools.ts', only: ['a'] }],
+      tools: [
+        { kind: 'module', module: '/agents/tools.ts', only: ['a'] },
+        { kind: 'server', server: 'fs', tool: 'read', ref: 'fs.read' },
+        { kind: 'server', server: 'github', tool: '*', ref: 'mcp:github/*' },
+        { kind: 'registry-search' },
+      ],
+      connectors: { fs: { roots: ['.', 'docs'] }, shell: { timeoutMs: 30_000 } },
       limits: {
         maxTurns: 9,
         maxToolRepairs: 1,
@@ -58,6 +68,15 @@ script: ./s.yaml
     expect(parseAgentSpec('a.yaml', `${base}90`).limits.maxTimeMs).toBe(90_000);
     expect(parseAgentSpec('a.yaml', `${base}"500ms"`).limits.maxTimeMs).toBe(500);
     expect(parseAgentSpec('a.yaml', `${base}2h`).limits.maxTimeMs).toBe(7_200_000);
+  });
+
+  it('says what a tool reference may be', () => {
+    expect(() => parseAgentSpec('a.yaml', 'name: a\nmodel: anthropic/x\ntools: [github]\n')).toThrow(
+      /^a\.yaml: tools\.0: "github" is not a tool reference \(write server\.tool, server\.\*, mcp:server\/tool, registry:search, or \{ module: \.\/tools\.ts \}\)$/,
+    );
+    expect(() => parseAgentSpec('a.yaml', 'name: a\nmodel: anthropic/x\ntools: [{ modul: x }]\n')).toThrow(
+      /^a\.yaml: tools\.0: unknown field "modul"$/,
+    );
   });
 
   it('names a model id with slashes (OpenRouter) whole', () => {

@@ -62,6 +62,7 @@ export function resolveOn(fake: FakeProvider, api: Api): Promise<ResolvedModel> 
     tools: [],
     limits: {},
     compaction: {},
+    connectors: {},
   };
   const config: Config = {
     home: '/nonexistent/agentd-home',

@@ -1,10 +1,19 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { loadConfig } from '../../config/config.ts';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Config, loadConfig } from '../../config/config.ts';
 import { SecretBox } from '../../config/secret-box.ts';
-import { AgentdError } from '../../core/errors.ts';
+import { AgentdError, errorMessage } from '../../core/errors.ts';
 import { openStore } from '../../store/open-store.ts';
+import { builtinServers, isBuiltinServer } from '../../tools/builtin-servers.ts';
+import { McpConnection } from '../../tools/mcp/mcp-connection.ts';
+import {
+  describeContainment as describeStdioContainment,
+  planStdioSpawn,
+} from '../../tools/mcp/stdio-containment.ts';
+import { installNpmServer } from '../../tools/registry/npm-install.ts';
 import { Registry } from '../../tools/registry/registry.ts';
+import { serverConfigFor } from '../../tools/registry/server-config.ts';
 import {
   type Containment,
   defaultContainment,
@@ -29,15 +38,67 @@ export interface ServerFlags {
   callTimeout?: number;
   maxOutput?: number;
   disabled?: boolean;
+  /** False: register without starting the server to list its tools (`--no-list`). */
+  list?: boolean;
+  /** False: run npm packages with npx at each start instead of installing them now (`--no-install`). */
+  install?: boolean;
 }
 
-async function withRegistry<T>(fn: (registry: Registry) => Promise<T>): Promise<T> {
+async function withRegistry<T>(fn: (registry: Registry, config: Config) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const store = openStore(config);
   try {
-    return await fn(new Registry(store, SecretBox.forHome(config.home)));
+    return await fn(new Registry(store, SecretBox.forHome(config.home)), config);
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Starts a server, lists its tools into the registry (for search and show), and stops it.
+ * Returns their names.
+ */
+async function listTools(
+  registry: Registry,
+  config: Config,
+  entry: ServerEntry,
+): Promise<string[]> {
+  const connection = new McpConnection({
+    name: entry.name,
+    config: serverConfigFor(entry, await registry.secretsOf(entry.name), config.home),
+    roots: entry.roots,
+  });
+  try {
+    const definitions = await connection.listTools({ refresh: true });
+    await registry.setTools(
+      entry.name,
+      definitions.map((d) => ({
+        name: d.name,
+        description: d.description ?? d.title ?? '',
+        inputSchema: d.inputSchema,
+        ...(d.annotations ? { annotations: d.annotations } : {}),
+      })),
+    );
+    return definitions.map((d) => d.name);
+  } finally {
+    await connection.close();
+  }
+}
+
+async function listToolsAndSay(
+  registry: Registry,
+  config: Config,
+  entry: ServerEntry,
+): Promise<void> {
+  try {
+    const names = await listTools(registry, config, entry);
+    process.stdout.write(
+      `${names.length} tool${names.length === 1 ? '' : 's'}: ${clip(names.join(', '), 200) || 'none'}\n`,
+    );
+  } catch (error) {
+    process.stderr.write(
+      `${paint('yellow', 'note:')} could not list ${entry.name}'s tools: ${errorMessage(error)} (fix it with agentd mcp configure ${entry.name}, then agentd mcp refresh ${entry.name})\n`,
+    );
   }
 }
 
@@ -170,16 +231,47 @@ export async function mcpAddCommand(
       enabled: !flags.disabled,
     };
   }
+  if (isBuiltinServer(entry.name)) {
+    throw new AgentdError(
+      'usage',
+      `"${entry.name}" is a built-in connector's name; pick another name for this server`,
+    );
+  }
   if (!serverNamePattern.test(entry.name)) {
     throw new AgentdError(
       'usage',
       `"${entry.name}" cannot be a server name (lowercase letters, digits, "_" and "-", at most 32, starting with a letter or digit)`,
     );
   }
-  await withRegistry((registry) => registry.add(entry, secrets));
-  process.stdout.write(
-    `registered ${entry.name} (${describeTransport(entry)})${entry.enabled ? '' : ', disabled'}\n`,
-  );
+  await withRegistry(async (registry, config) => {
+    if ((await registry.list()).some((e) => e.name === entry.name)) {
+      // the same check registry.add makes, before a package install that would be wasted
+      await registry.add(entry, secrets);
+    }
+    if (
+      entry.transport.type === 'stdio' &&
+      entry.transport.command === 'npx' &&
+      flags.install !== false &&
+      entry.source.kind !== 'command'
+    ) {
+      // Installed now, with the network, into the server's own folder: it then starts offline.
+      const args = entry.transport.args;
+      const at = args.indexOf('-y');
+      const pkg = args[at + 1]!;
+      const dir = join(config.home, 'servers', entry.name, 'package');
+      process.stderr.write(paint('dim', `installing ${pkg} into ${dir}…\n`));
+      entry.transport = {
+        type: 'stdio',
+        command: await installNpmServer(dir, pkg),
+        args: args.slice(at + 2),
+      };
+    }
+    await registry.add(entry, secrets);
+    process.stdout.write(
+      `registered ${entry.name} (${describeTransport(entry)})${entry.enabled ? '' : ', disabled'}\n`,
+    );
+    if (entry.enabled && flags.list !== false) await listToolsAndSay(registry, config, entry);
+  });
   return 0;
 }
 
@@ -206,22 +298,25 @@ export async function mcpListCommand(options: { json?: boolean }): Promise<numbe
       process.stdout.write(`${JSON.stringify({ ...entry, tools: counts.get(entry.name) ?? 0 })}\n`);
     return 0;
   }
-  if (entries.length === 0) {
-    process.stdout.write(
-      'no MCP servers registered: add one with agentd mcp add <name> -- <command>\n',
-    );
-    return 0;
-  }
-  const rows = entries.map((e) => [
-    e.name,
-    e.enabled ? 'enabled' : 'disabled',
-    String(counts.get(e.name) ?? '-'),
-    describeContainment(e),
-    clip(describeTransport(e), 60),
-  ]);
+  const rows = [
+    ...builtinServers.map((name) => [name, 'built-in', '-', builtinContainment[name], 'in agentd']),
+    ...entries.map((e) => [
+      e.name,
+      e.enabled ? 'enabled' : 'disabled',
+      String(counts.get(e.name) ?? '-'),
+      describeContainment(e),
+      clip(describeTransport(e), 60),
+    ]),
+  ];
   process.stdout.write(`${table(['NAME', 'STATE', 'TOOLS', 'CONTAINMENT', 'RUNS AS'], rows)}\n`);
   return 0;
 }
+
+const builtinContainment: Record<(typeof builtinServers)[number], string> = {
+  fs: 'confined to its roots (the run folder)',
+  shell: 'its folder, allowlisted env, time and output limits',
+  http: 'no private addresses, size and time limits',
+};
 
 function describeContainment(entry: ServerEntry): string {
   const c = entry.containment;
@@ -250,9 +345,12 @@ export async function mcpShowCommand(name: string, options: { json?: boolean }):
   o.write(
     `source:       ${source.kind === 'server.json' ? `${source.name} (${source.file})` : source.kind === 'npm' ? `npm ${source.package}${source.version ? `@${source.version}` : ''}` : source.kind}${entry.version ? `, version ${entry.version}` : ''}\n`,
   );
-  o.write(
-    `containment:  ${describeContainment(entry)}, output up to ${entry.containment.maxOutputBytes.toLocaleString('en-US')} bytes a call\n`,
-  );
+  const config = serverConfigFor(entry, {}, loadConfig().home);
+  if (config.transport === 'stdio') {
+    for (const line of describeStdioContainment(config)) o.write(`containment:  ${line}\n`);
+  } else {
+    o.write(`containment:  ${describeContainment(entry)}\n`);
+  }
   if (entry.roots.length) o.write(`roots:        ${entry.roots.join(', ')}\n`);
   const env = Object.entries(entry.env).map(([k, v]) => `${k}=${v}`);
   if (env.length) o.write(`environment:  ${env.join(' ')}\n`);
@@ -274,6 +372,52 @@ export async function mcpShowCommand(name: string, options: { json?: boolean }):
     o.write(`${paint('dim', `    ${JSON.stringify(tool.inputSchema)}`, o)}\n`);
   }
   return 0;
+}
+
+export async function mcpRefreshCommand(name: string): Promise<number> {
+  await withRegistry(async (registry, config) => {
+    const entry = await registry.get(name);
+    const names = await listTools(registry, config, entry).catch((error: unknown) => {
+      throw new AgentdError(
+        'tool_load_failed',
+        `cannot list ${name}'s tools: ${errorMessage(error)}`,
+      );
+    });
+    process.stdout.write(
+      `${name}: ${names.length} tool${names.length === 1 ? '' : 's'}: ${clip(names.join(', '), 200) || 'none'}\n`,
+    );
+  });
+  return 0;
+}
+
+/** Starts a stdio server in the foreground, contained as agents get it, for debugging. */
+export async function mcpRunCommand(name: string): Promise<number> {
+  const plan = await withRegistry(async (registry, config) => {
+    const entry = await registry.get(name);
+    const serverConfig = serverConfigFor(entry, await registry.secretsOf(name), config.home);
+    if (serverConfig.transport !== 'stdio') {
+      throw new AgentdError(
+        'usage',
+        `${name} is a remote server (${describeTransport(entry)}): there is nothing to run here`,
+      );
+    }
+    mkdirSync(serverConfig.cwd, { recursive: true });
+    return planStdioSpawn(name, serverConfig);
+  });
+  process.stderr.write(
+    paint(
+      'dim',
+      `running ${name}${plan.sandboxed ? ' in a bubblewrap sandbox' : ''}; it speaks MCP on stdin/stdout (Ctrl-C stops it)\n`,
+    ),
+  );
+  const child = spawn(plan.command, plan.args, { cwd: plan.cwd, env: plan.env, stdio: 'inherit' });
+  return await new Promise<number>((resolve) => {
+    child.on('error', (error) => {
+      process.stderr.write(`agentd: cannot start ${name}: ${error.message}\n`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
+  });
 }
 
 export async function mcpRemoveCommand(name: string): Promise<number> {

@@ -67,18 +67,22 @@ export async function resumeCommand(id: string, options: ResumeCommandOptions): 
     process.stderr.write(`${paint('dim', `(in ${cwd}, where the run started)`)}\n`);
     process.chdir(cwd);
   }
-  const { config, agent, redact } = await prepareAgent(specPath, {
+  const { config, agent, redact, toolset } = await prepareAgent(specPath, {
     ...options,
     model: options.model ?? model,
   });
-  return runInTerminal({ config, redact, json: options.json ?? false }, (io) =>
-    resumeRun({
-      ...io,
-      runId,
-      agent,
-      ...(options.limits && Object.keys(options.limits).length ? { limits: options.limits } : {}),
-      ...(options.rerunInDoubt ? { inDoubt: 'rerun' as const } : {}),
-      ...(options.skipInDoubt ? { inDoubt: 'skip' as const } : {}),
-    }),
-  );
+  try {
+    return await runInTerminal({ config, redact, json: options.json ?? false }, (io) =>
+      resumeRun({
+        ...io,
+        runId,
+        agent,
+        ...(options.limits && Object.keys(options.limits).length ? { limits: options.limits } : {}),
+        ...(options.rerunInDoubt ? { inDoubt: 'rerun' as const } : {}),
+        ...(options.skipInDoubt ? { inDoubt: 'skip' as const } : {}),
+      }),
+    );
+  } finally {
+    await toolset.close();
+  }
 }

@@ -24,14 +24,18 @@ export async function runCommand(
       'the task is empty: give the agent something to do, e.g. agentd run agent.yaml "count the lines in src/"',
     );
   }
-  const { config, spec, agent, resolved, redact } = await prepareAgent(specPath, options);
-  return runInTerminal({ config, redact, json: options.json ?? false }, (io) =>
-    runAgent({
-      ...io,
-      agent,
-      task,
-      specPath: resolve(spec.path),
-      ...(resolved.scripted ? { scripted: resolved.scripted } : {}),
-    }),
-  );
+  const { config, spec, agent, resolved, redact, toolset } = await prepareAgent(specPath, options);
+  try {
+    return await runInTerminal({ config, redact, json: options.json ?? false }, (io) =>
+      runAgent({
+        ...io,
+        agent,
+        task,
+        specPath: resolve(spec.path),
+        ...(resolved.scripted ? { scripted: resolved.scripted } : {}),
+      }),
+    );
+  } finally {
+    await toolset.close();
+  }
 }

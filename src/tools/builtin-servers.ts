@@ -1,0 +1,52 @@
+import { resolve } from 'node:path';
+import { InMemoryTransport } from '@modelcontextprotocol/client';
+import type { McpServer } from '@modelcontextprotocol/server';
+import type { ConnectorOptions } from '../spec/agent-spec.ts';
+import { createFsServer, createHttpServer, createShellServer } from './connectors/index.ts';
+import type { InMemoryServerConfig } from './mcp/server-config.ts';
+
+/** The connectors every agentd has, registered by default under these names. */
+export const builtinServers = ['fs', 'shell', 'http'] as const;
+export type BuiltinServer = (typeof builtinServers)[number];
+
+export function isBuiltinServer(name: string): name is BuiltinServer {
+  return (builtinServers as readonly string[]).includes(name);
+}
+
+/**
+ * A built-in connector as an MCP server in this process, set up from the spec's options:
+ * `fs` confined to its roots (default: the folder the agent runs in), `shell` in its folder
+ * with a minimal environment, `http` refusing private addresses unless allowed.
+ */
+export function builtinServerConfig(
+  name: BuiltinServer,
+  options: ConnectorOptions,
+  cwd: string,
+): InMemoryServerConfig {
+  const create = (): McpServer => {
+    switch (name) {
+      case 'fs':
+        return createFsServer({
+          roots: (options.fs?.roots ?? ['.']).map((root) => resolve(cwd, root)),
+        });
+      case 'shell':
+        return createShellServer({
+          cwd: resolve(cwd, options.shell?.cwd ?? '.'),
+          ...(options.shell?.timeoutMs ? { timeoutMs: options.shell.timeoutMs } : {}),
+          ...(options.shell?.envAllowlist ? { envAllowlist: options.shell.envAllowlist } : {}),
+        });
+      case 'http':
+        return createHttpServer(
+          options.http?.allowPrivate ? { allowPrivate: options.http.allowPrivate } : {},
+        );
+    }
+  };
+  return {
+    transport: 'in-memory',
+    connect: async () => {
+      const [client, server] = InMemoryTransport.createLinkedPair();
+      await create().connect(server);
+      return client;
+    },
+  };
+}

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import type { Config } from '../config/config.ts';
+import { SecretBox } from '../config/secret-box.ts';
+import { AgentdError, errorMessage } from '../core/errors.ts';
+import type { ConnectorOptions } from '../spec/agent-spec.ts';
+import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { builtinServerConfig, isBuiltinServer } from './builtin-servers.ts';
+import { defineTool } from './define-tool.ts';
+import { loadTools } from './load-tools.ts';
+import { McpConnection } from './mcp/mcp-connection.ts';
+import { type McpToolOptions, mcpTool } from './mcp/mcp-tool.ts';
+import { Registry } from './registry/registry.ts';
+import { serverConfigFor } from './registry/server-config.ts';
+import type { Tool } from './tool.ts';
+import type { ToolSource } from './tool-ref.ts';
+
+export interface Toolset {
+  tools: Tool[];
+  /** Secret values the servers were given: redact them wherever run text is written. */
+  secrets: string[];
+  /** Stops the servers the toolset started. */
+  close(): Promise<void>;
+}
+
+export interface ToolsetOptions {
+  sources: readonly ToolSource[];
+  /** For error messages: the spec file the sources come from. */
+  specPath: string;
+  connectors: ConnectorOptions;
+  config: Config;
+  /** The folder the agent runs in. */
+  cwd: string;
+  onProgress?: McpToolOptions['onProgress'];
+}
+
+/**
+ * The tools an agent's spec names, ready to call: modules imported, built-in connectors and
+ * registered MCP servers connected (each once, however many of its tools are named). Every
+ * name is checked before the run starts: an unknown server or tool is one clear line.
+ */
+export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
+  const { specPath } = options;
+  const connections = new Map<string, McpConnection>();
+  const secrets: string[] = [];
+  let registry: { registry: Registry; store: SqliteStore } | undefined;
+  const openRegistry = () => {
+    if (!registry) {
+      const store = new SqliteStore({
+        path: options.config.dbPath,
+        durability: options.config.durability,
+      });
+      registry = {
+        registry: new Registry(store, SecretBox.forHome(options.config.home, options.config.env)),
+        store,
+      };
+    }
+    return registry.registry;
+  };
+  const close = async () => {
+    await Promise.allSettled([...connections.values()].map((c) => c.close()));
+    await registry?.store.close();
+  };
+
+  try {
+    const tools: Tool[] = [];
+    const taken = new Set<string>();
+    const modules = options.sources.flatMap((s) => (s.kind === 'module' ? [s] : []));
+    for (const tool of await loadTools(modules, specPath)) {
+      tools.push(tool);
+      taken.add(tool.name);
+    }
+    // Server references, grouped so each server starts once.
+    const wanted = new Map<string, Set<string>>();
+    for (const source of options.sources) {
+      if (source.kind !== 'server') continue;
+      const set = wanted.get(source.server) ?? new Set<string>();
+      set.add(source.tool);
+      wanted.set(source.server, set);
+    }
+    for (const [server, names] of wanted) {
+      let connection: McpConnection;
+      if (isBuiltinServer(server)) {
+        connection = new McpConnection({
+          name: server,
+          config: builtinServerConfig(server, options.connectors, options.cwd),
+        });
+      } else {
+        const reg = openRegistry();
+        const entry = await reg.get(server).catch(() => {
+          throw new AgentdError(
+            'tool_load_failed',
+            `${specPath}: tools: no MCP server "${server}" is registered (see agentd mcp list, or add it with agentd mcp add ${server} ...)`,
+          );
+        });
+        if (!entry.enabled) {
+          throw new AgentdError(
+            'tool_load_failed',
+            `${specPath}: tools: MCP server "${server}" is disabled (agentd mcp enable ${server})`,
+          );
+        }
+        const values = await reg.secretsOf(server);
+        secrets.push(...Object.values(values));
+        connection = new McpConnection({
+          name: server,
+          config: serverConfigFor(entry, values, options.config.home),
+          roots: entry.roots,
+        });
+      }
+      connections.set(server, connection);
+      let definitions: Awaited<ReturnType<McpConnection['listTools']>>;
+      try {
+        definitions = await connection.listTools();
+      } catch (error) {
+        throw new AgentdError(
+          'tool_load_failed',
+          `${specPath}: tools: cannot start MCP server "${server}": ${errorMessage(error)}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      if (!isBuiltinServer(server)) {
+        await openRegistry().setTools(
+          server,
+          definitions.map((d) => ({
+            name: d.name,
+            description: d.description ?? d.title ?? '',
+            inputSchema: d.inputSchema,
+            ...(d.annotations ? { annotations: d.annotations } : {}),
+          })),
+        );
+      }
+      const byName = new Map(definitions.map((d) => [d.name, d]));
+      const chosen = names.has('*')
+        ? definitions
+        : [...names].map((name) => {
+            const found = byName.get(name);
+            if (!found) {
+              throw new AgentdError(
+                'tool_load_failed',
+                `${specPath}: tools: MCP server "${server}" has no tool "${name}" (it has: ${definitions.map((d) => d.name).join(', ') || 'none'})`,
+              );
+            }
+            return found;
+          });
+      for (const definition of chosen) {
+        const tool = mcpTool(connection, definition, {
+          taken,
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        });
+        tools.push(tool);
+      }
+    }
+    if (options.sources.some((s) => s.kind === 'registry-search'))
+      tools.push(registrySearchTool(openRegistry()));
+    return { tools, secrets, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** `registry:search`: lets an agent find, among hundreds of registered tools, the few it needs. */
+function registrySearchTool(registry: Registry): Tool {
+  return defineTool({
+    name: 'registry_search',
+    description:
+      "Search the MCP servers registered on this machine for tools by what they do. Returns each match's reference (server.tool) and description.",
+    input: z.object({
+      query: z.string().min(1).describe('what the tool should do, in a few words'),
+      limit: z.int().min(1).max(50).default(10),
+    }),
+    idempotent: true,
+    async execute({ query, limit }) {
+      const found = await registry.search(query, limit);
+      if (found.length === 0) return `No registered tool matches "${query}".`;
+      return found.map((t) => `${t.server}.${t.name}: ${t.description}`).join('\n');
+    },
+  });
+}
