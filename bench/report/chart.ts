@@ -25,12 +25,12 @@ export function overheadChart(results: Results): string {
   const names = results.frameworks.filter((n) => n !== 'raw' && results.peers?.summary[n]);
   const panelWidth = 240;
   const gap = 20;
-  const labelWidth = 130;
+  const labelWidth = 145;
   const barHeight = 22;
   const top = 70;
   const panelHeight = names.length * (barHeight + 8);
   const width = labelWidth + workloadNames.length * (panelWidth + gap) + 10;
-  const height = top + panelHeight + 90;
+  const height = top + panelHeight + 100;
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
@@ -75,14 +75,17 @@ export function overheadChart(results: Results): string {
       );
     });
   });
-  const versions = Object.entries(results.versions)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(' · ');
-  const foot = top + panelHeight + 28;
-  parts.push(`<text x="10" y="${foot}" fill="#4b5563" font-size="11">${xml(versions)}</text>`);
-  parts.push(
-    `<text x="10" y="${foot + 18}" fill="#4b5563" font-size="11">${xml(`Runs per round: ${workloadNames.map((w) => `${w} ${results.plan.warm.runs[w as 'a']}`).join(', ')}; same fake OpenAI-compatible model (streaming, no added latency) for every framework; every run checked.`)}</text>`,
+  const versions = Object.entries(results.versions).map(([k, v]) => `${k} ${v}`);
+  const lines: string[] = [];
+  for (let i = 0; i < versions.length; i += 5) lines.push(versions.slice(i, i + 5).join(' · '));
+  lines.push(
+    `Runs per round: ${workloadNames.map((w) => `${w} ${results.plan.warm.runs[w as 'a']}`).join(', ')}; same fake OpenAI-compatible model (streaming, no added latency) for every framework; every run checked.`,
   );
+  lines.forEach((line, i) => {
+    parts.push(
+      `<text x="10" y="${top + panelHeight + 28 + i * 17}" fill="#4b5563" font-size="11">${xml(line)}</text>`,
+    );
+  });
   parts.push('</svg>');
   return parts.join('\n');
 }
