@@ -13,53 +13,58 @@ function counted(env: Record<string, string>) {
       if (line === 'served tools/list') served++;
     },
   });
-  return { c, served: () => served };
+  /** The server's count once its stderr has caught up (lines may trail the responses). */
+  const servedSettles = async (expected: number) => {
+    await until(() => served >= expected);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(served).toBe(expected);
+  };
+  return { c, servedSettles };
 }
 
 describe('list caching', () => {
   it('2026-07-28: keeps the tool list as long as the server ttlMs says', async () => {
-    const { c, served } = counted({ TOOLS_TTL_MS: '60000' });
+    const { c, servedSettles } = counted({ TOOLS_TTL_MS: '60000' });
     await c.listTools();
     await c.listTools();
     await c.listTools();
     expect(c.protocolVersion).toBe('2026-07-28');
-    expect(served()).toBe(1);
+    await servedSettles(1);
     await c.listTools({ refresh: true });
-    expect(served()).toBe(2);
+    await servedSettles(2);
   });
 
   it('2026-07-28: asks again every time when the server says ttlMs 0', async () => {
-    const { c, served } = counted({});
+    const { c, servedSettles } = counted({});
     await c.listTools();
     await c.listTools();
-    await until(() => served() === 2);
+    await servedSettles(2);
   });
 
   it('2026-07-28: asks again once the ttl has passed', async () => {
-    const { c, served } = counted({ TOOLS_TTL_MS: '300' });
+    const { c, servedSettles } = counted({ TOOLS_TTL_MS: '1000' });
     await c.listTools();
     await c.listTools();
-    expect(served()).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    await servedSettles(1);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     await c.listTools();
-    await until(() => served() === 2);
+    await servedSettles(2);
   });
 
   it('2025-11-25 (no hints): keeps the list until the server says it changed', async () => {
-    const { c, served } = counted({ LEGACY_ONLY: '1' });
+    const { c, servedSettles } = counted({ LEGACY_ONLY: '1' });
     const changes: McpListKind[] = [];
     c.onListChanged((kind) => changes.push(kind));
     expect((await c.listTools()).map((t) => t.name)).not.toContain('added');
     await c.listTools();
     expect(c.protocolVersion).toBe('2025-11-25');
-    expect(served()).toBe(1);
+    await servedSettles(1);
 
     await c.callTool('add-tool', { name: 'added' });
     await until(() => changes.length > 0);
     expect(changes).toEqual(['tools']);
     expect((await c.listTools()).map((t) => t.name)).toContain('added');
-    expect(served()).toBe(2);
     await c.listTools();
-    expect(served()).toBe(2);
+    await servedSettles(2);
   });
 });

@@ -63,6 +63,16 @@ describe('a server that dies', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
   });
 
+  it('closed while starting, stops the server it was starting', async () => {
+    const c = connection({ name: 'test', config: testServerConfig(tempDir()) });
+    const connecting = c.connect();
+    await c.close();
+    await expect(connecting).rejects.toMatchObject({ message: 'MCP server "test" was closed' });
+    expect(c.state).toBe('closed');
+    expect(c.pid).toBeUndefined();
+    await expect(c.listTools()).rejects.toMatchObject({ kind: 'unavailable' });
+  });
+
   it('restart waits double after each failure in a row, up to the maximum', () => {
     const policy = { baseDelayMs: 250, maxDelayMs: 30_000 };
     expect([0, 1, 2, 3, 4].map((n) => restartDelay(n, policy))).toEqual([0, 250, 500, 1000, 2000]);

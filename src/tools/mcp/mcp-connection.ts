@@ -5,6 +5,8 @@ import {
   type CallToolResult,
   Client,
   type ClientCapabilities,
+  type ElicitRequestParams,
+  type ElicitResult,
   type GetPromptResult,
   type Implementation,
   MAX_CACHE_TTL_MS,
@@ -17,9 +19,11 @@ import {
   type ResourceTemplateType,
   SdkError,
   SdkErrorCode,
+  type ServerCapabilities,
   StreamableHTTPClientTransport,
   type Tool,
   type Transport,
+  UnauthorizedError,
 } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { errorMessage } from '../../core/errors.ts';
@@ -56,12 +60,21 @@ export interface McpListOptions {
   refresh?: boolean;
 }
 
+/** How to answer a server that asks the user for input (elicitation). */
+export interface McpElicitation {
+  handler: (request: ElicitRequestParams) => Promise<ElicitResult>;
+  /** The SDK fills in the schema's defaults for fields an accepted answer leaves out. */
+  applyDefaults?: boolean;
+}
+
 export interface McpConnectionOptions {
   /** The server's name: every error names it, and its tools are prefixed with it. */
   name: string;
   config: McpServerConfig;
   /** Folders offered to the server as roots when it asks (2025-11-25 `roots/list`). */
   roots?: readonly string[];
+  /** Offered to servers only when given: answers their requests for user input. */
+  elicitation?: McpElicitation;
   restart?: RestartPolicy;
   clientInfo?: Implementation;
   /** Each line the server writes to stderr (stdio); by default only the last few are kept, for errors. */
@@ -132,6 +145,10 @@ export class McpConnection {
 
   get serverInfo(): Implementation | undefined {
     return this.#client?.getServerVersion();
+  }
+
+  get capabilities(): ServerCapabilities | undefined {
+    return this.#client?.getServerCapabilities();
   }
 
   get instructions(): string | undefined {
@@ -359,21 +376,38 @@ export class McpConnection {
       throw new McpError(this.name, 'unavailable', `MCP server "${this.name}" was closed`);
     }
 
-    const generation = ++this.#generation;
+    let generation = ++this.#generation;
     this.#starts++;
     let transport: Transport | undefined;
-    const client = this.#newClient(generation);
+    let client = this.#newClient(generation);
     try {
       transport = await this.#openTransport(generation);
       this.#transport = transport;
-      await client.connect(transport, {
-        timeout: callTimeoutOf(this.config),
-        ...(this.#prior ? { prior: this.#prior } : {}),
-      });
+      try {
+        await client.connect(transport, this.#connectOptions());
+      } catch (error) {
+        const config = this.config;
+        if (
+          !(error instanceof UnauthorizedError) ||
+          config.transport !== 'http' ||
+          !config.authorizationCallback ||
+          !(transport instanceof StreamableHTTPClientTransport)
+        ) {
+          throw error;
+        }
+        // The user authorized in a browser: redeem the code, then connect afresh.
+        await transport.finishAuth(await config.authorizationCallback());
+        await closeQuietly(client, transport);
+        generation = ++this.#generation;
+        client = this.#newClient(generation);
+        transport = await this.#openTransport(generation);
+        this.#transport = transport;
+        await client.connect(transport, this.#connectOptions());
+      }
     } catch (error) {
       this.#failures++;
       this.#lastFailureAt = Date.now();
-      this.#state = 'down';
+      if (!this.#isClosed()) this.#state = 'down';
       this.#transport = undefined;
       await closeQuietly(client, transport);
       if (error instanceof McpError) throw error;
@@ -384,6 +418,11 @@ export class McpConnection {
         `MCP server "${this.name}" did not start: ${errorMessage(error)}${tail ? ` (last stderr: ${tail})` : ''}`,
         { cause: error },
       );
+    }
+    if (this.#isClosed()) {
+      // closed while starting: stop what was just started
+      await closeQuietly(client, transport);
+      throw new McpError(this.name, 'unavailable', `MCP server "${this.name}" was closed`);
     }
     // Restarts skip the version probe: the same server speaks the same protocol.
     const discover = client.getDiscoverResult();
@@ -396,10 +435,28 @@ export class McpConnection {
     return client;
   }
 
+  /** Read afresh after an await (close() may have run meanwhile). */
+  #isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  #connectOptions() {
+    return {
+      timeout: callTimeoutOf(this.config),
+      ...(this.#prior ? { prior: this.#prior } : {}),
+    };
+  }
+
   #newClient(generation: number): Client {
     const capabilities: ClientCapabilities = {};
     const roots = this.#options.roots;
     if (roots) capabilities.roots = {};
+    const elicitation = this.#options.elicitation;
+    if (elicitation) {
+      capabilities.elicitation = {
+        form: elicitation.applyDefaults ? { applyDefaults: true } : {},
+      };
+    }
     const changed = (kind: McpListKind) => ({
       autoRefresh: false,
       debounceMs: 50,
@@ -427,6 +484,11 @@ export class McpConnection {
       client.setRequestHandler('roots/list', async () => ({
         roots: roots.map((path) => ({ uri: pathToFileURL(path).href, name: basename(path) })),
       }));
+    }
+    if (elicitation) {
+      client.setRequestHandler('elicitation/create', (request) =>
+        elicitation.handler(request.params),
+      );
     }
     client.onclose = () => this.#markDown(generation);
     client.onerror = (error) => {

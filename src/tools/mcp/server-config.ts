@@ -47,6 +47,13 @@ export interface HttpServerConfig {
   headers: Readonly<Record<string, string>>;
   /** OAuth or bearer-token authentication, as the SDK takes it. */
   auth?: AuthProvider | OAuthClientProvider;
+  /**
+   * For OAuth that needs the user: after the provider sent them to authorize
+   * (`redirectToAuthorization`), resolves with the query of the redirect back (`code`, and
+   * `iss` where the server sends it). The connection then finishes the authorization and
+   * connects again, once.
+   */
+  authorizationCallback?: () => Promise<URLSearchParams>;
   /** Longest a single call may take (default 60 s). */
   callTimeoutMs?: number;
 }
