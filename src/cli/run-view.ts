@@ -99,6 +99,14 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
           ),
         );
         break;
+      case 'tool.progress': {
+        const d = event.data;
+        const share = d.total ? `${Math.round((100 * d.progress) / d.total)}%` : String(d.progress);
+        err.write(
+          paint('dim', `… ${d.name} ${share}${d.message ? ` ${clip(d.message, 80)}` : ''}\n`),
+        );
+        break;
+      }
       case 'budget.warning':
         endLine();
         err.write(

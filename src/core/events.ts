@@ -113,6 +113,14 @@ export interface ToolCallData {
   idempotencyKey: string;
 }
 
+export interface ToolProgressData {
+  callId: string;
+  name: string;
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
 export type ToolErrorKind =
   | 'validation'
   | 'unknown_tool'
@@ -194,6 +202,7 @@ export interface EventDataMap {
   'model.retry': ModelRetryData;
   'model.response': ModelResponseData;
   'tool.call': ToolCallData;
+  'tool.progress': ToolProgressData;
   'tool.result': ToolResultData;
   'run.error': RunErrorData;
   'run.resumed': RunResumedData;

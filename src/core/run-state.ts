@@ -187,6 +187,7 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       if (event.data.limits) state.limits = event.data.limits;
       return;
     case 'model.retry':
+    case 'tool.progress':
     case 'run.error':
       return;
     case 'run.finished':

@@ -17,7 +17,7 @@ import { costOf } from '../models/catalog.ts';
 import { type Model, ModelCallError, type ModelSettings, modelRef } from '../models/model.ts';
 import { type RetryPolicy, streamWithRetry } from '../models/retry.ts';
 import type { Store } from '../store/store.ts';
-import type { Tool } from '../tools/tool.ts';
+import type { Tool, ToolProgress } from '../tools/tool.ts';
 import {
   budgetReasons,
   budgetUse,
@@ -221,6 +221,32 @@ async function drive(
   const cancelled = () => finish('cancelled', 'cancelled', { detail: 'cancelled by the user' });
 
   /**
+   * Records a long call's progress as `tool.progress` events: at most one every half second
+   * for a call, and always the one that says it is done. Recording never holds the call up.
+   */
+  const progressRecorder = (call: PendingCall) => {
+    let last = 0;
+    return (p: ToolProgress) => {
+      const at = now();
+      const done = p.total !== undefined && p.progress >= p.total;
+      if (!done && at - last < 500) return;
+      last = at;
+      log
+        .append({
+          type: 'tool.progress',
+          data: {
+            callId: call.callId,
+            name: call.name,
+            progress: p.progress,
+            ...(p.total !== undefined ? { total: p.total } : {}),
+            ...(p.message ? { message: p.message } : {}),
+          },
+        })
+        .catch(() => undefined); // the result's append reports a dead store
+    };
+  };
+
+  /**
    * Warns at 80% of each budget; stops the run when one is used up. The turn budget counts
    * only before work that leads to another turn (`unrun` calls, or a new model call).
    */
@@ -285,7 +311,13 @@ async function drive(
             const outcome = await runToolCall(
               { id: call.callId, name: call.name, input: call.input },
               tools,
-              { runId, idempotencyKey: call.idempotencyKey, signal, repeated },
+              {
+                runId,
+                idempotencyKey: call.idempotencyKey,
+                signal,
+                repeated,
+                onProgress: progressRecorder(call),
+              },
             );
             await log.append({
               type: 'tool.result',

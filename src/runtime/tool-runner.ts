@@ -1,7 +1,7 @@
 import { errorMessage } from '../core/errors.ts';
 import type { ToolErrorKind } from '../core/events.ts';
 import type { JsonValue, ToolCall } from '../core/messages.ts';
-import type { Tool } from '../tools/tool.ts';
+import type { Tool, ToolProgress } from '../tools/tool.ts';
 
 const ABORTED = Symbol('aborted');
 
@@ -20,7 +20,13 @@ export interface ToolOutcome {
 export async function runToolCall(
   call: ToolCall,
   tools: ReadonlyMap<string, Tool>,
-  context: { runId: string; idempotencyKey: string; signal: AbortSignal; repeated?: boolean },
+  context: {
+    runId: string;
+    idempotencyKey: string;
+    signal: AbortSignal;
+    repeated?: boolean;
+    onProgress?: (progress: ToolProgress) => void;
+  },
 ): Promise<ToolOutcome> {
   const started = performance.now();
   const done = (outcome: Omit<ToolOutcome, 'durationMs'>): ToolOutcome => ({
@@ -65,6 +71,7 @@ export async function runToolCall(
         callId: call.id,
         idempotencyKey: context.idempotencyKey,
         repeated: context.repeated ?? false,
+        ...(context.onProgress ? { onProgress: context.onProgress } : {}),
       }),
       aborted,
     ]);
@@ -72,10 +79,21 @@ export async function runToolCall(
     return done({ output: result, isError: false });
   } catch (error) {
     if (context.signal.aborted) return done(cancelled());
-    return done({ output: `Error: ${errorMessage(error)}`, isError: true, errorKind: 'execution' });
+    // The whole message: a server's multi-line explanation is what lets the model repair.
+    return done({ output: `Error: ${fullMessage(error)}`, isError: true, errorKind: 'execution' });
   } finally {
     if (onAbort) context.signal.removeEventListener('abort', onAbort);
   }
+}
+
+const maxErrorChars = 20_000;
+
+function fullMessage(error: unknown): string {
+  const text =
+    (error instanceof Error ? error.message : String(error)).trim() || errorMessage(error);
+  return text.length > maxErrorChars
+    ? `${text.slice(0, maxErrorChars)}… (${text.length - maxErrorChars} more characters)`
+    : text;
 }
 
 function cancelled(): Omit<ToolOutcome, 'durationMs'> {

@@ -13,6 +13,14 @@ export interface ToolContext {
    * now resumed. A tool that `checksIdempotencyKey` looks its key up before acting.
    */
   repeated: boolean;
+  /** Reports how far a long call has come; the run records it (throttled). */
+  onProgress?: (progress: ToolProgress) => void;
+}
+
+export interface ToolProgress {
+  progress: number;
+  total?: number;
+  message?: string;
 }
 
 export type ValidationResult = { ok: true; value: unknown } | { ok: false; error: string };

@@ -310,3 +310,26 @@ describe('agent loop', () => {
     }
   });
 });
+
+describe('tool progress', () => {
+  it('is recorded as tool.progress events, throttled, always with the final one', async () => {
+    const slowly = defineTool({
+      name: 'slowly',
+      description: 'Reports progress.',
+      input: z.object({}),
+      async execute(_, { onProgress }) {
+        for (let i = 1; i <= 5; i++) onProgress?.({ progress: i, total: 5, message: `step ${i}` });
+        return 'done';
+      },
+    });
+    const { events } = await run([{ calls: [{ name: 'slowly', input: {} }] }, { text: 'ok' }], {
+      tools: [slowly],
+    });
+    const progress = events.flatMap((e) => (e.type === 'tool.progress' ? [e.data] : []));
+    // the first report, then nothing within half a second, then the one that says it is done
+    expect(progress.map((p) => p.progress)).toEqual([1, 5]);
+    expect(progress[1]).toMatchObject({ name: 'slowly', total: 5, message: 'step 5' });
+    const resultSeq = events.findIndex((e) => e.type === 'tool.result');
+    expect(events.findIndex((e) => e.type === 'tool.progress')).toBeLessThan(resultSeq);
+  });
+});

@@ -205,6 +205,11 @@ function describe(event: RunEvent): string {
     }
     case 'tool.call':
       return `${event.data.name} ${clip(JSON.stringify(event.data.input), 80)} [${event.data.callId}]`;
+    case 'tool.progress': {
+      const d = event.data;
+      const share = d.total ? ` (${Math.round((100 * d.progress) / d.total)}%)` : '';
+      return `${d.name} ${d.progress}${d.total ? `/${d.total}` : ''}${share}${d.message ? `: ${clip(d.message, 60)}` : ''} [${d.callId}]`;
+    }
     case 'tool.result': {
       const d = event.data;
       return `${d.name} ${d.isError ? `ERROR (${d.errorKind}) ` : ''}${clip(resultText(d.output), 80)} · ${formatDuration(d.durationMs)} [${d.callId}]`;

@@ -59,21 +59,24 @@ export function mcpTool(
     },
     async execute(input, context: ToolContext): Promise<JsonValue> {
       const onProgress = options.onProgress;
+      const report = context.onProgress;
       const result = await connection.callTool(
         definition.name,
         (input ?? {}) as Record<string, unknown>,
         {
           signal: context.signal,
-          ...(onProgress
+          ...(onProgress || report
             ? {
-                onProgress: (progress: McpProgress) =>
-                  onProgress({
+                onProgress: (progress: McpProgress) => {
+                  report?.(progress);
+                  onProgress?.({
                     ...progress,
                     runId: context.runId,
                     callId: context.callId,
                     tool: name,
                     server: connection.name,
-                  }),
+                  });
+                },
               }
             : {}),
         },
