@@ -71,12 +71,14 @@ script: ./s.yaml
   });
 
   it('says what a tool reference may be', () => {
-    expect(() => parseAgentSpec('a.yaml', 'name: a\nmodel: anthropic/x\ntools: [github]\n')).toThrow(
+    expect(() =>
+      parseAgentSpec('a.yaml', 'name: a\nmodel: anthropic/x\ntools: [github]\n'),
+    ).toThrow(
       /^a\.yaml: tools\.0: "github" is not a tool reference \(write server\.tool, server\.\*, mcp:server\/tool, registry:search, or \{ module: \.\/tools\.ts \}\)$/,
     );
-    expect(() => parseAgentSpec('a.yaml', 'name: a\nmodel: anthropic/x\ntools: [{ modul: x }]\n')).toThrow(
-      /^a\.yaml: tools\.0: unknown field "modul"$/,
-    );
+    expect(() =>
+      parseAgentSpec('a.yaml', 'name: a\nmodel: anthropic/x\ntools: [{ modul: x }]\n'),
+    ).toThrow(/^a\.yaml: tools\.0: unknown field "modul"$/);
   });
 
   it('names a model id with slashes (OpenRouter) whole', () => {
