@@ -4,14 +4,7 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import type { ConnectorOptions } from '../spec/agent-spec.ts';
 import { createFsServer, createHttpServer, createShellServer } from './connectors/index.ts';
 import type { InMemoryServerConfig } from './mcp/server-config.ts';
-
-/** The connectors every agentd has, registered by default under these names. */
-export const builtinServers = ['fs', 'shell', 'http'] as const;
-export type BuiltinServer = (typeof builtinServers)[number];
-
-export function isBuiltinServer(name: string): name is BuiltinServer {
-  return (builtinServers as readonly string[]).includes(name);
-}
+import type { BuiltinServer } from './tool-ref.ts';
 
 /**
  * A built-in connector as an MCP server in this process, set up from the spec's options:

@@ -19,3 +19,11 @@ export function parseToolRef(ref: string): ToolSource | string {
   if (dotted) return { kind: 'server', server: dotted[1]!, tool: dotted[2]!, ref };
   return `"${ref}" is not a tool reference (write server.tool, server.*, mcp:server/tool, registry:search, or { module: ./tools.ts })`;
 }
+
+/** The connectors every agentd has, registered by default under these names. */
+export const builtinServers = ['fs', 'shell', 'http'] as const;
+export type BuiltinServer = (typeof builtinServers)[number];
+
+export function isBuiltinServer(name: string): name is BuiltinServer {
+  return (builtinServers as readonly string[]).includes(name);
+}

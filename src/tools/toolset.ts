@@ -4,15 +4,13 @@ import { SecretBox } from '../config/secret-box.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import type { ConnectorOptions } from '../spec/agent-spec.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
-import { builtinServerConfig, isBuiltinServer } from './builtin-servers.ts';
 import { defineTool } from './define-tool.ts';
 import { loadTools } from './load-tools.ts';
-import { McpConnection } from './mcp/mcp-connection.ts';
-import { type McpToolOptions, mcpTool } from './mcp/mcp-tool.ts';
+import type { McpConnection } from './mcp/mcp-connection.ts';
+import type { McpToolOptions } from './mcp/mcp-tool.ts';
 import { Registry } from './registry/registry.ts';
-import { serverConfigFor } from './registry/server-config.ts';
 import type { Tool } from './tool.ts';
-import type { ToolSource } from './tool-ref.ts';
+import { isBuiltinServer, type ToolSource } from './tool-ref.ts';
 
 export interface Toolset {
   tools: Tool[];
@@ -77,7 +75,17 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
       set.add(source.tool);
       wanted.set(source.server, set);
     }
+    // The MCP client and connectors load only for agents that use servers.
+    const mcp = wanted.size
+      ? await Promise.all([
+          import('./mcp/mcp-connection.ts'),
+          import('./mcp/mcp-tool.ts'),
+          import('./builtin-servers.ts'),
+          import('./registry/server-config.ts'),
+        ])
+      : undefined;
     for (const [server, names] of wanted) {
+      const [{ McpConnection }, { mcpTool }, { builtinServerConfig }, { serverConfigFor }] = mcp!;
       let connection: McpConnection;
       if (isBuiltinServer(server)) {
         connection = new McpConnection({

@@ -5,7 +5,6 @@ import { type Config, loadConfig } from '../../config/config.ts';
 import { SecretBox } from '../../config/secret-box.ts';
 import { AgentdError, errorMessage } from '../../core/errors.ts';
 import { openStore } from '../../store/open-store.ts';
-import { builtinServers, isBuiltinServer } from '../../tools/builtin-servers.ts';
 import { McpConnection } from '../../tools/mcp/mcp-connection.ts';
 import {
   describeContainment as describeStdioContainment,
@@ -22,6 +21,7 @@ import {
   serverNamePattern,
 } from '../../tools/registry/server-entry.ts';
 import { entryFromServerJson } from '../../tools/registry/server-json.ts';
+import { builtinServers, isBuiltinServer } from '../../tools/tool-ref.ts';
 import { clip, formatDuration, paint, table } from '../format.ts';
 
 export interface ServerFlags {
