@@ -7,6 +7,8 @@ export interface BenchArgs {
   frameworks: FrameworkName[] | undefined;
   /** Where results go; the full plan writes to bench/results, --quick to bench/tmp/results. */
   out: string | undefined;
+  /** Re-render the report and chart of an earlier results file instead of measuring. */
+  from: string | undefined;
   help: boolean;
 }
 
@@ -16,6 +18,7 @@ export const usage = `npm run bench [-- options]
   --suite <name>          a suite to run (repeatable or comma-separated); default: all
   --frameworks <a,b>      frameworks to run (${frameworkNames.filter((n) => n !== 'raw').join(', ')}); the raw baseline always runs
   --out <dir>             where to write <date>.json, .md and .svg
+  --from <results.json>   re-render the report and chart of an earlier run (no measuring)
   --help
 `;
 
@@ -27,6 +30,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       suite: { type: 'string', multiple: true },
       frameworks: { type: 'string' },
       out: { type: 'string' },
+      from: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -49,6 +53,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     suites,
     frameworks: chosen,
     out: values.out,
+    from: values.from,
     help: values.help ?? false,
   };
 }

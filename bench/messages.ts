@@ -4,7 +4,15 @@ import type { WorkloadName } from './workloads.ts';
 /** What the coordinator asks a worker process to do (over IPC). */
 export type WorkerCommand =
   | { type: 'batch'; workload: WorkloadName; baseUrl: string; runs: number; concurrency: number }
-  | { type: 'concurrent'; workload: WorkloadName; baseUrls: string[]; runs: number }
+  | {
+      type: 'concurrent';
+      workload: WorkloadName;
+      /** One run goes here first (no latency, no barrier), so the idle figure is warm. */
+      firstUrl: string;
+      /** The runs are spread over these. */
+      baseUrls: string[];
+      runs: number;
+    }
   | { type: 'profile'; workload: WorkloadName; baseUrl: string; runs: number; file: string }
   | { type: 'exit' };
 

@@ -28,6 +28,8 @@ export interface Plan {
     workload: 'a';
     /** Memory tests at a time (peak RSS does not depend on sharing the CPU; wall time does). */
     parallel: number;
+    /** Ports of the fake model the runs are spread over. */
+    ports: number;
   };
   startup: { runs: number };
   steps: { warmup: number };
@@ -45,7 +47,7 @@ export const fullPlan: Plan = {
     throughputRuns: { a: 100, b: 50, c: 50, d: 2 },
     throughputConcurrency: { a: 16, b: 16, c: 16, d: 2 },
   },
-  concurrency: { levels: [1_000, 10_000], latencyMs: 2_000, workload: 'a', parallel: 2 },
+  concurrency: { levels: [1_000, 10_000], latencyMs: 2_000, workload: 'a', parallel: 2, ports: 64 },
   startup: { runs: 10 },
   steps: { warmup: 300 },
   profile: { runs: 400 },
@@ -63,7 +65,7 @@ export const quickPlan: Plan = {
     throughputRuns: { a: 50, b: 30, c: 30, d: 2 },
     throughputConcurrency: { a: 16, b: 16, c: 16, d: 2 },
   },
-  concurrency: { levels: [500], latencyMs: 2_000, workload: 'a', parallel: 2 },
+  concurrency: { levels: [500], latencyMs: 2_000, workload: 'a', parallel: 2, ports: 64 },
   startup: { runs: 3 },
   steps: { warmup: 50 },
   profile: { runs: 100 },

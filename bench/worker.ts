@@ -53,6 +53,22 @@ async function collect(): Promise<void> {
   }
 }
 
+/** An error with its causes (fetch says only "fetch failed"; the cause says why). */
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 4; depth++) {
+    if (e instanceof Error) {
+      const code = (e as { code?: unknown }).code;
+      parts.push(`${e.message}${typeof code === 'string' ? ` (${code})` : ''}`);
+      e = e.cause;
+    } else {
+      parts.push(String(e));
+      break;
+    }
+  }
+  return parts.join(': ');
+}
+
 /** One run, checked; returns its time in ms, or what went wrong. */
 async function timedRun(agent: BenchAgent, workload: WorkloadName): Promise<number | string> {
   const tag = nextTag();
@@ -61,7 +77,7 @@ async function timedRun(agent: BenchAgent, workload: WorkloadName): Promise<numb
   try {
     output = await agent.run(taskFor(tag));
   } catch (error) {
-    return `run ${tag} threw: ${error instanceof Error ? error.message : String(error)}`;
+    return `run ${tag} threw: ${describe(error)}`;
   }
   const ms = performance.now() - started;
   return checkRun(workloads[workload], tag, output) ?? ms;
@@ -112,7 +128,10 @@ async function concurrent(
   const lanes: BenchAgent[] = [];
   for (const url of command.baseUrls) lanes.push(await agentFor(command.workload, url));
   // One run first, so the idle figure has everything loaded and initialised.
-  const first = await timedRun(lanes[0]!, command.workload);
+  const first = await timedRun(
+    await agentFor(command.workload, command.firstUrl),
+    command.workload,
+  );
   const failures: string[] = typeof first === 'string' ? [first] : [];
   await collect();
   const rssIdle = process.memoryUsage().rss;

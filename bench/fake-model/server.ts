@@ -4,13 +4,19 @@ import { isWorkloadName, workloads } from '../workloads.ts';
 import { readConversation } from './conversation.ts';
 import { replyBody } from './reply.ts';
 
-const route = /^\/([a-z])\/(\d+)\/v1\/chat\/completions$/;
+const route = /^\/([a-z])\/(\d+)(?:-(\d+))?\/v1\/chat\/completions$/;
+
+/** How long a barrier waits for its last run before it lets the others go anyway. */
+const barrierTimeoutMs = 300_000;
 
 /**
  * The fake model: an OpenAI-compatible Chat Completions server (streaming only) on 127.0.0.1.
  * The base URL names the workload and the latency before the first byte, in ms:
  * `http://127.0.0.1:<port>/<workload>/<latency>/v1`. It keeps no state but a request count per
- * run, dropped when the run gets its final answer.
+ * run, dropped when the run gets its final answer. `/<workload>/<latency>-<n>/v1` adds a
+ * barrier: first requests are held until n runs have sent theirs, so n runs are waiting on
+ * the model at the same moment however long a framework takes to start them all; then
+ * every request is answered `latency` ms after the barrier opened or it arrived.
  */
 export class FakeModelServer {
   readonly #servers: Server[] = [];
@@ -20,6 +26,11 @@ export class FakeModelServer {
   /** Arrival times of each request, by run, for runs of the workloads being traced. */
   readonly #traces = new Map<string, Map<string, number[]>>();
   #origins: string[] = [];
+  #closeConnections = false;
+  /** Runs that have reached the barrier, and the barrier's opening. */
+  readonly #barrierRuns = new Set<string>();
+  #barrierOpened: Promise<void> | undefined;
+  #openBarrier: (() => void) | undefined;
   /** Requests served since the server started. */
   served = 0;
 
@@ -45,10 +56,17 @@ export class FakeModelServer {
    * Listens on `ports` ports (one handler behind them all). Thousands of concurrent runs are
    * spread over several: with 10,000 connections to one host and port, the kernel's search
    * for a free local port and the client's connection pool both slow down with the count,
-   * a cost of the test rig, not of any framework.
+   * a cost of the test rig, not of any framework. `closeConnections` answers with
+   * `Connection: close`: a client then never holds a run's second connection while its first
+   * is still being released, which at 10,000 runs would pass the 20,000 file descriptors a
+   * process may open here.
    */
-  static async start(ports = 1): Promise<FakeModelServer> {
+  static async start(
+    ports = 1,
+    options: { closeConnections?: boolean } = {},
+  ): Promise<FakeModelServer> {
     const fake = new FakeModelServer();
+    fake.#closeConnections = options.closeConnections ?? false;
     for (let i = 0; i < ports; i++) {
       const server = fake.#listen();
       await new Promise<void>((resolve, reject) => {
@@ -66,9 +84,14 @@ export class FakeModelServer {
     return this.#origins.length;
   }
 
+  /** `http://127.0.0.1:<port>` of one of the ports. */
+  origin(port = 0): string {
+    return this.#origins[port % this.#origins.length]!;
+  }
+
   /** The base URL an OpenAI client takes for a workload (on one of the ports). */
   baseUrl(workload: string, latencyMs = 0, port = 0): string {
-    return `${this.#origins[port % this.#origins.length]}/${workload}/${latencyMs}/v1`;
+    return baseUrlOf(this.origin(port), workload, latencyMs);
   }
 
   /** Resolves with `performance.now()` when the first request of a run tagged `tag` arrives. */
@@ -104,6 +127,22 @@ export class FakeModelServer {
     );
   }
 
+  /** Resolves once `size` runs have reached the barrier (or it timed out). */
+  #barrier(tag: string, size: number): Promise<void> {
+    if (!this.#barrierOpened) {
+      this.#barrierOpened = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, barrierTimeoutMs);
+        this.#openBarrier = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.#barrierRuns.add(tag);
+    if (this.#barrierRuns.size >= size) this.#openBarrier?.();
+    return this.#barrierOpened;
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrived = performance.now();
     const raw = await readBody(req);
@@ -115,6 +154,7 @@ export class FakeModelServer {
     const workload = workloads[match[1] as keyof typeof workloads];
     const trace = this.#traces.get(workload.name);
     const latency = Number(match[2]);
+    const barrier = match[3] === undefined ? 0 : Number(match[3]);
     const body = JSON.parse(raw) as {
       model?: unknown;
       stream?: unknown;
@@ -152,14 +192,21 @@ export class FakeModelServer {
       body.stream_options?.include_usage === true,
     );
     if (reply.final) this.#requests.delete(tag);
+    if (barrier > 0 && conversation.results === 0) await this.#barrier(tag, barrier);
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       'x-request-id': `req_${this.served}`,
+      ...(this.#closeConnections ? { connection: 'close' } : {}),
     });
     res.end(reply.body);
   }
+}
+
+/** The base URL that names a workload and a latency, on a server's origin. */
+export function baseUrlOf(origin: string, workload: string, latencyMs = 0, barrier = 0): string {
+  return `${origin}/${workload}/${latencyMs}${barrier > 0 ? `-${barrier}` : ''}/v1`;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

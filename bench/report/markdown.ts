@@ -230,6 +230,10 @@ export function markdownReport(results: Results, chartFile?: string): string {
       );
       out.push('');
       out.push(
+        'N runs started at once; the model holds every first answer until all N have asked, so all N are waiting at the same moment. Every run checked.',
+      );
+      out.push('');
+      out.push(
         table(results, [
           {
             title: 'idle (loaded, one run done)',
