@@ -244,10 +244,7 @@ export async function mcpAddCommand(
     );
   }
   await withRegistry(async (registry, config) => {
-    if ((await registry.list()).some((e) => e.name === entry.name)) {
-      // the same check registry.add makes, before a package install that would be wasted
-      await registry.add(entry, secrets);
-    }
+    await registry.assertFree(entry.name); // before an npm install that would be wasted
     if (
       entry.transport.type === 'stdio' &&
       entry.transport.command === 'npx' &&

@@ -16,13 +16,18 @@ export class Registry {
     this.#box = box;
   }
 
-  async add(entry: ServerEntry, secrets: Readonly<Record<string, string>>): Promise<void> {
-    if (await this.#store.getServer(entry.name)) {
+  /** Throws when a server of this name is already registered. */
+  async assertFree(name: string): Promise<void> {
+    if (await this.#store.getServer(name)) {
       throw new AgentdError(
         'registry_conflict',
-        `a server named "${entry.name}" is already registered: pick another name, or change it with agentd mcp configure ${entry.name}`,
+        `a server named "${name}" is already registered: pick another name, or change it with agentd mcp configure ${name}`,
       );
     }
+  }
+
+  async add(entry: ServerEntry, secrets: Readonly<Record<string, string>>): Promise<void> {
+    await this.assertFree(entry.name);
     const now = new Date().toISOString();
     await this.#store.putServer({
       name: entry.name,
