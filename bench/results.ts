@@ -1,5 +1,6 @@
 import type { FrameworkName } from './frameworks/catalog.ts';
 import type { Plan } from './plan.ts';
+import type { LongRunResults } from './protocols/long-run.ts';
 import type {
   ColdSample,
   ConcurrencySample,
@@ -44,4 +45,6 @@ export interface Results {
   profile?: ProfileSummary & { workload: 'b'; runs: number };
   startup?: StartupResults;
   steps?: StepsResults;
+  /** The long-horizon issue's benchmark: one compacting run of 10,000 steps. */
+  longRun?: LongRunResults;
 }

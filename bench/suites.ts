@@ -1,6 +1,7 @@
 import type { BenchContext } from './context.ts';
 import { runCold } from './protocols/cold.ts';
 import { runConcurrency } from './protocols/concurrency.ts';
+import { runLongRunProcess } from './protocols/long-run-process.ts';
 import type { ColdSample, ConcurrencySample } from './protocols/samples.ts';
 import { runStartup } from './protocols/startup.ts';
 import { runSteps } from './protocols/steps.ts';
@@ -11,7 +12,7 @@ import { summarizePeers } from './summarize.ts';
 import { workloadNames } from './workloads.ts';
 
 /** What a suite adds to the results. */
-type SuiteOutput = Partial<Pick<Results, 'peers' | 'profile' | 'startup' | 'steps'>>;
+type SuiteOutput = Partial<Pick<Results, 'peers' | 'profile' | 'startup' | 'steps' | 'longRun'>>;
 
 export interface Suite {
   name: string;
@@ -64,7 +65,7 @@ async function peers(
 
 /**
  * Every benchmark, by the name `npm run bench -- --suite <name>` takes. `all` (the default)
- * runs `peers`, `startup` and `steps`: every figure the README shows. Subsystem benchmarks
+ * runs `peers`, `startup`, `steps` and `long-run`: every figure the README shows. Subsystem benchmarks
  * (policy decision, gateway overhead, memory recall) join here as their issues land.
  */
 export const suites: Record<string, Suite> = {
@@ -105,6 +106,13 @@ export const suites: Record<string, Suite> = {
     defaultFrameworks: 'agentd',
     run: async (ctx) => ({ steps: await runSteps(ctx) }),
   },
+  'long-run': {
+    name: 'long-run',
+    description:
+      'one compacting agentd run of 10,000 steps: per-step time near step 10 and the end, heap, RSS',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => ({ longRun: await runLongRunProcess(ctx) }),
+  },
 };
 
-export const defaultSuites = ['peers', 'startup', 'steps'];
+export const defaultSuites = ['peers', 'startup', 'steps', 'long-run'];

@@ -271,13 +271,27 @@ export function markdownReport(results: Results, chartFile?: string): string {
     out.push(stepsTable(results));
     out.push('');
   }
+  if (results.longRun) {
+    const l = results.longRun;
+    out.push(`## One long agentd run: ${l.steps.toLocaleString('en')} steps, compacting`);
+    out.push('');
+    out.push(
+      `\`bench/protocols/long-run.ts\`: a scripted model (no HTTP, no latency), one tool call a step, the durable log on, runtime compaction within a ${l.contextWindow.toLocaleString('en')}-token window (${l.compactions} compactions). Median step time near step 10: ${ms(l.earlyStepMs)} ms; over the last 100 steps: ${ms(l.lateStepMs)} ms (×${l.ratio.toFixed(2)}). RSS ${l.earlyRssMb.toFixed(0)} MB at step 10, ${l.lateRssMb.toFixed(0)} MB at the end; heap ${l.earlyHeapMb.toFixed(1)} MB and ${l.lateHeapMb.toFixed(1)} MB.`,
+    );
+    out.push('');
+  }
   if (results.profile) {
     const p = results.profile;
     out.push(`## Where agentd's time goes (CPU profile, workload b, warm, ${p.runs} runs)`);
     out.push('');
     out.push(
-      `Busy ${ms(p.busyMs)} ms, idle (waiting on the fake model) ${ms(p.idleMs)} ms. Self time by area:`,
+      `Busy ${ms(p.busyMs)} ms (${ms(p.busyMs / p.runs)} ms per run), idle (waiting on the fake model) ${ms(p.idleMs)} ms. Self time by what it is for:`,
     );
+    out.push('');
+    out.push(header(['group', 'share of busy time'], ['---', '---:']));
+    for (const item of p.byGroup) out.push(row([item.name, percent(item.share)]));
+    out.push('');
+    out.push('By area (where the code lives):');
     out.push('');
     out.push(header(['area', 'share of busy time'], ['---', '---:']));
     for (const item of p.byArea.slice(0, 12)) out.push(row([item.name, percent(item.share)]));
