@@ -28,7 +28,11 @@ export interface LongRunResults {
  * same run; memory at step 10 and at the end. A shorter run first warms the process up, so
  * the comparison is of the run's length, not of V8's warm-up.
  */
-export async function runLongRun(steps = 10_000, contextWindow = 8_000, warmupSteps = 2_000): Promise<LongRunResults> {
+export async function runLongRun(
+  steps = 10_000,
+  contextWindow = 8_000,
+  warmupSteps = 2_000,
+): Promise<LongRunResults> {
   if (warmupSteps > 0) await runLongRun(warmupSteps, contextWindow, 0);
   const dir = mkdtempSync(join(tmpdir(), 'agentd-long-run-'));
   const store = new SqliteStore({ path: join(dir, 'agentd.db'), durability: 'process' });
@@ -40,7 +44,11 @@ export async function runLongRun(steps = 10_000, contextWindow = 8_000, warmupSt
   });
   const model = new ScriptedModel('long-run', {
     turns: [
-      { text: 'Next step.', tool_calls: [{ name: 'tick', input: { step: 'n' } }], repeat: steps - 1 },
+      {
+        text: 'Next step.',
+        tool_calls: [{ name: 'tick', input: { step: 'n' } }],
+        repeat: steps - 1,
+      },
       { text: 'Done.' },
     ],
   });
@@ -75,7 +83,9 @@ export async function runLongRun(steps = 10_000, contextWindow = 8_000, warmupSt
       },
     });
     if (result.state.status !== 'completed' || result.state.turns !== steps) {
-      throw new Error(`long run ended ${result.state.status} after ${result.state.turns} of ${steps} steps`);
+      throw new Error(
+        `long run ended ${result.state.status} after ${result.state.turns} of ${steps} steps`,
+      );
     }
   } finally {
     await store.close();
