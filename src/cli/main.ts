@@ -17,6 +17,14 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new InvalidArgumentError(`"${value}" is not a port (0 to 65535)`);
+  }
+  return n;
+}
+
 function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0)
@@ -280,6 +288,55 @@ Environment:
     .action(async (query: string, options: { limit?: number; json?: boolean }) => {
       const { mcpSearchCommand } = await import('./commands/mcp.ts');
       code = await mcpSearchCommand(query, options);
+    });
+
+  program
+    .command('serve')
+    .description('the HTTP API: health, OpenAPI, the MCP Registry read API (/v0/servers)')
+    .option('--host <address>', 'address to listen on (loopback only by default)', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free port)', port, 7700)
+    .option(
+      '--allowed-host <name>',
+      'another host name requests may be addressed to (repeatable; loopback names always are)',
+      collect,
+      [],
+    )
+    .option('--allowed-origin <origin>', 'a browser origin that may call (repeatable)', collect, [])
+    .option('--rate-limit <n>', 'requests a minute per API key (default 600)', positiveInt)
+    .option('--max-body <bytes>', 'largest request body (default 1048576)', positiveInt)
+    .action(async (options: import('./commands/serve.ts').ServeFlags) => {
+      const { serveCommand } = await import('./commands/serve.ts');
+      code = await serveCommand(options, version);
+    });
+
+  const keys = program.command('keys').description('API keys for agentd serve');
+  keys
+    .command('create')
+    .description('a new API key, printed once (only its hash is kept)')
+    .requiredOption('--name <name>', 'who or what will use it')
+    .requiredOption(
+      '--scopes <list>',
+      'comma-separated: runs, approvals, mcp, registry, policies, audit',
+    )
+    .action(async (options: { name: string; scopes: string }) => {
+      const { keysCreateCommand } = await import('./commands/keys.ts');
+      code = await keysCreateCommand(options);
+    });
+  keys
+    .command('list')
+    .description('API keys: id, name, scopes, state (never the key)')
+    .option('--json', 'one JSON object per line')
+    .action(async (options: { json?: boolean }) => {
+      const { keysListCommand } = await import('./commands/keys.ts');
+      code = await keysListCommand(options);
+    });
+  keys
+    .command('revoke')
+    .description('refuse a key from now on')
+    .argument('<id>', 'the key id (key_...)')
+    .action(async (id: string) => {
+      const { keysRevokeCommand } = await import('./commands/keys.ts');
+      code = await keysRevokeCommand(id);
     });
 
   program

@@ -45,6 +45,17 @@ export interface ToolRecord {
   listedAt: string;
 }
 
+/** An API key of `agentd serve`: a hash of the key, never the key. */
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  /** SHA-256 of the key, hex. */
+  hash: string;
+  scopes: string[];
+  createdAt: string;
+  revokedAt?: string;
+}
+
 export interface ListRunsOptions {
   limit?: number;
   status?: RunStatus;
@@ -92,6 +103,12 @@ export interface Store {
   listServerTools(server?: string): Promise<ToolRecord[]>;
   /** Tools ranked by how well their name and description match the words of `query`. */
   searchTools(query: string, limit: number): Promise<(ToolRecord & { score: number })[]>;
+  putApiKey(record: ApiKeyRecord): Promise<void>;
+  /** The key with this hash, revoked or not. */
+  findApiKey(hash: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Marks a key revoked; false when there is no key with this id. */
+  revokeApiKey(id: string, at: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

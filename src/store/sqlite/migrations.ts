@@ -52,4 +52,15 @@ export const migrations: readonly string[] = [
   ) STRICT;
   CREATE VIRTUAL TABLE mcp_tools_search USING fts5(server UNINDEXED, tool UNINDEXED, words, description, tokenize = 'unicode61');
   `,
+  // 4: API keys for agentd serve (only a hash of each key is kept)
+  `
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    scopes TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+  ) STRICT;
+  `,
 ];

@@ -5,6 +5,7 @@ import { AgentdError } from '../../core/errors.ts';
 import type { RunEvent, RunFinishedData, RunStartedData } from '../../core/events.ts';
 import type { Redactor } from '../../core/redact.ts';
 import {
+  type ApiKeyRecord,
   DuplicateEventError,
   type Durability,
   type ListRunsOptions,
@@ -287,6 +288,42 @@ export class SqliteStore implements Store {
     return rows.map(toLease);
   }
 
+  async putApiKey(record: ApiKeyRecord): Promise<void> {
+    this.#db
+      .prepare(
+        'INSERT INTO api_keys (id, name, hash, scopes, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        record.id,
+        record.name,
+        record.hash,
+        JSON.stringify(record.scopes),
+        record.createdAt,
+        record.revokedAt ?? null,
+      );
+  }
+
+  async findApiKey(hash: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.#db.prepare('SELECT * FROM api_keys WHERE hash = ?').get(hash) as
+      | ApiKeyRow
+      | undefined;
+    return row ? toApiKey(row) : undefined;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    const rows = this.#db
+      .prepare('SELECT * FROM api_keys ORDER BY created_at, id')
+      .all() as unknown as ApiKeyRow[];
+    return rows.map(toApiKey);
+  }
+
+  async revokeApiKey(id: string, at: string): Promise<boolean> {
+    const result = this.#db
+      .prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?')
+      .run(at, id);
+    return result.changes > 0;
+  }
+
   async putServer(record: ServerRecord): Promise<void> {
     this.#db
       .prepare(
@@ -390,6 +427,26 @@ export class SqliteStore implements Store {
     if (this.#pending.length > 0) this.#flush();
     if (this.#db.isOpen) this.#db.close();
   }
+}
+
+interface ApiKeyRow {
+  id: string;
+  name: string;
+  hash: string;
+  scopes: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+function toApiKey(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    hash: row.hash,
+    scopes: JSON.parse(row.scopes),
+    createdAt: row.created_at,
+    ...(row.revoked_at ? { revokedAt: row.revoked_at } : {}),
+  };
 }
 
 interface ServerRow {

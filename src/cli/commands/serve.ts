@@ -1,0 +1,46 @@
+import { loadConfig } from '../../config/config.ts';
+import { startServer } from '../../server/serve.ts';
+import { openStore } from '../../store/open-store.ts';
+import { paint } from '../format.ts';
+
+export interface ServeFlags {
+  host: string;
+  port: number;
+  allowedHost: string[];
+  allowedOrigin: string[];
+  rateLimit?: number;
+  maxBody?: number;
+}
+
+/** `agentd serve`: the HTTP API until SIGINT or SIGTERM, then a graceful stop. */
+export async function serveCommand(flags: ServeFlags, version: string): Promise<number> {
+  const config = loadConfig();
+  const store = openStore(config);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({
+      store,
+      host: flags.host,
+      port: flags.port,
+      allowedHosts: flags.allowedHost,
+      allowedOrigins: flags.allowedOrigin,
+      ...(flags.rateLimit ? { rateLimitPerMinute: flags.rateLimit } : {}),
+      ...(flags.maxBody ? { maxBodyBytes: flags.maxBody } : {}),
+      version,
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  process.stdout.write(
+    `agentd ${version} serving on ${paint('bold', server.url, process.stdout)}  (health: /health, API: /openapi.json, MCP registry: /v0/servers; keys: agentd keys create)\n`,
+  );
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  process.stdout.write(`${signal}: stopping (requests in flight finish first)\n`);
+  await server.close();
+  await store.close();
+  return 0;
+}

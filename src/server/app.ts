@@ -1,0 +1,151 @@
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { ApiKeyRecord, Store } from '../store/store.ts';
+import type { ApiKeys, ApiScope } from './api-keys.ts';
+import { openApiDocument } from './openapi.ts';
+import { problem } from './problem.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { registryApi } from './registry-api.ts';
+
+export interface AppOptions {
+  store: Store;
+  keys: ApiKeys;
+  /** Host names requests may be addressed to (DNS-rebinding defence); ports are not checked. */
+  allowedHosts: readonly string[];
+  /** Origins browsers may call from; a request with any other Origin is refused. */
+  allowedOrigins?: readonly string[];
+  /** Largest request body, in bytes. */
+  maxBodyBytes?: number;
+  /** Requests per minute per API key. */
+  rateLimitPerMinute?: number;
+  version: string;
+}
+
+export type AppEnv = { Variables: { apiKey: ApiKeyRecord } };
+
+/** The localhost names every server answers to. */
+export const loopbackHosts = ['127.0.0.1', 'localhost', '[::1]', '::1'];
+
+/**
+ * agentd's HTTP API. In order: Host and Origin checks (against DNS rebinding), the body
+ * limit, then, for every route but `/health`, an API key (`Authorization: Bearer ...`) with
+ * the route's scope and the key's rate limit. Every error is problem+json with a stable code.
+ */
+export function createApp(options: AppOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const hosts = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
+  const origins = new Set(options.allowedOrigins ?? []);
+  const limiter = new RateLimiter(options.rateLimitPerMinute ?? 600);
+
+  app.use(async (c, next) => {
+    const host = hostName(c.req.header('host'));
+    if (!host || !hosts.has(host)) {
+      return problem(
+        c,
+        403,
+        'host_not_allowed',
+        `Host "${c.req.header('host') ?? ''}" is not one this server answers to (start it with --allowed-host to add one)`,
+      );
+    }
+    const origin = c.req.header('origin');
+    if (origin !== undefined && !origins.has(origin)) {
+      return problem(
+        c,
+        403,
+        'origin_not_allowed',
+        `Origin "${origin}" may not call this server (start it with --allowed-origin to allow one)`,
+      );
+    }
+    return next();
+  });
+  app.use(
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 1024 * 1024,
+      onError: (c) =>
+        problem(
+          c,
+          413,
+          'body_too_large',
+          `the request body is over ${options.maxBodyBytes ?? 1024 * 1024} bytes`,
+        ),
+    }),
+  );
+
+  app.get('/health', (c) => c.json({ status: 'ok', version: options.version }));
+
+  app.use('*', async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) {
+      return problem(
+        c,
+        401,
+        'unauthenticated',
+        'this route needs an API key: send "Authorization: Bearer <key>" (create one with agentd keys create)',
+        { 'www-authenticate': 'Bearer realm="agentd"' },
+      );
+    }
+    const key = await options.keys.verify(match[1]!);
+    if (!key) {
+      return problem(c, 401, 'unauthenticated', 'the API key is unknown or revoked', {
+        'www-authenticate': 'Bearer realm="agentd", error="invalid_token"',
+      });
+    }
+    const wait = limiter.take(key.id);
+    if (wait > 0) {
+      return problem(
+        c,
+        429,
+        'rate_limited',
+        `API key ${key.id} is over its rate limit: retry in ${Math.ceil(wait / 1000)} s`,
+        { 'retry-after': String(Math.ceil(wait / 1000)) },
+      );
+    }
+    c.set('apiKey', key);
+    return next();
+  });
+
+  app.get('/openapi.json', (c) => c.json(openApiDocument(options.version)));
+
+  const registry = registryApi(options.store);
+  for (const base of ['/v0', '/v0.1']) {
+    app.use(`${base}/*`, scoped('registry'));
+    app.route(base, registry);
+  }
+
+  app.notFound((c) => problem(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => {
+    console.error(`agentd serve: ${c.req.method} ${c.req.path}: ${error.stack ?? error}`);
+    return problem(c, 500, 'internal', 'the server failed to answer; its log has the cause');
+  });
+  return app;
+}
+
+/** Refuses a key without `scope`. */
+export function scoped(scope: ApiScope): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const key = c.get('apiKey');
+    if (!key.scopes.includes(scope)) {
+      return problem(
+        c,
+        403,
+        'insufficient_scope',
+        `API key ${key.id} lacks the "${scope}" scope (it has: ${key.scopes.join(', ')})`,
+        {
+          'www-authenticate': `Bearer realm="agentd", error="insufficient_scope", scope="${scope}"`,
+        },
+      );
+    }
+    return next();
+  };
+}
+
+/** The host name of a Host header, lowercased, without the port. */
+function hostName(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  try {
+    return new URL(`http://${header}`).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
