@@ -127,7 +127,7 @@ Environment:
     program
       .command('run')
       .description('run an agent on a task, streaming what it does')
-      .argument('<agent.yaml>', 'agent spec file')
+      .argument('<agent>', 'an agent spec file, or the name of an agent (see agentd agents list)')
       .argument('<task>', 'what the agent should do'),
   ).action(async (spec: string, task: string, flags: AgentFlags) => {
     const { runCommand } = await import('./commands/run.ts');
@@ -178,6 +178,27 @@ Environment:
     .action(async (id: string, options: { output?: string }) => {
       const { runsExportCommand } = await import('./commands/runs.ts');
       code = await runsExportCommand(id, options);
+    });
+
+  const agents = program
+    .command('agents')
+    .description('the agents this machine has: specs in $AGENTD_HOME/agents and agent_dirs');
+  agents
+    .command('list')
+    .description('every agent with its model and description, or why its spec is broken')
+    .option('--json', 'one JSON object per line')
+    .action(async (options: { json?: boolean }) => {
+      const { agentsListCommand } = await import('./commands/agents.ts');
+      code = agentsListCommand(options);
+    });
+  agents
+    .command('show')
+    .description("an agent's spec: model, tools, connectors, limits, instructions (or its error)")
+    .argument('<name>')
+    .option('--json', 'as JSON')
+    .action(async (name: string, options: { json?: boolean }) => {
+      const { agentsShowCommand } = await import('./commands/agents.ts');
+      code = agentsShowCommand(name, options);
     });
 
   const mcp = program

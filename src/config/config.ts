@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { AgentdError } from '../core/errors.ts';
 import { parseYamlFile } from '../spec/yaml-file.ts';
@@ -11,7 +11,8 @@ const providerConfig = z.strictObject({
   base_url: z.url().optional(),
 });
 
-const configSchema = z.strictObject({
+/** What `config.yaml` may hold. */
+export const configSchema = z.strictObject({
   durability: z.enum(['process', 'machine']).optional(),
   providers: z
     .strictObject({
@@ -20,6 +21,8 @@ const configSchema = z.strictObject({
       'openai-compatible': providerConfig.optional(),
     })
     .optional(),
+  /** Folders of agent specs besides `$AGENTD_HOME/agents` (relative to AGENTD_HOME; `~/` is home). */
+  agent_dirs: z.array(z.string().min(1)).optional(),
 });
 
 export type ProviderConfig = z.infer<typeof providerConfig>;
@@ -31,6 +34,8 @@ export interface Config {
   configPath: string;
   durability: Durability;
   providers: Partial<Record<'anthropic' | 'openai' | 'openai-compatible', ProviderConfig>>;
+  /** `agent_dirs` from config.yaml, as absolute paths (none when unset). */
+  agentDirs?: string[];
   env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -66,6 +71,14 @@ export function loadConfig(
     configPath,
     durability,
     providers: file.providers ?? {},
+    agentDirs: (file.agent_dirs ?? []).map((dir) => agentDirPath(dir, home)),
     env,
   };
+}
+
+/** An `agent_dirs` entry as a path: `~/` is the user's home, relative paths are under AGENTD_HOME. */
+export function agentDirPath(dir: string, home: string): string {
+  if (dir === '~') return homedir();
+  if (dir.startsWith('~/')) return join(homedir(), dir.slice(2));
+  return isAbsolute(dir) ? dir : resolve(home, dir);
 }

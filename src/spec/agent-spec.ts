@@ -86,6 +86,8 @@ const agentSpecSchema = z.strictObject({
         })
         .optional(),
       http: z.strictObject({ allow_private: z.array(z.string()).optional() }).optional(),
+      /** `read_only: false` lets the agent change agentd's settings (default: read only). */
+      settings: z.strictObject({ read_only: z.boolean().optional() }).optional(),
     })
     .optional(),
   limits: z
@@ -128,6 +130,7 @@ export interface ConnectorOptions {
   fs?: { roots: string[] };
   shell?: { cwd?: string; timeoutMs?: number; envAllowlist?: string[] };
   http?: { allowPrivate?: string[] };
+  settings?: { readOnly?: boolean };
 }
 
 /** An agent spec file, validated, with paths resolved against the file's folder. */
@@ -251,5 +254,8 @@ function connectorOptions(raw: z.output<typeof agentSpecSchema>['connectors']): 
     };
   }
   if (raw?.http) out.http = raw.http.allow_private ? { allowPrivate: raw.http.allow_private } : {};
+  if (raw?.settings) {
+    out.settings = raw.settings.read_only === undefined ? {} : { readOnly: raw.settings.read_only };
+  }
   return out;
 }

@@ -25,6 +25,12 @@ export function parseYamlFile<S extends z.ZodType>(
   throw new AgentdError('spec_invalid', `${file}: ${describeIssue(parsed.error.issues[0]!, data)}`);
 }
 
+/** Why `data` does not fit `schema`, in one line naming the field and value; undefined when it fits. */
+export function schemaIssue(schema: z.ZodType, data: unknown): string | undefined {
+  const parsed = schema.safeParse(data);
+  return parsed.success ? undefined : describeIssue(parsed.error.issues[0]!, data);
+}
+
 function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
   const path = issue.path.map(String).join('.');
   const value = valueAt(data, issue.path);

@@ -1,20 +1,24 @@
 import { resolve } from 'node:path';
 import { InMemoryTransport } from '@modelcontextprotocol/client';
 import type { McpServer } from '@modelcontextprotocol/server';
+import type { Config } from '../config/config.ts';
 import type { ConnectorOptions } from '../spec/agent-spec.ts';
 import { createFsServer, createHttpServer, createShellServer } from './connectors/index.ts';
+import { createSettingsServer } from './connectors/settings-server.ts';
 import type { InMemoryServerConfig } from './mcp/server-config.ts';
 import type { BuiltinServer } from './tool-ref.ts';
 
 /**
  * A built-in connector as an MCP server in this process, set up from the spec's options:
  * `fs` confined to its roots (default: the folder the agent runs in), `shell` in its folder
- * with a minimal environment, `http` refusing private addresses unless allowed.
+ * with a minimal environment, `http` refusing private addresses unless allowed, `settings`
+ * read only unless the spec says `read_only: false`.
  */
 export function builtinServerConfig(
   name: BuiltinServer,
   options: ConnectorOptions,
   cwd: string,
+  config: Config,
 ): InMemoryServerConfig {
   const create = (): McpServer => {
     switch (name) {
@@ -32,6 +36,8 @@ export function builtinServerConfig(
         return createHttpServer(
           options.http?.allowPrivate ? { allowPrivate: options.http.allowPrivate } : {},
         );
+      case 'settings':
+        return createSettingsServer({ config, readOnly: options.settings?.readOnly ?? true });
     }
   };
   return {

@@ -90,7 +90,7 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
       if (isBuiltinServer(server)) {
         connection = new McpConnection({
           name: server,
-          config: builtinServerConfig(server, options.connectors, options.cwd),
+          config: builtinServerConfig(server, options.connectors, options.cwd, options.config),
         });
       } else {
         const reg = openRegistry();

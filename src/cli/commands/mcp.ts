@@ -313,6 +313,7 @@ const builtinContainment: Record<(typeof builtinServers)[number], string> = {
   fs: 'confined to its roots (the run folder)',
   shell: 'its folder, allowlisted env, time and output limits',
   http: 'no private addresses, size and time limits',
+  settings: "agentd's own settings; read only unless the spec allows changes",
 };
 
 function describeContainment(entry: ServerEntry): string {

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
+import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
 import type { Limits } from '../../core/events.ts';
 import type { EffortLevel } from '../../models/catalog.ts';
 import { runAgent } from '../../runtime/agent-loop.ts';
+import { resolveAgentRef } from '../../spec/agent-catalog.ts';
 import { prepareAgent } from '../agent-setup.ts';
 import { runInTerminal } from '../run-view.ts';
 
@@ -13,8 +15,9 @@ export interface RunCommandOptions {
   limits?: Partial<Limits>;
 }
 
+/** `agentRef` is a spec file, or the name of an agent in the catalog (see `agentd agents list`). */
 export async function runCommand(
-  specPath: string,
+  agentRef: string,
   task: string,
   options: RunCommandOptions,
 ): Promise<number> {
@@ -24,6 +27,7 @@ export async function runCommand(
       'the task is empty: give the agent something to do, e.g. agentd run agent.yaml "count the lines in src/"',
     );
   }
+  const specPath = resolveAgentRef(agentRef, loadConfig());
   const { config, spec, agent, resolved, redact, toolset } = await prepareAgent(specPath, options);
   try {
     return await runInTerminal({ config, redact, json: options.json ?? false }, (io) =>
