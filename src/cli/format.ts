@@ -50,8 +50,14 @@ export function statusStyle(status: RunStatus): Style {
     case 'failed':
       return 'red';
     case 'needs_attention':
+    case 'suspended':
       return 'magenta';
   }
+}
+
+/** A note a person should see before a run starts, on stderr. */
+export function printNotice(notice: string): void {
+  process.stderr.write(`${paint('yellow', 'note:')} ${notice}\n`);
 }
 
 /** One line, at most `max` characters. */

@@ -196,13 +196,17 @@ export async function runInTerminal(
   }
 }
 
-/** Exit codes: 0 completed, 1 failed, 3 budget exceeded, 4 needs attention, 130 cancelled. */
+/**
+ * Exit codes: 0 completed, 1 failed, 3 budget exceeded, 4 needs attention, 5 suspended,
+ * 130 cancelled.
+ */
 export const exitCodes: Record<RunStatus, number> = {
   running: 1,
   completed: 0,
   failed: 1,
   budget_exceeded: 3,
   needs_attention: 4,
+  suspended: 5,
   cancelled: 130,
 };
 

@@ -6,7 +6,10 @@ import type { Usage } from './usage.ts';
  * `(runId, seq)` is unique in the store. Everything else about a run is a fold over these.
  */
 
-/** `needs_attention`: paused, a tool call's outcome is unknown after a crash and a person must decide. */
+/**
+ * `needs_attention`: paused, a tool call's outcome is unknown after a crash and a person must
+ * decide. `suspended`: stopped between steps by a server shutting down; resumed on its next start.
+ */
 export const runStatuses = [
   'running',
   'completed',
@@ -14,12 +17,13 @@ export const runStatuses = [
   'cancelled',
   'budget_exceeded',
   'needs_attention',
+  'suspended',
 ] as const;
 
 export type RunStatus = (typeof runStatuses)[number];
 
 /** Statuses after which nothing more happens in a run. */
-export type FinalStatus = Exclude<RunStatus, 'running' | 'needs_attention'>;
+export type FinalStatus = Exclude<RunStatus, 'running' | 'needs_attention' | 'suspended'>;
 
 export type BudgetName = 'turns' | 'tokens' | 'cost' | 'time';
 
@@ -175,6 +179,11 @@ export interface NeedsAttentionData {
   calls: { callId: string; name: string; input: JsonValue; idempotencyKey: string }[];
 }
 
+export interface RunSuspendedData {
+  /** Why the run stopped where it did, e.g. "agentd serve is shutting down". */
+  reason: string;
+}
+
 export interface BudgetWarningData {
   budget: BudgetName;
   used: number;
@@ -208,6 +217,7 @@ export interface EventDataMap {
   'run.resumed': RunResumedData;
   'context.compacted': ContextCompactedData;
   'run.needs_attention': NeedsAttentionData;
+  'run.suspended': RunSuspendedData;
   'budget.warning': BudgetWarningData;
   'run.finished': RunFinishedData;
 }

@@ -178,6 +178,10 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.status = 'needs_attention';
       state.detail = event.data.message;
       return;
+    case 'run.suspended':
+      state.status = 'suspended';
+      state.detail = event.data.reason;
+      return;
     case 'run.resumed':
       state.status = 'running';
       state.session = event.data.session;

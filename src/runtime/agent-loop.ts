@@ -73,6 +73,8 @@ export interface RunOptions extends DriveOptions {
   runId?: string;
   parentRunId?: string;
   specPath?: string;
+  /** The folder the run works in, recorded with `specPath` (default: this process's). */
+  cwd?: string;
   /** Set when the model is the scripted replay: recorded so nobody mistakes it for a model. */
   scripted?: { script: string };
 }
@@ -83,6 +85,18 @@ export interface ResumeOptions extends DriveOptions {
   limits?: Partial<Limits>;
   /** A person's decision for tool calls whose outcome the crash left unknown. */
   inDoubt?: 'rerun' | 'skip';
+}
+
+/**
+ * Abort a run's signal with this as the reason to stop it between steps without ending it:
+ * tool calls in flight finish and are logged, a model call in flight is dropped (resume makes
+ * it again), and the run is left `suspended`, to be resumed later.
+ */
+export class RunSuspension {
+  readonly reason: string;
+  constructor(reason: string) {
+    this.reason = reason;
+  }
 }
 
 export interface RunResult {
@@ -106,7 +120,9 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
       tools: agent.tools.map((tool) => ({ name: tool.name, description: tool.description })),
       limits,
       ...(options.scripted ? { scripted: options.scripted } : {}),
-      ...(options.specPath ? { specPath: options.specPath, cwd: process.cwd() } : {}),
+      ...(options.specPath
+        ? { specPath: options.specPath, cwd: options.cwd ?? process.cwd() }
+        : {}),
       ...(options.parentRunId ? { parentRunId: options.parentRunId } : {}),
     },
   });
@@ -177,6 +193,13 @@ async function drive(
   const state = log.state;
   const runId = log.runId;
   const signal = options.signal ?? new AbortController().signal;
+  // Tool calls stop on cancellation, not on suspension: they finish and are logged first.
+  const toolAbort = new AbortController();
+  const stopTools = () => {
+    if (!(signal.reason instanceof RunSuspension)) toolAbort.abort(signal.reason);
+  };
+  if (signal.aborted) stopTools();
+  else signal.addEventListener('abort', stopTools, { once: true });
   const now = options.now ?? Date.now;
   const model = agent.model;
   const tools = new Map(agent.tools.map((tool) => [tool.name, tool]));
@@ -218,7 +241,13 @@ async function drive(
     await log.append({ type: 'run.finished', data });
     return { runId, state };
   };
-  const cancelled = () => finish('cancelled', 'cancelled', { detail: 'cancelled by the user' });
+  const cancelled = async (): Promise<RunResult> => {
+    if (signal.reason instanceof RunSuspension) {
+      await log.append({ type: 'run.suspended', data: { reason: signal.reason.reason } });
+      return { runId, state };
+    }
+    return finish('cancelled', 'cancelled', { detail: 'cancelled by the user' });
+  };
 
   /**
    * Records a long call's progress as `tool.progress` events: at most one every half second
@@ -314,7 +343,7 @@ async function drive(
               {
                 runId,
                 idempotencyKey: call.idempotencyKey,
-                signal,
+                signal: toolAbort.signal,
                 repeated,
                 onProgress: progressRecorder(call),
               },

@@ -1,15 +1,20 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import type { Config } from '../config/config.ts';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import type { ApiKeys, ApiScope } from './api-keys.ts';
 import { openApiDocument } from './openapi.ts';
 import { problem } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { registryApi } from './registry-api.ts';
+import type { RunManager } from './run-manager.ts';
+import { runsApi } from './runs-api.ts';
 
 export interface AppOptions {
   store: Store;
   keys: ApiKeys;
+  /** Runs over HTTP: the agents of this config, driven by this manager. */
+  runs?: { config: Config; manager: RunManager };
   /** Host names requests may be addressed to (DNS-rebinding defence); ports are not checked. */
   allowedHosts: readonly string[];
   /** Origins browsers may call from; a request with any other Origin is refused. */
@@ -106,6 +111,12 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   });
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(options.version)));
+
+  if (options.runs) {
+    app.use('/runs', scoped('runs'));
+    app.use('/runs/*', scoped('runs'));
+    app.route('/runs', runsApi({ store: options.store, ...options.runs }));
+  }
 
   const registry = registryApi(options.store);
   for (const base of ['/v0', '/v0.1']) {

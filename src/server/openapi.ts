@@ -29,6 +29,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     description: 'URL-encoded registry name (`local.agentd/<name>` or the server.json name)',
     schema: { type: 'string' },
   };
+  const runId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
   return {
     openapi: '3.1.0',
     info: {
@@ -40,6 +41,16 @@ export function openApiDocument(version: string): Record<string, unknown> {
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
       schemas: {
+        Limits: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            maxTurns: { type: 'integer' },
+            maxTokens: { type: 'integer' },
+            maxCostUsd: { type: 'number' },
+            maxTimeMs: { type: 'integer' },
+          },
+        },
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'code', 'detail'],
@@ -65,6 +76,122 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'This document',
           security: [{ apiKey: [] }],
           responses: { '200': { description: 'OpenAPI 3.1' }, ...errors },
+        },
+      },
+      '/runs': {
+        post: {
+          tags: ['runs'],
+          summary: "Start a run of one of this machine's agents",
+          security: [{ apiKey: ['runs'] }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['agent', 'task'],
+                  additionalProperties: false,
+                  properties: {
+                    agent: { type: 'string', description: 'a name from agentd agents list' },
+                    task: { type: 'string' },
+                    model: { type: 'string', description: 'provider/model-id' },
+                    effort: { type: 'string' },
+                    limits: { $ref: '#/components/schemas/Limits' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '201': { description: 'The run, started (Location: /runs/{id})' },
+            '400': problemResponse,
+            '404': problemResponse,
+            '422': problemResponse,
+            ...errors,
+          },
+        },
+        get: {
+          tags: ['runs'],
+          summary: 'Runs, newest first',
+          security: [{ apiKey: ['runs'] }],
+          parameters: [
+            { name: 'status', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          ],
+          responses: {
+            '200': { description: '`{ runs: [...] }`' },
+            '400': problemResponse,
+            ...errors,
+          },
+        },
+      },
+      '/runs/{id}': {
+        get: {
+          tags: ['runs'],
+          summary: 'A run: status, output, turns, usage, last event id',
+          security: [{ apiKey: ['runs'] }],
+          parameters: [runId],
+          responses: { '200': { description: 'The run' }, '404': problemResponse, ...errors },
+        },
+      },
+      '/runs/{id}/cancel': {
+        post: {
+          tags: ['runs'],
+          summary: 'Cancel a run running on this server',
+          security: [{ apiKey: ['runs'] }],
+          parameters: [runId],
+          responses: {
+            '202': { description: 'Cancelling' },
+            '404': problemResponse,
+            '409': problemResponse,
+            ...errors,
+          },
+        },
+      },
+      '/runs/{id}/resume': {
+        post: {
+          tags: ['runs'],
+          summary: 'Continue a run that is not running (suspended, failed, cancelled, interrupted)',
+          security: [{ apiKey: ['runs'] }],
+          parameters: [runId],
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    limits: { $ref: '#/components/schemas/Limits' },
+                    inDoubt: { enum: ['rerun', 'skip'] },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '202': { description: 'Resumed' },
+            '404': problemResponse,
+            '409': problemResponse,
+            ...errors,
+          },
+        },
+      },
+      '/runs/{id}/events': {
+        get: {
+          tags: ['runs'],
+          summary: "A run's events as Server-Sent Events (id: seq, event: type, data: the event)",
+          description:
+            'Streams from the first event, or after the one named by the Last-Event-ID header (or ?after=); ends when the run stops.',
+          security: [{ apiKey: ['runs'] }],
+          parameters: [
+            runId,
+            { name: 'Last-Event-ID', in: 'header', schema: { type: 'integer' } },
+            { name: 'after', in: 'query', schema: { type: 'integer' } },
+          ],
+          responses: {
+            '200': { description: 'text/event-stream' },
+            '404': problemResponse,
+            ...errors,
+          },
         },
       },
       '/v0/servers': registryList('MCP servers registered on this machine', [

@@ -1,12 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import type { Config } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 import { ApiKeys } from './api-keys.ts';
 import { createApp, loopbackHosts } from './app.ts';
+import { RunManager } from './run-manager.ts';
 
 export interface ServeOptions {
   store: Store;
+  /** With a config, the server runs its agents (`/runs`); without, it only serves the registry. */
+  config?: Config;
   host: string;
   port: number;
   /** More host names to answer to, beyond loopback and the bound address. */
@@ -15,19 +19,33 @@ export interface ServeOptions {
   maxBodyBytes?: number;
   rateLimitPerMinute?: number;
   version: string;
+  log?: (line: string) => void;
 }
 
 export interface RunningServer {
   url: string;
-  /** Stops taking connections and waits for requests in flight to end. */
+  /** Runs resumed at start: those a previous server left suspended or interrupted. */
+  resumed: string[];
+  /**
+   * Suspends the runs in flight (they resume on the next start), stops taking connections,
+   * and waits for requests in flight to end.
+   */
   close(): Promise<void>;
 }
 
 /** Starts `agentd serve`'s HTTP server; resolves once it listens. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
+  const manager = options.config
+    ? new RunManager({
+        store: options.store,
+        config: options.config,
+        ...(options.log ? { log: options.log } : {}),
+      })
+    : undefined;
   const app = createApp({
     store: options.store,
+    ...(manager && options.config ? { runs: { config: options.config, manager } } : {}),
     keys: new ApiKeys(options.store),
     allowedHosts: [
       ...loopbackHosts,
@@ -39,7 +57,19 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(options.rateLimitPerMinute ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}),
     version: options.version,
   });
-  const server = serve({ fetch: app.fetch, hostname: options.host, port: options.port });
+  let inFlight = 0;
+  const server = serve({
+    fetch: async (request, env) => {
+      inFlight++;
+      try {
+        return await app.fetch(request, env);
+      } finally {
+        inFlight--;
+      }
+    },
+    hostname: options.host,
+    port: options.port,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', (error: NodeJS.ErrnoException) => {
@@ -57,12 +87,28 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const resumed = manager ? await manager.recover() : [];
   return {
     url: `http://${shown}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
+    resumed,
+    close: async () => {
+      await manager?.suspendAll('agentd serve is shutting down');
+      await new Promise<void>((resolve) => {
+        // Connections go once no request is being answered (event streams have ended by
+        // now); a request still in flight gets up to 5 s.
+        const idle = setInterval(() => {
+          if (inFlight === 0 && 'closeAllConnections' in server) server.closeAllConnections();
+        }, 20);
+        const deadline = setTimeout(() => {
+          if ('closeAllConnections' in server) server.closeAllConnections();
+        }, 5000);
+        server.close(() => {
+          clearInterval(idle);
+          clearTimeout(deadline);
+          resolve();
+        });
         if ('closeIdleConnections' in server) server.closeIdleConnections();
-      }),
+      });
+    },
   };
 }

@@ -14,14 +14,18 @@ export async function loadTools(
     try {
       module = (await import(pathToFileURL(source.module).href)) as Record<string, unknown>;
     } catch (error) {
-      const notFound =
-        (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
-        errorMessage(error).includes(source.module);
+      const message = errorMessage(error);
+      const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
+      // "Cannot find module '<the module>'" is the module itself; anything else is an import of it.
+      const notFound = missing && message.includes(`'${source.module}'`);
+      const agentdMissing = missing && message.includes("package 'agentd'");
       throw new AgentdError(
         'tool_load_failed',
         notFound
           ? `${specPath}: tools: module ${source.module} not found (paths are relative to the spec file)`
-          : `${specPath}: tools: cannot load ${source.module}: ${errorMessage(error)}`,
+          : agentdMissing
+            ? `${specPath}: tools: ${source.module} imports 'agentd', which cannot be found from there: keep the agent in a folder whose node_modules has agentd (npm link agentd)`
+            : `${specPath}: tools: cannot load ${source.module}: ${message}`,
         { cause: error },
       );
     }

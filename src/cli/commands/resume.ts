@@ -4,9 +4,9 @@ import { AgentdError } from '../../core/errors.ts';
 import type { Limits } from '../../core/events.ts';
 import type { EffortLevel } from '../../models/catalog.ts';
 import { resumeRun } from '../../runtime/agent-loop.ts';
+import { prepareAgent } from '../../runtime/prepare-agent.ts';
 import { openStore } from '../../store/open-store.ts';
-import { prepareAgent } from '../agent-setup.ts';
-import { paint } from '../format.ts';
+import { paint, printNotice } from '../format.ts';
 import { runInTerminal } from '../run-view.ts';
 
 export interface ResumeCommandOptions {
@@ -67,10 +67,14 @@ export async function resumeCommand(id: string, options: ResumeCommandOptions): 
     process.stderr.write(`${paint('dim', `(in ${cwd}, where the run started)`)}\n`);
     process.chdir(cwd);
   }
-  const { config, agent, redact, toolset } = await prepareAgent(specPath, {
-    ...options,
-    model: options.model ?? model,
-  });
+  const { config, agent, redact, toolset } = await prepareAgent(
+    specPath,
+    {
+      ...options,
+      model: options.model ?? model,
+    },
+    { onNotice: printNotice },
+  );
   try {
     return await runInTerminal({ config, redact, json: options.json ?? false }, (io) =>
       resumeRun({

@@ -4,8 +4,9 @@ import { AgentdError } from '../../core/errors.ts';
 import type { Limits } from '../../core/events.ts';
 import type { EffortLevel } from '../../models/catalog.ts';
 import { runAgent } from '../../runtime/agent-loop.ts';
+import { prepareAgent } from '../../runtime/prepare-agent.ts';
 import { resolveAgentRef } from '../../spec/agent-catalog.ts';
-import { prepareAgent } from '../agent-setup.ts';
+import { printNotice } from '../format.ts';
 import { runInTerminal } from '../run-view.ts';
 
 export interface RunCommandOptions {
@@ -28,7 +29,9 @@ export async function runCommand(
     );
   }
   const specPath = resolveAgentRef(agentRef, loadConfig());
-  const { config, spec, agent, resolved, redact, toolset } = await prepareAgent(specPath, options);
+  const { config, spec, agent, resolved, redact, toolset } = await prepareAgent(specPath, options, {
+    onNotice: printNotice,
+  });
   try {
     return await runInTerminal({ config, redact, json: options.json ?? false }, (io) =>
       runAgent({

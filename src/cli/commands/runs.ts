@@ -220,6 +220,8 @@ function describe(event: RunEvent): string {
       return `session ${event.data.session + 1}${event.data.inDoubt ? `, calls in doubt: ${event.data.inDoubt}` : ''}${event.data.limits ? `, limits ${describeLimits(event.data.limits)}` : ''}`;
     case 'run.needs_attention':
       return `${event.data.calls.map((c) => `${c.name} [${c.callId}]`).join(', ')}: ${event.data.message}`;
+    case 'run.suspended':
+      return `${event.data.reason} (resumes when agentd serve starts again, or: agentd runs resume ${event.runId})`;
     case 'budget.warning':
       return `${event.data.budget} at ${Math.round((100 * event.data.used) / event.data.limit)}% (${describeUse(event.data)})`;
     case 'run.finished': {

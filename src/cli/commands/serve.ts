@@ -20,6 +20,7 @@ export async function serveCommand(flags: ServeFlags, version: string): Promise<
   try {
     server = await startServer({
       store,
+      config,
       host: flags.host,
       port: flags.port,
       allowedHosts: flags.allowedHost,
@@ -35,11 +36,18 @@ export async function serveCommand(flags: ServeFlags, version: string): Promise<
   process.stdout.write(
     `agentd ${version} serving on ${paint('bold', server.url, process.stdout)}  (health: /health, API: /openapi.json, MCP registry: /v0/servers; keys: agentd keys create)\n`,
   );
+  if (server.resumed.length) {
+    process.stdout.write(
+      `resumed ${server.resumed.length} run(s) the last server left: ${server.resumed.join(', ')}\n`,
+    );
+  }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  process.stdout.write(`${signal}: stopping (requests in flight finish first)\n`);
+  process.stdout.write(
+    `${signal}: stopping (runs in flight are suspended and resume on the next start)\n`,
+  );
   await server.close();
   await store.close();
   return 0;

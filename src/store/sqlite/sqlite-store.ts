@@ -49,7 +49,7 @@ const selectRuns = `SELECT r.id, r.agent, r.model, r.task, r.parent_run_id, r.cr
   s.type AS status_type, s.data AS status_data, s.at AS status_at
   FROM runs r LEFT JOIN events s ON s.run_id = r.id AND s.seq = (
     SELECT max(e.seq) FROM events e
-    WHERE e.run_id = r.id AND e.type IN ('run.finished', 'run.needs_attention', 'run.resumed'))`;
+    WHERE e.run_id = r.id AND e.type IN ('run.finished', 'run.needs_attention', 'run.suspended', 'run.resumed'))`;
 
 /** The embedded store: SQLite through `node:sqlite`, WAL journal. */
 export class SqliteStore implements Store {
@@ -517,6 +517,7 @@ function toSummary(row: RunRow): RunSummary {
   };
   if (row.parent_run_id) summary.parentRunId = row.parent_run_id;
   if (row.status_type === 'run.needs_attention') summary.status = 'needs_attention';
+  if (row.status_type === 'run.suspended') summary.status = 'suspended';
   if (row.status_type === 'run.finished' && row.status_data) {
     const f = JSON.parse(row.status_data) as RunFinishedData;
     summary.status = f.status;

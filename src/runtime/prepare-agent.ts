@@ -4,11 +4,10 @@ import type { Limits } from '../core/events.ts';
 import { createRedactor, type Redactor } from '../core/redact.ts';
 import { type EffortLevel, isProviderName } from '../models/catalog.ts';
 import { type ResolvedModel, resolveModel } from '../models/providers.ts';
-import type { AgentDefinition } from '../runtime/agent-loop.ts';
-import type { CompactionSettings } from '../runtime/compaction.ts';
 import { type AgentSpec, loadAgentSpec } from '../spec/agent-spec.ts';
 import { openToolset, type Toolset } from '../tools/toolset.ts';
-import { paint } from './format.ts';
+import type { AgentDefinition } from './agent-loop.ts';
+import type { CompactionSettings } from './compaction.ts';
 
 export interface AgentOverrides {
   /** `provider/model-id` */
@@ -27,13 +26,21 @@ export interface PreparedAgent {
   toolset: Toolset;
 }
 
+export interface PrepareOptions {
+  /** The folder the agent works in (connectors' roots are relative to it); default: this process's. */
+  cwd?: string;
+  /** Told what a person should know (a model without server-side compaction, ...). */
+  onNotice?: (notice: string) => void;
+}
+
 /**
- * Everything a run needs from a spec file, with the command line's overrides: the model and
- * its credentials, the tools, the limits. Prints the notices a person should see.
+ * Everything a run needs from a spec file, with the caller's overrides: the model and its
+ * credentials, the tools, the limits.
  */
 export async function prepareAgent(
   specPath: string,
   overrides: AgentOverrides = {},
+  options: PrepareOptions = {},
 ): Promise<PreparedAgent> {
   const config = loadConfig();
   const spec = loadAgentSpec(specPath);
@@ -81,10 +88,9 @@ export async function prepareAgent(
     specPath: spec.path,
     connectors: spec.connectors,
     config,
-    cwd: process.cwd(),
+    cwd: options.cwd ?? process.cwd(),
   });
-  for (const notice of resolved.notices)
-    process.stderr.write(`${paint('yellow', 'note:')} ${notice}\n`);
+  for (const notice of resolved.notices) options.onNotice?.(notice);
   const settings = { ...spec.settings };
   if (resolved.effort) settings.effort = resolved.effort;
   else delete settings.effort;

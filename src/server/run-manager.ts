@@ -1,0 +1,207 @@
+import { EventEmitter } from 'node:events';
+import type { Config } from '../config/config.ts';
+import { AgentdError, errorMessage } from '../core/errors.ts';
+import type { Limits, RunEvent } from '../core/events.ts';
+import { newId } from '../core/ids.ts';
+import type { EffortLevel } from '../models/catalog.ts';
+import { type RunResult, RunSuspension, resumeRun, runAgent } from '../runtime/agent-loop.ts';
+import { type PreparedAgent, prepareAgent } from '../runtime/prepare-agent.ts';
+import { leaseIsLive } from '../runtime/run-lease.ts';
+import { redactingStore } from '../store/redacting-store.ts';
+import type { Store } from '../store/store.ts';
+
+export interface StartRun {
+  /** Absolute path of the agent spec. */
+  specPath: string;
+  task: string;
+  /** The folder the agent works in. */
+  cwd: string;
+  model?: string;
+  effort?: EffortLevel;
+  limits?: Partial<Limits>;
+}
+
+interface ActiveRun {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * The runs a server drives: started and resumed in this process, each with its own tools and
+ * secrets, cancelled or suspended through its signal. Every durable event is announced on
+ * `events` ('event', RunEvent) so streams see it at once.
+ */
+export class RunManager {
+  readonly events = new EventEmitter();
+  readonly #store: Store;
+  readonly #log: (line: string) => void;
+  readonly #active = new Map<string, ActiveRun>();
+  #closing = false;
+
+  constructor(options: { store: Store; config: Config; log?: (line: string) => void }) {
+    this.#store = options.store;
+    this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.events.setMaxListeners(0);
+  }
+
+  /** True once the server is shutting down: streams end after what is logged so far. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  isActive(runId: string): boolean {
+    return this.#active.has(runId);
+  }
+
+  /**
+   * Prepares the agent (a bad spec, model or tool throws here, before anything is recorded)
+   * and starts the run; resolves with its id once `run.started` is durable.
+   */
+  async start(request: StartRun): Promise<string> {
+    this.#assertOpen();
+    const prepared = await this.#prepare(request.specPath, request, request.cwd);
+    const runId = newId('run');
+    return this.#launch(runId, prepared, (io) =>
+      runAgent({
+        ...io,
+        runId,
+        task: request.task,
+        specPath: prepared.spec.path,
+        cwd: request.cwd,
+        ...(prepared.resolved.scripted ? { scripted: prepared.resolved.scripted } : {}),
+      }),
+    );
+  }
+
+  /** Continues a run that is not running anywhere (suspended, failed, cancelled, interrupted). */
+  async resume(
+    runId: string,
+    options: { limits?: Partial<Limits>; inDoubt?: 'rerun' | 'skip' } = {},
+  ): Promise<string> {
+    this.#assertOpen();
+    if (this.#active.has(runId)) {
+      throw new AgentdError('run_busy', `run ${runId} is already running here`);
+    }
+    const [started] = await this.#store.readEvents(runId, { limit: 1 });
+    if (started?.type !== 'run.started') {
+      throw new AgentdError('run_not_found', `no run "${runId}"`);
+    }
+    if (!started.data.specPath) {
+      throw new AgentdError(
+        'run_not_resumable',
+        `run ${runId} was not started from an agent spec; resume it from code with resumeRun()`,
+      );
+    }
+    const cwd = started.data.cwd ?? process.cwd();
+    const prepared = await this.#prepare(started.data.specPath, { model: started.data.model }, cwd);
+    return this.#launch(runId, prepared, (io) =>
+      resumeRun({
+        ...io,
+        runId,
+        ...(options.limits ? { limits: options.limits } : {}),
+        ...(options.inDoubt ? { inDoubt: options.inDoubt } : {}),
+      }),
+    );
+  }
+
+  /** Cancels a run running here; false when it is not. */
+  cancel(runId: string): boolean {
+    const run = this.#active.get(runId);
+    if (!run) return false;
+    run.controller.abort();
+    return true;
+  }
+
+  /**
+   * Resumes the runs a stopped server left: suspended ones, and running ones whose process is
+   * gone (no live lease). Returns their ids; a run that cannot be resumed is logged and skipped.
+   */
+  async recover(): Promise<string[]> {
+    const leases = new Map((await this.#store.listLeases()).map((l) => [l.runId, l]));
+    const resumed: string[] = [];
+    for (const status of ['suspended', 'running'] as const) {
+      for (const run of await this.#store.listRuns({ status, limit: 10_000 })) {
+        const lease = leases.get(run.id);
+        if (lease && leaseIsLive(lease)) continue;
+        const [started] = await this.#store.readEvents(run.id, { limit: 1 });
+        if (started?.type !== 'run.started' || !started.data.specPath) continue;
+        try {
+          await this.resume(run.id);
+          resumed.push(run.id);
+        } catch (error) {
+          this.#log(`agentd serve: cannot resume run ${run.id}: ${errorMessage(error)}`);
+        }
+      }
+    }
+    return resumed;
+  }
+
+  /**
+   * Stops every run between steps (tool calls in flight finish first) and leaves them
+   * `suspended`; resolves when all have stopped.
+   */
+  async suspendAll(reason: string): Promise<void> {
+    this.#closing = true;
+    const runs = [...this.#active.values()];
+    for (const run of runs) run.controller.abort(new RunSuspension(reason));
+    await Promise.all(runs.map((run) => run.done));
+    this.events.emit('closing');
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw new AgentdError('run_busy', 'the server is shutting down');
+  }
+
+  #prepare(
+    specPath: string,
+    overrides: Pick<StartRun, 'model' | 'effort' | 'limits'>,
+    cwd: string,
+  ): Promise<PreparedAgent> {
+    return prepareAgent(specPath, overrides, {
+      cwd,
+      onNotice: (notice) => this.#log(`agentd serve: ${specPath}: ${notice}`),
+    });
+  }
+
+  /** Drives a run in the background; resolves with its id once its first new event is durable. */
+  #launch(
+    runId: string,
+    prepared: PreparedAgent,
+    drive: (io: {
+      store: Store;
+      agent: PreparedAgent['agent'];
+      signal: AbortSignal;
+      onEvent: (event: RunEvent) => void;
+    }) => Promise<RunResult>,
+  ): Promise<string> {
+    const controller = new AbortController();
+    const store = redactingStore(this.#store, prepared.redact);
+    let announce: (() => void) | undefined;
+    const first = new Promise<void>((resolve) => {
+      announce = resolve;
+    });
+    const done = drive({
+      store,
+      agent: prepared.agent,
+      signal: controller.signal,
+      onEvent: (event) => {
+        announce?.();
+        this.events.emit('event', event);
+      },
+    })
+      .then(
+        (result) => this.#log(`agentd serve: run ${runId} ${result.state.status}`),
+        (error: unknown) => {
+          this.#log(`agentd serve: run ${runId} stopped: ${errorMessage(error)}`);
+          this.events.emit('stopped', runId);
+          throw error;
+        },
+      )
+      .finally(async () => {
+        this.#active.delete(runId);
+        await prepared.toolset.close();
+      });
+    this.#active.set(runId, { controller, done: done.catch(() => {}) });
+    return Promise.race([first.then(() => runId), done.then(() => runId)]);
+  }
+}

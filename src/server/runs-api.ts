@@ -1,0 +1,241 @@
+import { dirname } from 'node:path';
+import { type Context, Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import type { Config } from '../config/config.ts';
+import { isAgentdError } from '../core/errors.ts';
+import { runStatuses } from '../core/events.ts';
+import { foldRun } from '../core/run-state.ts';
+import { effortLevels } from '../models/catalog.ts';
+import { findAgent, listAgents, unknownAgent } from '../spec/agent-catalog.ts';
+import type { Store } from '../store/store.ts';
+import type { AppEnv } from './app.ts';
+import { problem } from './problem.ts';
+import type { RunManager } from './run-manager.ts';
+
+const limitsSchema = z.strictObject({
+  maxTurns: z.int().positive().optional(),
+  maxTokens: z.int().positive().optional(),
+  maxCostUsd: z.number().positive().optional(),
+  maxTimeMs: z.int().positive().optional(),
+});
+
+const startSchema = z.strictObject({
+  /** The name of an agent this machine has (see `agentd agents list`). */
+  agent: z.string().min(1),
+  task: z.string().min(1),
+  model: z
+    .string()
+    .regex(/^[a-z-]+\/.+$/, 'provider/model-id')
+    .optional(),
+  effort: z.enum(effortLevels).optional(),
+  limits: limitsSchema.optional(),
+});
+
+const resumeSchema = z.strictObject({
+  limits: limitsSchema.optional(),
+  inDoubt: z.enum(['rerun', 'skip']).optional(),
+});
+
+/** How long a quiet event stream waits before sending a keep-alive comment. */
+const keepAliveMs = 15_000;
+
+/**
+ * Runs over HTTP: start one of this machine's agents, list, get, cancel, resume, and stream a
+ * run's events as Server-Sent Events, resumable from any event id (`Last-Event-ID`).
+ */
+export function runsApi(options: {
+  store: Store;
+  config: Config;
+  manager: RunManager;
+}): Hono<AppEnv> {
+  const { store, config, manager } = options;
+  const api = new Hono<AppEnv>();
+
+  const body = async <T>(c: Context<AppEnv>, schema: z.ZodType<T>) => {
+    let raw: unknown;
+    try {
+      raw = await c.req.json();
+    } catch {
+      raw = c.req.header('content-length') === '0' ? {} : undefined;
+      if (raw === undefined) return { error: 'the body is not JSON' };
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return { error: `${issue.path.join('.') || 'body'}: ${issue.message}` };
+    }
+    return { value: parsed.data };
+  };
+
+  api.post('/', async (c) => {
+    const parsed = await body(c, startSchema);
+    if ('error' in parsed) return problem(c, 400, 'invalid_request', parsed.error!);
+    const request = parsed.value!;
+    const catalog = listAgents(config);
+    const agent = findAgent(catalog, request.agent);
+    if (!agent) return problem(c, 404, 'not_found', unknownAgent(catalog, request.agent).message);
+    if (!agent.valid) return problem(c, 422, 'invalid_request', agent.error ?? 'invalid spec');
+    try {
+      const id = await manager.start({
+        specPath: agent.path,
+        cwd: dirname(agent.path),
+        task: request.task,
+        ...(request.model ? { model: request.model } : {}),
+        ...(request.effort ? { effort: request.effort } : {}),
+        ...(request.limits ? { limits: request.limits } : {}),
+      });
+      return c.json(await runView(store, id), 201, { location: `/runs/${id}` });
+    } catch (error) {
+      if (isAgentdError(error)) return problem(c, 422, 'invalid_request', error.message);
+      throw error;
+    }
+  });
+
+  api.get('/', async (c) => {
+    const status = c.req.query('status');
+    if (status !== undefined && !(runStatuses as readonly string[]).includes(status)) {
+      return problem(
+        c,
+        400,
+        'invalid_request',
+        `status: "${status}" is not one of ${runStatuses.join(', ')}`,
+      );
+    }
+    const limit = Number(c.req.query('limit') ?? 50);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      return problem(c, 400, 'invalid_request', 'limit: give 1 to 1000');
+    }
+    const runs = await store.listRuns({
+      limit,
+      ...(status ? { status: status as (typeof runStatuses)[number] } : {}),
+    });
+    return c.json({ runs });
+  });
+
+  api.get('/:id', async (c) => {
+    const run = await store.getRun(c.req.param('id'));
+    if (!run) return problem(c, 404, 'not_found', `no run "${c.req.param('id')}"`);
+    return c.json(await runView(store, run.id));
+  });
+
+  api.post('/:id/cancel', async (c) => {
+    const run = await store.getRun(c.req.param('id'));
+    if (!run) return problem(c, 404, 'not_found', `no run "${c.req.param('id')}"`);
+    if (!manager.cancel(run.id)) {
+      return problem(
+        c,
+        409,
+        'invalid_request',
+        `run ${run.id} is not running on this server (it is ${run.status})`,
+      );
+    }
+    return c.json({ id: run.id, cancelling: true }, 202);
+  });
+
+  api.post('/:id/resume', async (c) => {
+    const run = await store.getRun(c.req.param('id'));
+    if (!run) return problem(c, 404, 'not_found', `no run "${c.req.param('id')}"`);
+    const parsed = await body(c, resumeSchema);
+    if ('error' in parsed) return problem(c, 400, 'invalid_request', parsed.error!);
+    if (run.status === 'completed' || manager.isActive(run.id)) {
+      return problem(
+        c,
+        409,
+        'invalid_request',
+        `run ${run.id} is ${manager.isActive(run.id) ? 'running' : run.status}; there is nothing to resume`,
+      );
+    }
+    try {
+      await manager.resume(run.id, {
+        ...(parsed.value!.limits ? { limits: parsed.value!.limits } : {}),
+        ...(parsed.value!.inDoubt ? { inDoubt: parsed.value!.inDoubt } : {}),
+      });
+    } catch (error) {
+      if (isAgentdError(error)) return problem(c, 409, 'invalid_request', error.message);
+      throw error;
+    }
+    return c.json(await runView(store, run.id), 202);
+  });
+
+  api.get('/:id/events', async (c) => {
+    const run = await store.getRun(c.req.param('id'));
+    if (!run) return problem(c, 404, 'not_found', `no run "${c.req.param('id')}"`);
+    // Events after this seq; -1 streams from the first (`run.started` is 0).
+    const from = c.req.header('last-event-id') ?? c.req.query('after') ?? '-1';
+    let after = Number(from);
+    if (!Number.isInteger(after) || after < -1) {
+      return problem(c, 400, 'invalid_request', `Last-Event-ID: "${from}" is not an event number`);
+    }
+    return streamSSE(c, async (stream) => {
+      let wake: (() => void) | undefined;
+      // Set by anything that happens while the loop is busy, so no news waits for a timer.
+      let dirty = false;
+      const poke = () => {
+        dirty = true;
+        wake?.();
+      };
+      const onEvent = (event: { runId: string }) => {
+        if (event.runId === run.id) poke();
+      };
+      const onStopped = (id: string) => {
+        if (id === run.id) poke();
+      };
+      manager.events.on('event', onEvent);
+      manager.events.on('stopped', onStopped);
+      manager.events.on('closing', poke);
+      stream.onAbort(poke);
+      try {
+        while (!stream.aborted) {
+          dirty = false;
+          const events = await store.readEvents(run.id, { afterSeq: after, limit: 500 });
+          for (const event of events) {
+            await stream.writeSSE({
+              id: String(event.seq),
+              event: event.type,
+              data: JSON.stringify(event),
+            });
+            after = event.seq;
+          }
+          if (events.length === 500) continue;
+          if (manager.closing) break;
+          const active = manager.isActive(run.id);
+          const latest = await store.getRun(run.id);
+          if (!active && latest?.status !== 'running') break;
+          if (dirty) continue;
+          // Another process may be driving the run: look again now and then.
+          const waited = await new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), active ? keepAliveMs : 1000);
+            wake = () => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+          });
+          wake = undefined;
+          if (!waited && active) await stream.write(': keep-alive\n\n');
+        }
+      } finally {
+        manager.events.off('event', onEvent);
+        manager.events.off('stopped', onStopped);
+        manager.events.off('closing', poke);
+      }
+    });
+  });
+
+  return api;
+}
+
+/** A run as the API shows it: its summary and what its events add up to. */
+async function runView(store: Store, id: string) {
+  const [summary, events] = await Promise.all([store.getRun(id), store.readEvents(id)]);
+  const state = foldRun(id, events);
+  return {
+    ...summary,
+    status: state.status,
+    ...(state.detail ? { detail: state.detail } : {}),
+    ...(state.output !== undefined ? { output: state.output } : {}),
+    turns: state.turns,
+    usage: state.usage,
+    lastEventId: events.at(-1)?.seq ?? 0,
+  };
+}
