@@ -127,7 +127,7 @@ Environment:
     program
       .command('run')
       .description('run an agent on a task, streaming what it does')
-      .argument('<agent>', 'an agent spec file, or the name of an agent (see agentd agents list)')
+      .argument('<agent.yaml>', 'agent spec file, or the name of an agent (see agentd agents list)')
       .argument('<task>', 'what the agent should do'),
   ).action(async (spec: string, task: string, flags: AgentFlags) => {
     const { runCommand } = await import('./commands/run.ts');
