@@ -6,7 +6,7 @@ import type { ApiKeys, ApiScope } from './api-keys.ts';
 import { openApiDocument } from './openapi.ts';
 import { problem } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { registryApi } from './registry-api.ts';
+import { registryApi, registryToolsApi } from './registry-api.ts';
 import type { RunManager } from './run-manager.ts';
 import { runsApi } from './runs-api.ts';
 
@@ -117,6 +117,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     app.use('/runs/*', scoped('runs'));
     app.route('/runs', runsApi({ store: options.store, ...options.runs }));
   }
+
+  app.use('/registry/*', scoped('registry'));
+  app.route('/registry', registryToolsApi(options.store));
 
   const registry = registryApi(options.store);
   for (const base of ['/v0', '/v0.1']) {

@@ -194,6 +194,31 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      '/registry/servers/{serverName}/tools': {
+        get: {
+          tags: ['registry'],
+          summary: "A registered server's tools with their input schemas",
+          security: [{ apiKey: ['registry'] }],
+          parameters: [nameParam],
+          responses: {
+            '200': { description: '`{ server, enabled, tools }`' },
+            '404': problemResponse,
+            ...errors,
+          },
+        },
+      },
+      '/registry/search': {
+        get: {
+          tags: ['registry'],
+          summary: 'Registered tools ranked by how well their names and descriptions match q',
+          security: [{ apiKey: ['registry'] }],
+          parameters: [
+            { name: 'q', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50 } },
+          ],
+          responses: { '200': { description: '`{ tools }`' }, '400': problemResponse, ...errors },
+        },
+      },
       '/v0/servers': registryList('MCP servers registered on this machine', [
         { name: 'cursor', in: 'query', schema: { type: 'string' } },
         { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },

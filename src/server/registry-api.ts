@@ -88,6 +88,53 @@ export function registryApi(store: Store): Hono {
   return api;
 }
 
+/**
+ * agentd's own registry routes: `GET /registry/servers/{name}/tools` (tools with their input
+ * schemas and annotations, as last listed) and `GET /registry/search?q=` (ranked tool search,
+ * what the `registry:search` tool answers agents).
+ */
+export function registryToolsApi(store: Store): Hono {
+  const api = new Hono();
+  api.get('/servers/:name/tools', async (c) => {
+    const found = await findServer(store, c.req.param('name'));
+    if (!found) {
+      return problem(c, 404, 'not_found', `no server "${c.req.param('name')}" on this machine`);
+    }
+    const tools = await store.listServerTools(found.entry.name);
+    return c.json({
+      server: found.entry.name,
+      enabled: found.entry.enabled,
+      tools: tools.map((t) => ({
+        name: t.name,
+        ref: `${found.entry.name}.${t.name}`,
+        description: t.description,
+        inputSchema: t.inputSchema,
+        ...(t.annotations ? { annotations: t.annotations } : {}),
+        listedAt: t.listedAt,
+      })),
+    });
+  });
+  api.get('/search', async (c) => {
+    const query = c.req.query('q')?.trim();
+    if (!query) return problem(c, 400, 'invalid_request', 'q: give the words to search for');
+    const limit = Number(c.req.query('limit') ?? 10);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50) {
+      return problem(c, 400, 'invalid_request', 'limit: give 1 to 50');
+    }
+    const found = await store.searchTools(query, limit);
+    return c.json({
+      tools: found.map((t) => ({
+        ref: `${t.server}.${t.name}`,
+        server: t.server,
+        name: t.name,
+        description: t.description,
+        score: t.score,
+      })),
+    });
+  });
+  return api;
+}
+
 /** The reverse-DNS name the registry format wants: the server.json name, or a local one. */
 function registryName(entry: ServerEntry): string {
   return entry.source.kind === 'server.json' ? entry.source.name : `local.agentd/${entry.name}`;

@@ -248,6 +248,19 @@ describe('agentd serve: the MCP Registry read API', () => {
       ]);
     }
 
+    const tools = (await (await get('/registry/servers/github/tools')).json()) as {
+      tools: { ref: string; inputSchema: unknown }[];
+    };
+    expect(tools.tools).toMatchObject([
+      { ref: 'github.create_issue', inputSchema: { type: 'object' } },
+    ]);
+    const search = (await (await get('/registry/search?q=issue')).json()) as {
+      tools: { ref: string }[];
+    };
+    expect(search.tools.map((t) => t.ref)).toEqual(['github.create_issue']);
+    expect((await get('/registry/search')).status).toBe(400);
+    expect((await get('/registry/servers/nope/tools')).status).toBe(404);
+
     const withDisabled = (await (await get('/v0/servers?include_deleted=true')).json()) as {
       servers: { server: { name: string }; _meta: Record<string, { status?: string }> }[];
     };
