@@ -81,8 +81,28 @@ const agentSpecSchema = z.strictObject({
       shell: z
         .strictObject({
           cwd: z.string().optional(),
-          timeout: z.string().optional(),
+          timeout: z
+            .union([z.number().positive(), z.string()])
+            .superRefine((value, ctx) => {
+              if (typeof value === 'string' && !((parseDuration(value) ?? 0) > 0)) {
+                ctx.addIssue({
+                  code: 'custom',
+                  message: `"${value}" is not a duration (write e.g. 30s, 5m, or a number of seconds)`,
+                });
+              }
+            })
+            .optional(),
           env_allowlist: z.array(z.string()).optional(),
+          sandbox: z.enum(['auto', 'required', 'off']).optional(),
+          network: z.boolean().optional(),
+          paths: z
+            .array(
+              z.union([
+                z.string().min(1),
+                z.strictObject({ path: z.string().min(1), writable: z.boolean().optional() }),
+              ]),
+            )
+            .optional(),
         })
         .optional(),
       http: z.strictObject({ allow_private: z.array(z.string()).optional() }).optional(),
@@ -128,7 +148,17 @@ const agentSpecSchema = z.strictObject({
 
 export interface ConnectorOptions {
   fs?: { roots: string[] };
-  shell?: { cwd?: string; timeoutMs?: number; envAllowlist?: string[] };
+  shell?: {
+    cwd?: string;
+    timeoutMs?: number;
+    envAllowlist?: string[];
+    /** auto (default): bubblewrap where installed; required: refuse to start without it; off. */
+    sandbox?: 'auto' | 'required' | 'off';
+    /** Network inside the sandbox (default false). */
+    network?: boolean;
+    /** Further paths the sandboxed command sees, relative to the folder the agent runs in. */
+    paths?: { path: string; writable: boolean }[];
+  };
   http?: { allowPrivate?: string[] };
   settings?: { readOnly?: boolean };
 }
@@ -245,12 +275,28 @@ function connectorOptions(raw: z.output<typeof agentSpecSchema>['connectors']): 
   const out: ConnectorOptions = {};
   if (raw?.fs) out.fs = { roots: raw.fs.roots };
   if (raw?.shell) {
+    const { timeout } = raw.shell;
     const timeoutMs =
-      raw.shell.timeout === undefined ? undefined : parseDuration(raw.shell.timeout);
+      timeout === undefined
+        ? undefined
+        : typeof timeout === 'number'
+          ? timeout * 1000
+          : parseDuration(timeout);
     out.shell = {
       ...(raw.shell.cwd ? { cwd: raw.shell.cwd } : {}),
       ...(timeoutMs ? { timeoutMs } : {}),
       ...(raw.shell.env_allowlist ? { envAllowlist: raw.shell.env_allowlist } : {}),
+      ...(raw.shell.sandbox ? { sandbox: raw.shell.sandbox } : {}),
+      ...(raw.shell.network !== undefined ? { network: raw.shell.network } : {}),
+      ...(raw.shell.paths
+        ? {
+            paths: raw.shell.paths.map((p) =>
+              typeof p === 'string'
+                ? { path: p, writable: false }
+                : { path: p.path, writable: p.writable === true },
+            ),
+          }
+        : {}),
     };
   }
   if (raw?.http) out.http = raw.http.allow_private ? { allowPrivate: raw.http.allow_private } : {};

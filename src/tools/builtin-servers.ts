@@ -3,7 +3,13 @@ import { InMemoryTransport } from '@modelcontextprotocol/client';
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from '../config/config.ts';
 import type { ConnectorOptions } from '../spec/agent-spec.ts';
-import { createFsServer, createHttpServer, createShellServer } from './connectors/index.ts';
+import {
+  createFsServer,
+  createHttpServer,
+  createShellServer,
+  type ShellConnectorOptions,
+  shellContainment,
+} from './connectors/index.ts';
 import { createSettingsServer } from './connectors/settings-server.ts';
 import type { InMemoryServerConfig } from './mcp/server-config.ts';
 import type { BuiltinServer } from './tool-ref.ts';
@@ -11,8 +17,10 @@ import type { BuiltinServer } from './tool-ref.ts';
 /**
  * A built-in connector as an MCP server in this process, set up from the spec's options:
  * `fs` confined to its roots (default: the folder the agent runs in), `shell` in its folder
- * with a minimal environment, `http` refusing private addresses unless allowed, `settings`
- * read only unless the spec says `read_only: false`.
+ * with a minimal environment (sandboxed where bubblewrap is installed), `http` refusing
+ * private addresses unless allowed, `settings` read only unless the spec says
+ * `read_only: false`. Throws a one-line ConnectorError when the shell connector cannot be
+ * contained as its options ask.
  */
 export function builtinServerConfig(
   name: BuiltinServer,
@@ -20,6 +28,9 @@ export function builtinServerConfig(
   cwd: string,
   config: Config,
 ): InMemoryServerConfig {
+  // Decided now, so a connector that cannot run as asked fails before the run starts.
+  const shell = name === 'shell' ? shellOptions(options, cwd) : undefined;
+  const containment = shell ? shellContainment(shell) : undefined;
   const create = (): McpServer => {
     switch (name) {
       case 'fs':
@@ -27,11 +38,7 @@ export function builtinServerConfig(
           roots: (options.fs?.roots ?? ['.']).map((root) => resolve(cwd, root)),
         });
       case 'shell':
-        return createShellServer({
-          cwd: resolve(cwd, options.shell?.cwd ?? '.'),
-          ...(options.shell?.timeoutMs ? { timeoutMs: options.shell.timeoutMs } : {}),
-          ...(options.shell?.envAllowlist ? { envAllowlist: options.shell.envAllowlist } : {}),
-        });
+        return createShellServer(shell!, containment);
       case 'http':
         return createHttpServer(
           options.http?.allowPrivate ? { allowPrivate: options.http.allowPrivate } : {},
@@ -47,5 +54,19 @@ export function builtinServerConfig(
       await create().connect(server);
       return client;
     },
+  };
+}
+
+function shellOptions(options: ConnectorOptions, cwd: string): ShellConnectorOptions {
+  const shell = options.shell ?? {};
+  return {
+    cwd: resolve(cwd, shell.cwd ?? '.'),
+    ...(shell.timeoutMs ? { timeoutMs: shell.timeoutMs } : {}),
+    ...(shell.envAllowlist ? { envAllowlist: shell.envAllowlist } : {}),
+    ...(shell.sandbox ? { sandbox: shell.sandbox } : {}),
+    ...(shell.network !== undefined ? { network: shell.network } : {}),
+    ...(shell.paths
+      ? { paths: shell.paths.map((p) => ({ path: resolve(cwd, p.path), writable: p.writable })) }
+      : {}),
   };
 }

@@ -88,10 +88,15 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
       const [{ McpConnection }, { mcpTool }, { builtinServerConfig }, { serverConfigFor }] = mcp!;
       let connection: McpConnection;
       if (isBuiltinServer(server)) {
-        connection = new McpConnection({
-          name: server,
-          config: builtinServerConfig(server, options.connectors, options.cwd, options.config),
-        });
+        let config: ReturnType<typeof builtinServerConfig>;
+        try {
+          config = builtinServerConfig(server, options.connectors, options.cwd, options.config);
+        } catch (error) {
+          throw new AgentdError('tool_load_failed', `${specPath}: ${errorMessage(error)}`, {
+            cause: error,
+          });
+        }
+        connection = new McpConnection({ name: server, config });
       } else {
         const reg = openRegistry();
         const entry = await reg.get(server).catch(() => {

@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/core/events.ts';
+import { detectContainmentHost } from '../../src/tools/bubblewrap.ts';
 import { agentd, repoRoot } from '../support/cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
@@ -82,5 +83,57 @@ describe('an agent with built-in connectors and a third-party MCP server', () =>
     expect(await (await import('node:fs/promises')).readdir(home)).not.toContain(
       'agentd.db-journal',
     );
+  });
+
+  it.skipIf(!detectContainmentHost().bwrapPath)(
+    "runs the shell connector's commands in the sandbox the spec asks for (skipped where bwrap is not installed)",
+    async () => {
+      const home = tempDir();
+      const project = join(home, 'project');
+      const hidden = join(home, 'hidden');
+      mkdirSync(project);
+      mkdirSync(hidden);
+      writeFileSync(join(hidden, 'secret.txt'), 'not-for-the-agent');
+      writeFileSync(
+        join(project, 'agent.yaml'),
+        'name: t\nmodel: scripted/t\nscript: s.yaml\ntools: [shell.run]\nconnectors:\n  shell: { sandbox: required }\n',
+      );
+      writeFileSync(
+        join(project, 's.yaml'),
+        `turns:
+  - tool_calls:
+      - name: shell__run
+        input: { command: "echo made > made.txt; cat ${hidden}/secret.txt" }
+  - text: done
+`,
+      );
+      const run = await agentd(['run', 'agent.yaml', 'x', '--json'], { home, cwd: project });
+      expect(run.code, run.stderr).toBe(0);
+      expect(readFileSync(join(project, 'made.txt'), 'utf8')).toBe('made\n');
+      const result = run.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as RunEvent)
+        .find((e) => e.type === 'tool.result');
+      const output = JSON.stringify(result?.type === 'tool.result' ? result.data : null);
+      expect(output).toContain('No such file or directory');
+      expect(output).not.toContain('not-for-the-agent');
+    },
+  );
+
+  it('a shell connector that cannot be contained as asked is one line before the run starts', async () => {
+    const home = tempDir();
+    const spec = join(home, 'agent.yaml');
+    writeFileSync(
+      spec,
+      'name: t\nmodel: scripted/t\nscript: s.yaml\ntools: [shell.run]\nconnectors:\n  shell: { paths: [./data] }\n',
+    );
+    writeFileSync(join(home, 's.yaml'), 'turns:\n  - text: hi\n');
+    const run = await agentd(['run', spec, 'x'], { home, cwd: home });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      `agentd: ${spec}: shell connector: path "${join(home, 'data')}" does not exist; create it or remove it from connectors.shell.paths`,
+    );
+    expect(existsSync(join(home, 'data'))).toBe(false);
   });
 });

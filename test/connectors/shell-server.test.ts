@@ -1,14 +1,17 @@
-import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import { createShellServer, type ShellConnectorOptions } from '../../src/tools/connectors/index.ts';
+import { detectContainmentHost } from '../../src/tools/bubblewrap.ts';
+import {
+  createShellServer,
+  type ShellConnectorOptions,
+  type ShellSandbox,
+} from '../../src/tools/connectors/index.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { connect } from './connect.ts';
 
-async function shellClient(options: Partial<ShellConnectorOptions> = {}) {
-  return connect(createShellServer({ cwd: tempDir('agentd-shell-'), ...options }));
-}
+const hasBwrap = detectContainmentHost().bwrapPath !== undefined;
 
 /** Running (a zombie left for a parent that never reaps it counts as gone). */
 function alive(pid: number): boolean {
@@ -21,10 +24,33 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Waits (briefly) for a process to be gone; the kill is sent before the call returns. */
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
-  return !alive(pid);
+/**
+ * A `sleep` no other process runs (its duration is unique), found by its command line in
+ * /proc, so it is seen from here whether it runs in a sandbox's pid namespace or not.
+ */
+function uniqueSleep() {
+  const seconds = `30.${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}`;
+  const pids = () =>
+    readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${seconds}\0`;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number)
+      .filter(alive);
+  return {
+    command: `sleep ${seconds}`,
+    running: () => pids().length > 0,
+    /** Waits (briefly) for it to be gone; the kill is sent before the call returns. */
+    async gone(): Promise<boolean> {
+      for (let i = 0; i < 50 && pids().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      return pids().length === 0;
+    },
+  };
 }
 
 function setEnv(name: string, value: string) {
@@ -36,7 +62,17 @@ function setEnv(name: string, value: string) {
   });
 }
 
-describe('shell connector', () => {
+const modes: ShellSandbox[] = hasBwrap ? ['off', 'required'] : ['off'];
+
+if (!hasBwrap) {
+  test.skip('skipped: the sandboxed runs of these tests (bwrap is not installed here; apt-get install bubblewrap to run them)', () => {});
+}
+
+describe.each(modes)('shell connector (sandbox: %s)', (sandbox) => {
+  async function shellClient(options: Partial<ShellConnectorOptions> = {}) {
+    return connect(createShellServer({ cwd: tempDir('agentd-shell-'), sandbox, ...options }));
+  }
+
   test('lists run as a destructive, non-idempotent tool with an output schema', async () => {
     const { client } = await shellClient();
     const { tools } = await client.listTools();
@@ -63,6 +99,7 @@ describe('shell connector', () => {
       stderr: 'oops\n',
       stdoutTruncated: false,
       stderrTruncated: false,
+      sandboxed: sandbox !== 'off',
     });
     expect(outcome.text.split('\n')[0]).toMatch(/^exit code 3 after \d+ ms$/);
     expect(outcome.text).toContain('--- stderr ---\noops');
@@ -70,8 +107,9 @@ describe('shell connector', () => {
 
   test('stops a command that exceeds its timeout, with everything it started', async () => {
     const shell = await shellClient({ timeoutMs: 10_000 });
+    const background = uniqueSleep();
     const outcome = await shell.call('run', {
-      command: 'sleep 30 & echo $!; sleep 30',
+      command: `${background.command} & sleep 30`,
       timeout_ms: 300,
     });
     expect(outcome.isError).toBe(true);
@@ -84,42 +122,43 @@ describe('shell connector', () => {
       signal: 'SIGTERM',
     });
     expect(outcome.structured.durationMs).toBeLessThan(10_000);
-    const background = Number((outcome.structured.stdout as string).trim());
-    expect(background).toBeGreaterThan(0);
     expect(alive(process.pid)).toBe(true);
-    expect(await gone(background)).toBe(true);
+    expect(await background.gone()).toBe(true);
   });
 
-  test('kills a command that ignores SIGTERM', async () => {
+  test('stops a command that ignores SIGTERM', async () => {
     const shell = await shellClient({ timeoutMs: 300 });
-    const outcome = await shell.call('run', { command: "trap '' TERM; sleep 30; sleep 30" });
-    expect(outcome.structured).toMatchObject({ stopped: 'timeout', signal: 'SIGKILL' });
+    const ignoring = uniqueSleep();
+    const outcome = await shell.call('run', { command: `trap '' TERM; ${ignoring.command}` });
+    // Unsandboxed, the group outlives SIGTERM and gets SIGKILL; in the sandbox, bwrap
+    // dies of SIGTERM and its pid namespace (the trapping shell with it) is killed.
+    expect(outcome.structured).toMatchObject({
+      stopped: 'timeout',
+      signal: sandbox === 'off' ? 'SIGKILL' : 'SIGTERM',
+    });
+    expect(await ignoring.gone()).toBe(true);
   });
 
   test('leaves nothing running after the command exits', async () => {
     const shell = await shellClient();
-    const outcome = await shell.call('run', { command: 'sleep 30 & echo $!' });
-    expect(outcome.structured).toMatchObject({ exitCode: 0, stopped: null });
-    expect(await gone(Number((outcome.structured.stdout as string).trim()))).toBe(true);
+    const background = uniqueSleep();
+    const outcome = await shell.call('run', { command: `${background.command} & echo started` });
+    expect(outcome.structured).toMatchObject({ exitCode: 0, stopped: null, stdout: 'started\n' });
+    expect(await background.gone()).toBe(true);
   });
 
   test('stops the command and everything it started when the call is cancelled', async () => {
-    const cwd = tempDir('agentd-shell-');
-    const shell = await shellClient({ cwd });
+    const shell = await shellClient();
+    const background = uniqueSleep();
     const controller = new AbortController();
     const call = shell.client.callTool(
-      { name: 'run', arguments: { command: 'sleep 30 & echo $! > bg.pid; wait' } },
+      { name: 'run', arguments: { command: `${background.command} & wait` } },
       { signal: controller.signal },
     );
-    const pidFile = join(cwd, 'bg.pid');
-    while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8') === '') {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const background = Number(readFileSync(pidFile, 'utf8').trim());
-    expect(alive(background)).toBe(true);
+    while (!background.running()) await new Promise((r) => setTimeout(r, 10));
     controller.abort();
     await expect(call).rejects.toThrow();
-    expect(await gone(background)).toBe(true);
+    expect(await background.gone()).toBe(true);
   });
 
   test('stops a command whose output passes the limit and keeps what fit', async () => {

@@ -136,6 +136,8 @@ describe('spawn plans', () => {
     expect(args).toContain('--bind /data/out /data/out');
     expect(args).toContain('--bind /srv/agentd/mcp/demo /srv/agentd/mcp/demo');
     expect(args).toContain('--ro-bind /opt/node /opt/node');
+    // a command in /bin (or /) never gets the whole root mounted as its install
+    expect(plan.args.join('\n')).not.toMatch(/^--ro-bind\n\/\n\/$/m);
     expect(args).toContain('--chdir /srv/agentd/mcp/demo');
     expect(args).toContain('--unsetenv USER');
     expect(args).not.toContain('--unsetenv HOME');

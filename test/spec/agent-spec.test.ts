@@ -89,4 +89,48 @@ script: ./s.yaml
     expect(spec.provider).toBe('openai-compatible');
     expect(spec.modelId).toBe('meta-llama/llama-3.3-70b');
   });
+
+  it("reads the shell connector's sandbox, network and paths", () => {
+    const spec = parseAgentSpec(
+      'a.yaml',
+      `name: a
+model: anthropic/x
+connectors:
+  shell:
+    cwd: work
+    timeout: 90
+    sandbox: required
+    network: true
+    paths: [../data, { path: ../out, writable: true }, { path: ../ref }]
+`,
+    );
+    expect(spec.connectors.shell).toEqual({
+      cwd: 'work',
+      timeoutMs: 90_000,
+      sandbox: 'required',
+      network: true,
+      paths: [
+        { path: '../data', writable: false },
+        { path: '../out', writable: true },
+        { path: '../ref', writable: false },
+      ],
+    });
+  });
+
+  it("says in one line what is wrong with the shell connector's options", () => {
+    const shell = (fields: string) => () =>
+      parseAgentSpec('a.yaml', `name: a\nmodel: anthropic/x\nconnectors:\n  shell: ${fields}\n`);
+    expect(shell('{ sandbox: bubblewrap }')).toThrow(
+      /^a\.yaml: connectors\.shell\.sandbox: "bubblewrap" is not allowed \(use one of: auto, required, off\)$/,
+    );
+    expect(shell('{ network: "yes" }')).toThrow(
+      /^a\.yaml: connectors\.shell\.network: expected boolean, got "yes"$/,
+    );
+    expect(shell('{ paths: [{ path: ./x, writeable: true }] }')).toThrow(
+      /^a\.yaml: connectors\.shell\.paths\.0: unknown field "writeable"$/,
+    );
+    expect(shell('{ timeout: soon }')).toThrow(
+      /^a\.yaml: connectors\.shell\.timeout: "soon" is not a duration \(write e\.g\. 30s, 5m, or a number of seconds\)$/,
+    );
+  });
 });

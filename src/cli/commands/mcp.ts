@@ -311,7 +311,7 @@ export async function mcpListCommand(options: { json?: boolean }): Promise<numbe
 
 const builtinContainment: Record<(typeof builtinServers)[number], string> = {
   fs: 'confined to its roots (the run folder)',
-  shell: 'its folder, allowlisted env, time and output limits',
+  shell: 'sandbox if bwrap (no network unless granted), its folder, env allowlist, limits',
   http: 'no private addresses, size and time limits',
   settings: "agentd's own settings; read only unless the spec allows changes",
 };

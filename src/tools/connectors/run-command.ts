@@ -9,6 +9,11 @@ export interface CommandLimits {
   maxOutputBytes: number;
   /** Stops the command when it fires (the run was cancelled). */
   signal?: AbortSignal;
+  /**
+   * A program and its arguments that run the shell for it (a sandbox: bwrap ... --). Its
+   * process group is what gets stopped; it must take everything inside down with it.
+   */
+  wrapper?: readonly string[];
 }
 
 export type StopReason = 'timeout' | 'output_limit' | 'cancelled';
@@ -36,12 +41,14 @@ const drainMs = 1_000;
  * Runs `command` with /bin/sh in its own process group (a new session), stdin closed. On
  * timeout, output past the limit, or cancellation, the whole group gets SIGTERM and then
  * SIGKILL; when the shell exits, whatever it left running in its group is killed too, so
- * nothing it started outlives the call.
+ * nothing it started outlives the call. With a wrapper (bubblewrap), the group is the
+ * wrapper's, and the sandbox's pid namespace ends with it.
  */
 export function runCommand(command: string, limits: CommandLimits): Promise<CommandOutcome> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('/bin/sh', ['-c', command], {
+    const argv = [...(limits.wrapper ?? []), '/bin/sh', '-c', command];
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd: limits.cwd,
       env: limits.env,
       detached: true,

@@ -1,6 +1,15 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, sep } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import {
+  bubblewrapArgs,
+  type ContainmentHost,
+  detectContainmentHost,
+  type SandboxLayout,
+  summarizeSandbox,
+} from '../bubblewrap.ts';
+import type { ContainedPath } from '../mcp/server-config.ts';
 import { commandEnvironment, defaultEnvAllowlist, safePath } from './command-environment.ts';
 import { ConnectorError } from './connector-error.ts';
 import { connectorServer } from './connector-server.ts';
@@ -20,7 +29,25 @@ export interface ShellConnectorOptions {
    * TMPDIR.
    */
   envAllowlist?: string[];
+  /**
+   * `auto` (default): each command runs in a bubblewrap sandbox where `bwrap` is installed,
+   * otherwise with the other limits only. `required`: the connector does not start without
+   * bwrap. `off`: no sandbox; the directory, environment, time and output limits still apply.
+   */
+  sandbox?: ShellSandbox;
+  /** Network inside the sandbox (default false; without a sandbox nothing stops it). */
+  network?: boolean;
+  /** Absolute paths the sandboxed command sees besides its directory (read-only unless writable). */
+  paths?: ContainedPath[];
+  /**
+   * Where bwrap is (default: looked up on PATH and in the system's bin folders). When nothing
+   * executable is there, bubblewrap counts as not installed.
+   */
+  bwrapPath?: string;
 }
+
+export const shellSandboxModes = ['auto', 'required', 'off'] as const;
+export type ShellSandbox = (typeof shellSandboxModes)[number];
 
 const defaultTimeoutMs = 60_000;
 const defaultMaxOutputBytes = 128 * 1024;
@@ -34,19 +61,92 @@ const outputSchema = z.object({
   stdoutTruncated: z.boolean(),
   stderrTruncated: z.boolean(),
   durationMs: z.number(),
+  sandboxed: z.boolean(),
 });
+
+/** How the connector's commands are contained on this machine. */
+export interface ShellContainment {
+  cwd: string;
+  /** The bwrap command line that runs the shell, when sandboxed. */
+  wrapper: string[] | undefined;
+  /** One sentence for the model and for people: what contains the commands. */
+  summary: string;
+}
+
+/**
+ * Decides the containment before the connector starts: the directory must exist, declared
+ * paths must be absolute and exist, and `sandbox: required` needs bwrap. Throws a one-line
+ * ConnectorError otherwise.
+ */
+export function shellContainment(
+  options: ShellConnectorOptions,
+  host: ContainmentHost = detectContainmentHost(
+    process.env.PATH,
+    options.bwrapPath === undefined ? {} : { bwrapPath: options.bwrapPath },
+  ),
+): ShellContainment {
+  const cwd = directory(options.cwd);
+  const paths = (options.paths ?? []).map(declaredPath);
+  const mode = options.sandbox ?? 'auto';
+  if (mode === 'off') {
+    return { cwd, wrapper: undefined, summary: unsandboxed('connectors.shell.sandbox is off') };
+  }
+  if (!host.bwrapPath) {
+    if (mode === 'required') {
+      throw new ConnectorError(
+        `shell connector: sandbox is "required" but bwrap is not installed${options.bwrapPath === undefined ? '' : ` at ${options.bwrapPath}`}: install bubblewrap (apt-get install bubblewrap) or set connectors.shell.sandbox to auto or off`,
+      );
+    }
+    return { cwd, wrapper: undefined, summary: unsandboxed('bwrap is not installed') };
+  }
+  for (const path of [cwd, ...paths.map((p) => p.path)]) {
+    if (path === sep) {
+      throw new ConnectorError(
+        'shell connector: "/" cannot be a sandboxed folder (it would show the whole machine); give a project folder, or set connectors.shell.sandbox to off',
+      );
+    }
+  }
+  const layout: SandboxLayout = { cwd, network: options.network === true, paths };
+  return {
+    cwd,
+    wrapper: [host.bwrapPath, ...bubblewrapArgs(layout, host), '--'],
+    summary: summarizeSandbox(layout),
+  };
+}
+
+function unsandboxed(reason: string): string {
+  return `Not sandboxed (${reason}): the command can reach the network and every file agentd's user can.`;
+}
+
+function declaredPath(entry: ContainedPath): ContainedPath {
+  if (!isAbsolute(entry.path)) {
+    throw new ConnectorError(`shell connector: path "${entry.path}" must be absolute`);
+  }
+  try {
+    return { path: realpathSync(entry.path), writable: entry.writable };
+  } catch {
+    throw new ConnectorError(
+      `shell connector: path "${entry.path}" does not exist; create it or remove it from connectors.shell.paths`,
+    );
+  }
+}
 
 /**
  * The `shell` connector: runs a command with /bin/sh in a configured directory, with a
- * timeout, an output limit and an environment of allowlisted variables only.
+ * timeout, an output limit and an environment of allowlisted variables only; where bubblewrap
+ * is installed (or required), inside a sandbox with no network unless granted, only its
+ * directory writable and only the system's folders and declared paths visible.
  */
-export function createShellServer(options: ShellConnectorOptions): McpServer {
-  const cwd = directory(options.cwd);
+export function createShellServer(
+  options: ShellConnectorOptions,
+  containment: ShellContainment = shellContainment(options),
+): McpServer {
+  const { cwd, wrapper } = containment;
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   const maxOutputBytes = options.maxOutputBytes ?? defaultMaxOutputBytes;
   const allowlist = options.envAllowlist ?? defaultEnvAllowlist;
   const path = allowlist.includes('PATH') ? 'the PATH agentd has' : `PATH=${safePath}`;
-  const limits = `Runs in ${cwd} with /bin/sh, stdin closed, at most ${timeoutMs} ms and ${maxOutputBytes} bytes of output per stream (past either, the command and everything it started are stopped). Environment: ${path}${allowlist.length ? ` and ${allowlist.filter((n) => n !== 'PATH').join(', ')}` : ''}; nothing else.`;
+  const limits = `Runs in ${cwd} with /bin/sh, stdin closed, at most ${timeoutMs} ms and ${maxOutputBytes} bytes of output per stream (past either, the command and everything it started are stopped). Environment: ${path}${allowlist.length ? ` and ${allowlist.filter((n) => n !== 'PATH').join(', ')}` : ''}; nothing else. ${containment.summary}`;
   const server = connectorServer('shell', `Shell commands. ${limits}`);
 
   server.registerTool(
@@ -75,21 +175,26 @@ export function createShellServer(options: ShellConnectorOptions): McpServer {
     },
     ({ command, timeout_ms: timeout }, ctx) =>
       guarded(async () => {
+        const env = commandEnvironment(allowlist);
+        // The host's temporary folder is not visible in the sandbox; its own /tmp is.
+        if (wrapper && env.TMPDIR !== undefined) env.TMPDIR = '/tmp';
         const outcome = await runCommand(command, {
           cwd,
-          env: commandEnvironment(allowlist),
+          env,
           timeoutMs: timeout ?? timeoutMs,
           maxOutputBytes,
           signal: ctx.mcpReq.signal,
+          ...(wrapper ? { wrapper } : {}),
         }).catch((error: unknown) => {
           if (!existsSync(cwd)) {
             throw new ConnectorError(`shell connector: cwd "${cwd}" no longer exists`);
           }
           throw error;
         });
-        const text = describe(outcome, timeout ?? timeoutMs, maxOutputBytes);
-        const structured = { ...outcome };
-        return outcome.stopped === null
+        const sandboxed = wrapper !== undefined;
+        const text = describe(outcome, timeout ?? timeoutMs, maxOutputBytes, sandboxed);
+        const structured = { ...outcome, sandboxed };
+        return outcome.stopped === null && !sandboxFailed(outcome, sandboxed)
           ? textResult(text, structured)
           : errorResult(text, structured);
       }),
@@ -111,8 +216,23 @@ function directory(path: string): string {
   return real;
 }
 
+/** bwrap itself failed (no user namespaces here, a mount it could not make): exit 1 and its message. */
+function sandboxFailed(outcome: CommandOutcome, sandboxed: boolean): boolean {
+  return (
+    sandboxed &&
+    outcome.stopped === null &&
+    outcome.exitCode === 1 &&
+    outcome.stderr.startsWith('bwrap: ')
+  );
+}
+
 /** What happened, first line first, then the output. */
-function describe(outcome: CommandOutcome, timeoutMs: number, maxOutputBytes: number): string {
+function describe(
+  outcome: CommandOutcome,
+  timeoutMs: number,
+  maxOutputBytes: number,
+  sandboxed: boolean,
+): string {
   const ended =
     outcome.exitCode !== null ? `exit code ${outcome.exitCode}` : `ended by ${outcome.signal}`;
   const headline =
@@ -122,7 +242,9 @@ function describe(outcome: CommandOutcome, timeoutMs: number, maxOutputBytes: nu
         ? `output passed the limit of ${maxOutputBytes} bytes; the command was stopped (${ended}); narrow its output, e.g. with head, tail or grep`
         : outcome.stopped === 'cancelled'
           ? `cancelled; the command was stopped (${ended})`
-          : `${ended} after ${outcome.durationMs} ms`;
+          : sandboxFailed(outcome, sandboxed)
+            ? `the sandbox (bubblewrap) could not start the command: ${outcome.stderr.split('\n')[0]}`
+            : `${ended} after ${outcome.durationMs} ms`;
   const parts = [headline];
   if (outcome.stdout) {
     parts.push(`--- stdout${outcome.stdoutTruncated ? ' (truncated)' : ''} ---`, outcome.stdout);

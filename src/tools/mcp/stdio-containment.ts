@@ -1,20 +1,20 @@
-import { accessSync, constants, existsSync, lstatSync, readlinkSync, realpathSync } from 'node:fs';
-import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, resolve, sep } from 'node:path';
 import { DEFAULT_INHERITED_ENV_VARS } from '@modelcontextprotocol/client/stdio';
+import {
+  bubblewrapArgs,
+  type ContainmentHost,
+  describeSandbox,
+  detectContainmentHost,
+  findExecutable,
+  isExecutable,
+  type SandboxLayout,
+  systemBinDirs,
+} from '../bubblewrap.ts';
 import { McpError } from './mcp-error.ts';
 import type { StdioServerConfig } from './server-config.ts';
 
-/** What the machine offers for containment. */
-export interface ContainmentHost {
-  /** `bwrap`'s path when bubblewrap is installed. */
-  bwrapPath: string | undefined;
-  /** `env`, used to drop variables the SDK would pass on from agentd's environment. */
-  envPath: string | undefined;
-  /** The folder of the Node that runs agentd, first on a server's default PATH. */
-  nodeDir: string;
-  /** Running as root: the sandbox also drops every capability. */
-  isRoot: boolean;
-}
+export { type ContainmentHost, detectContainmentHost };
 
 /** How to spawn a contained stdio server (the stdio transport's parameters). */
 export interface SpawnPlan {
@@ -26,41 +26,6 @@ export interface SpawnPlan {
   /** The server's own command, resolved. */
   resolvedCommand: string;
   sandboxed: boolean;
-}
-
-const systemBinDirs = ['/usr/local/bin', '/usr/bin', '/bin'];
-
-/** Top-level system folders the sandbox mirrors read-only (or as the symlinks they are). */
-const systemRoots = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
-
-/** What programs read from /etc: the dynamic linker, users, DNS, certificates, time zone. */
-const etcFiles = [
-  '/etc/alternatives',
-  '/etc/ld.so.cache',
-  '/etc/ld.so.conf',
-  '/etc/ld.so.conf.d',
-  '/etc/passwd',
-  '/etc/group',
-  '/etc/nsswitch.conf',
-  '/etc/hosts',
-  '/etc/host.conf',
-  '/etc/resolv.conf',
-  '/etc/gai.conf',
-  '/etc/ssl',
-  '/etc/ca-certificates',
-  '/etc/pki',
-  '/etc/localtime',
-  '/etc/mime.types',
-];
-
-export function detectContainmentHost(pathVar = process.env.PATH ?? ''): ContainmentHost {
-  const dirs = [...pathVar.split(delimiter).filter(Boolean), ...systemBinDirs];
-  return {
-    bwrapPath: findExecutable('bwrap', dirs),
-    envPath: findExecutable('env', systemBinDirs),
-    nodeDir: dirname(process.execPath),
-    isRoot: process.getuid?.() === 0,
-  };
 }
 
 /** The PATH a server gets when it declares none: agentd's Node, then the system's. */
@@ -126,7 +91,7 @@ export function planStdioSpawn(
     return {
       command: host.bwrapPath,
       args: [
-        ...bubblewrapArgs(config, host, resolvedCommand, unset),
+        ...bubblewrapArgs(layoutOf(config, host, resolvedCommand, unset), host),
         '--',
         resolvedCommand,
         ...config.args,
@@ -154,45 +119,19 @@ export function planStdioSpawn(
   };
 }
 
-interface Mount {
-  kind: 'ro' | 'rw';
-  path: string;
-}
-
-function bubblewrapArgs(
+function layoutOf(
   config: StdioServerConfig,
   host: ContainmentHost,
   command: string,
   unset: readonly string[],
-): string[] {
-  const { containment } = config;
-  const args = ['--die-with-parent', '--new-session', '--unshare-all'];
-  if (containment.network) args.push('--share-net');
-  if (host.isRoot) args.push('--cap-drop', 'ALL');
-
-  for (const root of systemRoots) {
-    const link = symlinkTarget(root);
-    if (link !== undefined) args.push('--symlink', link, root);
-    else if (existsSync(root)) args.push('--ro-bind', root, root);
-  }
-  for (const file of etcFiles) args.push('--ro-bind-try', file, file);
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
-
-  // Deeper mounts go after shallower ones, so a declared path inside a read-only folder wins.
-  const mounts: Mount[] = [];
-  for (const dir of runtimeDirs(host, command)) mounts.push({ kind: 'ro', path: dir });
-  for (const entry of containment.paths) {
-    mounts.push({ kind: entry.writable ? 'rw' : 'ro', path: entry.path });
-  }
-  mounts.push({ kind: 'rw', path: config.cwd });
-  mounts.sort((a, b) => depth(a.path) - depth(b.path));
-  for (const mount of mounts) {
-    args.push(mount.kind === 'rw' ? '--bind' : '--ro-bind', mount.path, mount.path);
-  }
-
-  args.push('--chdir', config.cwd);
-  for (const name of unset) args.push('--unsetenv', name);
-  return args;
+): SandboxLayout {
+  return {
+    cwd: config.cwd,
+    network: config.containment.network,
+    paths: config.containment.paths,
+    runtime: runtimeDirs(host, command),
+    unsetEnv: unset,
+  };
 }
 
 /**
@@ -202,12 +141,8 @@ function bubblewrapArgs(
  * its folder.
  */
 function runtimeDirs(host: ContainmentHost, command: string): string[] {
-  const dirs = new Set<string>();
-  const add = (dir: string) => {
-    if (!isSystemPath(dir)) dirs.add(dir);
-  };
-  add(installRoot(realpathOr(host.nodeDir)));
-  for (const path of new Set([command, realpathOr(command)])) add(installRoot(path));
+  const dirs = new Set([installRoot(realpathOr(host.nodeDir))]);
+  for (const path of new Set([command, realpathOr(command)])) dirs.add(installRoot(path));
   return [...dirs];
 }
 
@@ -218,22 +153,6 @@ function installRoot(path: string): string {
   const dir = dirname(path);
   // A Node install: .../bin/node -> the install's root, which holds its lib too.
   return dir.endsWith(`${sep}bin`) ? dirname(dir) : dir;
-}
-
-function isSystemPath(path: string): boolean {
-  return systemRoots.some((root) => path === root || path.startsWith(`${root}${sep}`));
-}
-
-function depth(path: string): number {
-  return path.split(sep).filter(Boolean).length;
-}
-
-function symlinkTarget(path: string): string | undefined {
-  try {
-    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function realpathOr(path: string): string {
@@ -263,23 +182,6 @@ function resolveCommand(server: string, command: string, pathVar: string): strin
   );
 }
 
-function findExecutable(name: string, dirs: readonly string[]): string | undefined {
-  for (const dir of dirs) {
-    const path = join(dir, name);
-    if (isExecutable(path)) return path;
-  }
-  return undefined;
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return !lstatSync(realpathSync(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * What containment applies to a stdio server on this machine, as lines for people (`agentd
  * mcp show`). Names the declared variables, never their values.
@@ -306,13 +208,6 @@ export function describeContainment(
     );
     return lines;
   }
-  const writable = [config.cwd, ...containment.paths.filter((p) => p.writable).map((p) => p.path)];
-  const readOnly = containment.paths.filter((p) => !p.writable).map((p) => p.path);
-  lines.push(
-    `sandbox: bubblewrap (${host.bwrapPath}), ${containment.network ? 'network allowed' : 'no network'}`,
-    `  writable: ${writable.join(', ')}`,
-  );
-  if (readOnly.length) lines.push(`  read-only: ${readOnly.join(', ')}`);
   let runtime: string[] = [];
   try {
     runtime = runtimeDirs(
@@ -323,8 +218,10 @@ export function describeContainment(
     // an unresolvable command is reported when the server starts
   }
   lines.push(
-    `  also read-only: /usr and the system's lib and bin folders, parts of /etc (users, DNS, certificates)${runtime.length ? `, ${runtime.join(', ')}` : ''}`,
-    '  fresh: /tmp, /proc, /dev; every other path is invisible',
+    ...describeSandbox(
+      { cwd: config.cwd, network: containment.network, paths: containment.paths, runtime },
+      host,
+    ),
   );
   return lines;
 }
