@@ -15,6 +15,7 @@ import {
   paint,
   statusStyle,
 } from './format.ts';
+import { describePolicy } from './policy-format.ts';
 
 export interface RunView {
   onEvent(event: RunEvent): void;
@@ -54,6 +55,9 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
         err.write(
           paint('dim', `agentd · ${d.agent} · `) + model + paint('dim', ` · run ${event.runId}\n`),
         );
+        if (d.policy && d.policy.mode !== 'none') {
+          err.write(paint('dim', `policy: ${describePolicy(d.policy)}\n`));
+        }
         break;
       }
       case 'run.resumed':
@@ -82,6 +86,22 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
             paint('dim', ` ${clip(JSON.stringify(event.data.input), 100)}\n`),
         );
         break;
+      case 'policy.decision': {
+        const d = event.data;
+        if (d.decision === 'deny') {
+          endLine();
+          err.write(
+            d.effect === 'deny'
+              ? `${paint('red', `⛔ policy denied ${d.action}`)} ${paint('dim', `on ${clip(d.resource, 60)}: ${clip(d.reason, 160)}`)}\n`
+              : `${paint('yellow', `! policy would deny ${d.action} (log only, allowed)`)} ${paint('dim', `on ${clip(d.resource, 60)}: ${clip(d.reason, 160)}`)}\n`,
+          );
+        } else if (d.logOnly) {
+          err.write(
+            paint('yellow', `! log-only policies would ${d.logOnly.decision} ${d.action}\n`),
+          );
+        }
+        break;
+      }
       case 'tool.result': {
         const d = event.data;
         const mark = d.isError ? paint('red', `✗ ${d.name}`) : paint('green', `← ${d.name}`);

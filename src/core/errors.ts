@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'registry_not_found'
   | 'registry_invalid'
   | 'store_failed'
+  | 'policy_invalid'
   | 'usage';
 
 export class AgentdError extends Error {

@@ -74,6 +74,55 @@ export interface RunStartedData {
   /** The folder the run started in: tools that work on files see it again on resume. */
   cwd?: string;
   parentRunId?: string;
+  /** The policy set the run's tool calls are checked against (absent in older runs: none). */
+  policy?: RunPolicy;
+}
+
+/**
+ * The policies a run's tool calls are checked against. `none`: the spec names no policy, and
+ * every call is allowed (said so in the run, never silently).
+ */
+export type RunPolicy =
+  | { mode: 'none'; message: string }
+  | {
+      mode: 'enforce' | 'log_only';
+      /** The folder of `.cedar` files. */
+      dir: string;
+      files: string[];
+      policies: number;
+      /** Policies annotated `@mode("log_only")`: recorded, never deciding. */
+      logOnlyPolicies: number;
+      /** SHA-256 of the policy texts and the schema they were checked against. */
+      version: string;
+    };
+
+/** One policy decision on a tool call, recorded before the call runs (or is refused). */
+export interface PolicyDecisionData {
+  callId: string;
+  /** The tool's name as the model sees it. */
+  name: string;
+  /** The Cedar action, e.g. `fs.write`. */
+  action: string;
+  principal: string;
+  /** The resources the call touches, as Cedar entity ids. */
+  resource: string;
+  /** What the policies in force decided. */
+  decision: 'allow' | 'deny';
+  /** What happened to the call: the decision, unless the policy set only logs. */
+  effect: 'allow' | 'deny';
+  mode: 'enforce' | 'log_only';
+  /** The policies that determined the decision. */
+  policies: string[];
+  errors?: string[];
+  /** One line: why. */
+  reason: string;
+  /** What the `@mode("log_only")` policies would have changed, when they would have. */
+  logOnly?: { decision: 'allow' | 'deny'; policies: string[] };
+  /** SHA-256 of the canonical JSON of the input. */
+  inputDigest: string;
+  latencyUs: number;
+  /** The decision's place in the audit log. */
+  auditSeq: number;
 }
 
 export interface ModelRequestData {
@@ -130,6 +179,8 @@ export type ToolErrorKind =
   | 'unknown_tool'
   | 'execution'
   | 'cancelled'
+  /** A policy refused the call; it did not run. */
+  | 'denied'
   /** The run was interrupted while the call ran; it was not repeated. */
   | 'in_doubt';
 
@@ -172,6 +223,8 @@ export interface RunResumedData {
   limits?: Limits;
   /** What to do with tool calls whose outcome is unknown, when a person decided. */
   inDoubt?: 'rerun' | 'skip';
+  /** The policy set in force from here on. */
+  policy?: RunPolicy;
 }
 
 export interface NeedsAttentionData {
@@ -213,6 +266,7 @@ export interface EventDataMap {
   'tool.call': ToolCallData;
   'tool.progress': ToolProgressData;
   'tool.result': ToolResultData;
+  'policy.decision': PolicyDecisionData;
   'run.error': RunErrorData;
   'run.resumed': RunResumedData;
   'context.compacted': ContextCompactedData;

@@ -192,6 +192,7 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       return;
     case 'model.retry':
     case 'tool.progress':
+    case 'policy.decision':
     case 'run.error':
       return;
     case 'run.finished':

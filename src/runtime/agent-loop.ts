@@ -1,5 +1,6 @@
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import type {
+  EventOf,
   FinalStatus,
   FinishReason,
   Limits,
@@ -16,6 +17,8 @@ import { type Usage, zeroUsage } from '../core/usage.ts';
 import { costOf } from '../models/catalog.ts';
 import { type Model, ModelCallError, type ModelSettings, modelRef } from '../models/model.ts';
 import { type RetryPolicy, streamWithRetry } from '../models/retry.ts';
+import { type Authorizer, type Decision, permissiveAuthorizer } from '../policy/authorizer.ts';
+import { ToolGate } from '../policy/gate.ts';
 import type { Store } from '../store/store.ts';
 import type { Tool, ToolProgress } from '../tools/tool.ts';
 import {
@@ -50,6 +53,11 @@ export interface AgentDefinition {
   settings?: ModelSettings;
   limits?: Partial<Limits>;
   compaction?: Partial<CompactionSettings>;
+  /**
+   * Decides every tool call before it runs (see src/policy). Without one, every call is
+   * allowed, and the run records that no policy set applies.
+   */
+  policy?: Authorizer;
 }
 
 /** What streams while a model answers: shown live, never logged (the response event is). */
@@ -124,6 +132,7 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
         ? { specPath: options.specPath, cwd: options.cwd ?? process.cwd() }
         : {}),
       ...(options.parentRunId ? { parentRunId: options.parentRunId } : {}),
+      policy: (agent.policy ?? permissiveAuthorizer).policy,
     },
   });
   const lease = await acquireLease(options.store, runId);
@@ -170,6 +179,7 @@ async function continueRun(log: RunLog, options: ResumeOptions): Promise<RunResu
       session: state.session + 1,
       ...(limits ? { limits } : {}),
       ...(options.inDoubt ? { inDoubt: options.inDoubt } : {}),
+      policy: (options.agent.policy ?? permissiveAuthorizer).policy,
     },
   });
   // Calls logged but without a result were running when the process stopped.
@@ -203,6 +213,28 @@ async function drive(
   const now = options.now ?? Date.now;
   const model = agent.model;
   const tools = new Map(agent.tools.map((tool) => [tool.name, tool]));
+  // Every call goes through the gate: authorized, its decision in the audit log and the run
+  // log, before it may run.
+  const gate = new ToolGate(agent.tools, agent.policy, async (decision, call) => {
+    const audit = await options.store.appendAudit({
+      at: new Date(now()).toISOString(),
+      runId,
+      callId: call.id,
+      principal: decision.principal,
+      user: decision.user,
+      action: decision.action,
+      resource: decision.resource,
+      inputDigest: decision.inputDigest,
+      decision: decision.decision,
+      effect: decision.effect,
+      mode: decision.mode,
+      policies: decision.policies,
+      errors: decision.errors,
+      reason: decision.reason,
+      latencyUs: decision.latencyUs,
+    });
+    await log.append({ type: 'policy.decision', data: decisionData(call, decision, audit.seq) });
+  });
   const toolDefinitions = agent.tools.map((tool) => ({
     name: tool.name,
     description: tool.description,
@@ -339,7 +371,7 @@ async function drive(
             }
             const outcome = await runToolCall(
               { id: call.callId, name: call.name, input: call.input },
-              tools,
+              gate,
               {
                 runId,
                 idempotencyKey: call.idempotencyKey,
@@ -599,6 +631,30 @@ function logOptions(options: DriveOptions): {
   return {
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(now ? { now: () => new Date(now()) } : {}),
+  };
+}
+
+function decisionData(
+  call: { id: string; name: string },
+  d: Decision,
+  auditSeq: number,
+): EventOf<'policy.decision'>['data'] {
+  return {
+    callId: call.id,
+    name: call.name,
+    action: d.action,
+    principal: d.principal,
+    resource: d.resource,
+    decision: d.decision,
+    effect: d.effect,
+    mode: d.mode,
+    policies: d.policies,
+    ...(d.errors.length ? { errors: d.errors } : {}),
+    reason: d.reason,
+    ...(d.logOnly ? { logOnly: d.logOnly } : {}),
+    inputDigest: d.inputDigest,
+    latencyUs: d.latencyUs,
+    auditSeq,
   };
 }
 

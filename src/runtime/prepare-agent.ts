@@ -4,6 +4,7 @@ import type { Limits } from '../core/events.ts';
 import { createRedactor, type Redactor } from '../core/redact.ts';
 import { type EffortLevel, isProviderName } from '../models/catalog.ts';
 import { type ResolvedModel, resolveModel } from '../models/providers.ts';
+import { runAuthorizer } from '../policy/load.ts';
 import { type AgentSpec, loadAgentSpec } from '../spec/agent-spec.ts';
 import { openToolset, type Toolset } from '../tools/toolset.ts';
 import type { AgentDefinition } from './agent-loop.ts';
@@ -83,13 +84,29 @@ export async function prepareAgent(
     );
   }
   // Last: it starts MCP servers, which the caller stops when the run is over.
+  const cwd = options.cwd ?? process.cwd();
   const toolset = await openToolset({
     sources: spec.tools,
     specPath: spec.path,
     connectors: spec.connectors,
     config,
-    cwd: options.cwd ?? process.cwd(),
+    cwd,
   });
+  // The policy set is checked against the tools the run has: an invalid one never applies.
+  let policy: Awaited<ReturnType<typeof runAuthorizer>>;
+  try {
+    policy = await runAuthorizer({
+      spec,
+      config,
+      tools: toolset.tools,
+      offered: toolset.offered,
+      cwd,
+      onNotice: (notice) => resolved.notices.push(notice),
+    });
+  } catch (error) {
+    await toolset.close();
+    throw error;
+  }
   for (const notice of resolved.notices) options.onNotice?.(notice);
   const settings = { ...spec.settings };
   if (resolved.effort) settings.effort = resolved.effort;
@@ -108,6 +125,7 @@ export async function prepareAgent(
       settings,
       limits: spec.limits,
       compaction,
+      policy,
     },
   };
 }

@@ -1,7 +1,9 @@
 import { errorMessage } from '../core/errors.ts';
 import type { ToolErrorKind } from '../core/events.ts';
 import type { JsonValue, ToolCall } from '../core/messages.ts';
-import type { Tool, ToolProgress } from '../tools/tool.ts';
+import type { Decision } from '../policy/authorizer.ts';
+import type { ToolGate } from '../policy/gate.ts';
+import type { ToolProgress } from '../tools/tool.ts';
 
 const ABORTED = Symbol('aborted');
 
@@ -10,16 +12,20 @@ export interface ToolOutcome {
   isError: boolean;
   errorKind?: ToolErrorKind;
   durationMs: number;
+  /** The policy decision on the call, when a policy set made one. */
+  decision?: Decision;
 }
 
 /**
- * Runs one tool call: checks the tool exists and the arguments fit its schema (errors go
- * back to the model to repair), runs it with the run's abort signal, and turns a throw
- * into an error result. Never throws.
+ * Runs one tool call through the gate: checks the tool exists and the arguments fit its
+ * schema (errors go back to the model to repair), has the gate authorize it (a denial goes
+ * back to the model as the result, and the call does not run), runs it with the run's abort
+ * signal, and turns a throw into an error result. Throws only when authorizing fails (the
+ * decision could not be made or recorded): then the call does not run.
  */
 export async function runToolCall(
   call: ToolCall,
-  tools: ReadonlyMap<string, Tool>,
+  gate: ToolGate,
   context: {
     runId: string;
     idempotencyKey: string;
@@ -33,9 +39,9 @@ export async function runToolCall(
     ...outcome,
     durationMs: Math.round(performance.now() - started),
   });
-  const tool = tools.get(call.name);
+  const tool = gate.tool(call.name);
   if (!tool) {
-    const known = [...tools.keys()].join(', ') || 'none';
+    const known = gate.names.join(', ') || 'none';
     return done({
       output: `Unknown tool "${call.name}". Available tools: ${known}.`,
       isError: true,
@@ -58,6 +64,17 @@ export async function runToolCall(
     });
   }
   if (context.signal.aborted) return done(cancelled());
+  const authorization = await gate.authorize(call, checked.value);
+  if (authorization.effect === 'deny') {
+    return done({
+      output: `Denied by policy: ${authorization.decision.reason}. The call did not run.`,
+      isError: true,
+      errorKind: 'denied',
+      decision: authorization.decision,
+    });
+  }
+  const decision = authorization.decision ? { decision: authorization.decision } : {};
+  if (context.signal.aborted) return done(cancelled());
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<typeof ABORTED>((resolve) => {
     onAbort = () => resolve(ABORTED);
@@ -65,7 +82,7 @@ export async function runToolCall(
   });
   try {
     const result = await Promise.race([
-      tool.execute(checked.value, {
+      gate.execute(authorization.permit, {
         signal: context.signal,
         runId: context.runId,
         callId: call.id,
@@ -75,12 +92,17 @@ export async function runToolCall(
       }),
       aborted,
     ]);
-    if (result === ABORTED) return done(cancelled());
-    return done({ output: result, isError: false });
+    if (result === ABORTED) return done({ ...cancelled(), ...decision });
+    return done({ output: result, isError: false, ...decision });
   } catch (error) {
-    if (context.signal.aborted) return done(cancelled());
+    if (context.signal.aborted) return done({ ...cancelled(), ...decision });
     // The whole message: a server's multi-line explanation is what lets the model repair.
-    return done({ output: `Error: ${fullMessage(error)}`, isError: true, errorKind: 'execution' });
+    return done({
+      output: `Error: ${fullMessage(error)}`,
+      isError: true,
+      errorKind: 'execution',
+      ...decision,
+    });
   } finally {
     if (onAbort) context.signal.removeEventListener('abort', onAbort);
   }

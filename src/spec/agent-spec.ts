@@ -144,6 +144,13 @@ const agentSpecSchema = z.strictObject({
     })
     .optional(),
   script: z.string().min(1).optional(),
+  /** Cedar policies for the agent's tool calls (see docs/policy.md). */
+  policy: z
+    .strictObject({
+      dir: z.string().min(1).optional(),
+      mode: z.enum(['enforce', 'log_only']).optional(),
+    })
+    .optional(),
 });
 
 export interface ConnectorOptions {
@@ -187,6 +194,11 @@ export interface AgentSpec {
   };
   /** Absolute path of the scripted-model script: the model for `scripted/*`, else the offline fallback. */
   script?: string;
+  /**
+   * The policy set: its folder (absolute; default `policies/` beside the spec) and mode.
+   * Absent: the spec has no `policy:` (a `policies/` folder beside it still applies).
+   */
+  policy?: { dir: string; mode: 'enforce' | 'log_only' };
 }
 
 export function loadAgentSpec(path: string): AgentSpec {
@@ -256,6 +268,12 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
   if (c?.context_window !== undefined) spec.compaction.contextWindow = c.context_window;
   if (c?.mode) spec.compaction.mode = c.mode;
   if (raw.script) spec.script = resolve(dir, raw.script);
+  if (raw.policy) {
+    spec.policy = {
+      dir: resolve(dir, raw.policy.dir ?? 'policies'),
+      mode: raw.policy.mode ?? 'enforce',
+    };
+  }
   if (provider === 'scripted' && !spec.script) {
     throw new AgentdError(
       'spec_invalid',

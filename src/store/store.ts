@@ -1,3 +1,4 @@
+import type { AuditEntry, AuditHead, AuditRecord } from '../core/audit.ts';
 import type { FinishReason, RunEvent, RunStatus } from '../core/events.ts';
 import type { Usage } from '../core/usage.ts';
 
@@ -109,7 +110,23 @@ export interface Store {
   listApiKeys(): Promise<ApiKeyRecord[]>;
   /** Marks a key revoked; false when there is no key with this id. */
   revokeApiKey(id: string, at: string): Promise<boolean>;
+  /**
+   * Appends a policy decision to the audit log, chained to the entry before it, in one
+   * transaction with the log's head (concurrent writers, even in other processes, queue).
+   */
+  appendAudit(entry: AuditEntry): Promise<AuditRecord>;
+  /** Audit entries in `seq` order (newest first with `newestFirst`), optionally of one run. */
+  listAudit(options?: ListAuditOptions): Promise<AuditRecord[]>;
+  /** The audit log's head as last recorded (undefined while it is empty). */
+  auditHead(): Promise<AuditHead | undefined>;
   close(): Promise<void>;
+}
+
+export interface ListAuditOptions {
+  runId?: string;
+  afterSeq?: number;
+  limit?: number;
+  newestFirst?: boolean;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import { isTool, type Tool } from './tool.ts';
+import { withOrigin } from './tool-origin.ts';
 import type { ToolSource } from './tool-ref.ts';
 
 /** Imports the tool modules an agent spec lists and returns their tools, checked. */
@@ -53,7 +54,7 @@ export async function loadTools(
           `${specPath}: tools: two tools are named "${name}"; names must be unique`,
         );
       }
-      tools.set(name, tool);
+      tools.set(name, withOrigin(tool, { kind: 'module', module: source.module }));
     }
   }
   return [...tools.values()];

@@ -10,14 +10,26 @@ import type { McpConnection } from './mcp/mcp-connection.ts';
 import type { McpToolOptions } from './mcp/mcp-tool.ts';
 import { Registry } from './registry/registry.ts';
 import type { Tool } from './tool.ts';
+import { type ToolOrigin, withOrigin } from './tool-origin.ts';
 import { isBuiltinServer, type ToolSource } from './tool-ref.ts';
 
 export interface Toolset {
   tools: Tool[];
   /** Secret values the servers were given: redact them wherever run text is written. */
   secrets: string[];
+  /**
+   * Every tool of every server the toolset connected, named in the spec or not: the policy
+   * schema knows them all, so one policy set can speak of tools some agents do not use.
+   */
+  offered: OfferedTool[];
   /** Stops the servers the toolset started. */
   close(): Promise<void>;
+}
+
+export interface OfferedTool {
+  origin: ToolOrigin;
+  description: string;
+  inputSchema: Tool['inputSchema'];
 }
 
 export interface ToolsetOptions {
@@ -61,6 +73,7 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
 
   try {
     const tools: Tool[] = [];
+    const offered: OfferedTool[] = [];
     const taken = new Set<string>();
     const modules = options.sources.flatMap((s) => (s.kind === 'module' ? [s] : []));
     for (const tool of await loadTools(modules, specPath)) {
@@ -156,17 +169,32 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
             }
             return found;
           });
+      const originOf = (tool: string): ToolOrigin =>
+        isBuiltinServer(server)
+          ? { kind: 'connector', server, tool }
+          : {
+              kind: connection.config.transport === 'http' ? 'mcp-http' : 'mcp-stdio',
+              server,
+              tool,
+            };
+      for (const definition of definitions) {
+        offered.push({
+          origin: originOf(definition.name),
+          description: definition.description ?? definition.title ?? '',
+          inputSchema: definition.inputSchema as Tool['inputSchema'],
+        });
+      }
       for (const definition of chosen) {
         const tool = mcpTool(connection, definition, {
           taken,
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         });
-        tools.push(tool);
+        tools.push(withOrigin(tool, originOf(definition.name)));
       }
     }
     if (options.sources.some((s) => s.kind === 'registry-search'))
-      tools.push(registrySearchTool(openRegistry()));
-    return { tools, secrets, close };
+      tools.push(withOrigin(registrySearchTool(openRegistry()), { kind: 'registry-search' }));
+    return { tools, secrets, offered, close };
   } catch (error) {
     await close();
     throw error;

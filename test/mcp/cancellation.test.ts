@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ToolGate } from '../../src/policy/gate.ts';
 import { runToolCall } from '../../src/runtime/tool-runner.ts';
 import { mcpTools } from '../../src/tools/mcp/mcp-tool.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -14,7 +15,7 @@ describe('cancelling a run', () => {
         name: 'test',
         config: testServerConfig(cwd, { env: era === '2025-11-25' ? { LEGACY_ONLY: '1' } : {} }),
       });
-      const tools = new Map((await mcpTools(c)).map((tool) => [tool.name, tool]));
+      const tools = new ToolGate(await mcpTools(c));
       expect(c.protocolVersion).toBe(era);
 
       const controller = new AbortController();

@@ -20,6 +20,7 @@ import {
   statusStyle,
   table,
 } from '../format.ts';
+import { describeDecision, describePolicy } from '../policy-format.ts';
 
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const store = openStore(loadConfig());
@@ -172,7 +173,7 @@ function describe(event: RunEvent): string {
     case 'run.started': {
       const d = event.data;
       const tools = d.tools.map((t) => t.name).join(', ') || 'none';
-      return `agent ${d.agent}, model ${d.model}${d.scripted ? ` (scripted replay of ${d.scripted.script})` : ''}, tools: ${tools}, limits ${describeLimits(d.limits)}`;
+      return `agent ${d.agent}, model ${d.model}${d.scripted ? ` (scripted replay of ${d.scripted.script})` : ''}, tools: ${tools}, limits ${describeLimits(d.limits)}, policy: ${describePolicy(d.policy)}`;
     }
     case 'model.request': {
       const d = event.data;
@@ -214,10 +215,12 @@ function describe(event: RunEvent): string {
       const d = event.data;
       return `${d.name} ${d.isError ? `ERROR (${d.errorKind}) ` : ''}${clip(resultText(d.output), 80)} · ${formatDuration(d.durationMs)} [${d.callId}]`;
     }
+    case 'policy.decision':
+      return describeDecision(event.data);
     case 'run.error':
       return `${event.data.code}: ${event.data.message}`;
     case 'run.resumed':
-      return `session ${event.data.session + 1}${event.data.inDoubt ? `, calls in doubt: ${event.data.inDoubt}` : ''}${event.data.limits ? `, limits ${describeLimits(event.data.limits)}` : ''}`;
+      return `session ${event.data.session + 1}${event.data.inDoubt ? `, calls in doubt: ${event.data.inDoubt}` : ''}${event.data.limits ? `, limits ${describeLimits(event.data.limits)}` : ''}${event.data.policy ? `, policy: ${describePolicy(event.data.policy)}` : ''}`;
     case 'run.needs_attention':
       return `${event.data.calls.map((c) => `${c.name} [${c.callId}]`).join(', ')}: ${event.data.message}`;
     case 'run.suspended':

@@ -63,4 +63,39 @@ export const migrations: readonly string[] = [
     revoked_at TEXT
   ) STRICT;
   `,
+  // 5: the audit log of policy decisions: append-only (triggers refuse edits and deletes),
+  // hash-chained (each entry's hash covers the one before it), and its head kept apart so a
+  // cut-off tail shows
+  `
+  CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    run_id TEXT,
+    call_id TEXT,
+    principal TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    action TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    input_digest TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    effect TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    policies TEXT NOT NULL,
+    errors TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    latency_us INTEGER NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX audit_log_run ON audit_log(run_id) WHERE run_id IS NOT NULL;
+  CREATE TABLE audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+  ) STRICT;
+  CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
 ];

@@ -1,6 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import {
+  type AuditEntry,
+  type AuditHead,
+  type AuditRecord,
+  auditHash,
+  genesisHash,
+} from '../../core/audit.ts';
 import { AgentdError } from '../../core/errors.ts';
 import type { RunEvent, RunFinishedData, RunStartedData } from '../../core/events.ts';
 import type { Redactor } from '../../core/redact.ts';
@@ -8,6 +15,7 @@ import {
   type ApiKeyRecord,
   DuplicateEventError,
   type Durability,
+  type ListAuditOptions,
   type ListRunsOptions,
   type RunLease,
   type RunSummary,
@@ -423,6 +431,81 @@ export class SqliteStore implements Store {
     return rows.map((row) => ({ ...toTool(row), score: -row.rank }));
   }
 
+  async appendAudit(entry: AuditEntry): Promise<AuditRecord> {
+    const redacted: AuditEntry = {
+      ...entry,
+      reason: this.#redact(entry.reason),
+      errors: entry.errors.map((e) => this.#redact(e)),
+    };
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const head = this.#db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as
+        | AuditHead
+        | undefined;
+      const seq = (head?.seq ?? 0) + 1;
+      const prevHash = head?.hash ?? genesisHash;
+      const hash = auditHash(seq, prevHash, redacted);
+      this.#db
+        .prepare(
+          `INSERT INTO audit_log (seq, at, run_id, call_id, principal, user_name, action, resource,
+           input_digest, decision, effect, mode, policies, errors, reason, latency_us, prev_hash, hash)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          seq,
+          redacted.at,
+          redacted.runId,
+          redacted.callId,
+          redacted.principal,
+          redacted.user,
+          redacted.action,
+          redacted.resource,
+          redacted.inputDigest,
+          redacted.decision,
+          redacted.effect,
+          redacted.mode,
+          JSON.stringify(redacted.policies),
+          JSON.stringify(redacted.errors),
+          redacted.reason,
+          redacted.latencyUs,
+          prevHash,
+          hash,
+        );
+      this.#db
+        .prepare(
+          'INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash',
+        )
+        .run(seq, hash);
+      this.#db.exec('COMMIT');
+      return { ...redacted, seq, prevHash, hash };
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async listAudit(options: ListAuditOptions = {}): Promise<AuditRecord[]> {
+    const where = ['seq > ?'];
+    const params: (string | number)[] = [options.afterSeq ?? 0];
+    if (options.runId !== undefined) {
+      where.push('run_id = ?');
+      params.push(options.runId);
+    }
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq ${options.newestFirst ? 'DESC' : 'ASC'} LIMIT ?`,
+      )
+      .all(...params, options.limit ?? -1) as unknown as AuditRow[];
+    return rows.map(toAuditRecord);
+  }
+
+  async auditHead(): Promise<AuditHead | undefined> {
+    const row = this.#db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as
+      | AuditHead
+      | undefined;
+    return row ? { seq: row.seq, hash: row.hash } : undefined;
+  }
+
   async close(): Promise<void> {
     if (this.#pending.length > 0) this.#flush();
     if (this.#db.isOpen) this.#db.close();
@@ -447,6 +530,60 @@ function toApiKey(row: ApiKeyRow): ApiKeyRecord {
     createdAt: row.created_at,
     ...(row.revoked_at ? { revokedAt: row.revoked_at } : {}),
   };
+}
+
+interface AuditRow {
+  seq: number;
+  at: string;
+  run_id: string | null;
+  call_id: string | null;
+  principal: string;
+  user_name: string;
+  action: string;
+  resource: string;
+  input_digest: string;
+  decision: string;
+  effect: string;
+  mode: string;
+  policies: string;
+  errors: string;
+  reason: string;
+  latency_us: number;
+  prev_hash: string;
+  hash: string;
+}
+
+/** A row as it is stored (a row edited by hand keeps whatever it was given, for verify to catch). */
+function toAuditRecord(row: AuditRow): AuditRecord {
+  return {
+    seq: row.seq,
+    at: row.at,
+    runId: row.run_id,
+    callId: row.call_id,
+    principal: row.principal,
+    user: row.user_name,
+    action: row.action,
+    resource: row.resource,
+    inputDigest: row.input_digest,
+    decision: row.decision as AuditRecord['decision'],
+    effect: row.effect as AuditRecord['effect'],
+    mode: row.mode as AuditRecord['mode'],
+    policies: parseList(row.policies),
+    errors: parseList(row.errors),
+    reason: row.reason,
+    latencyUs: row.latency_us,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+function parseList(text: string): string[] {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return Array.isArray(value) ? value.map(String) : [text];
+  } catch {
+    return [text];
+  }
 }
 
 interface ServerRow {
