@@ -360,6 +360,67 @@ Environment:
       code = await keysRevokeCommand(id);
     });
 
+  const policy = program
+    .command('policy')
+    .description('Cedar policies for tool calls: validate, test, show the schema');
+  policy
+    .command('validate')
+    .description("check a policy folder against the schema of an agent's tools")
+    .argument('[dir]', "the folder of .cedar files (default: the agent's)")
+    .option('--agent <agent.yaml>', 'the agent whose tools make the schema')
+    .action(async (dir: string | undefined, options: { agent?: string }) => {
+      const { policyValidateCommand } = await import('./commands/policy.ts');
+      code = await policyValidateCommand(dir, options);
+    });
+  policy
+    .command('test')
+    .description('decide each request of a cases file and compare with what it expects (for CI)')
+    .argument('<cases.yaml>')
+    .action(async (file: string) => {
+      const { policyTestCommand } = await import('./commands/policy.ts');
+      code = await policyTestCommand(file);
+    });
+  policy
+    .command('schema')
+    .description("the Cedar schema an agent's policies are checked against")
+    .option('--agent <agent.yaml>', 'the agent whose tools make the schema')
+    .option('--json', "Cedar's JSON schema format")
+    .action(async (options: { agent?: string; json?: boolean }) => {
+      const { policySchemaCommand } = await import('./commands/policy.ts');
+      code = await policySchemaCommand(options);
+    });
+
+  const audit = program
+    .command('audit')
+    .description('the hash-chained audit log of policy decisions');
+  audit
+    .command('list')
+    .description('recent decisions, newest first')
+    .option('--run <run-id>', "only this run's")
+    .option('-n, --limit <n>', 'how many', positiveInt, 50)
+    .option('--json', 'one JSON object per line')
+    .action(async (options: { run?: string; limit?: number; json?: boolean }) => {
+      const { auditListCommand } = await import('./commands/audit.ts');
+      code = await auditListCommand(options);
+    });
+  audit
+    .command('verify')
+    .description('check the chain: any edit, deletion or reordering fails, naming the entry')
+    .option('--anchor <seq:hash>', 'an entry hash noted earlier, which must still be there')
+    .action(async (options: { anchor?: string }) => {
+      const { auditVerifyCommand } = await import('./commands/audit.ts');
+      code = await auditVerifyCommand(options);
+    });
+  audit
+    .command('export')
+    .description('every entry as JSON lines, with its hashes')
+    .option('--run <run-id>', "only this run's")
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .action(async (options: { output?: string; run?: string }) => {
+      const { auditExportCommand } = await import('./commands/audit.ts');
+      code = await auditExportCommand(options);
+    });
+
   program
     .command('models')
     .description('the model catalog: context windows, prices, settings, distillation terms')

@@ -81,8 +81,15 @@ export async function checkPolicySet(
   const schema = generateSchema(manifests);
   const parsed = parsePolicies(cedar, files);
   const problems = [...parsed.problems];
-  // Syntax errors first: validating text that does not parse says the same again.
-  if (problems.length === 0) problems.push(...validatePolicies(cedar, files, schema.json));
+  // Files that do not parse are not validated too (it would say the same again).
+  const broken = new Set(problems.map((p) => p.file));
+  problems.push(
+    ...validatePolicies(
+      cedar,
+      files.filter((f) => !broken.has(f.display)),
+      schema.json,
+    ),
+  );
   problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
   return {
     cedar,
