@@ -128,11 +128,19 @@ Environment:
       .command('run')
       .description('run an agent on a task, streaming what it does')
       .argument('<agent.yaml>', 'agent spec file, or the name of an agent (see agentd agents list)')
-      .argument('<task>', 'what the agent should do'),
-  ).action(async (spec: string, task: string, flags: AgentFlags) => {
-    const { runCommand } = await import('./commands/run.ts');
-    code = await runCommand(spec, task, { ...flags, limits: limitsOf(flags) });
-  });
+      .argument('[task]', 'what the agent should do (optional with --prompt)')
+      .option('--prompt <server/name>', "an MCP server's prompt, as the task (or before it)")
+      .option('--arg <name=value>', 'an argument of the prompt (repeatable)', collect, []),
+  ).action(
+    async (
+      spec: string,
+      task: string | undefined,
+      flags: AgentFlags & { prompt?: string; arg?: string[] },
+    ) => {
+      const { runCommand } = await import('./commands/run.ts');
+      code = await runCommand(spec, task, { ...flags, limits: limitsOf(flags) });
+    },
+  );
 
   const runs = program.command('runs').description('inspect recorded runs');
   runs

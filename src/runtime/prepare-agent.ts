@@ -6,7 +6,7 @@ import { type EffortLevel, isProviderName } from '../models/catalog.ts';
 import { type ResolvedModel, resolveModel } from '../models/providers.ts';
 import { runAuthorizer } from '../policy/load.ts';
 import { type AgentSpec, loadAgentSpec } from '../spec/agent-spec.ts';
-import { openToolset, type Toolset } from '../tools/toolset.ts';
+import { openToolset, type PromptRequest, type Toolset } from '../tools/toolset.ts';
 import type { AgentDefinition } from './agent-loop.ts';
 import type { CompactionSettings } from './compaction.ts';
 
@@ -15,6 +15,8 @@ export interface AgentOverrides {
   model?: string;
   limits?: Partial<Limits>;
   effort?: EffortLevel;
+  /** An MCP prompt to fetch; its text is `toolset.promptText`. */
+  prompt?: PromptRequest;
 }
 
 export interface PreparedAgent {
@@ -91,6 +93,7 @@ export async function prepareAgent(
     connectors: spec.connectors,
     config,
     cwd,
+    ...(overrides.prompt ? { prompt: overrides.prompt } : {}),
   });
   // The policy set is checked against the tools the run has: an invalid one never applies.
   let policy: Awaited<ReturnType<typeof runAuthorizer>>;

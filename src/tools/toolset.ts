@@ -22,8 +22,17 @@ export interface Toolset {
    * schema knows them all, so one policy set can speak of tools some agents do not use.
    */
   offered: OfferedTool[];
+  /** The text of the MCP prompt `ToolsetOptions.prompt` asked for. */
+  promptText?: string;
   /** Stops the servers the toolset started. */
   close(): Promise<void>;
+}
+
+/** An MCP prompt to fetch from one of the servers (it becomes the task, or its start). */
+export interface PromptRequest {
+  server: string;
+  name: string;
+  arguments: Record<string, string>;
 }
 
 export interface OfferedTool {
@@ -41,6 +50,7 @@ export interface ToolsetOptions {
   /** The folder the agent runs in. */
   cwd: string;
   onProgress?: McpToolOptions['onProgress'];
+  prompt?: PromptRequest;
 }
 
 /**
@@ -82,12 +92,17 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
     }
     // Server references, grouped so each server starts once.
     const wanted = new Map<string, Set<string>>();
+    const withResources = new Set<string>();
     for (const source of options.sources) {
-      if (source.kind !== 'server') continue;
+      if (source.kind !== 'server' && source.kind !== 'resources') continue;
       const set = wanted.get(source.server) ?? new Set<string>();
-      set.add(source.tool);
+      if (source.kind === 'server') set.add(source.tool);
+      else withResources.add(source.server);
       wanted.set(source.server, set);
     }
+    const prompt = options.prompt;
+    if (prompt && !wanted.has(prompt.server)) wanted.set(prompt.server, new Set());
+    let promptText: string | undefined;
     // The MCP client and connectors load only for agents that use servers.
     const mcp = wanted.size
       ? await Promise.all([
@@ -95,10 +110,17 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
           import('./mcp/mcp-tool.ts'),
           import('./builtin-servers.ts'),
           import('./registry/server-config.ts'),
+          import('./mcp/resource-tools.ts'),
         ])
       : undefined;
     for (const [server, names] of wanted) {
-      const [{ McpConnection }, { mcpTool }, { builtinServerConfig }, { serverConfigFor }] = mcp!;
+      const [
+        { McpConnection },
+        { mcpTool },
+        { builtinServerConfig },
+        { serverConfigFor },
+        { resourceTools, promptText: textOfPrompt },
+      ] = mcp!;
       let connection: McpConnection;
       if (isBuiltinServer(server)) {
         let config: ReturnType<typeof builtinServerConfig>;
@@ -191,15 +213,55 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
         });
         tools.push(withOrigin(tool, originOf(definition.name)));
       }
+      if (prompt?.server === server) {
+        const prompts = await connection.listPrompts().catch(() => []);
+        if (!prompts.some((p) => p.name === prompt.name)) {
+          throw new AgentdError(
+            'usage',
+            `--prompt: MCP server "${server}" has no prompt "${prompt.name}" (it has: ${prompts.map((p) => p.name).join(', ') || 'none'})`,
+          );
+        }
+        try {
+          promptText = textOfPrompt(await connection.getPrompt(prompt.name, prompt.arguments));
+        } catch (error) {
+          const wanted = prompts.find((p) => p.name === prompt.name)?.arguments ?? [];
+          const described = wanted.map((a) => `${a.name}${a.required ? ' (required)' : ''}`);
+          throw new AgentdError(
+            'usage',
+            `--prompt ${server}/${prompt.name}: ${errorMessage(error)} (its arguments: ${described.join(', ') || 'none'}; give them with --arg name=value)`,
+            { cause: error },
+          );
+        }
+      }
+      if (withResources.has(server)) {
+        const [list, read] = resourceTools(connection, taken);
+        for (const [tool, name] of [
+          [list!, resourceToolNames.list],
+          [read!, resourceToolNames.read],
+        ] as const) {
+          offered.push({
+            origin: originOf(name),
+            description: tool.description,
+            inputSchema: tool.inputSchema,
+          });
+          tools.push(withOrigin(tool, originOf(name)));
+        }
+      }
     }
     if (options.sources.some((s) => s.kind === 'registry-search'))
       tools.push(withOrigin(registrySearchTool(openRegistry()), { kind: 'registry-search' }));
-    return { tools, secrets, offered, close };
+    return { tools, secrets, offered, close, ...(promptText !== undefined ? { promptText } : {}) };
   } catch (error) {
     await close();
     throw error;
   }
 }
+
+/**
+ * The names resource tools have as the policy sees them (`<server>.resources:list`): MCP tool
+ * names cannot hold a colon, so they never clash with a server's own tools.
+ */
+export const resourceToolNames = { list: 'resources:list', read: 'resources:read' } as const;
 
 /** `registry:search`: lets an agent find, among hundreds of registered tools, the few it needs. */
 function registrySearchTool(registry: Registry): Tool {

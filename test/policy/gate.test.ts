@@ -27,6 +27,7 @@ const specSourceKinds: Record<ToolSource['kind'], true> = {
   module: true,
   server: true,
   'registry-search': true,
+  resources: true,
 };
 
 /** One call of each kind of tool origin: a kind added to ToolOrigin must be added here. */
@@ -34,7 +35,10 @@ const callsByOrigin: Record<ToolOriginKind, { name: string; input: Record<string
   module: [{ name: 'convert', input: { value: 1, from: 'km', to: 'm' } }],
   connector: [], // filled from `connectorCalls`, one per built-in connector
   'mcp-stdio': [{ name: 'local__write-file', input: { path: 'written-by-stdio', text: 'x' } }],
-  'mcp-http': [{ name: 'remote__echo', input: { message: 'hello' } }],
+  'mcp-http': [
+    { name: 'remote__echo', input: { message: 'hello' } },
+    { name: 'remote__read_resource', input: { uri: 'demo://resource/dynamic/text/3' } },
+  ],
   'registry-search': [{ name: 'registry_search', input: { query: 'write a file' } }],
 };
 
@@ -113,6 +117,7 @@ describe('every tool source goes through the policy gate', () => {
       { kind: 'server', server: 'local', tool: 'write-file', ref: 'local.write-file' },
       { kind: 'server', server: 'remote', tool: 'echo', ref: 'remote.echo' },
       { kind: 'registry-search' },
+      { kind: 'resources', server: 'remote', ref: 'resources:remote' },
     ];
     expect(new Set(sources.map((s) => s.kind))).toEqual(new Set(Object.keys(specSourceKinds)));
     toolset = await openToolset({

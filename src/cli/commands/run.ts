@@ -6,6 +6,7 @@ import type { EffortLevel } from '../../models/catalog.ts';
 import { runAgent } from '../../runtime/agent-loop.ts';
 import { prepareAgent } from '../../runtime/prepare-agent.ts';
 import { resolveAgentRef } from '../../spec/agent-catalog.ts';
+import type { PromptRequest } from '../../tools/toolset.ts';
 import { printNotice } from '../format.ts';
 import { runInTerminal } from '../run-view.ts';
 
@@ -14,24 +15,69 @@ export interface RunCommandOptions {
   model?: string;
   effort?: EffortLevel;
   limits?: Partial<Limits>;
+  /** `server/prompt`: an MCP prompt whose text is the task (or comes before it). */
+  prompt?: string;
+  /** `name=value` arguments of the prompt. */
+  arg?: string[];
+}
+
+/** `--prompt server/name --arg k=v ...` as a request, or a one-line usage error. */
+function promptRequest(options: RunCommandOptions): PromptRequest | undefined {
+  if (!options.prompt) {
+    if (options.arg?.length) {
+      throw new AgentdError(
+        'usage',
+        '--arg: arguments belong to a prompt: give --prompt server/name',
+      );
+    }
+    return undefined;
+  }
+  const slash = options.prompt.indexOf('/');
+  if (slash <= 0 || slash === options.prompt.length - 1) {
+    throw new AgentdError(
+      'usage',
+      `--prompt: "${options.prompt}" is not server/prompt (e.g. --prompt github/review_pr)`,
+    );
+  }
+  const args: Record<string, string> = {};
+  for (const pair of options.arg ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new AgentdError('usage', `--arg: "${pair}" is not name=value`);
+    args[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return {
+    server: options.prompt.slice(0, slash),
+    name: options.prompt.slice(slash + 1),
+    arguments: args,
+  };
 }
 
 /** `agentRef` is a spec file, or the name of an agent in the catalog (see `agentd agents list`). */
 export async function runCommand(
   agentRef: string,
-  task: string,
+  taskArgument: string | undefined,
   options: RunCommandOptions,
 ): Promise<number> {
-  if (!task.trim()) {
+  const prompt = promptRequest(options);
+  if (!prompt && !taskArgument?.trim()) {
     throw new AgentdError(
       'usage',
       'the task is empty: give the agent something to do, e.g. agentd run agent.yaml "count the lines in src/"',
     );
   }
   const specPath = resolveAgentRef(agentRef, loadConfig());
-  const { config, spec, agent, resolved, redact, toolset } = await prepareAgent(specPath, options, {
-    onNotice: printNotice,
-  });
+  const { config, spec, agent, resolved, redact, toolset } = await prepareAgent(
+    specPath,
+    {
+      ...(options.model ? { model: options.model } : {}),
+      ...(options.effort ? { effort: options.effort } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(prompt ? { prompt } : {}),
+    },
+    { onNotice: printNotice },
+  );
+  // A prompt's text comes first; a task given as well follows it.
+  const task = [toolset.promptText, taskArgument?.trim()].filter(Boolean).join('\n\n');
   try {
     return await runInTerminal({ config, redact, json: options.json ?? false }, (io) =>
       runAgent({
