@@ -36,8 +36,10 @@ for run in "${runs[@]}"; do
   echo "::: conformance@$version client $args"
   run_started=$SECONDS
   # shellcheck disable=SC2086 # $args is a list of flags
+  # Scenarios run in parallel; on a busy 2-core machine the default 30 s per client is too
+  # short for the OAuth flows, so each gets 2 minutes.
   npx -y -p node@22 -p "@modelcontextprotocol/conformance@$version" conformance client \
-    --command "$client" $args -o "$dir/results" >"$dir/cli.txt" 2>&1
+    --command "$client" $args --timeout 120000 -o "$dir/results" >"$dir/cli.txt" 2>&1
   echo "    (ran in $((SECONDS - run_started)) s; output in $dir)"
   "$node_bin" scripts/mcp-conformance-compare.ts "$baseline" "$id" "$dir/results" "$dir/cli.txt" ||
     status=1
