@@ -4,6 +4,15 @@ export type { RunEvent, RunStatus } from './core/events.ts';
 export type { JsonValue, Message, ToolCall, ToolResult } from './core/messages.ts';
 export type { RunState } from './core/run-state.ts';
 export { foldRun } from './core/run-state.ts';
+export type { CallRecord, RunRecord, TurnRecord } from './evals/run-record.ts';
+export {
+  type CustomEvaluatorDefinition,
+  type CustomResult,
+  defineEvaluator,
+  type EvalCase,
+  type EvalContext,
+  type Score,
+} from './evals/types.ts';
 export type { Model, ModelRequest, ModelStreamPart } from './models/model.ts';
 export { createModel, type HostedModelOptions } from './models/providers.ts';
 export { ScriptedModel } from './models/scripted-model.ts';

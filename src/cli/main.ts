@@ -429,6 +429,71 @@ Environment:
       code = await auditExportCommand(options);
     });
 
+  // agentd eval: suites of cases, recorded runs, datasets, comparisons, online scores
+  const unitScore = (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+      throw new InvalidArgumentError(`"${value}" is not a score from 0 to 1`);
+    }
+    return n;
+  };
+  const evals = program
+    .command('eval')
+    .description('score agents: suites of cases, recorded runs, comparisons, online sampling');
+  evals
+    .command('run')
+    .description(
+      'run a suite: each case through its agent, scored, with JSON, JUnit and HTML reports',
+    )
+    .argument('<suite.yaml>')
+    .option('-o, --out <dir>', 'folder for result.json, junit.xml and report.html', 'eval-results')
+    .option('--json <file>', 'the JSON result here instead')
+    .option('--junit <file>', 'the JUnit XML here instead')
+    .option('--html <file>', 'the HTML report here instead')
+    .option('--fail-under <score>', 'exit 1 when the suite score is under this (0 to 1)', unitScore)
+    .option('--concurrency <n>', "cases at once (default: the suite's, else 4)", positiveInt)
+    .option('--trials <n>', "runs per case (default: the suite's, else 1)", positiveInt)
+    .option('--tag <tag>', 'only cases with this tag (repeatable)', collect, [])
+    .option('--case <id>', 'only this case (repeatable)', collect, [])
+    .action(async (suite: string, flags: import('./commands/eval.ts').EvalRunFlags) => {
+      const { evalRunCommand } = await import('./commands/eval.ts');
+      code = await evalRunCommand(suite, flags);
+    });
+  evals
+    .command('score')
+    .description('score recorded runs without running them again')
+    .argument('<run-id...>', 'run ids or unique prefixes')
+    .option('--suite <suite.yaml>', "the suite's evaluators, judge, and cases made from these runs")
+    .option('--evaluator <name>', "an evaluator (repeatable; instead of the suite's)", collect, [])
+    .option('--judge <provider/model-id>', 'the judge model')
+    .option(
+      '--judge-script <file>',
+      'scripted verdicts: the judge for scripted/*, else the offline fallback',
+    )
+    .option('--json <file>', 'write the result (for eval compare)')
+    .option('--fail-under <score>', 'exit 1 when the mean score is under this (0 to 1)', unitScore)
+    .action(async (ids: string[], flags: import('./commands/eval.ts').EvalScoreFlags) => {
+      const { evalScoreCommand } = await import('./commands/eval.ts');
+      code = await evalScoreCommand(ids, flags);
+    });
+  evals
+    .command('dataset')
+    .description('datasets of cases (JSONL)')
+    .command('from-runs')
+    .description('recorded runs as cases: the task, the answer and the calls, to review and edit')
+    .option(
+      '--filter <key=value>',
+      'agent=, status= (default completed), since=/until= (date or age: 7d, 12h), task=, id= (repeatable)',
+      collect,
+      [],
+    )
+    .option('-n, --limit <n>', 'at most this many runs, newest first', positiveInt, 50)
+    .option('-o, --output <file>', 'write the JSONL here instead of stdout')
+    .action(async (flags: { filter?: string[]; limit?: number; output?: string }) => {
+      const { evalFromRunsCommand } = await import('./commands/eval.ts');
+      code = await evalFromRunsCommand(flags);
+    });
+
   program
     .command('models')
     .description('the model catalog: context windows, prices, settings, distillation terms')

@@ -159,6 +159,11 @@ export function parseJudgeJson(text: string): unknown {
   return undefined;
 }
 
+function shown(path: string): string {
+  const cwd = process.cwd();
+  return path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path;
+}
+
 function clip(text: string, max: number): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
@@ -332,7 +337,7 @@ export async function resolveJudge(
     if (settings.script && isAgentdError(error) && error.code === 'model_credentials_missing') {
       const missing = /^(\S+ is not set)/.exec(error.message)?.[1] ?? error.message;
       return scripted([
-        `${missing}, so the judge replays the scripted verdicts in ${settings.script} instead of calling ${settings.model}. Its scores are a script's, not a model's.`,
+        `${missing}, so the judge replays the scripted verdicts in ${shown(settings.script!)} instead of calling ${settings.model}. Its scores are a script's, not a model's.`,
       ]);
     }
     throw error;

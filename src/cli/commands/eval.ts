@@ -1,0 +1,268 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadConfig } from '../../config/config.ts';
+import { AgentdError } from '../../core/errors.ts';
+import { caseLine, casesFromRuns, parseRunFilter } from '../../evals/dataset.ts';
+import { buildEvaluators } from '../../evals/evaluators/index.ts';
+import { type Judge, resolveJudge } from '../../evals/judge.ts';
+import { htmlReport } from '../../evals/reports/html.ts';
+import { junitReport } from '../../evals/reports/junit.ts';
+import { terminalReport } from '../../evals/reports/terminal.ts';
+import type { EvalResult } from '../../evals/result.ts';
+import { type Progress, runSuite, scoreRuns } from '../../evals/runner.ts';
+import { loadSuite, relativeToCwd, selectCases } from '../../evals/suite.ts';
+import { openStore } from '../../store/open-store.ts';
+import type { Store } from '../../store/store.ts';
+import { clip, paint, printNotice } from '../format.ts';
+
+export interface EvalRunFlags {
+  out?: string;
+  json?: string;
+  junit?: string;
+  html?: string;
+  failUnder?: number;
+  concurrency?: number;
+  trials?: number;
+  tag?: string[];
+  case?: string[];
+}
+
+function progressLine(progress: Progress): void {
+  if (progress.type === 'started') {
+    process.stderr.write(
+      paint('dim', `running ${progress.total} case run${progress.total === 1 ? '' : 's'}\n`),
+    );
+    return;
+  }
+  const t = progress.trial;
+  const width = String(progress.total).length;
+  const mark =
+    t.error || t.scores.some((s) => s.error)
+      ? paint('yellow', '!')
+      : t.scores.every((s) => s.pass)
+        ? paint('green', '✓')
+        : paint('red', '✗');
+  const facts = [
+    t.score === null ? 'no score' : t.score.toFixed(2),
+    t.runId ?? '',
+    t.error
+      ? clip(t.error, 100)
+      : `${t.status ?? ''}${t.durationMs ? `, ${(t.durationMs / 1000).toFixed(1)} s` : ''}`,
+  ].filter(Boolean);
+  process.stderr.write(
+    `[${String(progress.done).padStart(width)}/${progress.total}] ${mark} ${progress.case.id}${progress.trials > 1 ? ` (trial ${t.trial})` : ''}  ${paint('dim', facts.join(' · '))}\n`,
+  );
+}
+
+function writeFile(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+/** Writes the three report files; returns their paths. */
+function writeReports(
+  result: EvalResult,
+  flags: Pick<EvalRunFlags, 'out' | 'json' | 'junit' | 'html'>,
+): string[] {
+  const out = flags.out ?? 'eval-results';
+  const files = {
+    json: flags.json ?? join(out, 'result.json'),
+    junit: flags.junit ?? join(out, 'junit.xml'),
+    html: flags.html ?? join(out, 'report.html'),
+  };
+  writeFile(files.json, `${JSON.stringify(result, null, 2)}\n`);
+  writeFile(files.junit, junitReport(result));
+  writeFile(files.html, htmlReport(result));
+  return [files.json, files.junit, files.html];
+}
+
+/** The exit code for `--fail-under`: 1 when the score is under it (or there is no score). */
+function gate(result: EvalResult, failUnder: number | undefined): number {
+  if (failUnder === undefined) return 0;
+  const score = result.summary.score;
+  if (score === null) {
+    process.stderr.write(
+      `${paint('red', 'fail:')} no case was scored, so the suite cannot reach --fail-under ${failUnder}\n`,
+    );
+    return 1;
+  }
+  if (score < failUnder) {
+    process.stderr.write(
+      `${paint('red', 'fail:')} suite score ${score.toFixed(4)} is under ${failUnder}\n`,
+    );
+    return 1;
+  }
+  process.stderr.write(
+    paint('green', `pass: suite score ${score.toFixed(4)} is at least ${failUnder}\n`),
+  );
+  return 0;
+}
+
+async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStore(loadConfig());
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Ctrl-C stops the runs in flight (they end cancelled) and the command exits 130. */
+function interruptible(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const stop = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(
+      paint('yellow', '\ncancelling the runs in flight (Ctrl-C again quits at once)\n'),
+    );
+    controller.abort(new AgentdError('usage', 'cancelled'));
+  };
+  process.on('SIGINT', stop);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', stop) };
+}
+
+/** `agentd eval run <suite.yaml>` */
+export async function evalRunCommand(suitePath: string, flags: EvalRunFlags): Promise<number> {
+  const config = loadConfig();
+  const suite = await loadSuite(suitePath, config);
+  const cases = selectCases(suite, { tags: flags.tag ?? [], ids: flags.case ?? [] });
+  if (cases.length === 0) {
+    throw new AgentdError(
+      'usage',
+      `${suitePath}: no case has ${flags.case?.length ? `the id ${flags.case.join(' or ')}` : `the tag ${flags.tag!.join(' or ')}`} (the suite has ${suite.cases.length} cases)`,
+    );
+  }
+  let judge: Judge | undefined;
+  if (suite.judge) {
+    const resolved = await resolveJudge(suite.judge, suitePath, config);
+    for (const notice of resolved.notices) printNotice(notice);
+    judge = resolved.judge;
+  }
+  const { signal, dispose } = interruptible();
+  let result: EvalResult;
+  try {
+    result = await withStore((store) =>
+      runSuite({
+        suite,
+        cases,
+        store,
+        ...(judge ? { judge } : {}),
+        ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+        ...(flags.trials ? { trials: flags.trials } : {}),
+        signal,
+        onProgress: progressLine,
+        onNotice: printNotice,
+      }),
+    );
+  } catch (error) {
+    if (signal.aborted) {
+      process.stderr.write(`${paint('yellow', 'cancelled:')} no reports written\n`);
+      return 130;
+    }
+    throw error;
+  } finally {
+    dispose();
+  }
+  process.stdout.write(`\n${terminalReport(result)}`);
+  const files = writeReports(result, flags);
+  process.stderr.write(paint('dim', `wrote ${files.join(', ')}\n`));
+  return gate(result, flags.failUnder ?? suite.failUnder);
+}
+
+export interface EvalScoreFlags {
+  suite?: string;
+  evaluator?: string[];
+  judge?: string;
+  judgeScript?: string;
+  json?: string;
+  failUnder?: number;
+}
+
+/** `agentd eval score <run-id...>`: scores recorded runs without running them again. */
+export async function evalScoreCommand(ids: string[], flags: EvalScoreFlags): Promise<number> {
+  const config = loadConfig();
+  if (!flags.suite && !flags.evaluator?.length) {
+    throw new AgentdError(
+      'usage',
+      'name the evaluators: --suite <suite.yaml> (its evaluators, judge and cases) or --evaluator <name> (repeatable)',
+    );
+  }
+  const suite = flags.suite ? await loadSuite(flags.suite, config, { agents: false }) : undefined;
+  const evaluators = flags.evaluator?.length
+    ? await buildEvaluators(flags.evaluator, {
+        file: '--evaluator',
+        dir: process.cwd(),
+        field: 'evaluator',
+      })
+    : suite!.evaluators;
+  const judgeSettings = flags.judge
+    ? { model: flags.judge, ...(flags.judgeScript ? { script: flags.judgeScript } : {}) }
+    : suite?.judge;
+  let judge: Judge | undefined;
+  if (judgeSettings) {
+    const resolved = await resolveJudge(judgeSettings, flags.suite ?? '--judge', config);
+    for (const notice of resolved.notices) printNotice(notice);
+    judge = resolved.judge;
+  } else {
+    const needs = evaluators.find((e) => e.judge === 'always');
+    if (needs) {
+      throw new AgentdError(
+        'usage',
+        `${needs.name} needs a judge model: add --judge provider/model-id`,
+      );
+    }
+  }
+  const result = await withStore(async (store) => {
+    const runIds: string[] = [];
+    for (const id of ids) {
+      const run = await store.getRun(id);
+      if (!run) {
+        throw new AgentdError(
+          'run_not_found',
+          `no run "${id}" (or the prefix matches several): see agentd runs list`,
+        );
+      }
+      runIds.push(run.id);
+    }
+    return scoreRuns({
+      store,
+      runIds,
+      evaluators,
+      name: suite?.name ?? 'recorded runs',
+      ...(suite ? { path: suite.shownAs, cases: suite.cases } : {}),
+      ...(judge ? { judge } : {}),
+    });
+  });
+  process.stdout.write(terminalReport(result));
+  if (flags.json) {
+    writeFile(flags.json, `${JSON.stringify(result, null, 2)}\n`);
+    process.stderr.write(paint('dim', `wrote ${flags.json}\n`));
+  }
+  return gate(result, flags.failUnder);
+}
+
+/** `agentd eval dataset from-runs`: recorded runs as dataset cases, to review and edit. */
+export async function evalFromRunsCommand(flags: {
+  filter?: string[];
+  limit?: number;
+  output?: string;
+}): Promise<number> {
+  const filter = parseRunFilter(flags.filter ?? [], flags.limit ?? 50);
+  const cases = await withStore((store) => casesFromRuns(store, filter));
+  if (cases.length === 0) {
+    process.stderr.write(
+      `no recorded runs match (${filter.statuses.join(', ')}${flags.filter?.length ? `; ${flags.filter.join(', ')}` : ''}): see agentd runs list\n`,
+    );
+    return 1;
+  }
+  const text = `${cases.map(caseLine).join('\n')}\n`;
+  if (flags.output) {
+    writeFile(flags.output, text);
+    process.stderr.write(
+      `wrote ${cases.length} case${cases.length === 1 ? '' : 's'} to ${relativeToCwd(flags.output)}: review each expected_trajectory and expected_response (they are what the runs did, not what they should have done), add assertions and tags\n`,
+    );
+  } else {
+    process.stdout.write(text);
+  }
+  return 0;
+}
