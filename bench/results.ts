@@ -1,6 +1,7 @@
 import type { FrameworkName } from './frameworks/catalog.ts';
 import type { Plan } from './plan.ts';
 import type { LongRunResults } from './protocols/long-run.ts';
+import type { PolicyResults } from './protocols/policy.ts';
 import type {
   ColdSample,
   ConcurrencySample,
@@ -47,4 +48,6 @@ export interface Results {
   steps?: StepsResults;
   /** The long-horizon issue's benchmark: one compacting run of 10,000 steps. */
   longRun?: LongRunResults;
+  /** The policy issue's benchmark: decision latency and its share of a tool call. */
+  policy?: PolicyResults;
 }

@@ -2,6 +2,7 @@ import type { BenchContext } from './context.ts';
 import { runCold } from './protocols/cold.ts';
 import { runConcurrency } from './protocols/concurrency.ts';
 import { runLongRunProcess } from './protocols/long-run-process.ts';
+import { runPolicyBench } from './protocols/policy.ts';
 import type { ColdSample, ConcurrencySample } from './protocols/samples.ts';
 import { runStartup } from './protocols/startup.ts';
 import { runSteps } from './protocols/steps.ts';
@@ -12,7 +13,9 @@ import { summarizePeers } from './summarize.ts';
 import { workloadNames } from './workloads.ts';
 
 /** What a suite adds to the results. */
-type SuiteOutput = Partial<Pick<Results, 'peers' | 'profile' | 'startup' | 'steps' | 'longRun'>>;
+type SuiteOutput = Partial<
+  Pick<Results, 'peers' | 'profile' | 'startup' | 'steps' | 'longRun' | 'policy'>
+>;
 
 export interface Suite {
   name: string;
@@ -112,6 +115,16 @@ export const suites: Record<string, Suite> = {
       'one compacting agentd run of 10,000 steps: per-step time near step 10 and the end, heap, RSS',
     defaultFrameworks: 'agentd',
     run: async (ctx) => ({ longRun: await runLongRunProcess(ctx) }),
+  },
+  policy: {
+    name: 'policy',
+    description:
+      'Cedar decision latency (p50, p99) at 10, 100 and 1,000 policies, and its share of a tool call',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      ctx.log('policy: decisions at 10, 100 and 1,000 policies; a one-tool step with and without');
+      return { policy: await runPolicyBench(1000) };
+    },
   },
 };
 

@@ -280,6 +280,44 @@ export function markdownReport(results: Results, chartFile?: string): string {
     );
     out.push('');
   }
+  if (results.policy) {
+    const p = results.policy;
+    out.push('## Policy decisions (Cedar)');
+    out.push('');
+    out.push(
+      `\`bench/protocols/policy.ts\`: ${p.decisions.toLocaleString('en')} decisions per set after a warm-up, an fs.read of a file under src/. \`authorize\` includes finding the file (realpath, as the fs connector resolves it); \`decide\` is the Cedar evaluation alone. Only the policies whose principal and action scopes can match are evaluated (\`applicable\`).`,
+    );
+    out.push('');
+    out.push(
+      header(
+        ['policies', 'set', 'applicable', 'authorize p50 (µs)', 'p99', 'decide p50 (µs)', 'p99'],
+        ['---:', '---', '---:', '---:', '---:', '---:', '---:'],
+      ),
+    );
+    for (const [label, rows] of [
+      ['spread over 100 agents', p.spread],
+      ['all on one agent and action', p.sameAction],
+    ] as const) {
+      for (const r of rows) {
+        out.push(
+          row([
+            String(r.policies),
+            label,
+            String(r.applicable),
+            r.authorizeP50Us.toFixed(0),
+            r.authorizeP99Us.toFixed(0),
+            r.decideP50Us.toFixed(0),
+            r.decideP99Us.toFixed(0),
+          ]),
+        );
+      }
+    }
+    out.push('');
+    out.push(
+      `A one-tool step of a scripted run with the durable log: ${ms(p.stepMs.withoutPolicy)} ms without a policy, ${ms(p.stepMs.withPolicy)} ms with one; the decision, its audit row and its event are ${percent(p.policyShareOfStep)} of the step.`,
+    );
+    out.push('');
+  }
   if (results.profile) {
     const p = results.profile;
     out.push(`## Where agentd's time goes (CPU profile, workload b, warm, ${p.runs} runs)`);

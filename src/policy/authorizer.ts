@@ -185,8 +185,9 @@ export class CedarAuthorizer implements Authorizer {
       );
     }
     const slice = this.#slice(principal, action);
+    // Only the agent: `principal.user == User::"alice"` needs no User entity, and every entity
+    // given costs a decision about 30 µs in the engine.
     const people: EntityJson[] = [
-      { uid: { type: 'User', id: user }, attrs: { name: user }, parents: [] },
       {
         uid: principal,
         attrs: { name: agent, user: { __entity: { type: 'User', id: user } } },
@@ -287,7 +288,10 @@ export class CedarAuthorizer implements Authorizer {
       entities: [...people, ...resource.entities],
       preparsedPolicySetId: setId,
       preparsedSchemaName: this.#schemaId,
-      validateRequest: true,
+      // The context is built from the schema's own types and entities are checked against
+      // it; validating the request again would add ~45 µs and catch nothing more (a value
+      // that did not fit would fail evaluation, and a failure denies).
+      validateRequest: false,
     });
     if (answer.type === 'failure') {
       return {
@@ -302,6 +306,17 @@ export class CedarAuthorizer implements Authorizer {
       policies: diagnostics.reason,
       errors: diagnostics.errors.map((e) => `policy ${e.policyId}: ${e.error.message}`),
     };
+  }
+
+  /** How many policies can apply to the authorizer's agent calling `action` (the rest never run). */
+  applicableCount(action: string): number {
+    const groups = new Set([action]);
+    const group = this.#options.schema.actions.get(action)?.group;
+    if (group) groups.add(group);
+    const principal: Uid = { type: 'Agent', id: this.#options.agent };
+    return this.#options.policies.filter(
+      (p) => principalMayMatch(p, principal) && actionMayMatch(p, groups),
+    ).length;
   }
 
   /** The policies that can apply to a principal and action, preparsed (undefined: none). */

@@ -68,7 +68,8 @@ const str = { type: 'String' } as const;
 const record = (attributes: Record<string, unknown>) => ({ type: 'Record', attributes }) as const;
 
 const entityTypes = {
-  User: { shape: record({ name: str }) },
+  // No attributes: requests carry no User entity (`principal.user == User::"alice"` needs none).
+  User: { shape: record({}) },
   Agent: { shape: record({ name: str, user: { type: 'Entity', name: 'User' } }) },
   Server: { shape: record({ name: str, kind: str }) },
   Module: { shape: record({ name: str }) },
