@@ -321,7 +321,7 @@ Environment:
 
   program
     .command('serve')
-    .description('the HTTP API: health, OpenAPI, the MCP Registry read API (/v0/servers)')
+    .description('the HTTP API (runs, registry) and the MCP gateway at /mcp')
     .option('--host <address>', 'address to listen on (loopback only by default)', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', port, 7700)
     .option(
@@ -333,6 +333,13 @@ Environment:
     .option('--allowed-origin <origin>', 'a browser origin that may call (repeatable)', collect, [])
     .option('--rate-limit <n>', 'requests a minute per API key (default 600)', positiveInt)
     .option('--max-body <bytes>', 'largest request body (default 1048576)', positiveInt)
+    .option('--policy <dir>', "the MCP gateway's policy set (without it, gateway calls are denied)")
+    .addOption(
+      new Option('--policy-mode <mode>', 'enforce, or only log decisions').choices([
+        'enforce',
+        'log_only',
+      ]),
+    )
     .action(async (options: import('./commands/serve.ts').ServeFlags) => {
       const { serveCommand } = await import('./commands/serve.ts');
       code = await serveCommand(options, version);

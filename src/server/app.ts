@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Config } from '../config/config.ts';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 import type { ApiKeys, ApiScope } from './api-keys.ts';
+import type { Gateway } from './gateway.ts';
 import { openApiDocument } from './openapi.ts';
 import { problem } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -13,6 +14,8 @@ import { runsApi } from './runs-api.ts';
 export interface AppOptions {
   store: Store;
   keys: ApiKeys;
+  /** The MCP gateway at `/mcp`. */
+  gateway?: Gateway;
   /** Runs over HTTP: the agents of this config, driven by this manager. */
   runs?: { config: Config; manager: RunManager };
   /** Host names requests may be addressed to (DNS-rebinding defence); ports are not checked. */
@@ -111,6 +114,14 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   });
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(options.version)));
+
+  if (options.gateway) {
+    const gateway = options.gateway;
+    app.all('/mcp', scoped('mcp'), (c) => {
+      const key = c.get('apiKey');
+      return gateway.fetch(c.req.raw, { id: key.id, name: key.name });
+    });
+  }
 
   if (options.runs) {
     app.use('/runs', scoped('runs'));

@@ -5,6 +5,8 @@ import { AgentdError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 import { ApiKeys } from './api-keys.ts';
 import { createApp, loopbackHosts } from './app.ts';
+import { Gateway } from './gateway.ts';
+import { type GatewayPolicy, gatewayAuthorizer } from './gateway-policy.ts';
 import { RunManager } from './run-manager.ts';
 
 export interface ServeOptions {
@@ -20,6 +22,8 @@ export interface ServeOptions {
   rateLimitPerMinute?: number;
   version: string;
   log?: (line: string) => void;
+  /** The MCP gateway's policy (with a config): without a folder, its calls are all denied. */
+  gatewayPolicy?: GatewayPolicy;
 }
 
 export interface RunningServer {
@@ -43,8 +47,23 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         ...(options.log ? { log: options.log } : {}),
       })
     : undefined;
+  const gateway = options.config
+    ? new Gateway({
+        store: options.store,
+        config: options.config,
+        authorize: await gatewayAuthorizer(
+          options.config,
+          options.store,
+          options.gatewayPolicy ?? {},
+        ),
+        ...(manager ? { manager } : {}),
+        version: options.version,
+        ...(options.log ? { log: options.log } : {}),
+      })
+    : undefined;
   const app = createApp({
     store: options.store,
+    ...(gateway ? { gateway } : {}),
     ...(manager && options.config ? { runs: { config: options.config, manager } } : {}),
     keys: new ApiKeys(options.store),
     allowedHosts: [
@@ -93,6 +112,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     resumed,
     close: async () => {
       await manager?.suspendAll('agentd serve is shutting down');
+      await gateway?.close();
       await new Promise<void>((resolve) => {
         // Connections go once no request is being answered (event streams have ended by
         // now); a request still in flight gets up to 5 s.

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config.ts';
 import { startServer } from '../../server/serve.ts';
 import { openStore } from '../../store/open-store.ts';
@@ -10,6 +11,8 @@ export interface ServeFlags {
   allowedOrigin: string[];
   rateLimit?: number;
   maxBody?: number;
+  policy?: string;
+  policyMode?: 'enforce' | 'log_only';
 }
 
 /** `agentd serve`: the HTTP API until SIGINT or SIGTERM, then a graceful stop. */
@@ -21,6 +24,10 @@ export async function serveCommand(flags: ServeFlags, version: string): Promise<
     server = await startServer({
       store,
       config,
+      gatewayPolicy: {
+        ...(flags.policy ? { dir: resolve(flags.policy) } : {}),
+        ...(flags.policyMode ? { mode: flags.policyMode } : {}),
+      },
       host: flags.host,
       port: flags.port,
       allowedHosts: flags.allowedHost,

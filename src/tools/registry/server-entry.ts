@@ -51,6 +51,8 @@ export const serverEntrySchema = z.strictObject({
   roots: z.array(z.string()),
   containment: containmentSchema,
   enabled: z.boolean(),
+  /** How `agentd serve`'s MCP gateway offers the server: `prefix: false` drops `<name>__`. */
+  gateway: z.strictObject({ prefix: z.boolean() }).optional(),
 });
 
 export type ServerEntry = z.output<typeof serverEntrySchema>;
