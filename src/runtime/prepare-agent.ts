@@ -4,7 +4,7 @@ import type { Limits } from '../core/events.ts';
 import { createRedactor, type Redactor } from '../core/redact.ts';
 import { type EffortLevel, isProviderName } from '../models/catalog.ts';
 import { type ResolvedModel, resolveModel } from '../models/providers.ts';
-import { runAuthorizer } from '../policy/load.ts';
+import { policySourceOf, runAuthorizer } from '../policy/load.ts';
 import { type AgentSpec, loadAgentSpec } from '../spec/agent-spec.ts';
 import { openToolset, type PromptRequest, type Toolset } from '../tools/toolset.ts';
 import type { AgentDefinition } from './agent-loop.ts';
@@ -87,10 +87,15 @@ export async function prepareAgent(
   }
   // Last: it starts MCP servers, which the caller stops when the run is over.
   const cwd = options.cwd ?? process.cwd();
+  // Under a policy set the http connector returns redirects instead of following them, so
+  // every URL fetched is one the policies decided (a permitted host cannot redirect past them).
+  const connectors = policySourceOf(spec)
+    ? { ...spec.connectors, http: { ...spec.connectors.http, followRedirects: false } }
+    : spec.connectors;
   const toolset = await openToolset({
     sources: spec.tools,
     specPath: spec.path,
-    connectors: spec.connectors,
+    connectors,
     config,
     cwd,
     ...(overrides.prompt ? { prompt: overrides.prompt } : {}),

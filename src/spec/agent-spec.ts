@@ -166,7 +166,8 @@ export interface ConnectorOptions {
     /** Further paths the sandboxed command sees, relative to the folder the agent runs in. */
     paths?: { path: string; writable: boolean }[];
   };
-  http?: { allowPrivate?: string[] };
+  /** `followRedirects` is not a spec field: agentd sets it false when a policy set applies. */
+  http?: { allowPrivate?: string[]; followRedirects?: boolean };
   settings?: { readOnly?: boolean };
 }
 

@@ -40,9 +40,10 @@ export function builtinServerConfig(
       case 'shell':
         return createShellServer(shell!, containment);
       case 'http':
-        return createHttpServer(
-          options.http?.allowPrivate ? { allowPrivate: options.http.allowPrivate } : {},
-        );
+        return createHttpServer({
+          ...(options.http?.allowPrivate ? { allowPrivate: options.http.allowPrivate } : {}),
+          ...(options.http?.followRedirects === false ? { followRedirects: false } : {}),
+        });
       case 'settings':
         return createSettingsServer({ config, readOnly: options.settings?.readOnly ?? true });
     }

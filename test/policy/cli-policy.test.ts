@@ -1,4 +1,7 @@
+import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
@@ -233,6 +236,39 @@ cases:
     expect(readFileSync(join(logged.project, '.env'), 'utf8')).toBe('TOKEN=stolen');
     const list = await agentd(['audit', 'list'], { home: logged.home });
     expect(list.stdout).toMatch(/fs\.write +File::"\.env" +deny \(log only\) +never-env/);
+  });
+
+  it('under a policy set the http connector hands redirects back, so each hop is decided', async () => {
+    const web = createServer((req, res) => {
+      if (req.url === '/go') res.writeHead(302, { location: '/landed' }).end();
+      else res.writeHead(200, { 'content-type': 'text/plain' }).end('landed');
+    });
+    web.listen(0, '127.0.0.1');
+    await once(web, 'listening');
+    try {
+      const port = (web.address() as AddressInfo).port;
+      const home = tempDir();
+      mkdirSync(join(home, 'policies'));
+      writeFileSync(
+        join(home, 'agent.yaml'),
+        'name: fetcher\nmodel: scripted/f\nscript: ./script.yaml\ntools: [http.fetch]\nconnectors:\n  http: { allow_private: [127.0.0.1] }\n',
+      );
+      writeFileSync(
+        join(home, 'script.yaml'),
+        `turns:\n  - tool_calls:\n      - { name: http__fetch, input: { url: "http://127.0.0.1:${port}/go" } }\n  - text: done\n`,
+      );
+      writeFileSync(
+        join(home, 'policies', 'web.cedar'),
+        'permit (principal, action == Action::"http.fetch", resource) when { resource.host == "127.0.0.1" };\n',
+      );
+      const run = await agentd(['run', 'agent.yaml', 'go', '--json'], { home, cwd: home });
+      expect(run.code, run.stderr).toBe(0);
+      const result = events(run.stdout).find((e) => e.type === 'tool.result');
+      const output = result?.type === 'tool.result' ? String(result.data.output) : '';
+      expect(output).toMatch(/^HTTP 302 Found http:\/\/127\.0\.0\.1:\d+\/go\nlocation: \/landed/);
+    } finally {
+      web.close();
+    }
   });
 
   it('audit verify fails, naming the entry, after a row is edited in the database', async () => {

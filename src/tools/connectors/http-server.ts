@@ -23,6 +23,11 @@ export interface HttpConnectorOptions {
   maxRedirects?: number;
   /** Resolves host names (default: the system resolver); every answer is checked. */
   lookup?: Lookup;
+  /**
+   * False: redirects come back as they are (status and location), to fetch as a new call;
+   * agentd sets this when the agent's policies decide every URL. Default true.
+   */
+  followRedirects?: boolean;
 }
 
 const defaultTimeoutMs = 30_000;
@@ -67,7 +72,11 @@ export function createHttpServer(options: HttpConnectorOptions = {}): McpServer 
   const maxBytes = options.maxBytes ?? defaultMaxBytes;
   const maxRedirects = options.maxRedirects ?? defaultMaxRedirects;
   const lookup = options.lookup ?? systemLookup;
-  const limits = `At most ${maxBytes} bytes of body (the rest is cut) and ${timeoutMs} ms; up to ${maxRedirects} redirects are followed. Private, loopback, link-local and cloud metadata addresses are refused${allowsSome(options.allowPrivate) ? ' except those this connector allows' : ''}.`;
+  const follow = options.followRedirects ?? true;
+  const redirecting = follow
+    ? `up to ${maxRedirects} redirects are followed`
+    : 'redirects are not followed: a 3xx answer comes back with its location, to fetch as a new call';
+  const limits = `At most ${maxBytes} bytes of body (the rest is cut) and ${timeoutMs} ms; ${redirecting}. Private, loopback, link-local and cloud metadata addresses are refused${allowsSome(options.allowPrivate) ? ' except those this connector allows' : ''}.`;
   const server = connectorServer(
     'http',
     `Fetches web pages and APIs over http and https. ${limits}`,
@@ -99,7 +108,15 @@ export function createHttpServer(options: HttpConnectorOptions = {}): McpServer 
       guarded(async () => {
         const outcome = await safeFetch(
           { url, method, headers: requestHeaders(headers) },
-          { timeoutMs, maxBytes, maxRedirects, guard, lookup, signal: ctx.mcpReq.signal },
+          {
+            timeoutMs,
+            maxBytes,
+            maxRedirects,
+            followRedirects: follow,
+            guard,
+            lookup,
+            signal: ctx.mcpReq.signal,
+          },
         );
         const body = bodyText(outcome);
         return textResult(describe(outcome, body), {

@@ -21,6 +21,12 @@ export interface FetchLimits {
   /** Body bytes kept; past it the body is cut and the connection closed. */
   maxBytes: number;
   maxRedirects: number;
+  /**
+   * False: a redirect is returned as it came (status and location), not followed, so that
+   * whoever asked decides on the next URL (agentd does this when a policy set applies:
+   * each hop is then a call its policies decide). Default true.
+   */
+  followRedirects?: boolean;
   guard: AddressGuard;
   lookup: Lookup;
   signal?: AbortSignal;
@@ -75,7 +81,11 @@ export async function safeFetch(request: FetchRequest, limits: FetchLimits): Pro
       const response = await send(url, address, request.method, headers, signal);
       const location = response.headers.location;
       const status = response.statusCode ?? 0;
-      if (!redirectStatuses.has(status) || location === undefined) {
+      if (
+        !redirectStatuses.has(status) ||
+        location === undefined ||
+        limits.followRedirects === false
+      ) {
         return await readResponse(url, response, limits.maxBytes, redirects);
       }
       response.destroy();
