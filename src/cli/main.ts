@@ -500,6 +500,17 @@ Environment:
       const { evalFromRunsCommand } = await import('./commands/eval.ts');
       code = await evalFromRunsCommand(flags);
     });
+  evals
+    .command('compare')
+    .description('per-evaluator deltas, per-case regressions, and whether a change is beyond noise')
+    .argument('<a.json>', 'the result before (result.json of eval run or eval score)')
+    .argument('<b.json>', 'the result after')
+    .option('--json', 'the comparison as JSON')
+    .option('--fail-on-regression', 'exit 1 when B is worse than A beyond run-to-run noise')
+    .action(async (a: string, b: string, flags: { json?: boolean; failOnRegression?: boolean }) => {
+      const { evalCompareCommand } = await import('./commands/eval.ts');
+      code = await evalCompareCommand(a, b, flags);
+    });
 
   program
     .command('models')

@@ -135,6 +135,8 @@ describe('agentd eval run (scripted agents, scripted judge)', () => {
       /^helpfulness\/v1\+/,
     );
     expect(byId.get('hostile-text')?.status).toBe('failed');
+    // the agents worked in the suite's cwd (examples/), not where agentd was started
+    expect(byId.get('hostile-text')?.trials[0]?.answer).toContain('unit-converter/tools.ts');
     expect(byId.get('judge-breaks')?.status).toBe('error');
     const tight = byId.get('tight-budget')!;
     expect(tight.trials[0]?.status).toBe('budget_exceeded');

@@ -1,14 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
+import { compareResults, comparisonReport, hasRegression } from '../../evals/compare.ts';
 import { caseLine, casesFromRuns, parseRunFilter } from '../../evals/dataset.ts';
 import { buildEvaluators } from '../../evals/evaluators/index.ts';
 import { type Judge, resolveJudge } from '../../evals/judge.ts';
 import { htmlReport } from '../../evals/reports/html.ts';
 import { junitReport } from '../../evals/reports/junit.ts';
-import { terminalReport } from '../../evals/reports/terminal.ts';
-import type { EvalResult } from '../../evals/result.ts';
+import { terminalReport, textTable } from '../../evals/reports/terminal.ts';
+import { type EvalResult, loadResult } from '../../evals/result.ts';
 import { type Progress, runSuite, scoreRuns } from '../../evals/runner.ts';
 import { loadSuite, relativeToCwd, selectCases } from '../../evals/suite.ts';
 import { openStore } from '../../store/open-store.ts';
@@ -139,8 +140,17 @@ export async function evalRunCommand(suitePath: string, flags: EvalRunFlags): Pr
     judge = resolved.judge;
   }
   const { signal, dispose } = interruptible();
+  // Tools that work on files take the process's folder as theirs: the suite's cwd, for the run.
+  const home = process.cwd();
+  const reports = {
+    out: resolve(flags.out ?? 'eval-results'),
+    ...(flags.json ? { json: resolve(flags.json) } : {}),
+    ...(flags.junit ? { junit: resolve(flags.junit) } : {}),
+    ...(flags.html ? { html: resolve(flags.html) } : {}),
+  };
   let result: EvalResult;
   try {
+    process.chdir(suite.cwd);
     result = await withStore((store) =>
       runSuite({
         suite,
@@ -161,11 +171,12 @@ export async function evalRunCommand(suitePath: string, flags: EvalRunFlags): Pr
     }
     throw error;
   } finally {
+    process.chdir(home);
     dispose();
   }
   process.stdout.write(`\n${terminalReport(result)}`);
-  const files = writeReports(result, flags);
-  process.stderr.write(paint('dim', `wrote ${files.join(', ')}\n`));
+  const files = writeReports(result, reports);
+  process.stderr.write(paint('dim', `wrote ${files.map(relativeToCwd).join(', ')}\n`));
   return gate(result, flags.failUnder ?? suite.failUnder);
 }
 
@@ -263,6 +274,22 @@ export async function evalFromRunsCommand(flags: {
     );
   } else {
     process.stdout.write(text);
+  }
+  return 0;
+}
+
+/** `agentd eval compare <a.json> <b.json>`: what changed from A to B, and whether it is noise. */
+export async function evalCompareCommand(
+  a: string,
+  b: string,
+  flags: { json?: boolean; failOnRegression?: boolean },
+): Promise<number> {
+  const comparison = compareResults(loadResult(a), loadResult(b));
+  if (flags.json) process.stdout.write(`${JSON.stringify(comparison, null, 2)}\n`);
+  else process.stdout.write(comparisonReport(comparison, textTable));
+  if (flags.failOnRegression && hasRegression(comparison)) {
+    process.stderr.write(`${paint('red', 'fail:')} B is worse than A beyond run-to-run noise\n`);
+    return 1;
   }
   return 0;
 }
