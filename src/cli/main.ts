@@ -334,6 +334,13 @@ Environment:
     .option('--rate-limit <n>', 'requests a minute per API key (default 600)', positiveInt)
     .option('--max-body <bytes>', 'largest request body (default 1048576)', positiveInt)
     .option('--policy <dir>', "the MCP gateway's policy set (without it, gateway calls are denied)")
+    .option('--oauth-issuer <url>', 'also accept bearer JWTs from this authorization server')
+    .option(
+      '--oauth-audience <url>',
+      "this server's resource URL tokens must name (default: its /mcp URL)",
+    )
+    .option('--oauth-jwks <url>', "the issuer's keys (default: from its metadata)")
+
     .addOption(
       new Option('--policy-mode <mode>', 'enforce, or only log decisions').choices([
         'enforce',

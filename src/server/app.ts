@@ -1,9 +1,10 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Config } from '../config/config.ts';
-import type { ApiKeyRecord, Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import type { ApiKeys, ApiScope } from './api-keys.ts';
 import type { Gateway } from './gateway.ts';
+import type { OAuthVerifier } from './oauth.ts';
 import { openApiDocument } from './openapi.ts';
 import { problem } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -26,10 +27,21 @@ export interface AppOptions {
   maxBodyBytes?: number;
   /** Requests per minute per API key. */
   rateLimitPerMinute?: number;
+  /** OAuth 2.1 resource-server mode: bearer JWTs of this issuer are accepted too. */
+  oauth?: OAuthVerifier;
   version: string;
 }
 
-export type AppEnv = { Variables: { apiKey: ApiKeyRecord } };
+/** Who a request is from: an API key, or the subject of a verified token. */
+export interface Caller {
+  /** `key_...` for an API key, `token:<sub>` for a token. */
+  id: string;
+  /** The key's name, or the token's subject: the user policies see. */
+  name: string;
+  scopes: readonly ApiScope[];
+}
+
+export type AppEnv = { Variables: { caller: Caller } };
 
 /** The localhost names every server answers to. */
 export const loopbackHosts = ['127.0.0.1', 'localhost', '[::1]', '::1'];
@@ -81,6 +93,24 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
 
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version }));
 
+  const oauth = options.oauth;
+  if (oauth) {
+    // RFC 9728: where clients learn which authorization server issues tokens for this server.
+    const metadata = (c: import('hono').Context) => c.json(oauth.metadata());
+    app.get('/.well-known/oauth-protected-resource', metadata);
+    app.get('/.well-known/oauth-protected-resource/*', metadata);
+  }
+  const challenge = (c: import('hono').Context, error?: string) => {
+    const parts = ['Bearer realm="agentd"'];
+    if (error) parts.push(`error="${error}"`);
+    if (oauth) {
+      parts.push(
+        `resource_metadata="${new URL('/.well-known/oauth-protected-resource', c.req.url).href}"`,
+      );
+    }
+    return parts.join(', ');
+  };
+
   app.use('*', async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -89,27 +119,38 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
         c,
         401,
         'unauthenticated',
-        'this route needs an API key: send "Authorization: Bearer <key>" (create one with agentd keys create)',
-        { 'www-authenticate': 'Bearer realm="agentd"' },
+        `this route needs an API key: send "Authorization: Bearer <key>" (create one with agentd keys create)${oauth ? ' or a token from the authorization server' : ''}`,
+        { 'www-authenticate': challenge(c) },
       );
     }
+    let caller: Caller;
     const key = await options.keys.verify(match[1]!);
-    if (!key) {
+    if (key) {
+      caller = { id: key.id, name: key.name, scopes: key.scopes as ApiScope[] };
+    } else if (oauth && !match[1]!.startsWith('agentd_')) {
+      const verified = await oauth.verify(match[1]!);
+      if ('error' in verified) {
+        return problem(c, 401, 'unauthenticated', verified.error, {
+          'www-authenticate': challenge(c, 'invalid_token'),
+        });
+      }
+      caller = { id: `token:${verified.subject}`, name: verified.subject, scopes: verified.scopes };
+    } else {
       return problem(c, 401, 'unauthenticated', 'the API key is unknown or revoked', {
-        'www-authenticate': 'Bearer realm="agentd", error="invalid_token"',
+        'www-authenticate': challenge(c, 'invalid_token'),
       });
     }
-    const wait = limiter.take(key.id);
+    const wait = limiter.take(caller.id);
     if (wait > 0) {
       return problem(
         c,
         429,
         'rate_limited',
-        `API key ${key.id} is over its rate limit: retry in ${Math.ceil(wait / 1000)} s`,
+        `${caller.id} is over its rate limit: retry in ${Math.ceil(wait / 1000)} s`,
         { 'retry-after': String(Math.ceil(wait / 1000)) },
       );
     }
-    c.set('apiKey', key);
+    c.set('caller', caller);
     return next();
   });
 
@@ -118,8 +159,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   if (options.gateway) {
     const gateway = options.gateway;
     app.all('/mcp', scoped('mcp'), (c) => {
-      const key = c.get('apiKey');
-      return gateway.fetch(c.req.raw, { id: key.id, name: key.name });
+      const caller = c.get('caller');
+      return gateway.fetch(c.req.raw, { id: caller.id, name: caller.name });
     });
   }
 
@@ -149,13 +190,13 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
 /** Refuses a key without `scope`. */
 export function scoped(scope: ApiScope): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const key = c.get('apiKey');
-    if (!key.scopes.includes(scope)) {
+    const caller = c.get('caller');
+    if (!caller.scopes.includes(scope)) {
       return problem(
         c,
         403,
         'insufficient_scope',
-        `API key ${key.id} lacks the "${scope}" scope (it has: ${key.scopes.join(', ')})`,
+        `${caller.id.startsWith('key_') ? `API key ${caller.id}` : caller.id} lacks the "${scope}" scope (it has: ${caller.scopes.join(', ') || 'none'})`,
         {
           'www-authenticate': `Bearer realm="agentd", error="insufficient_scope", scope="${scope}"`,
         },

@@ -7,6 +7,7 @@ import { ApiKeys } from './api-keys.ts';
 import { createApp, loopbackHosts } from './app.ts';
 import { Gateway } from './gateway.ts';
 import { type GatewayPolicy, gatewayAuthorizer } from './gateway-policy.ts';
+import { type OAuthOptions, OAuthVerifier } from './oauth.ts';
 import { RunManager } from './run-manager.ts';
 
 export interface ServeOptions {
@@ -24,6 +25,8 @@ export interface ServeOptions {
   log?: (line: string) => void;
   /** The MCP gateway's policy (with a config): without a folder, its calls are all denied. */
   gatewayPolicy?: GatewayPolicy;
+  /** Accept bearer JWTs of this issuer; `audience` defaults to `http://<host>:<port>/mcp`. */
+  oauth?: Omit<OAuthOptions, 'audience'> & { audience?: string };
 }
 
 export interface RunningServer {
@@ -61,8 +64,24 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         ...(options.log ? { log: options.log } : {}),
       })
     : undefined;
+  let oauth: OAuthVerifier | undefined;
+  if (options.oauth) {
+    const audience =
+      options.oauth.audience ??
+      (options.port === 0
+        ? undefined
+        : `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}/mcp`);
+    if (!audience) {
+      throw new AgentdError(
+        'usage',
+        "--oauth-audience: give this server's resource URL (the port is not fixed)",
+      );
+    }
+    oauth = new OAuthVerifier({ ...options.oauth, audience });
+  }
   const app = createApp({
     store: options.store,
+    ...(oauth ? { oauth } : {}),
     ...(gateway ? { gateway } : {}),
     ...(manager && options.config ? { runs: { config: options.config, manager } } : {}),
     keys: new ApiKeys(options.store),

@@ -257,6 +257,7 @@ describe('agentd serve killed during a run', () => {
     await setup.close();
     const env = { AGENTD_TEST_WAIT_MS: '4000' };
     let runId = '';
+    let phaseError: unknown;
     const killed = await agentd(['serve', '--port', '0'], {
       home,
       env,
@@ -264,6 +265,7 @@ describe('agentd serve killed during a run', () => {
         const match = /serving on (http:\/\/\S+)/.exec(text);
         if (!match || runId) return;
         runId = 'starting';
+        const watchdog = setTimeout(() => kill('SIGKILL'), 40_000);
         void (async () => {
           const response = await fetch(`${match[1]}/runs`, {
             method: 'POST',
@@ -278,33 +280,52 @@ describe('agentd serve killed during a run', () => {
             await new Promise((r) => setTimeout(r, 20));
           }
           await store.close();
-          kill('SIGKILL');
-        })();
+        })()
+          .catch((error: unknown) => {
+            phaseError = error;
+          })
+          .finally(() => {
+            clearTimeout(watchdog);
+            kill('SIGKILL');
+          });
       },
     });
+    expect(phaseError).toBeUndefined();
     expect(killed.code).toBeNull();
     expect(runId).toMatch(/^run_/);
 
     let stopping = false;
+    let finalStatus: string | undefined;
     const restarted = await agentd(['serve', '--port', '0'], {
       home,
       env: { AGENTD_TEST_WAIT_MS: '10' },
       onStdout: (text, kill) => {
-        if (!text.includes('resumed 1 run') || stopping) return;
+        if (!text.includes('serving on') || stopping) return;
         stopping = true;
+        // Whatever happens, the server stops: a run that never completes fails the test.
+        const watchdog = setTimeout(() => kill('SIGTERM'), 40_000);
         void (async () => {
           const store = new SqliteStore({ path: config.dbPath });
           for (;;) {
             const run = await store.getRun(runId);
-            if (run?.status === 'completed') break;
+            finalStatus = run?.status;
+            if (run?.status !== 'running') break;
             await new Promise((r) => setTimeout(r, 20));
           }
           await store.close();
-          kill('SIGTERM');
-        })();
+        })()
+          .catch((error: unknown) => {
+            phaseError = error;
+          })
+          .finally(() => {
+            clearTimeout(watchdog);
+            kill('SIGTERM');
+          });
       },
     });
+    expect(phaseError).toBeUndefined();
     expect(restarted.stdout).toContain(`resumed 1 run(s) the last server left: ${runId}`);
+    expect(finalStatus).toBe('completed');
     expect(restarted.code).toBe(0);
-  }, 30_000);
+  }, 120_000);
 });

@@ -13,6 +13,9 @@ export interface ServeFlags {
   maxBody?: number;
   policy?: string;
   policyMode?: 'enforce' | 'log_only';
+  oauthIssuer?: string;
+  oauthAudience?: string;
+  oauthJwks?: string;
 }
 
 /** `agentd serve`: the HTTP API until SIGINT or SIGTERM, then a graceful stop. */
@@ -28,6 +31,15 @@ export async function serveCommand(flags: ServeFlags, version: string): Promise<
         ...(flags.policy ? { dir: resolve(flags.policy) } : {}),
         ...(flags.policyMode ? { mode: flags.policyMode } : {}),
       },
+      ...(flags.oauthIssuer
+        ? {
+            oauth: {
+              issuer: flags.oauthIssuer,
+              ...(flags.oauthAudience ? { audience: flags.oauthAudience } : {}),
+              ...(flags.oauthJwks ? { jwksUrl: flags.oauthJwks } : {}),
+            },
+          }
+        : {}),
       host: flags.host,
       port: flags.port,
       allowedHosts: flags.allowedHost,
