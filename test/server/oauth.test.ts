@@ -43,7 +43,13 @@ async function authorizationServer() {
     return new Response('not found', { status: 404 });
   });
   const other = await generateKeyPair('ES256');
-  const mint = (claims: JWTPayload, options: { key?: CryptoKey; expired?: boolean } = {}) =>
+  const mint = (
+    claims: JWTPayload,
+    options: {
+      key?: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+      expired?: boolean;
+    } = {},
+  ) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
       .setIssuer(issuer)
