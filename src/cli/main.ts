@@ -518,6 +518,26 @@ Environment:
       const { evalCompareCommand } = await import('./commands/eval.ts');
       code = await evalCompareCommand(a, b, flags);
     });
+  evals
+    .command('online')
+    .description('scores online evaluation kept for finished runs (online_eval in config.yaml)')
+    .option('--run <run-id>', "only this run's scores")
+    .option('-n, --limit <n>', 'scores of at most this many runs, newest first', positiveInt, 20)
+    .option('--json', 'one JSON object per score')
+    .option('--score <run-id>', 'score this finished run now, if the sample takes it')
+    .option('--force', 'with --score: score it even if the sample does not take it')
+    .action(
+      async (flags: {
+        run?: string;
+        limit?: number;
+        json?: boolean;
+        score?: string;
+        force?: boolean;
+      }) => {
+        const { evalOnlineCommand } = await import('./commands/eval.ts');
+        code = await evalOnlineCommand(flags);
+      },
+    );
 
   program
     .command('models')

@@ -23,9 +23,22 @@ export const configSchema = z.strictObject({
     .optional(),
   /** Folders of agent specs besides `$AGENTD_HOME/agents` (relative to AGENTD_HOME; `~/` is home). */
   agent_dirs: z.array(z.string().min(1)).optional(),
+  /**
+   * Online evaluation: this share of finished runs is scored after it ends. The judge and
+   * evaluators are written as in eval suites and checked when scoring starts (src/evals).
+   */
+  online_eval: z
+    .strictObject({
+      sample: z.number().min(0).max(1),
+      agents: z.array(z.string().min(1)).optional(),
+      judge: z.record(z.string(), z.unknown()).optional(),
+      evaluators: z.array(z.unknown()).min(1),
+    })
+    .optional(),
 });
 
 export type ProviderConfig = z.infer<typeof providerConfig>;
+export type OnlineEvalConfig = NonNullable<z.infer<typeof configSchema>['online_eval']>;
 
 /** agentd's settings: `$AGENTD_HOME/config.yaml`, overridden by the environment. */
 export interface Config {
@@ -36,6 +49,8 @@ export interface Config {
   providers: Partial<Record<'anthropic' | 'openai' | 'openai-compatible', ProviderConfig>>;
   /** `agent_dirs` from config.yaml, as absolute paths (none when unset). */
   agentDirs?: string[];
+  /** `online_eval` from config.yaml, as written (see src/evals/online.ts). */
+  onlineEval?: OnlineEvalConfig;
   env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -72,6 +87,7 @@ export function loadConfig(
     durability,
     providers: file.providers ?? {},
     agentDirs: (file.agent_dirs ?? []).map((dir) => agentDirPath(dir, home)),
+    ...(file.online_eval ? { onlineEval: file.online_eval } : {}),
     env,
   };
 }

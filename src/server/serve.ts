@@ -79,6 +79,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     oauth = new OAuthVerifier({ ...options.oauth, audience });
   }
+  // Online evaluation (online_eval in config.yaml): a sample of the runs that finish here is
+  // scored in the background after they end.
+  const online =
+    manager && options.config?.onlineEval
+      ? await (await import('../evals/online.ts')).startOnlineScoring(
+          options.store,
+          options.config,
+          manager.events,
+          options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+        )
+      : undefined;
   const app = createApp({
     store: options.store,
     ...(oauth ? { oauth } : {}),
@@ -131,6 +142,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     resumed,
     close: async () => {
       await manager?.suspendAll('agentd serve is shutting down');
+      await online?.close();
       await gateway?.close();
       await new Promise<void>((resolve) => {
         // Connections go once no request is being answered (event streams have ended by

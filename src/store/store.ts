@@ -57,6 +57,34 @@ export interface ApiKeyRecord {
   revokedAt?: string;
 }
 
+/** A score an evaluator gave a run, kept with the run (see src/evals). */
+export interface EvalScoreRecord {
+  runId: string;
+  /** What scored it: `online` for online evaluation. */
+  source: string;
+  evaluator: string;
+  kind: string;
+  level: string;
+  score: number;
+  pass: boolean;
+  threshold: number;
+  explanation: string;
+  /** Set when the evaluator could not score (the score is 0). */
+  error?: string;
+  /** The judge calls behind the score: model, prompt version, usage, cost (JSON). */
+  judge?: { [key: string]: unknown };
+  scoredAt: string;
+  /** The run's agent (read from the run, not stored with the score). */
+  agent?: string;
+}
+
+export interface ListEvalScoresOptions {
+  runId?: string;
+  source?: string;
+  /** Scores of at most this many runs, the most recently scored first. */
+  runs?: number;
+}
+
 export interface ListRunsOptions {
   limit?: number;
   status?: RunStatus;
@@ -119,6 +147,10 @@ export interface Store {
   listAudit(options?: ListAuditOptions): Promise<AuditRecord[]>;
   /** The audit log's head as last recorded (undefined while it is empty). */
   auditHead(): Promise<AuditHead | undefined>;
+  /** Keeps scores with their runs, replacing a run's earlier score of the same source and evaluator. */
+  putEvalScores(scores: readonly EvalScoreRecord[]): Promise<void>;
+  /** Kept scores, the most recently scored runs first (a run's scores in evaluator order). */
+  listEvalScores(options?: ListEvalScoresOptions): Promise<EvalScoreRecord[]>;
   close(): Promise<void>;
 }
 

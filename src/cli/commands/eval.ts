@@ -6,6 +6,7 @@ import { compareResults, comparisonReport, hasRegression } from '../../evals/com
 import { caseLine, casesFromRuns, parseRunFilter } from '../../evals/dataset.ts';
 import { buildEvaluators } from '../../evals/evaluators/index.ts';
 import { type Judge, resolveJudge } from '../../evals/judge.ts';
+import { loadOnlineSettings, onlineSource, scoreOnline } from '../../evals/online.ts';
 import { htmlReport } from '../../evals/reports/html.ts';
 import { junitReport } from '../../evals/reports/junit.ts';
 import { terminalReport, textTable } from '../../evals/reports/terminal.ts';
@@ -292,4 +293,126 @@ export async function evalCompareCommand(
     return 1;
   }
   return 0;
+}
+
+/**
+ * `agentd eval online`: the scores online evaluation kept, newest runs first, with each
+ * evaluator's mean; `--score <run-id>` scores a run now (what agentd run starts in the
+ * background when the sample takes a run).
+ */
+export async function evalOnlineCommand(flags: {
+  score?: string;
+  force?: boolean;
+  run?: string;
+  limit?: number;
+  json?: boolean;
+}): Promise<number> {
+  const config = loadConfig();
+  if (flags.score) return scoreOnlineNow(flags.score, flags.force ?? false);
+  const online = config.onlineEval;
+  const scores = await withStore(async (store) => {
+    const runId = flags.run ? (await store.getRun(flags.run))?.id : undefined;
+    if (flags.run && !runId) {
+      throw new AgentdError(
+        'run_not_found',
+        `no run "${flags.run}" (or the prefix matches several): see agentd runs list`,
+      );
+    }
+    return store.listEvalScores({
+      source: onlineSource,
+      ...(runId ? { runId } : {}),
+      runs: flags.limit ?? 20,
+    });
+  });
+  if (flags.json) {
+    for (const s of scores) process.stdout.write(`${JSON.stringify(s)}\n`);
+    return 0;
+  }
+  process.stdout.write(
+    online
+      ? `online evaluation: ${Math.round(online.sample * 10000) / 100}% of finished runs${online.agents ? ` of ${online.agents.join(', ')}` : ''} (online_eval in ${config.configPath})\n`
+      : `online evaluation is off: add online_eval to ${config.configPath} (see docs/evals.md)\n`,
+  );
+  if (scores.length === 0) {
+    process.stdout.write('no runs scored yet\n');
+    return 0;
+  }
+  const runs = new Set(scores.map((s) => s.runId));
+  const rows = scores.map((s) => [
+    s.runId,
+    s.agent ?? '',
+    s.scoredAt.replace('T', ' ').replace(/\.\d+Z$/, ''),
+    s.evaluator,
+    s.score.toFixed(2),
+    s.error ? 'error' : s.pass ? 'pass' : 'fail',
+    clip(s.explanation, 80),
+  ]);
+  process.stdout.write(
+    `\n${textTable(['run', 'agent', 'scored (UTC)', 'evaluator', 'score', 'verdict', 'explanation'], rows)}\n\n`,
+  );
+  const byEvaluator = new Map<string, { sum: number; passed: number; n: number }>();
+  for (const s of scores) {
+    const e = byEvaluator.get(s.evaluator) ?? { sum: 0, passed: 0, n: 0 };
+    e.sum += s.score;
+    e.n++;
+    if (s.pass) e.passed++;
+    byEvaluator.set(s.evaluator, e);
+  }
+  process.stdout.write(
+    `${textTable(
+      ['evaluator', `mean (${runs.size} run${runs.size === 1 ? '' : 's'})`, 'passed'],
+      [...byEvaluator].map(([name, e]) => [
+        name,
+        (e.sum / e.n).toFixed(2),
+        `${Math.round((100 * e.passed) / e.n)}%`,
+      ]),
+    )}\n`,
+  );
+  return 0;
+}
+
+async function scoreOnlineNow(id: string, force: boolean): Promise<number> {
+  const config = loadConfig();
+  const stamp = () => new Date().toISOString();
+  const settings = await loadOnlineSettings(config);
+  if (!settings) {
+    throw new AgentdError(
+      'config_invalid',
+      `online evaluation is off: add online_eval to ${config.configPath} (see docs/evals.md)`,
+    );
+  }
+  let judge: Judge | undefined;
+  if (settings.judge) {
+    const resolved = await resolveJudge(settings.judge, config.configPath, config);
+    for (const notice of resolved.notices) process.stderr.write(`${stamp()} note: ${notice}\n`);
+    judge = resolved.judge;
+  }
+  return withStore(async (store) => {
+    const run = await store.getRun(id);
+    if (!run) {
+      throw new AgentdError(
+        'run_not_found',
+        `no run "${id}" (or the prefix matches several): see agentd runs list`,
+      );
+    }
+    const outcome = await scoreOnline({
+      store,
+      runId: run.id,
+      settings,
+      ...(judge ? { judge } : {}),
+      force,
+    });
+    if (!outcome.scored) {
+      process.stdout.write(`${stamp()} run ${run.id}: not scored: ${outcome.reason}\n`);
+      return 0;
+    }
+    const parts = outcome.scores.map(
+      (s) =>
+        `${s.evaluator} ${s.error ? 'error' : `${s.score.toFixed(2)} ${s.pass ? 'pass' : 'fail'}`}`,
+    );
+    process.stdout.write(
+      `${stamp()} run ${run.id}: ${parts.join(', ') || 'no evaluator applied'}\n`,
+    );
+    return 0;
+  });
 }

@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
 import type { Limits } from '../../core/events.ts';
 import type { EffortLevel } from '../../models/catalog.ts';
-import { resumeRun } from '../../runtime/agent-loop.ts';
+import { type RunResult, resumeRun } from '../../runtime/agent-loop.ts';
 import { prepareAgent } from '../../runtime/prepare-agent.ts';
 import { openStore } from '../../store/open-store.ts';
 import { paint, printNotice } from '../format.ts';
@@ -75,18 +75,24 @@ export async function resumeCommand(id: string, options: ResumeCommandOptions): 
     },
     { onNotice: printNotice },
   );
+  let result: RunResult | undefined;
   try {
-    return await runInTerminal({ config, redact, json: options.json ?? false }, (io) =>
-      resumeRun({
+    return await runInTerminal({ config, redact, json: options.json ?? false }, async (io) => {
+      result = await resumeRun({
         ...io,
         runId,
         agent,
         ...(options.limits && Object.keys(options.limits).length ? { limits: options.limits } : {}),
         ...(options.rerunInDoubt ? { inDoubt: 'rerun' as const } : {}),
         ...(options.skipInDoubt ? { inDoubt: 'skip' as const } : {}),
-      }),
-    );
+      });
+      return result;
+    });
   } finally {
     await toolset.close();
+    // Online evaluation (online_eval in config.yaml) scores a sample of finished runs.
+    if (result && config.onlineEval) {
+      (await import('../../evals/online-hook.ts')).scoreAfterRun(config, result);
+    }
   }
 }

@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
 import type { Limits } from '../../core/events.ts';
 import type { EffortLevel } from '../../models/catalog.ts';
-import { runAgent } from '../../runtime/agent-loop.ts';
+import { type RunResult, runAgent } from '../../runtime/agent-loop.ts';
 import { prepareAgent } from '../../runtime/prepare-agent.ts';
 import { resolveAgentRef } from '../../spec/agent-catalog.ts';
 import type { PromptRequest } from '../../tools/toolset.ts';
@@ -78,17 +78,23 @@ export async function runCommand(
   );
   // A prompt's text comes first; a task given as well follows it.
   const task = [toolset.promptText, taskArgument?.trim()].filter(Boolean).join('\n\n');
+  let result: RunResult | undefined;
   try {
-    return await runInTerminal({ config, redact, json: options.json ?? false }, (io) =>
-      runAgent({
+    return await runInTerminal({ config, redact, json: options.json ?? false }, async (io) => {
+      result = await runAgent({
         ...io,
         agent,
         task,
         specPath: resolve(spec.path),
         ...(resolved.scripted ? { scripted: resolved.scripted } : {}),
-      }),
-    );
+      });
+      return result;
+    });
   } finally {
     await toolset.close();
+    // Online evaluation (online_eval in config.yaml) scores a sample of finished runs.
+    if (result && config.onlineEval) {
+      (await import('../../evals/online-hook.ts')).scoreAfterRun(config, result);
+    }
   }
 }

@@ -98,4 +98,23 @@ export const migrations: readonly string[] = [
   CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
+  // 6: evaluation scores kept with runs (online evaluation scores finished runs)
+  `
+  CREATE TABLE eval_scores (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    source TEXT NOT NULL,
+    evaluator TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    level TEXT NOT NULL,
+    score REAL NOT NULL,
+    pass INTEGER NOT NULL,
+    threshold REAL NOT NULL,
+    explanation TEXT NOT NULL,
+    error TEXT,
+    judge TEXT,
+    scored_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, source, evaluator)
+  ) STRICT;
+  CREATE INDEX eval_scores_at ON eval_scores(scored_at);
+  `,
 ];

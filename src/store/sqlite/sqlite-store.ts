@@ -15,7 +15,9 @@ import {
   type ApiKeyRecord,
   DuplicateEventError,
   type Durability,
+  type EvalScoreRecord,
   type ListAuditOptions,
+  type ListEvalScoresOptions,
   type ListRunsOptions,
   type RunLease,
   type RunSummary,
@@ -506,10 +508,104 @@ export class SqliteStore implements Store {
     return row ? { seq: row.seq, hash: row.hash } : undefined;
   }
 
+  async putEvalScores(scores: readonly EvalScoreRecord[]): Promise<void> {
+    if (scores.length === 0) return;
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const insert = this.#db.prepare(
+        `INSERT INTO eval_scores (run_id, source, evaluator, kind, level, score, pass, threshold,
+         explanation, error, judge, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (run_id, source, evaluator) DO UPDATE SET kind = excluded.kind,
+         level = excluded.level, score = excluded.score, pass = excluded.pass,
+         threshold = excluded.threshold, explanation = excluded.explanation,
+         error = excluded.error, judge = excluded.judge, scored_at = excluded.scored_at`,
+      );
+      for (const s of scores) {
+        insert.run(
+          s.runId,
+          s.source,
+          s.evaluator,
+          s.kind,
+          s.level,
+          s.score,
+          s.pass ? 1 : 0,
+          s.threshold,
+          this.#redact(s.explanation),
+          s.error === undefined ? null : this.#redact(s.error),
+          s.judge === undefined ? null : this.#redact(JSON.stringify(s.judge)),
+          s.scoredAt,
+        );
+      }
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async listEvalScores(options: ListEvalScoresOptions = {}): Promise<EvalScoreRecord[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (options.runId !== undefined) {
+      where.push('s.run_id = ?');
+      params.push(options.runId);
+    }
+    if (options.source !== undefined) {
+      where.push('s.source = ?');
+      params.push(options.source);
+    }
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = this.#db
+      .prepare(
+        `WITH recent AS (
+           SELECT s.run_id, max(s.scored_at) AS last FROM eval_scores s ${filter}
+           GROUP BY s.run_id ORDER BY last DESC, s.run_id DESC LIMIT ?)
+         SELECT s.*, r.agent, recent.last FROM eval_scores s
+         JOIN recent ON recent.run_id = s.run_id JOIN runs r ON r.id = s.run_id
+         ${filter} ORDER BY recent.last DESC, s.run_id DESC, s.rowid`,
+      )
+      .all(...params, options.runs ?? -1, ...params) as unknown as EvalScoreRow[];
+    return rows.map(toEvalScore);
+  }
+
   async close(): Promise<void> {
     if (this.#pending.length > 0) this.#flush();
     if (this.#db.isOpen) this.#db.close();
   }
+}
+
+interface EvalScoreRow {
+  run_id: string;
+  source: string;
+  evaluator: string;
+  kind: string;
+  level: string;
+  score: number;
+  pass: number;
+  threshold: number;
+  explanation: string;
+  error: string | null;
+  judge: string | null;
+  scored_at: string;
+  agent: string;
+}
+
+function toEvalScore(row: EvalScoreRow): EvalScoreRecord {
+  return {
+    runId: row.run_id,
+    source: row.source,
+    evaluator: row.evaluator,
+    kind: row.kind,
+    level: row.level,
+    score: row.score,
+    pass: row.pass === 1,
+    threshold: row.threshold,
+    explanation: row.explanation,
+    ...(row.error !== null ? { error: row.error } : {}),
+    ...(row.judge !== null ? { judge: JSON.parse(row.judge) } : {}),
+    scoredAt: row.scored_at,
+    agent: row.agent,
+  };
 }
 
 interface ApiKeyRow {
