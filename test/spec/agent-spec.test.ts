@@ -74,7 +74,7 @@ script: ./s.yaml
     expect(() =>
       parseAgentSpec('a.yaml', 'name: a\nmodel: anthropic/x\ntools: [github]\n'),
     ).toThrow(
-      /^a\.yaml: tools\.0: "github" is not a tool reference \(write server\.tool, server\.\*, mcp:server\/tool, registry:search, or \{ module: \.\/tools\.ts \}\)$/,
+      /^a\.yaml: tools\.0: "github" is not a tool reference \(write server\.tool, server\.\*, mcp:server\/tool, registry:search, resources:server, or \{ module: \.\/tools\.ts \}\)$/,
     );
     expect(() =>
       parseAgentSpec('a.yaml', 'name: a\nmodel: anthropic/x\ntools: [{ modul: x }]\n'),
