@@ -1,4 +1,4 @@
-import type { Verdict } from '../core/audit.ts';
+import type { AuditEntry, Verdict } from '../core/audit.ts';
 import { digestOf } from '../core/canonical-json.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { RunPolicy } from '../core/events.ts';
@@ -40,6 +40,28 @@ export interface Decision {
   /** What `@mode("log_only")` policies would change, when they would. */
   logOnly?: { decision: Verdict; policies: string[] };
   latencyUs: number;
+}
+
+/** The audit log's entry for a decision (`runId` and `callId` null outside a run). */
+export function auditEntryOf(
+  decision: Decision,
+  where: { at: string; runId: string | null; callId: string | null },
+): AuditEntry {
+  return {
+    ...where,
+    principal: decision.principal,
+    user: decision.user,
+    action: decision.action,
+    resource: decision.resource,
+    inputDigest: decision.inputDigest,
+    decision: decision.decision,
+    effect: decision.effect,
+    mode: decision.mode,
+    policies: decision.policies,
+    errors: decision.errors,
+    reason: decision.reason,
+    latencyUs: decision.latencyUs,
+  };
 }
 
 /**

@@ -17,7 +17,12 @@ import { type Usage, zeroUsage } from '../core/usage.ts';
 import { costOf } from '../models/catalog.ts';
 import { type Model, ModelCallError, type ModelSettings, modelRef } from '../models/model.ts';
 import { type RetryPolicy, streamWithRetry } from '../models/retry.ts';
-import { type Authorizer, type Decision, permissiveAuthorizer } from '../policy/authorizer.ts';
+import {
+  type Authorizer,
+  auditEntryOf,
+  type Decision,
+  permissiveAuthorizer,
+} from '../policy/authorizer.ts';
 import { ToolGate } from '../policy/gate.ts';
 import type { Store } from '../store/store.ts';
 import type { Tool, ToolProgress } from '../tools/tool.ts';
@@ -216,23 +221,9 @@ async function drive(
   // Every call goes through the gate: authorized, its decision in the audit log and the run
   // log, before it may run.
   const gate = new ToolGate(agent.tools, agent.policy, async (decision, call) => {
-    const audit = await options.store.appendAudit({
-      at: new Date(now()).toISOString(),
-      runId,
-      callId: call.id,
-      principal: decision.principal,
-      user: decision.user,
-      action: decision.action,
-      resource: decision.resource,
-      inputDigest: decision.inputDigest,
-      decision: decision.decision,
-      effect: decision.effect,
-      mode: decision.mode,
-      policies: decision.policies,
-      errors: decision.errors,
-      reason: decision.reason,
-      latencyUs: decision.latencyUs,
-    });
+    const audit = await options.store.appendAudit(
+      auditEntryOf(decision, { at: new Date(now()).toISOString(), runId, callId: call.id }),
+    );
     await log.append({ type: 'policy.decision', data: decisionData(call, decision, audit.seq) });
   });
   const toolDefinitions = agent.tools.map((tool) => ({

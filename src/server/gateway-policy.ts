@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { JsonSchema } from '../models/model.ts';
-import type { Decision } from '../policy/authorizer.ts';
+import { auditEntryOf, type Decision } from '../policy/authorizer.ts';
 import { authorizerFor, checkPolicySet, registryManifests } from '../policy/load.ts';
 import { actionOf, mergeManifests, type ToolManifest } from '../policy/manifests.ts';
 import type { PolicyMode } from '../policy/policy-set.ts';
@@ -79,23 +79,9 @@ export async function gatewayAuthorizer(
   policy: GatewayPolicy,
 ): Promise<GatewayAuthorize> {
   const record = async (decision: Decision) => {
-    await store.appendAudit({
-      at: new Date().toISOString(),
-      runId: null,
-      callId: null,
-      principal: decision.principal,
-      user: decision.user,
-      action: decision.action,
-      resource: decision.resource,
-      inputDigest: decision.inputDigest,
-      decision: decision.decision,
-      effect: decision.effect,
-      mode: decision.mode,
-      policies: decision.policies,
-      errors: decision.errors,
-      reason: decision.reason,
-      latencyUs: decision.latencyUs,
-    });
+    await store.appendAudit(
+      auditEntryOf(decision, { at: new Date().toISOString(), runId: null, callId: null }),
+    );
   };
   if (!policy.dir) {
     return async (call) => {
