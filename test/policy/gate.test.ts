@@ -267,6 +267,21 @@ describe('every tool source goes through the policy gate', () => {
       }
     };
     walk(join(repoRoot, 'src'));
-    expect(offenders).toEqual([]);
+    // The MCP gateway forwards a call to its server itself, after the same Cedar authorizer
+    // decided it and the audit log recorded it (src/server/gateway-policy.ts): it is the one
+    // exception, and only while the decision comes first in its handler.
+    const gateway = 'src/server/gateway.ts';
+    const gatewayCalls = offenders.filter((o) => o.startsWith(`${gateway}:`));
+    if (gatewayCalls.length) {
+      const text = readFileSync(join(repoRoot, gateway), 'utf8');
+      const decided = text.indexOf('this.#options.authorize(');
+      const refused = text.indexOf('if (!verdict.allow) return', decided);
+      const forwarded = text.indexOf('connection.callTool(');
+      expect(gatewayCalls).toHaveLength(1);
+      expect(decided).toBeGreaterThan(-1);
+      expect(refused).toBeGreaterThan(decided);
+      expect(forwarded).toBeGreaterThan(refused);
+    }
+    expect(offenders.filter((o) => !o.startsWith(`${gateway}:`))).toEqual([]);
   });
 });
