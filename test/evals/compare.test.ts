@@ -182,7 +182,8 @@ describe('compareResults', () => {
   });
 });
 
-describe('agentd eval compare', () => {
+// Each test starts agentd processes: slow on a busy machine.
+describe('agentd eval compare', { timeout: 120_000 }, () => {
   it('prints the table and the regressions, and --fail-on-regression gates', async () => {
     const dir = tempDir();
     const home = join(dir, 'home');

@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { loadDataset, parseRunFilter } from '../../src/evals/dataset.ts';
 import { mapConcurrent } from '../../src/evals/pool.ts';
 import type { EvalResult } from '../../src/evals/result.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { agentd, repoRoot } from '../support/cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { handRun } from './events.ts';
 
 function runIdOf(stderr: string): string {
   const match = /run (run_[0-9a-z]+) · agentd runs show/.exec(stderr);
@@ -13,7 +15,8 @@ function runIdOf(stderr: string): string {
   return match[1]!;
 }
 
-describe('agentd eval dataset from-runs', () => {
+// Each test starts agentd processes: slow on a busy machine.
+describe('agentd eval dataset from-runs', { timeout: 120_000 }, () => {
   it('turns recorded runs into cases that the same agent then passes (round trip)', async () => {
     const dir = tempDir();
     const home = join(dir, 'home');
@@ -162,6 +165,17 @@ evaluators:
     const noEvaluators = await agentd(['eval', 'score', 'run_x'], { home });
     expect(noEvaluators.stderr).toBe(
       'agentd: name the evaluators: --suite <suite.yaml> (its evaluators, judge and cases) or --evaluator <name> (repeatable)\n',
+    );
+    // a run still going is not scored
+    const store = new SqliteStore({ path: join(home, 'agentd.db') });
+    await store.append(handRun({ runId: 'run_unfinished', turns: [] }).slice(0, 1));
+    await store.close();
+    const unfinished = await agentd(['eval', 'score', 'run_unfinished', '--evaluator', 'errors'], {
+      home,
+    });
+    expect(unfinished.code).toBe(2);
+    expect(unfinished.stderr).toBe(
+      'agentd: run run_unfinished is running, not finished: score it once it ends (agentd runs show run_unfinished)\n',
     );
     const unknownRun = await agentd(['eval', 'score', 'run_nope', '--evaluator', 'errors'], {
       home,

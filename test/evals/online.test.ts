@@ -89,7 +89,8 @@ describe('online sampling', () => {
   });
 });
 
-describe('online evaluation after agentd run', () => {
+// Each test starts agentd processes: slow on a busy machine.
+describe('online evaluation after agentd run', { timeout: 120_000 }, () => {
   function configure(home: string, sample: number): void {
     writeFileSync(
       join(home, 'verdicts.yaml'),
@@ -109,7 +110,7 @@ describe('online evaluation after agentd run', () => {
   }
 
   async function waitForScores(home: string, runId: string): Promise<EvalScoreRecord[]> {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const r = await agentd(['eval', 'online', '--run', runId, '--json'], { home });
       const lines = r.stdout.trim().split('\n').filter(Boolean);
@@ -200,7 +201,8 @@ describe('online evaluation after agentd run', () => {
   });
 });
 
-describe('online evaluation in agentd serve', () => {
+// Each test starts agentd processes: slow on a busy machine.
+describe('online evaluation in agentd serve', { timeout: 120_000 }, () => {
   const servers: { server: RunningServer; store: SqliteStore }[] = [];
   afterEach(async () => {
     for (const { server, store } of servers.splice(0)) {
@@ -243,7 +245,7 @@ online_eval:
     });
     expect(response.status).toBe(201);
     const { id } = (await response.json()) as { id: string };
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 60_000;
     let scores: EvalScoreRecord[] = [];
     while (scores.length === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));

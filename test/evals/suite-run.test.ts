@@ -78,7 +78,8 @@ ${extra}`,
   return join(dir, 'suite.yaml');
 }
 
-describe('agentd eval run (scripted agents, scripted judge)', () => {
+// Each test starts agentd processes: slow on a busy machine.
+describe('agentd eval run (scripted agents, scripted judge)', { timeout: 120_000 }, () => {
   let dir: string;
   let home: string;
   let run: Awaited<ReturnType<typeof agentd>>;
@@ -90,7 +91,7 @@ describe('agentd eval run (scripted agents, scripted judge)', () => {
     writeSuite(dir);
     run = await agentd(['eval', 'run', 'suite.yaml', '--out', 'out'], { home, cwd: dir });
     result = JSON.parse(readFileSync(join(dir, 'out/result.json'), 'utf8'));
-  }, 60_000);
+  }, 120_000);
 
   it('runs every case, shows progress and a table, and exits 0 without --fail-under', () => {
     expect(run.code, run.stderr).toBe(0);
@@ -240,7 +241,8 @@ describe('agentd eval run (scripted agents, scripted judge)', () => {
   });
 });
 
-describe('agentd eval run: one-line errors', () => {
+// Each test starts agentd processes: slow on a busy machine.
+describe('agentd eval run: one-line errors', { timeout: 120_000 }, () => {
   it('bad suite YAML, unknown evaluator, missing dataset, a bad dataset line, an unknown agent', async () => {
     const dir = tempDir();
     const home = join(dir, 'home');
@@ -299,7 +301,8 @@ describe('agentd eval run: one-line errors', () => {
   });
 });
 
-describe('examples/evals', () => {
+// Each test starts agentd processes: slow on a busy machine.
+describe('examples/evals', { timeout: 120_000 }, () => {
   it('runs offline against the example agents and passes its gate', async () => {
     const dir = tempDir();
     const r = await agentd(

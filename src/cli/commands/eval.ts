@@ -11,6 +11,7 @@ import { htmlReport } from '../../evals/reports/html.ts';
 import { junitReport } from '../../evals/reports/junit.ts';
 import { terminalReport, textTable } from '../../evals/reports/terminal.ts';
 import { type EvalResult, loadResult } from '../../evals/result.ts';
+import { isFinished } from '../../evals/run-record.ts';
 import { type Progress, runSuite, scoreRuns } from '../../evals/runner.ts';
 import { loadSuite, relativeToCwd, selectCases } from '../../evals/suite.ts';
 import { openStore } from '../../store/open-store.ts';
@@ -232,6 +233,12 @@ export async function evalScoreCommand(ids: string[], flags: EvalScoreFlags): Pr
         throw new AgentdError(
           'run_not_found',
           `no run "${id}" (or the prefix matches several): see agentd runs list`,
+        );
+      }
+      if (!isFinished(run.status)) {
+        throw new AgentdError(
+          'usage',
+          `run ${run.id} is ${run.status}, not finished: score it once it ends (agentd runs show ${run.id})`,
         );
       }
       runIds.push(run.id);

@@ -62,6 +62,7 @@ async function perTurn(
     return { turn: chosen[i]!.turn, score: ok.score, note: ok.note };
   });
   const score = verdicts.reduce((n, v) => n + v.score, 0) / verdicts.length;
+  const last = verdicts.at(-1);
   const shown = verdicts
     .filter((v) => v.score < 1)
     .slice(0, 5)
@@ -77,7 +78,7 @@ async function perTurn(
     score,
     explanation:
       shown.length === 0
-        ? `${judged}, all at 1${verdicts[0]?.note ? `: ${clipText(judgeText(verdicts.at(-1)!.note, use?.scripted), 200)}` : ''}`
+        ? `${judged}, all at 1${last?.note ? `: ${clipText(judgeText(last.note, use?.scripted), 200)}` : ''}`
         : `${judged}; ${shown.join('; ')}`,
     judge: use!,
     details: { turns: verdicts.map((v) => ({ turn: v.turn, score: v.score })) },
