@@ -35,10 +35,39 @@ export const configSchema = z.strictObject({
       evaluators: z.array(z.unknown()).min(1),
     })
     .optional(),
+  /** Long-term memory on this machine (see docs/memory.md). */
+  memory: z
+    .strictObject({
+      /** Who runs are for when `--actor` and AGENTD_ACTOR do not say (default: the OS user). */
+      actor: z
+        .string()
+        .regex(/^[^/\s]+$/, 'an actor id has no "/" or spaces')
+        .optional(),
+      /**
+       * The embedding model every agent's memories are embedded with (one per machine, so all
+       * vectors compare). Unset: recall is full-text only, and says so.
+       */
+      embeddings: z
+        .strictObject({
+          model: z.string().regex(/^(openai|openai-compatible)\/.+$/, {
+            message:
+              'write openai/<model> or openai-compatible/<model> (an OpenAI-compatible embeddings endpoint, local or hosted)',
+          }),
+          base_url: z.url().optional(),
+          api_key_env: z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+            .optional(),
+          dimensions: z.int().positive().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 export type ProviderConfig = z.infer<typeof providerConfig>;
 export type OnlineEvalConfig = NonNullable<z.infer<typeof configSchema>['online_eval']>;
+export type MemoryConfig = NonNullable<z.infer<typeof configSchema>['memory']>;
 
 /** agentd's settings: `$AGENTD_HOME/config.yaml`, overridden by the environment. */
 export interface Config {
@@ -51,6 +80,8 @@ export interface Config {
   agentDirs?: string[];
   /** `online_eval` from config.yaml, as written (see src/evals/online.ts). */
   onlineEval?: OnlineEvalConfig;
+  /** `memory` from config.yaml, as written. */
+  memory?: MemoryConfig;
   env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -88,6 +119,7 @@ export function loadConfig(
     providers: file.providers ?? {},
     agentDirs: (file.agent_dirs ?? []).map((dir) => agentDirPath(dir, home)),
     ...(file.online_eval ? { onlineEval: file.online_eval } : {}),
+    ...(file.memory ? { memory: file.memory } : {}),
     env,
   };
 }

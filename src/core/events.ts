@@ -76,6 +76,49 @@ export interface RunStartedData {
   parentRunId?: string;
   /** The policy set the run's tool calls are checked against (absent in older runs: none). */
   policy?: RunPolicy;
+  /** Who the run works for: memories under /actor/{actor} are theirs (absent in older runs). */
+  actor?: string;
+  /** The session it continues: runs with the same actor and session id form one thread. */
+  session?: RunSession;
+  /**
+   * Text pinned before the task in the first message: the session so far (compacted) and
+   * recalled memories quoted as data. Only what the model sees changes; the task stays the task.
+   */
+  context?: string;
+  /** What was recalled from long-term memory at the start. */
+  memory?: RecallRecord;
+}
+
+export interface RunSession {
+  id: string;
+  /** The earlier runs of the session whose conversation is in `context`, oldest first. */
+  previousRuns: string[];
+  /** True when older runs of the session were summarized to fit the session budget. */
+  compacted?: boolean;
+}
+
+/** Memories recalled at a run's start (see docs/memory.md). */
+export interface RecallRecord {
+  /** `hybrid`: full-text and vector search fused; `full-text`: no embedding model (see note). */
+  mode: 'hybrid' | 'full-text';
+  /** Why recall is less than hybrid, or anything else a person should know. */
+  note?: string;
+  /** The namespace roots searched. */
+  namespaces: string[];
+  memories: {
+    id: string;
+    kind: string;
+    trust: 'trusted' | 'untrusted';
+    source: 'user' | 'model' | 'tool';
+    score: number;
+  }[];
+  /**
+   * Trusted memories, added to the instructions after the agent's own. Untrusted ones are
+   * never here: they are quoted as data in `context`.
+   */
+  instructions?: string;
+  /** Estimated tokens of what recall added (instructions and context). */
+  tokens: number;
 }
 
 /**

@@ -20,6 +20,10 @@ export interface RunState {
   model: string;
   task: string;
   instructions: string;
+  /** Recalled trusted memories, sent after the agent's instructions. */
+  recalledInstructions?: string;
+  /** What the first message carries before the task (session so far, recalled data). */
+  pinnedContext?: string;
   limits: Limits;
   /** What the model sees next. */
   messages: Message[];
@@ -105,7 +109,9 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.instructions = d.instructions;
       state.limits = d.limits;
       state.startedAt = event.at;
-      state.messages.push({ role: 'user', text: d.task });
+      if (d.context) state.pinnedContext = d.context;
+      if (d.memory?.instructions) state.recalledInstructions = d.memory.instructions;
+      state.messages.push({ role: 'user', text: pinnedText(state) });
       state.messageEvents.push([event.seq]);
       return;
     }
@@ -163,7 +169,7 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.messageEvents.splice(1, d.removedMessages);
       // runtime: the summary joins the pinned task; provider: it is in the answer that carries it
       if (d.mode === 'runtime')
-        state.messages[0] = { role: 'user', text: withSummary(state.task, d.summary) };
+        state.messages[0] = { role: 'user', text: withSummary(pinnedText(state), d.summary) };
       state.usage = addUsage(state.usage, d.usage);
       if (d.costUsd === null) state.costKnown = false;
       else state.costUsd += d.costUsd;
@@ -227,6 +233,24 @@ function addToolResult(state: RunState, seq: number, result: ToolResult): void {
     const place = (r: ToolResult) => order.get(r.callId) ?? Number.MAX_SAFE_INTEGER;
     toolMessage.results.sort((a, b) => place(a) - place(b));
   }
+}
+
+/**
+ * The first message, which compaction never removes: the context a run started with (the
+ * session so far, recalled memories quoted as data), then the task.
+ */
+export function pinnedText(state: Pick<RunState, 'task' | 'pinnedContext'>): string {
+  return state.pinnedContext ? `${state.pinnedContext}\n\n${state.task}` : state.task;
+}
+
+/** The model's instructions: the agent's, then the trusted memories recalled at the start. */
+export function instructionsOf(
+  instructions: string,
+  state: Pick<RunState, 'recalledInstructions'>,
+): string {
+  return state.recalledInstructions
+    ? `${instructions}\n\n${state.recalledInstructions}`.trim()
+    : instructions;
 }
 
 /** The pinned task, followed by the summary of what compaction took out of the context. */

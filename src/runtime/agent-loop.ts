@@ -5,13 +5,21 @@ import type {
   FinishReason,
   Limits,
   NewEvent,
+  RecallRecord,
   RunEvent,
   RunFinishedData,
+  RunSession,
   StopReason,
 } from '../core/events.ts';
 import { newId } from '../core/ids.ts';
 import type { Message, ProviderCompaction, ToolCall } from '../core/messages.ts';
-import { type PendingCall, type RunState, withSummary } from '../core/run-state.ts';
+import {
+  instructionsOf,
+  type PendingCall,
+  pinnedText,
+  type RunState,
+  withSummary,
+} from '../core/run-state.ts';
 import { estimateTokens, messageTokens } from '../core/tokens.ts';
 import { type Usage, zeroUsage } from '../core/usage.ts';
 import { costOf } from '../models/catalog.ts';
@@ -90,6 +98,14 @@ export interface RunOptions extends DriveOptions {
   cwd?: string;
   /** Set when the model is the scripted replay: recorded so nobody mistakes it for a model. */
   scripted?: { script: string };
+  /** Who the run works for (memory namespaces /actor/{actor}). */
+  actor?: string;
+  /** The session the run continues. */
+  session?: RunSession;
+  /** Pinned before the task in the first message: the session so far, recalled data. */
+  context?: string;
+  /** What long-term memory recalled for this run (trusted memories join the instructions). */
+  memory?: RecallRecord;
 }
 
 export interface ResumeOptions extends DriveOptions {
@@ -138,6 +154,10 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
         : {}),
       ...(options.parentRunId ? { parentRunId: options.parentRunId } : {}),
       policy: (agent.policy ?? permissiveAuthorizer).policy,
+      ...(options.actor ? { actor: options.actor } : {}),
+      ...(options.session ? { session: options.session } : {}),
+      ...(options.context ? { context: options.context } : {}),
+      ...(options.memory ? { memory: options.memory } : {}),
     },
   });
   const lease = await acquireLease(options.store, runId);
@@ -243,8 +263,8 @@ async function drive(
   };
   // What the instructions and tool schemas take in every request.
   let tokenRatio = 1;
-  const overhead =
-    estimateTokens(agent.instructions) + estimateTokens(JSON.stringify(toolDefinitions));
+  const instructions = instructionsOf(agent.instructions, state);
+  const overhead = estimateTokens(instructions) + estimateTokens(JSON.stringify(toolDefinitions));
 
   const finish = async (
     status: FinalStatus,
@@ -452,7 +472,7 @@ async function drive(
               const kept = [state.messages[0]!, ...state.messages.slice(1 + removed)];
               const after =
                 overhead +
-                estimateTokens(withSummary(state.task, written.summary)) +
+                estimateTokens(withSummary(pinnedText(state), written.summary)) +
                 kept.slice(1).reduce((n, m) => n + messageTokens(m), 0);
               await log.append({
                 type: 'context.compacted',
@@ -504,8 +524,8 @@ async function drive(
           // stays pinned in the instructions.
           instructions:
             serverTrigger !== undefined && state.compactions > 0
-              ? `${agent.instructions}\n\nYour task (pinned; earlier turns were compacted):\n${state.task}`.trim()
-              : agent.instructions,
+              ? `${instructions}\n\nYour task (pinned; earlier turns were compacted):\n${state.task}`.trim()
+              : instructions,
           messages: state.messages,
           tools: toolDefinitions,
           settings,

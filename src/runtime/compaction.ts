@@ -1,6 +1,6 @@
 import type { ContextCompactedData } from '../core/events.ts';
 import { type Message, resultText } from '../core/messages.ts';
-import type { RunState } from '../core/run-state.ts';
+import { pinnedText, type RunState } from '../core/run-state.ts';
 import { messageTokens } from '../core/tokens.ts';
 import { type Usage, zeroUsage } from '../core/usage.ts';
 import { costOf } from '../models/catalog.ts';
@@ -155,7 +155,7 @@ export async function summarize(options: {
 }): Promise<Pick<ContextCompactedData, 'summary' | 'model' | 'usage' | 'costUsd' | 'durationMs'>> {
   const { state, removed, model } = options;
   const text = transcript(
-    state.task,
+    pinnedText(state),
     (state.messages[0] as { text?: string }).text ?? state.task,
     state.messages.slice(1, 1 + removed),
   );

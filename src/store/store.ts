@@ -1,6 +1,7 @@
 import type { AuditEntry, AuditHead, AuditRecord } from '../core/audit.ts';
 import type { FinishReason, RunEvent, RunStatus } from '../core/events.ts';
 import type { Usage } from '../core/usage.ts';
+import type { MemoryStore } from './memory-store.ts';
 
 /** One row per run, for listing; its status comes from its events. */
 export interface RunSummary {
@@ -151,6 +152,8 @@ export interface Store {
   putEvalScores(scores: readonly EvalScoreRecord[]): Promise<void>;
   /** Kept scores, the most recently scored runs first (a run's scores in evaluator order). */
   listEvalScores(options?: ListEvalScoresOptions): Promise<EvalScoreRecord[]>;
+  /** Long-term memory: memories, their indexes, queued extractions, sessions. */
+  readonly memories: MemoryStore;
   close(): Promise<void>;
 }
 

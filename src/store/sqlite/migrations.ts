@@ -117,4 +117,63 @@ export const migrations: readonly string[] = [
   ) STRICT;
   CREATE INDEX eval_scores_at ON eval_scores(scored_at);
   `,
+  // 7: long-term memory: memories with their provenance, a full-text index (BM25), the vectors
+  // of the embedding model (kept so the ANN index can be rebuilt) and the log of vector changes
+  // the index replays, queued extractions; and the actor and session of each run
+  `
+  CREATE TABLE memories (
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    namespace TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    key TEXT,
+    trust TEXT NOT NULL,
+    source TEXT NOT NULL,
+    actor TEXT,
+    agent TEXT,
+    session_id TEXT,
+    run_id TEXT,
+    provenance TEXT NOT NULL,
+    status TEXT NOT NULL,
+    supersedes TEXT,
+    superseded_by TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX memories_namespace ON memories(namespace, status);
+  CREATE INDEX memories_actor ON memories(actor) WHERE actor IS NOT NULL;
+  CREATE INDEX memories_key ON memories(namespace, kind, key) WHERE key IS NOT NULL;
+  CREATE VIRTUAL TABLE memories_fts USING fts5(text, key, tokenize = 'porter unicode61');
+  CREATE TABLE memory_vectors (
+    memory INTEGER PRIMARY KEY REFERENCES memories(n) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    vector BLOB NOT NULL
+  ) STRICT;
+  CREATE TABLE memory_vector_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    memory INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    op TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX memory_vector_log_model ON memory_vector_log(model, seq);
+  CREATE TABLE memory_jobs (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    from_seq INTEGER NOT NULL,
+    to_seq INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    spec_path TEXT,
+    status TEXT NOT NULL,
+    owner TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX memory_jobs_status ON memory_jobs(status, id);
+  ALTER TABLE runs ADD COLUMN actor TEXT;
+  ALTER TABLE runs ADD COLUMN session_id TEXT;
+  CREATE INDEX runs_session ON runs(actor, session_id, created_at) WHERE session_id IS NOT NULL;
+  `,
 ];

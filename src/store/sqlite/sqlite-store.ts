@@ -26,6 +26,7 @@ import {
   type ToolRecord,
 } from '../store.ts';
 import { migrations } from './migrations.ts';
+import { SqliteMemoryStore } from './sqlite-memory-store.ts';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. */
@@ -65,6 +66,8 @@ const selectRuns = `SELECT r.id, r.agent, r.model, r.task, r.parent_run_id, r.cr
 export class SqliteStore implements Store {
   readonly path: string;
   readonly durability: Durability;
+  /** Long-term memory, over the same connection. */
+  readonly memories: SqliteMemoryStore;
   readonly #db: DatabaseSync;
   readonly #redact: Redactor;
   readonly #insertEvent: StatementSync;
@@ -99,8 +102,9 @@ export class SqliteStore implements Store {
       'INSERT INTO events (run_id, seq, at, type, data) VALUES (?, ?, ?, ?, ?)',
     );
     this.#insertRun = this.#db.prepare(
-      'INSERT INTO runs (id, agent, model, task, parent_run_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO runs (id, agent, model, task, parent_run_id, created_at, actor, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    this.memories = new SqliteMemoryStore(this.#db, this.#redact);
   }
 
   #migrate(): void {
@@ -202,6 +206,8 @@ export class SqliteStore implements Store {
       this.#redact(data.task),
       data.parentRunId ?? null,
       at,
+      data.actor ?? null,
+      data.session?.id ?? null,
     );
   }
 

@@ -1,0 +1,283 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inNamespace } from '../core/memory.ts';
+import type { MemoryStore } from '../store/memory-store.ts';
+import { HnswIndex, type HnswMatch } from './hnsw.ts';
+
+export interface VectorFilter {
+  namespaces?: readonly string[];
+  trustedOnly?: boolean;
+  /** ISO time: only memories created at or after it. */
+  since?: string;
+}
+
+/** Below this share of the index, a filtered search looks at the matching vectors only. */
+const scanShare = 0.05;
+/** Changes applied since the last snapshot that make writing a new one worth it. */
+const snapshotEvery = 20_000;
+
+/**
+ * The ANN index over one embedding model's vectors (HNSW, see hnsw.ts), kept in step with the
+ * store: every change to the vectors is in the store's change log, and the index replays what
+ * it has not seen before each search, so another process's writes show. The index is a cache:
+ * it is rebuilt from the store's vectors when its snapshot is missing or does not fit.
+ *
+ * Filters (namespace roots, trust, recency) are checked per node while the graph is walked;
+ * when they leave only a small share of the index, the matching vectors are compared exactly
+ * instead (a filtered graph walk degrades when most nodes are filtered out).
+ */
+export class VectorIndex {
+  readonly model: string;
+  readonly #store: MemoryStore;
+  readonly #snapshotPath: string | undefined;
+  #hnsw: HnswIndex | undefined;
+  #lastSeq = 0;
+  #sinceSnapshot = 0;
+  /** Per label: its namespace's number, trust and creation time. */
+  #namespaceOf = new Int32Array(1024).fill(-1);
+  #trusted = new Uint8Array(1024);
+  #createdAt = new Float64Array(1024);
+  #namespaces: string[] = [];
+  #namespaceIds = new Map<string, number>();
+  #namespaceCounts: number[] = [];
+
+  private constructor(store: MemoryStore, model: string, snapshotDir: string | undefined) {
+    this.#store = store;
+    this.model = model;
+    this.#snapshotPath = snapshotDir
+      ? join(snapshotDir, `${createHash('sha256').update(model).digest('hex').slice(0, 16)}.hnsw`)
+      : undefined;
+  }
+
+  /**
+   * The index of `model`'s vectors in `store`: from its snapshot in `snapshotDir` when there is
+   * one that fits, then brought up to date from the change log.
+   */
+  static async open(
+    store: MemoryStore,
+    model: string,
+    options: { snapshotDir?: string } = {},
+  ): Promise<VectorIndex> {
+    const index = new VectorIndex(store, model, options.snapshotDir);
+    index.#loadSnapshot((await store.vectorState(model)).lastSeq);
+    await index.sync();
+    return index;
+  }
+
+  get size(): number {
+    return this.#hnsw?.size ?? 0;
+  }
+
+  /** Bytes the index holds in memory (graph, vectors, per-node attributes). */
+  get bytes(): number {
+    return (
+      (this.#hnsw?.bytes ?? 0) +
+      this.#namespaceOf.byteLength +
+      this.#trusted.byteLength +
+      this.#createdAt.byteLength
+    );
+  }
+
+  has(label: number): boolean {
+    return this.#hnsw?.has(label) ?? false;
+  }
+
+  /** Applies the store's changes this index has not seen; the number applied. */
+  async sync(): Promise<number> {
+    let applied = 0;
+    for (;;) {
+      const changes = await this.#store.vectorChanges(this.model, this.#lastSeq, 5000);
+      if (changes.length === 0) break;
+      for (const change of changes) {
+        if (change.op === 'add' && change.values) {
+          this.#add(change.label, change.values, {
+            namespace: change.namespace!,
+            trusted: change.trusted === true,
+            createdAt: Date.parse(change.createdAt ?? '') || 0,
+          });
+        } else {
+          this.#remove(change.label);
+        }
+        this.#lastSeq = change.seq;
+      }
+      applied += changes.length;
+    }
+    this.#sinceSnapshot += applied;
+    if (this.#sinceSnapshot >= snapshotEvery) this.saveSnapshot();
+    return applied;
+  }
+
+  /** The nearest labels to `vector` that pass the filter, closest first. */
+  search(vector: Float32Array, k: number, filter: VectorFilter = {}): HnswMatch[] {
+    const hnsw = this.#hnsw;
+    if (!hnsw || hnsw.size === 0) return [];
+    const accept = this.#accept(filter);
+    if (!accept) return hnsw.search(vector, k, { ef: Math.max(64, 2 * k) });
+    const matching = this.#estimateMatching(filter);
+    if (matching <= Math.max(2000, scanShare * hnsw.size)) return hnsw.scan(vector, k, accept);
+    return hnsw.search(vector, k, { ef: Math.max(96, 4 * k), accept });
+  }
+
+  /** Writes the index to its snapshot file (replaced whole), when it has one. */
+  saveSnapshot(): void {
+    if (!this.#snapshotPath || !this.#hnsw) return;
+    const graph = this.#hnsw.toBytes();
+    const header = Buffer.from(
+      `${JSON.stringify({
+        model: this.model,
+        lastSeq: this.#lastSeq,
+        namespaces: this.#namespaces,
+      })}\n`,
+    );
+    const labels = [...this.#hnsw.labels()];
+    const attributes = new Float64Array(labels.length * 4);
+    for (const [i, label] of labels.entries()) {
+      attributes[i * 4] = label;
+      attributes[i * 4 + 1] = this.#namespaceOf[label]!;
+      attributes[i * 4 + 2] = this.#trusted[label]!;
+      attributes[i * 4 + 3] = this.#createdAt[label]!;
+    }
+    const sizes = Buffer.alloc(16);
+    sizes.writeDoubleLE(header.length, 0);
+    sizes.writeDoubleLE(attributes.byteLength, 8);
+    mkdirSync(join(this.#snapshotPath, '..'), { recursive: true });
+    const temporary = `${this.#snapshotPath}.${process.pid}.tmp`;
+    writeFileSync(temporary, Buffer.concat([sizes, header, Buffer.from(attributes.buffer), graph]));
+    renameSync(temporary, this.#snapshotPath);
+    this.#sinceSnapshot = 0;
+  }
+
+  #loadSnapshot(storeSeq: number): void {
+    if (!this.#snapshotPath) return;
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(this.#snapshotPath);
+    } catch {
+      return;
+    }
+    try {
+      const headerLength = bytes.readDoubleLE(0);
+      const attributesLength = bytes.readDoubleLE(8);
+      const header = JSON.parse(bytes.subarray(16, 16 + headerLength).toString()) as {
+        model: string;
+        lastSeq: number;
+        namespaces: string[];
+      };
+      // A snapshot ahead of the store belongs to another store (or a restored one): rebuild.
+      if (header.model !== this.model || header.lastSeq > storeSeq) return;
+      const start = 16 + headerLength;
+      const attributes = new Float64Array(
+        bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + start + attributesLength),
+      );
+      const hnsw = HnswIndex.fromBytes(bytes.subarray(start + attributesLength));
+      this.#hnsw = hnsw;
+      this.#namespaces = header.namespaces;
+      this.#namespaceIds = new Map(header.namespaces.map((n, i) => [n, i]));
+      this.#namespaceCounts = header.namespaces.map(() => 0);
+      for (let i = 0; i < attributes.length; i += 4) {
+        const label = attributes[i]!;
+        this.#attributes(label, {
+          namespace: attributes[i + 1]!,
+          trusted: attributes[i + 2] === 1,
+          createdAt: attributes[i + 3]!,
+        });
+      }
+      this.#lastSeq = header.lastSeq;
+    } catch {
+      // An unreadable snapshot is rebuilt from the store.
+      this.#hnsw = undefined;
+      this.#lastSeq = 0;
+    }
+  }
+
+  #add(
+    label: number,
+    values: Float32Array,
+    attributes: { namespace: string; trusted: boolean; createdAt: number },
+  ): void {
+    if (this.#hnsw && this.#hnsw.dimensions !== values.length) {
+      // The model's vectors changed length (a new dimensions setting): start again.
+      this.#hnsw = undefined;
+      this.#namespaceCounts = this.#namespaces.map(() => 0);
+    }
+    this.#hnsw ??= new HnswIndex({ dimensions: values.length });
+    if (this.#hnsw.has(label)) this.#remove(label);
+    this.#hnsw.add(label, values);
+    let id = this.#namespaceIds.get(attributes.namespace);
+    if (id === undefined) {
+      id = this.#namespaces.length;
+      this.#namespaces.push(attributes.namespace);
+      this.#namespaceIds.set(attributes.namespace, id);
+      this.#namespaceCounts.push(0);
+    }
+    this.#attributes(label, { ...attributes, namespace: id });
+  }
+
+  #attributes(
+    label: number,
+    attributes: { namespace: number; trusted: boolean; createdAt: number },
+  ): void {
+    if (label >= this.#namespaceOf.length) {
+      let length = this.#namespaceOf.length;
+      while (length <= label) length *= 2;
+      const namespaceOf = new Int32Array(length).fill(-1);
+      namespaceOf.set(this.#namespaceOf);
+      this.#namespaceOf = namespaceOf;
+      const trusted = new Uint8Array(length);
+      trusted.set(this.#trusted);
+      this.#trusted = trusted;
+      const createdAt = new Float64Array(length);
+      createdAt.set(this.#createdAt);
+      this.#createdAt = createdAt;
+    }
+    this.#namespaceOf[label] = attributes.namespace;
+    this.#trusted[label] = attributes.trusted ? 1 : 0;
+    this.#createdAt[label] = attributes.createdAt;
+    this.#namespaceCounts[attributes.namespace] =
+      (this.#namespaceCounts[attributes.namespace] ?? 0) + 1;
+  }
+
+  #remove(label: number): void {
+    if (!this.#hnsw?.remove(label)) return;
+    const namespace = this.#namespaceOf[label]!;
+    if (namespace >= 0) this.#namespaceCounts[namespace]!--;
+    this.#namespaceOf[label] = -1;
+  }
+
+  /** A per-label test for the filter; undefined when it lets everything through. */
+  #accept(filter: VectorFilter): ((label: number) => boolean) | undefined {
+    const roots = filter.namespaces;
+    const since = filter.since ? Date.parse(filter.since) : undefined;
+    if (!roots && !filter.trustedOnly && since === undefined) return undefined;
+    let allowed: Uint8Array | undefined;
+    if (roots) {
+      allowed = new Uint8Array(this.#namespaces.length);
+      for (const [i, namespace] of this.#namespaces.entries()) {
+        if (roots.some((root) => inNamespace(namespace, root))) allowed[i] = 1;
+      }
+    }
+    const namespaceOf = this.#namespaceOf;
+    const trusted = this.#trusted;
+    const createdAt = this.#createdAt;
+    const trustedOnly = filter.trustedOnly === true;
+    return (label) => {
+      if (allowed && allowed[namespaceOf[label]!] !== 1) return false;
+      if (trustedOnly && trusted[label] !== 1) return false;
+      if (since !== undefined && createdAt[label]! < since) return false;
+      return true;
+    };
+  }
+
+  /** How many nodes the namespace part of a filter leaves (trust and time are not counted). */
+  #estimateMatching(filter: VectorFilter): number {
+    if (!filter.namespaces) return this.#hnsw?.size ?? 0;
+    let count = 0;
+    for (const [i, namespace] of this.#namespaces.entries()) {
+      if (filter.namespaces.some((root) => inNamespace(namespace, root))) {
+        count += this.#namespaceCounts[i] ?? 0;
+      }
+    }
+    return count;
+  }
+}
