@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EvalResult } from '../../src/evals/result.ts';
@@ -321,5 +321,29 @@ describe('examples/evals', { timeout: 120_000 }, () => {
     ]);
     expect(result.evaluators.map((e) => e.name)).toContain('numbers_from_tools');
     expect(junitProblems(parseXml(readFileSync(join(dir, 'out/junit.xml'), 'utf8')))).toEqual([]);
+  });
+});
+
+describe('agents named like agentd run names them', { timeout: 120_000 }, () => {
+  it('runs an agent of this machine by name', async () => {
+    const dir = tempDir();
+    const home = join(dir, 'home');
+    mkdirSync(home);
+    writeFileSync(
+      join(home, 'config.yaml'),
+      `agent_dirs: [${JSON.stringify(join(repoRoot, 'examples'))}]\n`,
+    );
+    writeFileSync(join(dir, 'cases.jsonl'), '{"id": "one", "input": "convert"}\n');
+    writeFileSync(
+      join(dir, 'suite.yaml'),
+      'agent: unit-converter\ndataset: cases.jsonl\nevaluators: [errors]\n',
+    );
+    const r = await agentd(['eval', 'run', 'suite.yaml', '--fail-under', '1'], { home, cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const result: EvalResult = JSON.parse(
+      readFileSync(join(dir, 'eval-results/result.json'), 'utf8'),
+    );
+    expect(result.cases[0]?.agent).toBe(join(repoRoot, 'examples/unit-converter/agent.yaml'));
+    expect(result.suite.name).toBe('suite');
   });
 });
