@@ -81,7 +81,15 @@ function serverOptions(command: Command): Command {
     )
     .option('--call-timeout <duration>', 'longest a tool call may take, e.g. 60s', duration)
     .option('--max-output <bytes>', 'most output a tool call may return', positiveInt)
-    .option('--disabled', 'registered, but not offered to agents');
+    .option('--disabled', 'registered, but not offered to agents')
+    .option(
+      '--no-gateway-prefix',
+      "agentd serve's gateway offers its tools and prompts without <name>__",
+    )
+    .option(
+      '--gateway-prefix',
+      'the gateway names its tools and prompts <name>__<tool> (the default)',
+    );
 }
 
 /** The options `run` and `runs resume` share: the model, its effort and the budgets. */
@@ -334,6 +342,10 @@ Environment:
     .option('--rate-limit <n>', 'requests a minute per API key (default 600)', positiveInt)
     .option('--max-body <bytes>', 'largest request body (default 1048576)', positiveInt)
     .option('--policy <dir>', "the MCP gateway's policy set (without it, gateway calls are denied)")
+    .option(
+      '--gateway-open',
+      'for conformance tests only: /mcp answers without a key, as "anonymous" (loopback addresses only)',
+    )
     .option('--oauth-issuer <url>', 'also accept bearer JWTs from this authorization server')
     .option(
       '--oauth-audience <url>',

@@ -29,6 +29,11 @@ export interface AppOptions {
   rateLimitPerMinute?: number;
   /** OAuth 2.1 resource-server mode: bearer JWTs of this issuer are accepted too. */
   oauth?: OAuthVerifier;
+  /**
+   * Test-only open profile (`agentd serve --gateway-open`, loopback only): `/mcp` requests
+   * without an Authorization header are served as the caller `anonymous`.
+   */
+  gatewayOpen?: boolean;
   version: string;
 }
 
@@ -45,6 +50,9 @@ export type AppEnv = { Variables: { caller: Caller } };
 
 /** The localhost names every server answers to. */
 export const loopbackHosts = ['127.0.0.1', 'localhost', '[::1]', '::1'];
+
+/** The caller of `/mcp` under the open profile: no key, no scopes but `mcp`. */
+export const anonymousCaller: Caller = { id: 'anonymous', name: 'anonymous', scopes: ['mcp'] };
 
 /**
  * agentd's HTTP API. In order: Host and Origin checks (against DNS rebinding), the body
@@ -68,7 +76,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       );
     }
     const origin = c.req.header('origin');
-    if (origin !== undefined && !origins.has(origin)) {
+    // A page of this server's own origin is no other site (and the server serves no pages).
+    const own = `http://${(c.req.header('host') ?? '').toLowerCase()}`;
+    if (origin !== undefined && !origins.has(origin) && origin.toLowerCase() !== own) {
       return problem(
         c,
         403,
@@ -112,8 +122,24 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   };
 
   app.use('*', async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const header = c.req.header('authorization');
+    if (header === undefined && options.gatewayOpen && c.req.path === '/mcp') {
+      const wait = limiter.take(anonymousCaller.id);
+      if (wait > 0) {
+        return problem(
+          c,
+          429,
+          'rate_limited',
+          `over the rate limit: retry in ${Math.ceil(wait / 1000)} s`,
+          {
+            'retry-after': String(Math.ceil(wait / 1000)),
+          },
+        );
+      }
+      c.set('caller', anonymousCaller);
+      return next();
+    }
+    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
     if (!match) {
       return problem(
         c,

@@ -8,8 +8,9 @@ import type { PolicyMode } from '../policy/policy-set.ts';
 import { formatProblem } from '../policy/policy-set.ts';
 import { ResourceResolver } from '../policy/resources.ts';
 import type { Store } from '../store/store.ts';
+import { serverEntrySchema } from '../tools/registry/server-entry.ts';
 import type { ToolOrigin } from '../tools/tool-origin.ts';
-import type { GatewayAuthorize, GatewayCall } from './gateway.ts';
+import { type GatewayAuthorize, type GatewayCall, gatewayServerActions } from './gateway.ts';
 
 /** The principal the gateway's calls are decided for: `Agent::"gateway"`, user = the caller. */
 export const gatewayAgent = 'gateway';
@@ -66,8 +67,63 @@ const ownManifests: ToolManifest[] = [
   },
 ];
 
+/** What the gateway's resource reads, prompts and completions hand the policy as input. */
+const serverActionInputs: Record<(typeof gatewayServerActions)[number], JsonSchema> = {
+  'resources:read': {
+    type: 'object',
+    properties: { uri: { type: 'string' } },
+    required: ['uri'],
+  } as JsonSchema,
+  'prompts:get': {
+    type: 'object',
+    properties: { name: { type: 'string' }, arguments: { type: 'object' } },
+    required: ['name'],
+  } as JsonSchema,
+  'completion:complete': {
+    type: 'object',
+    properties: {
+      ref: {
+        type: 'object',
+        properties: { type: { type: 'string' }, name: { type: 'string' }, uri: { type: 'string' } },
+        required: ['type'],
+      },
+      argument: {
+        type: 'object',
+        properties: { name: { type: 'string' }, value: { type: 'string' } },
+        required: ['name', 'value'],
+      },
+    },
+    required: ['ref', 'argument'],
+  } as JsonSchema,
+};
+
 /**
- * The gateway's policy point: every call is decided by Cedar with `Agent::"gateway"` as the
+ * `<server>.resources:read`, `<server>.prompts:get` and `<server>.completion:complete` for
+ * every registered server: the resource tools agents get are named the same way.
+ */
+async function serverActionManifests(store: Store): Promise<ToolManifest[]> {
+  const out: ToolManifest[] = [];
+  for (const record of await store.listServers()) {
+    const entry = serverEntrySchema.safeParse(record.entry);
+    if (!entry.success) continue;
+    for (const tool of gatewayServerActions) {
+      const origin: ToolOrigin = {
+        kind: entry.data.transport.type === 'http' ? 'mcp-http' : 'mcp-stdio',
+        server: entry.data.name,
+        tool,
+      };
+      out.push({
+        action: actionOf(origin, tool),
+        origin,
+        inputSchema: serverActionInputs[tool],
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The gateway's policy point: every call (and resource read, prompt and completion) is decided by Cedar with `Agent::"gateway"` as the
  * principal and the caller (the API key's name) as its user, default deny, and recorded in
  * the hash-chained audit log before it is forwarded. No policy folder: every call is denied
  * (and audited), never allowed by default. An invalid policy set stops `agentd serve` from
@@ -107,7 +163,11 @@ export async function gatewayAuthorizer(
       };
     };
   }
-  const manifests = mergeManifests(await registryManifests(config), ownManifests);
+  const manifests = mergeManifests(
+    await registryManifests(config),
+    await serverActionManifests(store),
+    ownManifests,
+  );
   const checked = await checkPolicySet(policy.dir, manifests);
   const errors = checked.problems.filter((p) => p.severity === 'error');
   if (errors.length) {

@@ -1,10 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import {
+  type AuthInfo,
   type CallToolResult,
+  CLIENT_CAPABILITIES_META_KEY,
+  type ClientCapabilities,
   createMcpHandler,
+  isInitializeRequest,
+  isLegacyRequest,
   type McpHttpHandler,
   type Tool as McpTool,
+  type Prompt,
+  ProtocolError,
+  ProtocolErrorCode,
+  type Resource,
+  type ResourceTemplateType,
   Server,
   type ServerContext,
+  UriTemplate,
+  WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import type { Config } from '../config/config.ts';
 import { SecretBox } from '../config/secret-box.ts';
@@ -12,7 +25,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { RunEvent } from '../core/events.ts';
 import { listAgents } from '../spec/agent-catalog.ts';
 import type { Store } from '../store/store.ts';
-import { McpConnection } from '../tools/mcp/mcp-connection.ts';
+import { McpConnection, type McpForwardMethod } from '../tools/mcp/mcp-connection.ts';
 import { Registry } from '../tools/registry/registry.ts';
 import { serverConfigFor } from '../tools/registry/server-config.ts';
 import { type ServerEntry, serverEntrySchema } from '../tools/registry/server-entry.ts';
@@ -63,6 +76,9 @@ interface GatewayTool {
 }
 
 const ownServer = 'agentd';
+/** A 2025-11-25 session unused this long ends. */
+const sessionIdleMs = 30 * 60_000;
+const maxSessions = 1000;
 
 /**
  * `agentd serve`'s MCP endpoint over every enabled registry server: their tools namespaced
@@ -77,6 +93,15 @@ export class Gateway {
   readonly #registry: Registry;
   readonly #connections = new Map<string, Promise<McpConnection>>();
   readonly #handler: McpHttpHandler;
+  readonly #sessions = new Map<
+    string,
+    {
+      transport: WebStandardStreamableHTTPServerTransport;
+      server: Server;
+      callerId: string;
+      lastUsed: number;
+    }
+  >();
   readonly #log: (line: string) => void;
 
   constructor(options: GatewayOptions) {
@@ -96,15 +121,91 @@ export class Gateway {
     );
   }
 
-  /** Serves one HTTP request of `caller` (already authenticated by the API). */
-  fetch(request: Request, caller: GatewayCaller): Promise<Response> {
+  /**
+   * Serves one HTTP request of `caller` (already authenticated by the API): 2026-07-28
+   * requests, and 2025-11-25 requests without a session, by a fresh protocol instance each;
+   * a 2025-11-25 `initialize` opens a session (see {@link Gateway.#legacySession}).
+   */
+  async fetch(request: Request, caller: GatewayCaller): Promise<Response> {
     // No token is passed on: upstream servers only ever see the registry's credentials.
+    const authInfo = { token: '', clientId: caller.id, scopes: ['mcp'], extra: { caller } };
+    let parsedBody: unknown;
+    if (request.method === 'POST') {
+      try {
+        parsedBody = JSON.parse(await request.clone().text());
+      } catch {
+        // not JSON: the handler answers it
+        return this.#handler.fetch(request, { authInfo });
+      }
+    }
+    const sessionId = request.headers.get('mcp-session-id');
+    if (sessionId !== null || isInitializeRequest(parsedBody)) {
+      if (await isLegacyRequest(request, parsedBody)) {
+        return this.#legacySession(request, caller, sessionId, { authInfo, parsedBody });
+      }
+    }
     return this.#handler.fetch(request, {
-      authInfo: { token: '', clientId: caller.id, scopes: ['mcp'], extra: { caller } },
+      authInfo,
+      ...(parsedBody !== undefined ? { parsedBody } : {}),
     });
   }
 
+  /**
+   * 2025-11-25 sessions: what a stateless request cannot carry (the caller's capabilities
+   * from `initialize`, and a server's questions to the caller (sampling, elicitation), whose
+   * answers come back in another request). A session belongs to the caller that opened it:
+   * anyone else's request naming it is told there is no such session. Idle sessions end
+   * after 30 minutes; at most 1,000 are kept (the oldest idle one goes first).
+   */
+  async #legacySession(
+    request: Request,
+    caller: GatewayCaller,
+    sessionId: string | null,
+    options: { authInfo: AuthInfo; parsedBody: unknown },
+  ): Promise<Response> {
+    const now = Date.now();
+    for (const [id, session] of this.#sessions) {
+      if (now - session.lastUsed > sessionIdleMs) this.#endSession(id);
+    }
+    if (sessionId !== null) {
+      const session = this.#sessions.get(sessionId);
+      if (!session || session.callerId !== caller.id) {
+        return Response.json(
+          { jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null },
+          { status: 404 },
+        );
+      }
+      session.lastUsed = now;
+      return session.transport.handleRequest(request, options);
+    }
+    if (this.#sessions.size >= maxSessions) {
+      const oldest = [...this.#sessions].sort(([, a], [, b]) => a.lastUsed - b.lastUsed)[0];
+      if (oldest) this.#endSession(oldest[0]);
+    }
+    const server = this.#server(caller);
+    const transport: WebStandardStreamableHTTPServerTransport =
+      new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => {
+          this.#sessions.set(id, { transport, server, callerId: caller.id, lastUsed: Date.now() });
+        },
+        onsessionclosed: (id) => {
+          this.#sessions.delete(id);
+        },
+      });
+    transport.onerror = (error) => this.#log(`agentd gateway: ${error.message}`);
+    await server.connect(transport);
+    return transport.handleRequest(request, options);
+  }
+
+  #endSession(id: string): void {
+    const session = this.#sessions.get(id);
+    this.#sessions.delete(id);
+    void session?.server.close().catch(() => {});
+  }
+
   async close(): Promise<void> {
+    for (const id of [...this.#sessions.keys()]) this.#endSession(id);
     await this.#handler.close();
     const connections = await Promise.allSettled(this.#connections.values());
     await Promise.allSettled(
@@ -114,16 +215,14 @@ export class Gateway {
 
   /** Every enabled server's tools, as last listed in the registry, plus the gateway's own. */
   async tools(): Promise<GatewayTool[]> {
-    const entries = (await this.#options.store.listServers())
-      .map((record) => serverEntrySchema.parse(record.entry))
-      .filter((entry) => entry.enabled);
+    const entries = await this.#enabled();
     const byServer = new Map<string, ServerEntry>(entries.map((e) => [e.name, e]));
     const out: GatewayTool[] = [];
     const taken = new Set<string>();
     for (const record of await this.#options.store.listServerTools()) {
       const entry = byServer.get(record.server);
       if (!entry) continue;
-      const name = entry.gateway?.prefix === false ? record.name : `${entry.name}__${record.name}`;
+      const name = exposedName(entry, record.name);
       if (taken.has(name)) continue;
       taken.add(name);
       out.push({
@@ -200,9 +299,9 @@ export class Gateway {
     const server = new Server(
       { name: 'agentd-gateway', version: this.#options.version },
       {
-        capabilities: { tools: {} },
+        capabilities: { tools: {}, resources: {}, prompts: {}, completions: {}, logging: {} },
         instructions:
-          "agentd's MCP gateway: the tools of this machine's MCP servers (named <server>__<tool>), agentd__search_tools to find them, and agentd__launch_agent to hand work to an agent. Every call is checked against policy.",
+          "agentd's MCP gateway: the tools, resources and prompts of this machine's MCP servers (tools and prompts named <server>__<name>), agentd__search_tools to find tools, and agentd__launch_agent to hand work to an agent. Every call, resource read and prompt is checked against policy.",
       },
     );
     server.setRequestHandler('tools/list', async () => ({
@@ -213,31 +312,293 @@ export class Gateway {
       const input = (request.params.arguments ?? {}) as Record<string, unknown>;
       const tool = (await this.tools()).find((t) => t.name === name);
       if (!tool) return errorResult(`no tool "${name}" here (see tools/list)`);
-      let verdict: GatewayVerdict;
-      try {
-        verdict = await this.#options.authorize({
-          caller,
-          server: tool.server,
-          tool: tool.tool,
-          transport: tool.transport,
-          input,
-        });
-      } catch (error) {
-        // Never fail open.
-        verdict = { allow: false, reason: `the policy check failed: ${errorMessage(error)}` };
-      }
+      const verdict = await this.#decide({
+        caller,
+        server: tool.server,
+        tool: tool.tool,
+        transport: tool.transport,
+        input,
+      });
       if (!verdict.allow) return errorResult(`Denied by policy: ${verdict.reason}`);
       if (tool.transport === 'agentd') return this.#runOwn(tool.tool, input, ctx);
       try {
-        const connection = await this.#connection(tool.server);
-        return (await connection.callTool(tool.tool, input, {
-          signal: ctx.mcpReq.signal,
-        })) as CallToolResult;
+        return (await this.#forward(
+          tool.server,
+          'tools/call',
+          { name: tool.tool, arguments: input },
+          server,
+          ctx,
+        )) as CallToolResult;
       } catch (error) {
+        // A JSON-RPC error from the server stays one; a server that is down is a tool error.
+        if (error instanceof ProtocolError) throw error;
         return errorResult(errorMessage(error));
       }
     });
+
+    server.setRequestHandler('resources/list', async () => {
+      const taken = new Set<string>();
+      const resources: Resource[] = [];
+      for (const listing of await this.#resourceCatalog()) {
+        for (const resource of listing.resources) {
+          if (taken.has(resource.uri)) continue;
+          taken.add(resource.uri);
+          resources.push(resource);
+        }
+      }
+      return { resources };
+    });
+    server.setRequestHandler('resources/templates/list', async () => {
+      const taken = new Set<string>();
+      const resourceTemplates: ResourceTemplateType[] = [];
+      for (const listing of await this.#resourceCatalog()) {
+        for (const template of listing.templates) {
+          if (taken.has(template.uriTemplate)) continue;
+          taken.add(template.uriTemplate);
+          resourceTemplates.push(template);
+        }
+      }
+      return { resourceTemplates };
+    });
+    server.setRequestHandler('resources/read', async (request, ctx) => {
+      const uri = request.params.uri;
+      const owner = await this.#resourceOwner(uri);
+      if (!owner) {
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Resource not found', { uri });
+      }
+      await this.#enforce(caller, owner, 'resources:read', { uri });
+      return (await this.#forward(owner.name, 'resources/read', { uri }, server, ctx)) as never;
+    });
+
+    server.setRequestHandler('prompts/list', async () => ({
+      prompts: (await this.#promptCatalog()).map((p) => p.definition),
+    }));
+    server.setRequestHandler('prompts/get', async (request, ctx) => {
+      const prompt = (await this.#promptCatalog()).find((p) => p.name === request.params.name);
+      if (!prompt) {
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidParams,
+          `no prompt "${request.params.name}" here (see prompts/list)`,
+        );
+      }
+      const args = request.params.arguments ?? {};
+      await this.#enforce(caller, prompt.server, 'prompts:get', {
+        name: prompt.prompt,
+        arguments: args,
+      });
+      return (await this.#forward(
+        prompt.server.name,
+        'prompts/get',
+        { name: prompt.prompt, arguments: args },
+        server,
+        ctx,
+      )) as never;
+    });
+
+    server.setRequestHandler('completion/complete', async (request, ctx) => {
+      const { ref, argument } = request.params;
+      let owner: ServerEntry | undefined;
+      let upstreamRef: Record<string, unknown> = ref;
+      if (ref.type === 'ref/prompt') {
+        const prompt = (await this.#promptCatalog()).find((p) => p.name === ref.name);
+        owner = prompt?.server;
+        if (prompt) upstreamRef = { ...ref, name: prompt.prompt };
+      } else {
+        owner = await this.#resourceOwner(ref.uri, true);
+      }
+      // Nothing to complete from: no suggestions, as the spec allows.
+      if (!owner) return { completion: { values: [] } };
+      const params = {
+        ref: upstreamRef,
+        argument,
+        ...(request.params.context ? { context: request.params.context } : {}),
+      };
+      await this.#enforce(caller, owner, 'completion:complete', params);
+      return (await this.#forward(owner.name, 'completion/complete', params, server, ctx)) as never;
+    });
     return server;
+  }
+
+  /** The policy point; a check that fails is a denial (never fail open). */
+  async #decide(call: GatewayCall): Promise<GatewayVerdict> {
+    try {
+      return await this.#options.authorize(call);
+    } catch (error) {
+      return { allow: false, reason: `the policy check failed: ${errorMessage(error)}` };
+    }
+  }
+
+  /** Decides a resource read, prompt or completion; a denial is a JSON-RPC error. */
+  async #enforce(
+    caller: GatewayCaller,
+    entry: ServerEntry,
+    tool: (typeof gatewayServerActions)[number],
+    input: Record<string, unknown>,
+  ): Promise<void> {
+    const verdict = await this.#decide({
+      caller,
+      server: entry.name,
+      tool,
+      transport: entry.transport.type,
+      input,
+    });
+    if (!verdict.allow) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidRequest,
+        `Denied by policy: ${verdict.reason}`,
+        {
+          reason: verdict.reason,
+        },
+      );
+    }
+  }
+
+  /**
+   * Hands a request to a registered server as the caller made it: the input responses and
+   * request state of a multi-round-trip retry go along, and an `input_required` result comes
+   * back for the caller to answer (2025-11-25 callers are asked by the SDK, over their
+   * response stream). Progress the server reports is passed on under the caller's token.
+   * Nothing of the caller's credentials is sent: the connection has the registry's own.
+   */
+  async #forward(
+    serverName: string,
+    method: McpForwardMethod,
+    params: Record<string, unknown>,
+    server: Server,
+    ctx: ServerContext,
+  ): Promise<Record<string, unknown>> {
+    const extra: Record<string, unknown> = {};
+    if (ctx.mcpReq.inputResponses) extra.inputResponses = ctx.mcpReq.inputResponses;
+    const state = ctx.mcpReq.requestState<unknown>();
+    if (typeof state === 'string') extra.requestState = state;
+    const capabilities = callerCapabilities(server, ctx);
+    if (capabilities) extra._meta = { [CLIENT_CAPABILITIES_META_KEY]: capabilities };
+    const token = ctx.mcpReq._meta?.progressToken;
+    // Progress goes out before the result does (the response stream ends with the result).
+    const notified: Promise<unknown>[] = [];
+    try {
+      const connection = await this.#connection(serverName);
+      const result = await connection.forward(
+        method,
+        { ...params, ...extra },
+        {
+          signal: ctx.mcpReq.signal,
+          ...(token !== undefined && method === 'tools/call'
+            ? {
+                onProgress: (progress) => {
+                  notified.push(
+                    ctx.mcpReq
+                      .notify({
+                        method: 'notifications/progress',
+                        params: { progressToken: token, ...progress },
+                      })
+                      .catch(() => {}),
+                  );
+                },
+              }
+            : {}),
+        },
+      );
+      await Promise.all(notified);
+      return result;
+    } catch (error) {
+      const cause = error instanceof Error ? error.cause : undefined;
+      if (cause instanceof ProtocolError) {
+        throw new ProtocolError(cause.code, cause.message, cause.data);
+      }
+      if (method === 'tools/call') throw error;
+      throw new ProtocolError(ProtocolErrorCode.InternalError, errorMessage(error));
+    }
+  }
+
+  /** Every enabled registry server, in the registry's order. */
+  async #enabled(): Promise<ServerEntry[]> {
+    return (await this.#options.store.listServers())
+      .map((record) => serverEntrySchema.parse(record.entry))
+      .filter((entry) => entry.enabled);
+  }
+
+  /**
+   * Asks every enabled server (started on first use; lists are cached until a server says
+   * they changed). A server that cannot be reached is left out, with a line in the log.
+   */
+  async #ask<T>(
+    what: string,
+    ask: (connection: McpConnection) => Promise<T>,
+  ): Promise<{ server: ServerEntry; connection: McpConnection; value: T }[]> {
+    const entries = await this.#enabled();
+    const answers = await Promise.all(
+      entries.map(async (server) => {
+        try {
+          const connection = await this.#connection(server.name);
+          return { server, connection, value: await ask(connection) };
+        } catch (error) {
+          this.#log(
+            `agentd gateway: ${what} of MCP server "${server.name}": ${errorMessage(error)}`,
+          );
+          return undefined;
+        }
+      }),
+    );
+    return answers.filter((a) => a !== undefined);
+  }
+
+  /** Each server's resources and templates; URIs are the servers' own. */
+  async #resourceCatalog(): Promise<
+    {
+      server: ServerEntry;
+      offers: boolean;
+      resources: Resource[];
+      templates: ResourceTemplateType[];
+    }[]
+  > {
+    return (
+      await this.#ask('resources', async (connection) => {
+        await connection.connect();
+        if (!connection.capabilities?.resources) {
+          return { offers: false, resources: [], templates: [] };
+        }
+        const [resources, templates] = await Promise.all([
+          connection.listResources(),
+          connection.listResourceTemplates().catch(() => []),
+        ]);
+        return { offers: true, resources, templates };
+      })
+    ).map(({ server, value }) => ({ server, ...value }));
+  }
+
+  /**
+   * The server a URI belongs to: the one that lists it, else the one with a template it
+   * matches, else (for URIs no server knows) the first server offered without a prefix.
+   * `template`: the URI is a template (completion), matched by its text.
+   */
+  async #resourceOwner(uri: string, template = false): Promise<ServerEntry | undefined> {
+    const catalog = await this.#resourceCatalog();
+    const listed =
+      catalog.find((c) => c.resources.some((r) => r.uri === uri)) ??
+      catalog.find((c) =>
+        c.templates.some((t) => (template ? t.uriTemplate === uri : matches(t.uriTemplate, uri))),
+      );
+    if (listed) return listed.server;
+    const bare = catalog.filter((c) => c.server.gateway?.prefix === false);
+    return (bare.find((c) => c.offers) ?? bare[0])?.server;
+  }
+
+  /** Every server's prompts, named like its tools (`<server>__<prompt>` unless prefix: false). */
+  async #promptCatalog(): Promise<
+    { name: string; server: ServerEntry; prompt: string; definition: Prompt }[]
+  > {
+    const taken = new Set<string>();
+    const out: { name: string; server: ServerEntry; prompt: string; definition: Prompt }[] = [];
+    for (const { server, value } of await this.#ask('prompts', (c) => c.listPrompts())) {
+      for (const prompt of value) {
+        const name = exposedName(server, prompt.name);
+        if (taken.has(name)) continue;
+        taken.add(name);
+        out.push({ name, server, prompt: prompt.name, definition: { ...prompt, name } });
+      }
+    }
+    return out;
   }
 
   async #runOwn(
@@ -347,6 +708,48 @@ export class Gateway {
     }
     return connection;
   }
+}
+
+/**
+ * What the gateway decides besides tool calls, as tools of the server in the policy's terms:
+ * `<server>.resources:read` (input: the URI), `<server>.prompts:get` (the prompt's name and
+ * arguments), `<server>.completion:complete` (the reference and the argument).
+ */
+export const gatewayServerActions = [
+  'resources:read',
+  'prompts:get',
+  'completion:complete',
+] as const;
+
+/** The name callers see for a server's tool or prompt. */
+function exposedName(entry: ServerEntry, name: string): string {
+  return entry.gateway?.prefix === false ? name : `${entry.name}__${name}`;
+}
+
+function matches(template: string, uri: string): boolean {
+  try {
+    return new UriTemplate(template).match(uri) !== null;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What the caller can answer (elicitation, sampling, roots), as it declared it: in the
+ * request (2026-07-28), or at initialize (2025-11-25). Passed on to servers in the request's
+ * `_meta`, so a server asks the caller only for what it can give.
+ */
+function callerCapabilities(server: Server, ctx: ServerContext): ClientCapabilities | undefined {
+  const declared =
+    ((ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as
+      | ClientCapabilities
+      | undefined) ?? server.getClientCapabilities();
+  if (!declared) return undefined;
+  const out: ClientCapabilities = {};
+  if (declared.elicitation) out.elicitation = declared.elicitation;
+  if (declared.sampling) out.sampling = declared.sampling;
+  if (declared.roots) out.roots = declared.roots;
+  return out;
 }
 
 function errorResult(text: string): CallToolResult {

@@ -27,6 +27,17 @@ export interface ServeOptions {
   gatewayPolicy?: GatewayPolicy;
   /** Accept bearer JWTs of this issuer; `audience` defaults to `http://<host>:<port>/mcp`. */
   oauth?: Omit<OAuthOptions, 'audience'> & { audience?: string };
+  /**
+   * For conformance tests only: `/mcp` answers requests without a key, as the caller
+   * `anonymous` (policies still decide every call). Refused unless `host` is a loopback address.
+   */
+  gatewayOpen?: boolean;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
 export interface RunningServer {
@@ -43,6 +54,12 @@ export interface RunningServer {
 /** Starts `agentd serve`'s HTTP server; resolves once it listens. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const wildcard = options.host === '0.0.0.0' || options.host === '::';
+  if (options.gatewayOpen && !isLoopback(options.host)) {
+    throw new AgentdError(
+      'usage',
+      `--gateway-open: only on a loopback address (--host 127.0.0.1, ::1 or localhost); "${options.host}" is reachable from other machines`,
+    );
+  }
   const manager = options.config
     ? new RunManager({
         store: options.store,
@@ -104,6 +121,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
     ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
     ...(options.rateLimitPerMinute ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}),
+    ...(options.gatewayOpen && gateway ? { gatewayOpen: true } : {}),
     version: options.version,
   });
   let inFlight = 0;

@@ -258,7 +258,7 @@ describe('every tool source goes through the policy gate', () => {
           readFileSync(path, 'utf8')
             .split('\n')
             .forEach((line, i) => {
-              if (!/\.(execute|callTool)\(/.test(line)) return;
+              if (!/\.(execute|callTool|forward)\(/.test(line)) return;
               if (file === 'src/runtime/tool-runner.ts' && /gate\.execute\(/.test(line)) return;
               if (allowed.get(file)?.test(line)) return;
               offenders.push(`${file}:${i + 1}: ${line.trim()}`);
@@ -267,20 +267,37 @@ describe('every tool source goes through the policy gate', () => {
       }
     };
     walk(join(repoRoot, 'src'));
-    // The MCP gateway forwards a call to its server itself, after the same Cedar authorizer
-    // decided it and the audit log recorded it (src/server/gateway-policy.ts): it is the one
-    // exception, and only while the decision comes first in its handler.
+    // The MCP gateway forwards a request (a tool call, resource read, prompt or completion) to
+    // its server itself, after the same Cedar authorizer decided it and the audit log recorded
+    // it (src/server/gateway-policy.ts): it is the one exception, in one place (#forward), and
+    // every request handler that forwards decides first and refuses before it forwards.
     const gateway = 'src/server/gateway.ts';
     const gatewayCalls = offenders.filter((o) => o.startsWith(`${gateway}:`));
-    if (gatewayCalls.length) {
-      const text = readFileSync(join(repoRoot, gateway), 'utf8');
-      const decided = text.indexOf('this.#options.authorize(');
-      const refused = text.indexOf('if (!verdict.allow) return', decided);
-      const forwarded = text.indexOf('connection.callTool(');
-      expect(gatewayCalls).toHaveLength(1);
-      expect(decided).toBeGreaterThan(-1);
-      expect(refused).toBeGreaterThan(decided);
-      expect(forwarded).toBeGreaterThan(refused);
+    const text = readFileSync(join(repoRoot, gateway), 'utf8');
+    expect(gatewayCalls).toHaveLength(1);
+    expect(gatewayCalls[0]).toMatch(/connection\.forward\(/);
+    expect(text).toMatch(/async #decide\([\s\S]*?this\.#options\.authorize\(/);
+    expect(text).toMatch(
+      /async #enforce\([\s\S]*?this\.#decide\([\s\S]*?if \(!verdict\.allow\) \{\s*throw/,
+    );
+    const handlers = text
+      .split('server.setRequestHandler(')
+      .slice(1)
+      .map((h) => h.slice(0, h.indexOf('\n    });')));
+    const forwarding = handlers.filter((h) => h.includes('this.#forward('));
+    expect(forwarding.length).toBeGreaterThanOrEqual(4);
+    for (const handler of forwarding) {
+      const forwarded = handler.indexOf('this.#forward(');
+      const decided = Math.max(
+        handler.lastIndexOf('this.#decide(', forwarded),
+        handler.lastIndexOf('this.#enforce(', forwarded),
+      );
+      expect(decided, handler.slice(0, 40)).toBeGreaterThan(-1);
+      if (handler.includes('this.#decide(')) {
+        const refused = handler.indexOf('if (!verdict.allow) return', decided);
+        expect(refused).toBeGreaterThan(decided);
+        expect(forwarded).toBeGreaterThan(refused);
+      }
     }
     expect(offenders.filter((o) => !o.startsWith(`${gateway}:`))).toEqual([]);
   });

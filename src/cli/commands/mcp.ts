@@ -38,6 +38,8 @@ export interface ServerFlags {
   callTimeout?: number;
   maxOutput?: number;
   disabled?: boolean;
+  /** False: `agentd serve`'s gateway offers the server's tools and prompts without `<name>__`. */
+  gatewayPrefix?: boolean;
   /** False: register without starting the server to list its tools (`--no-list`). */
   list?: boolean;
   /** False: run npm packages with npx at each start instead of installing them now (`--no-install`). */
@@ -231,6 +233,7 @@ export async function mcpAddCommand(
       enabled: !flags.disabled,
     };
   }
+  if (flags.gatewayPrefix === false) entry.gateway = { prefix: false };
   if (isBuiltinServer(entry.name)) {
     throw new AgentdError(
       'usage',
@@ -350,6 +353,9 @@ export async function mcpShowCommand(name: string, options: { json?: boolean }):
     o.write(`containment:  ${describeContainment(entry)}\n`);
   }
   if (entry.roots.length) o.write(`roots:        ${entry.roots.join(', ')}\n`);
+  if (entry.gateway?.prefix === false) {
+    o.write('gateway:      tools and prompts offered without the name prefix\n');
+  }
   const env = Object.entries(entry.env).map(([k, v]) => `${k}=${v}`);
   if (env.length) o.write(`environment:  ${env.join(' ')}\n`);
   const headers = Object.entries(entry.headers).map(([k, v]) => `${k}: ${v}`);
@@ -451,6 +457,9 @@ export async function mcpConfigureCommand(
           roots: flags.root?.length ? flags.root.map((root) => resolve(root)) : current.roots,
           containment: containmentOf(flags, current.containment),
           ...(flags.disabled !== undefined ? { enabled: !flags.disabled } : {}),
+          ...(flags.gatewayPrefix !== undefined
+            ? { gateway: { prefix: flags.gatewayPrefix } }
+            : {}),
         };
         if (flags.url) next.transport = { type: 'http', url: checkUrl(flags.url) };
         // new secrets of an http server go in headers, of a stdio server in its environment

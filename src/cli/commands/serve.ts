@@ -16,6 +16,7 @@ export interface ServeFlags {
   oauthIssuer?: string;
   oauthAudience?: string;
   oauthJwks?: string;
+  gatewayOpen?: boolean;
 }
 
 /** `agentd serve`: the HTTP API until SIGINT or SIGTERM, then a graceful stop. */
@@ -40,6 +41,7 @@ export async function serveCommand(flags: ServeFlags, version: string): Promise<
             },
           }
         : {}),
+      ...(flags.gatewayOpen ? { gatewayOpen: true } : {}),
       host: flags.host,
       port: flags.port,
       allowedHosts: flags.allowedHost,
@@ -55,6 +57,11 @@ export async function serveCommand(flags: ServeFlags, version: string): Promise<
   process.stdout.write(
     `agentd ${version} serving on ${paint('bold', server.url, process.stdout)}  (health: /health, API: /openapi.json, MCP registry: /v0/servers; keys: agentd keys create)\n`,
   );
+  if (flags.gatewayOpen) {
+    process.stdout.write(
+      `${paint('yellow', 'gateway open', process.stdout)}: ${server.url}/mcp answers without a key, as "anonymous" (for conformance tests only)\n`,
+    );
+  }
   if (server.resumed.length) {
     process.stdout.write(
       `resumed ${server.resumed.length} run(s) the last server left: ${server.resumed.join(', ')}\n`,

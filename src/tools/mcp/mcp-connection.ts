@@ -1,18 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  type CallToolRequestParams,
   type CallToolResult,
   Client,
   type ClientCapabilities,
+  type CompleteRequest,
   type ElicitRequestParams,
   type ElicitResult,
+  type GetPromptRequest,
   type GetPromptResult,
   type Implementation,
   MAX_CACHE_TTL_MS,
   type PriorDiscovery,
   type Prompt,
   ProtocolError,
+  type ReadResourceRequest,
   type ReadResourceResult,
   type RequestOptions,
   type Resource,
@@ -38,6 +43,13 @@ import {
 
 export type McpToolDefinition = Tool;
 export type McpListKind = 'tools' | 'prompts' | 'resources';
+
+/** The requests a proxy hands on to a server as it got them (see {@link McpConnection.forward}). */
+export type McpForwardMethod =
+  | 'tools/call'
+  | 'prompts/get'
+  | 'resources/read'
+  | 'completion/complete';
 
 /** A progress notification for a request in flight. */
 export interface McpProgress {
@@ -115,6 +127,8 @@ export class McpConnection {
   #prior: PriorDiscovery | undefined;
   #stderr: string[] = [];
   #listeners = new Set<(kind: McpListKind) => void>();
+  /** Progress callbacks of forwarded requests, by the token sent with them. */
+  #progress = new Map<string, (progress: McpProgress) => void>();
 
   constructor(options: McpConnectionOptions) {
     this.name = options.name;
@@ -237,6 +251,66 @@ export class McpConnection {
     return await this.#request(`prompt "${name}"`, options, (client, request) =>
       client.getPrompt({ name, arguments: args }, request),
     );
+  }
+
+  /**
+   * For a proxy: sends a request with the params as given (input responses, request state and
+   * `_meta` included), and hands back an `input_required` result (2026-07-28) for the caller to
+   * answer instead of answering it here. Resource reads bypass the response cache. Errors are
+   * {@link McpError}s whose cause is the server's JSON-RPC error, when it sent one.
+   */
+  async forward(
+    method: McpForwardMethod,
+    params: Record<string, unknown>,
+    options: McpCallOptions = {},
+  ): Promise<Record<string, unknown>> {
+    const what =
+      method === 'tools/call'
+        ? `tool "${String(params.name)}"`
+        : method === 'prompts/get'
+          ? `prompt "${String(params.name)}"`
+          : method === 'resources/read'
+            ? `resource ${String(params.uri)}`
+            : 'completion';
+    // Progress is matched here, as each message arrives: the SDK hands notifications on a turn
+    // later, so one that came just before the result would be dropped with the request.
+    const { onProgress, ...rest } = options;
+    let token: string | undefined;
+    if (onProgress) {
+      token = `agentd-${randomUUID()}`;
+      this.#progress.set(token, onProgress);
+      const meta = (params._meta ?? {}) as Record<string, unknown>;
+      params = { ...params, _meta: { ...meta, progressToken: token } };
+    }
+    try {
+      return await this.#forwardRequest(method, what, params, rest);
+    } finally {
+      if (token) this.#progress.delete(token);
+    }
+  }
+
+  async #forwardRequest(
+    method: McpForwardMethod,
+    what: string,
+    params: Record<string, unknown>,
+    options: McpCallOptions,
+  ): Promise<Record<string, unknown>> {
+    return await this.#request(what, options, async (client, request) => {
+      const manual = { ...request, allowInputRequired: true };
+      switch (method) {
+        case 'tools/call':
+          return await client.callTool(params as CallToolRequestParams, manual);
+        case 'prompts/get':
+          return await client.getPrompt(params as GetPromptRequest['params'], manual);
+        case 'resources/read':
+          return await client.readResource(params as ReadResourceRequest['params'], {
+            ...manual,
+            cacheMode: 'bypass',
+          });
+        case 'completion/complete':
+          return await client.complete(params as CompleteRequest['params'], request);
+      }
+    });
   }
 
   /** Stops the server; later calls fail. */
@@ -510,6 +584,23 @@ export class McpConnection {
   }
 
   async #openTransport(generation: number): Promise<Transport> {
+    const transport = await this.#newTransport(generation);
+    // Runs before the SDK's own handling (which chains it), in the order messages arrive.
+    transport.onmessage = (message) => {
+      if (!('method' in message) || message.method !== 'notifications/progress') return;
+      const params = (message.params ?? {}) as Record<string, unknown>;
+      const callback = this.#progress.get(String(params.progressToken));
+      if (!callback || typeof params.progress !== 'number') return;
+      callback({
+        progress: params.progress,
+        ...(typeof params.total === 'number' ? { total: params.total } : {}),
+        ...(typeof params.message === 'string' ? { message: params.message } : {}),
+      });
+    };
+    return transport;
+  }
+
+  async #newTransport(generation: number): Promise<Transport> {
     const config = this.config;
     switch (config.transport) {
       case 'in-memory':
