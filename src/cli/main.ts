@@ -138,12 +138,17 @@ Environment:
       .argument('<agent.yaml>', 'agent spec file, or the name of an agent (see agentd agents list)')
       .argument('[task]', 'what the agent should do (optional with --prompt)')
       .option('--prompt <server/name>', "an MCP server's prompt, as the task (or before it)")
-      .option('--arg <name=value>', 'an argument of the prompt (repeatable)', collect, []),
+      .option('--arg <name=value>', 'an argument of the prompt (repeatable)', collect, [])
+      .option('--session <id>', "continue a session: the earlier runs' conversation comes along")
+      .option(
+        '--actor <id>',
+        'who the run is for (memory namespaces; default: AGENTD_ACTOR, the user)',
+      ),
   ).action(
     async (
       spec: string,
       task: string | undefined,
-      flags: AgentFlags & { prompt?: string; arg?: string[] },
+      flags: AgentFlags & { prompt?: string; arg?: string[]; session?: string; actor?: string },
     ) => {
       const { runCommand } = await import('./commands/run.ts');
       code = await runCommand(spec, task, { ...flags, limits: limitsOf(flags) });

@@ -95,6 +95,10 @@ export interface RunSession {
   previousRuns: string[];
   /** True when older runs of the session were summarized to fit the session budget. */
   compacted?: boolean;
+  /** The summary of the oldest runs (the next run of the session starts from it). */
+  summary?: string;
+  /** The runs the summary covers, oldest first. */
+  summarized?: string[];
 }
 
 /** Memories recalled at a run's start (see docs/memory.md). */

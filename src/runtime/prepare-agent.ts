@@ -2,6 +2,7 @@ import { type Config, loadConfig } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { Limits } from '../core/events.ts';
 import { createRedactor, type Redactor } from '../core/redact.ts';
+import { actorOf } from '../memory/open.ts';
 import { type EffortLevel, isProviderName } from '../models/catalog.ts';
 import { type ResolvedModel, resolveModel } from '../models/providers.ts';
 import { policySourceOf, runAuthorizer } from '../policy/load.ts';
@@ -34,6 +35,9 @@ export interface PrepareOptions {
   cwd?: string;
   /** Told what a person should know (a model without server-side compaction, ...). */
   onNotice?: (notice: string) => void;
+  /** Who the run is for, and the session it continues (for the memory connector). */
+  actor?: string;
+  sessionId?: string;
 }
 
 /**
@@ -99,6 +103,12 @@ export async function prepareAgent(
     config,
     cwd,
     ...(overrides.prompt ? { prompt: overrides.prompt } : {}),
+    memory: {
+      agent: spec.name,
+      actor: actorOf(config, options.actor),
+      ...(options.sessionId ? { sessionId: options.sessionId } : {}),
+      ...(spec.memory ? { memory: spec.memory } : {}),
+    },
   });
   // The policy set is checked against the tools the run has: an invalid one never applies.
   let policy: Awaited<ReturnType<typeof runAuthorizer>>;

@@ -12,6 +12,7 @@ import {
 } from '../models/catalog.ts';
 import type { ModelSettings } from '../models/model.ts';
 import { parseToolRef, type ToolSource } from '../tools/tool-ref.ts';
+import { type MemorySpec, memorySpec, memorySpecSchema } from './memory-spec.ts';
 import { parseYamlFile } from './yaml-file.ts';
 
 const modelString = z.string().superRefine((value, ctx) => {
@@ -144,6 +145,8 @@ const agentSpecSchema = z.strictObject({
     })
     .optional(),
   script: z.string().min(1).optional(),
+  /** Long-term memory: strategies, extraction, recall, sessions (see docs/memory.md). */
+  memory: memorySpecSchema.optional(),
   /** Cedar policies for the agent's tool calls (see docs/policy.md). */
   policy: z
     .strictObject({
@@ -195,6 +198,8 @@ export interface AgentSpec {
   };
   /** Absolute path of the scripted-model script: the model for `scripted/*`, else the offline fallback. */
   script?: string;
+  /** Long-term memory, when the spec has a `memory:` section. */
+  memory?: MemorySpec;
   /**
    * The policy set: its folder (absolute; default `policies/` beside the spec) and mode.
    * Absent: the spec has no `policy:` (a `policies/` folder beside it still applies).
@@ -269,6 +274,11 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
   if (c?.context_window !== undefined) spec.compaction.contextWindow = c.context_window;
   if (c?.mode) spec.compaction.mode = c.mode;
   if (raw.script) spec.script = resolve(dir, raw.script);
+  if (raw.memory) {
+    const memory = memorySpec(raw.memory, dir, path);
+    if (typeof memory === 'string') throw new AgentdError('spec_invalid', memory);
+    spec.memory = memory;
+  }
   if (raw.policy) {
     spec.policy = {
       dir: resolve(dir, raw.policy.dir ?? 'policies'),

@@ -10,6 +10,7 @@ import {
   type ShellConnectorOptions,
   shellContainment,
 } from './connectors/index.ts';
+import { createMemoryServer, type MemoryConnectorContext } from './connectors/memory-server.ts';
 import { createSettingsServer } from './connectors/settings-server.ts';
 import type { InMemoryServerConfig } from './mcp/server-config.ts';
 import type { BuiltinServer } from './tool-ref.ts';
@@ -27,6 +28,8 @@ export function builtinServerConfig(
   options: ConnectorOptions,
   cwd: string,
   config: Config,
+  /** Who the memory connector works for (the run's agent, actor and session). */
+  memory?: MemoryConnectorContext,
 ): InMemoryServerConfig {
   // Decided now, so a connector that cannot run as asked fails before the run starts.
   const shell = name === 'shell' ? shellOptions(options, cwd) : undefined;
@@ -46,6 +49,8 @@ export function builtinServerConfig(
         });
       case 'settings':
         return createSettingsServer({ config, readOnly: options.settings?.readOnly ?? true });
+      case 'memory':
+        return createMemoryServer(config, memory);
     }
   };
   return {

@@ -25,7 +25,7 @@ export function parseToolRef(ref: string): ToolSource | string {
 }
 
 /** The connectors every agentd has, registered by default under these names. */
-export const builtinServers = ['fs', 'shell', 'http', 'settings'] as const;
+export const builtinServers = ['fs', 'shell', 'http', 'settings', 'memory'] as const;
 export type BuiltinServer = (typeof builtinServers)[number];
 
 export function isBuiltinServer(name: string): name is BuiltinServer {

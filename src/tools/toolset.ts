@@ -4,6 +4,7 @@ import { SecretBox } from '../config/secret-box.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import type { ConnectorOptions } from '../spec/agent-spec.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { MemoryConnectorContext } from './connectors/memory-server.ts';
 import { defineTool } from './define-tool.ts';
 import { loadTools } from './load-tools.ts';
 import type { McpConnection } from './mcp/mcp-connection.ts';
@@ -51,6 +52,8 @@ export interface ToolsetOptions {
   cwd: string;
   onProgress?: McpToolOptions['onProgress'];
   prompt?: PromptRequest;
+  /** Who the memory connector works for. */
+  memory?: MemoryConnectorContext;
 }
 
 /**
@@ -125,7 +128,13 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
       if (isBuiltinServer(server)) {
         let config: ReturnType<typeof builtinServerConfig>;
         try {
-          config = builtinServerConfig(server, options.connectors, options.cwd, options.config);
+          config = builtinServerConfig(
+            server,
+            options.connectors,
+            options.cwd,
+            options.config,
+            options.memory,
+          );
         } catch (error) {
           throw new AgentdError('tool_load_failed', `${specPath}: ${errorMessage(error)}`, {
             cause: error,
@@ -209,6 +218,8 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
       for (const definition of chosen) {
         const tool = mcpTool(connection, definition, {
           taken,
+          // Built-in connectors learn which run and call they serve (memory provenance).
+          ...(isBuiltinServer(server) ? { runMeta: true } : {}),
           ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         });
         tools.push(withOrigin(tool, originOf(definition.name)));

@@ -186,7 +186,7 @@ describe('settings connector', () => {
         secrets: ['TICKETS_TOKEN'],
       },
     ]);
-    expect(listed.structured.builtin).toEqual(['fs', 'shell', 'http', 'settings']);
+    expect(listed.structured.builtin).toEqual(['fs', 'shell', 'http', 'settings', 'memory']);
 
     const disabled = await settings.call('disable_server', { name: 'tickets' });
     expect(disabled).toMatchObject({ isError: false, text: '"tickets" is now disabled' });

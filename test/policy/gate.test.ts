@@ -48,6 +48,7 @@ const connectorCalls: Record<BuiltinServer, { tool: string; input: Record<string
   shell: { tool: 'run', input: { command: 'echo ran > written-by-shell.txt' } },
   http: { tool: 'fetch', input: { url: 'http://127.0.0.1:9/' } },
   settings: { tool: 'list_agents', input: {} },
+  memory: { tool: 'save', input: { text: 'The gate decides memory writes too.' } },
 };
 callsByOrigin.connector = builtinServers.map((server) => ({
   name: `${server}__${connectorCalls[server].tool}`,

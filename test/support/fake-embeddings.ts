@@ -39,7 +39,16 @@ function stem(word: string): string {
  */
 export function fakeEmbedding(text: string, dimensions = 64): number[] {
   const vector = new Array<number>(dimensions).fill(0);
-  for (const raw of text.toLowerCase().split(/[^\p{L}\p{N}]+/u)) {
+  const tokens = text
+    .toLowerCase()
+    .split(/\s+/)
+    .flatMap((chunk) =>
+      // An identifier with digits (ERR_4471, PAY-2291, v2.4) stays one token.
+      /\p{N}/u.test(chunk)
+        ? [chunk.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '')]
+        : chunk.split(/[^\p{L}\p{N}]+/u),
+    );
+  for (const raw of tokens) {
     if (!raw) continue;
     const concept = conceptOf.get(raw) ?? conceptOf.get(stem(raw));
     if (concept !== undefined) {
@@ -47,10 +56,13 @@ export function fakeEmbedding(text: string, dimensions = 64): number[] {
       continue;
     }
     const hash = createHash('sha256').update(raw).digest();
-    const slot = concepts.length + (hash.readUInt32LE(0) % (dimensions - concepts.length));
+    // Like real models, it barely tells rare identifiers and numbers apart: they share two slots.
+    const slot = /\p{N}/u.test(raw)
+      ? dimensions - 1 - (hash[0]! & 1)
+      : concepts.length + (hash.readUInt32LE(0) % (dimensions - concepts.length - 2));
     vector[slot]! += (hash[4]! & 1 ? 1 : -1) * 0.35;
   }
-  if (!vector.some((v) => v !== 0)) vector[dimensions - 1] = 1;
+  if (!vector.some((v) => v !== 0)) vector[dimensions - 3] = 1;
   return vector;
 }
 

@@ -317,6 +317,7 @@ const builtinContainment: Record<(typeof builtinServers)[number], string> = {
   shell: 'sandbox if bwrap (no network unless granted), its folder, env allowlist, limits',
   http: 'no private addresses, size and time limits',
   settings: "agentd's own settings; read only unless the spec allows changes",
+  memory: "the agent's long-term memory, within its namespaces",
 };
 
 function describeContainment(entry: ServerEntry): string {

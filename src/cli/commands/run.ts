@@ -2,12 +2,15 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
 import type { Limits } from '../../core/events.ts';
+import { actorOf } from '../../memory/open.ts';
+import type { RunMemory } from '../../memory/run-memory.ts';
+import type { WorkerReport } from '../../memory/worker.ts';
 import type { EffortLevel } from '../../models/catalog.ts';
 import { type RunResult, runAgent } from '../../runtime/agent-loop.ts';
 import { prepareAgent } from '../../runtime/prepare-agent.ts';
 import { resolveAgentRef } from '../../spec/agent-catalog.ts';
 import type { PromptRequest } from '../../tools/toolset.ts';
-import { printNotice } from '../format.ts';
+import { paint, printNotice } from '../format.ts';
 import { runInTerminal } from '../run-view.ts';
 
 export interface RunCommandOptions {
@@ -19,6 +22,10 @@ export interface RunCommandOptions {
   prompt?: string;
   /** `name=value` arguments of the prompt. */
   arg?: string[];
+  /** Continue this session (same actor and session id): earlier runs come along. */
+  session?: string;
+  /** Who the run is for (memory namespaces /actor/{actor}). */
+  actor?: string;
 }
 
 /** `--prompt server/name --arg k=v ...` as a request, or a one-line usage error. */
@@ -74,27 +81,86 @@ export async function runCommand(
       ...(options.limits ? { limits: options.limits } : {}),
       ...(prompt ? { prompt } : {}),
     },
-    { onNotice: printNotice },
+    {
+      onNotice: printNotice,
+      ...(options.actor ? { actor: options.actor } : {}),
+      ...(options.session ? { sessionId: options.session } : {}),
+    },
   );
   // A prompt's text comes first; a task given as well follows it.
   const task = [toolset.promptText, taskArgument?.trim()].filter(Boolean).join('\n\n');
   let result: RunResult | undefined;
+  let memory: RunMemory | undefined;
   try {
-    return await runInTerminal({ config, redact, json: options.json ?? false }, async (io) => {
-      result = await runAgent({
-        ...io,
+    if (options.session !== undefined && !/^[\w.:-]{1,128}$/.test(options.session)) {
+      throw new AgentdError(
+        'usage',
+        `--session: "${options.session}" is not a session id (letters, digits, . _ : -; up to 128)`,
+      );
+    }
+    if (spec.memory || options.session || options.actor) {
+      const { startRunMemory } = await import('../../memory/run-memory.ts');
+      memory = await startRunMemory({
+        config,
+        spec,
         agent,
+        redact,
+        actor: actorOf(config, options.actor),
+        ...(options.session ? { sessionId: options.session } : {}),
         task,
-        specPath: resolve(spec.path),
-        ...(resolved.scripted ? { scripted: resolved.scripted } : {}),
+        onNotice: printNotice,
+        onReport: reportExtraction,
       });
-      return result;
-    });
+    }
+    const run = memory;
+    const code = await runInTerminal(
+      { config, redact, json: options.json ?? false },
+      async (io) => {
+        result = await runAgent({
+          ...io,
+          ...(run ? { ...run.runOptions, onEvent: run.watch(io.onEvent) } : {}),
+          agent,
+          task,
+          specPath: resolve(spec.path),
+          ...(resolved.scripted ? { scripted: resolved.scripted } : {}),
+        });
+        // Queued (durably) before the exit code is known; extracted after, in the background.
+        await run?.finished(result);
+        return result;
+      },
+    );
+    // The run is over and reported; what it taught is extracted before the process exits
+    // (Ctrl-C leaves it queued, and the next run with memory extracts it).
+    if (run) await run.drain();
+    return code;
   } finally {
+    await memory?.close();
     await toolset.close();
     // Online evaluation (online_eval in config.yaml) scores a sample of finished runs.
     if (result && config.onlineEval) {
       (await import('../../evals/online-hook.ts')).scoreAfterRun(config, result);
     }
   }
+}
+
+/** One line on stderr per extraction the worker did. */
+function reportExtraction(report: WorkerReport): void {
+  const { job } = report;
+  if (report.error) {
+    printNotice(`memory: extraction from ${job.runId} failed: ${report.error}`);
+    return;
+  }
+  const outcomes = report.report?.outcomes ?? [];
+  const count = (action: string) => outcomes.filter((o) => o.action === action).length;
+  const parts = [
+    `${count('added') + count('kept-apart')} new`,
+    `${count('superseded')} updated`,
+    `${count('duplicate')} already known`,
+  ];
+  const untrusted = outcomes.filter(
+    (o) => o.action !== 'duplicate' && o.memory.trust === 'untrusted',
+  ).length;
+  process.stderr.write(
+    `${paint('dim', `memory: ${job.runId}${job.reason === 'compaction' ? ' (compacted turns)' : ''}: ${parts.join(', ')}${untrusted ? `; ${untrusted} untrusted (from tool output)` : ''}`)}\n`,
+  );
 }

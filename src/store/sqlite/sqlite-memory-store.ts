@@ -237,7 +237,9 @@ export class SqliteMemoryStore implements MemoryStore {
       if (runId && runId !== memory.provenance.runId && !confirmedBy.includes(runId)) {
         confirmedBy.push(runId);
       }
-      const provenance = { ...memory.provenance, confirmedBy };
+      const provenance = confirmedBy.length
+        ? { ...memory.provenance, confirmedBy }
+        : memory.provenance;
       this.#db
         .prepare('UPDATE memories SET provenance = ?, updated_at = ? WHERE n = ?')
         .run(JSON.stringify(provenance), at, row.n);

@@ -64,6 +64,8 @@ export interface McpCallOptions {
   onProgress?: (progress: McpProgress) => void;
   /** Overrides the server's call limit for this request. */
   timeoutMs?: number;
+  /** `_meta` for the request (tool calls). */
+  meta?: Record<string, unknown>;
 }
 
 export interface McpListOptions {
@@ -233,7 +235,10 @@ export class McpConnection {
     options: McpCallOptions = {},
   ): Promise<CallToolResult> {
     return await this.#request(`tool "${name}"`, options, (client, request) =>
-      client.callTool({ name, arguments: args }, request),
+      client.callTool(
+        { name, arguments: args, ...(options.meta ? { _meta: options.meta } : {}) },
+        request,
+      ),
     );
   }
 

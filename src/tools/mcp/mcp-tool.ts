@@ -26,6 +26,11 @@ export interface McpToolOptions {
   onProgress?: (progress: McpToolProgress) => void;
   /** Model-facing names already in use (other servers' tools); updated with the new ones. */
   taken?: Set<string>;
+  /**
+   * Tell the server which run and call it serves, in `_meta["dev.agentd/run"]`: for agentd's
+   * own connectors only (other servers are never told).
+   */
+  runMeta?: boolean;
 }
 
 let validator: AjvJsonSchemaValidator | undefined;
@@ -65,6 +70,17 @@ export function mcpTool(
         (input ?? {}) as Record<string, unknown>,
         {
           signal: context.signal,
+          ...(options.runMeta
+            ? {
+                meta: {
+                  'dev.agentd/run': {
+                    runId: context.runId,
+                    callId: context.callId,
+                    idempotencyKey: context.idempotencyKey,
+                  },
+                },
+              }
+            : {}),
           ...(onProgress || report
             ? {
                 onProgress: (progress: McpProgress) => {
