@@ -63,7 +63,12 @@ const modelRef = z.string().superRefine((value, ctx) => {
 });
 
 const durationText = z.union([z.number().positive(), z.string()]).transform((value, ctx) => {
-  const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
+  const days = typeof value === 'string' ? /^(\d+)d$/.exec(value.trim()) : null;
+  const ms = days
+    ? Number(days[1]) * 86_400_000
+    : typeof value === 'number'
+      ? value * 1000
+      : parseDuration(value);
   if (ms === undefined || ms <= 0) {
     ctx.addIssue({
       code: 'custom',

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -43,5 +44,55 @@ describe('the extraction queue', () => {
     expect((await after.memories.listJobs({ status: 'pending' })).length).toBe(0);
     expect((await after.memories.listJobs({ status: 'running' })).length).toBe(0);
     await after.close();
+  }, 60_000);
+
+  it('compaction queues the turns it takes out of the context for extraction, during the run', async () => {
+    const home = tempDir();
+    const long = 'I looked at another part of the build logs and noted what I saw there. '.repeat(4);
+    writeFileSync(
+      join(home, 'script.yaml'),
+      `turns:
+  - text: "${long}"
+    repeat: 6
+    tool_calls: [{ name: memory__search, input: { query: build logs } }]
+  - text: Done.
+`,
+    );
+    writeFileSync(
+      join(home, 'extraction.yaml'),
+      `extractions:
+  - memories:
+      - { kind: episode, text: "Read build logs for: {{task}}", key: build logs, evidence: [task] }
+`,
+    );
+    const spec = join(home, 'agent.yaml');
+    writeFileSync(
+      spec,
+      `name: long-reader
+model: scripted/long
+script: ./script.yaml
+tools: [memory.search]
+compaction: { context_window: 1200, threshold: 0.5, keep_recent_turns: 1 }
+memory:
+  strategies: [episodes]
+  extraction: { script: ./extraction.yaml }
+limits: { max_turns: 10 }
+`,
+    );
+    const result = await agentd(['run', spec, 'Check the build logs', '--actor', 'al'], {
+      home,
+      cwd: home,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/compact/i);
+    expect(result.stderr).toMatch(/memory: run_\w+ \(compacted turns\): 1 new/);
+    expect(result.stderr).toMatch(/memory: run_\w+: 0 new, 0 updated, 1 already known/);
+    const store = new SqliteStore({ path: join(home, 'agentd.db') });
+    const jobs = await store.memories.listJobs();
+    expect(jobs.map((j) => [j.reason, j.status])).toContainEqual(['compaction', 'done']);
+    expect(jobs.at(-1)).toMatchObject({ reason: 'run_end', status: 'done' });
+    // Each job takes up where the one before stopped.
+    for (let i = 1; i < jobs.length; i++) expect(jobs[i]!.fromSeq).toBe(jobs[i - 1]!.toSeq);
+    await store.close();
   }, 60_000);
 });
