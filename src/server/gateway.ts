@@ -76,6 +76,8 @@ interface GatewayTool {
 }
 
 const ownServer = 'agentd';
+/** How long the gateway keeps its list of tools before reading the registry again. */
+const toolCacheMs = 1000;
 /** A 2025-11-25 session unused this long ends. */
 const sessionIdleMs = 30 * 60_000;
 const maxSessions = 1000;
@@ -103,6 +105,7 @@ export class Gateway {
     }
   >();
   readonly #log: (line: string) => void;
+  #toolCache: { at: number; tools: Promise<GatewayTool[]> } | undefined;
 
   constructor(options: GatewayOptions) {
     this.#options = options;
@@ -213,8 +216,24 @@ export class Gateway {
     );
   }
 
-  /** Every enabled server's tools, as last listed in the registry, plus the gateway's own. */
-  async tools(): Promise<GatewayTool[]> {
+  /**
+   * Every enabled server's tools, as last listed in the registry, plus the gateway's own. Kept
+   * for a second, so a burst of calls reads the registry (and the agent folders) once; a
+   * server added, enabled or disabled shows within that second.
+   */
+  tools(): Promise<GatewayTool[]> {
+    const now = Date.now();
+    if (!this.#toolCache || now - this.#toolCache.at > toolCacheMs) {
+      const tools = this.#listTools();
+      this.#toolCache = { at: now, tools };
+      tools.catch(() => {
+        if (this.#toolCache?.tools === tools) this.#toolCache = undefined;
+      });
+    }
+    return this.#toolCache.tools;
+  }
+
+  async #listTools(): Promise<GatewayTool[]> {
     const entries = await this.#enabled();
     const byServer = new Map<string, ServerEntry>(entries.map((e) => [e.name, e]));
     const out: GatewayTool[] = [];
