@@ -51,6 +51,7 @@ export function statusStyle(status: RunStatus): Style {
       return 'red';
     case 'needs_attention':
     case 'suspended':
+    case 'awaiting_approval':
       return 'magenta';
   }
 }

@@ -399,9 +399,44 @@ Environment:
       code = await keysRevokeCommand(id);
     });
 
+  const approvals = program
+    .command('approvals')
+    .description("tool calls waiting for a person's approval (permits marked @approval)");
+  approvals
+    .command('list')
+    .description('requests waiting for an answer, newest first')
+    .option('--all', 'answered ones too')
+    .option('--run <run-id>', "only this run's")
+    .option('-n, --limit <n>', 'how many', positiveInt, 50)
+    .option('--json', 'one JSON object per line')
+    .action(async (options: { all?: boolean; run?: string; limit?: number; json?: boolean }) => {
+      const { approvalsListCommand } = await import('./commands/approvals.ts');
+      code = await approvalsListCommand(options);
+    });
+  approvals
+    .command('approve')
+    .description('let the call run (the first answer wins)')
+    .argument('<approval-id>', 'an approval id or a unique prefix of one')
+    .option('--reason <text>', 'why, for the audit log')
+    .action(async (id: string, options: { reason?: string }) => {
+      const { approvalsAnswerCommand } = await import('./commands/approvals.ts');
+      code = await approvalsAnswerCommand(id, 'approved', options);
+    });
+  approvals
+    .command('deny')
+    .description('refuse the call: the agent is told by whom and why')
+    .argument('<approval-id>', 'an approval id or a unique prefix of one')
+    .option('--reason <text>', 'why (required)')
+    .action(async (id: string, options: { reason?: string }) => {
+      const { approvalsAnswerCommand } = await import('./commands/approvals.ts');
+      code = await approvalsAnswerCommand(id, 'denied', options);
+    });
+
   const policy = program
     .command('policy')
-    .description('Cedar policies for tool calls: validate, test, show the schema');
+    .description(
+      'Cedar policies for tool calls: validate, test, show the schema, replay past calls, draft',
+    );
   policy
     .command('validate')
     .description("check a policy folder against the schema of an agent's tools")
@@ -428,6 +463,37 @@ Environment:
       const { policySchemaCommand } = await import('./commands/policy.ts');
       code = await policySchemaCommand(options);
     });
+  policy
+    .command('what-if')
+    .description(
+      'replay the tool calls of past runs against other policies: every decision that would change',
+    )
+    .argument('<dir>', 'the folder of .cedar files to try')
+    .option('--since <date|age>', 'only runs started since, e.g. 7d, 12h or 2026-11-01')
+    .option('--agent <agent.yaml>', "only this agent's runs (its tools make the schema)")
+    .option('--json', 'every changed decision as a JSON line, then the summary')
+    .action(async (dir: string, options: { since?: string; agent?: string; json?: boolean }) => {
+      const { policyWhatIfCommand } = await import('./commands/policy.ts');
+      code = await policyWhatIfCommand(dir, options);
+    });
+  policy
+    .command('draft')
+    .description(
+      "the agent's model writes Cedar for a requirement; agentd validates it and shows it (never activates it)",
+    )
+    .argument('<requirement>', 'what the policies should say, in plain language')
+    .option(
+      '--agent <agent.yaml>',
+      'the agent whose tools make the schema (and whose model writes)',
+    )
+    .option('-m, --model <provider/model-id>', "write with this model instead of the agent's")
+    .option('--save <file.cedar>', 'write the validated policies to this new file')
+    .action(
+      async (requirement: string, options: { agent?: string; model?: string; save?: string }) => {
+        const { policyDraftCommand } = await import('./commands/policy.ts');
+        code = await policyDraftCommand(requirement, options);
+      },
+    );
 
   const audit = program
     .command('audit')

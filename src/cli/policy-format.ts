@@ -11,11 +11,13 @@ export function describePolicy(policy: RunPolicy | undefined): string {
 /** A decision in one line: what was decided on what, by which policies, and why. */
 export function describeDecision(d: PolicyDecisionData): string {
   const verdict =
-    d.mode === 'log_only' && d.decision === 'deny'
-      ? 'would deny (log only; allowed)'
+    d.mode === 'log_only' && d.decision !== 'allow'
+      ? `would ${d.decision === 'deny' ? 'deny' : 'need approval'} (log only; allowed)`
       : d.decision === 'deny'
         ? 'DENY'
-        : 'allow';
+        : d.decision === 'needs_approval'
+          ? 'NEEDS APPROVAL'
+          : 'allow';
   const shadow = d.logOnly
     ? ` · log-only policies would ${d.logOnly.decision}${d.logOnly.policies.length ? ` (${d.logOnly.policies.join(', ')})` : ''}`
     : '';

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.ts';
+import { describeAnswer } from '../core/approval.ts';
 import type { RunEvent, RunStatus } from '../core/events.ts';
 import { resultText } from '../core/messages.ts';
 import type { Redactor } from '../core/redact.ts';
@@ -138,6 +139,29 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
         lastError = event.data.message;
         err.write(`${paint('red', 'error:')} ${event.data.message}\n`);
         break;
+      case 'approval.requested': {
+        endLine();
+        const d = event.data;
+        err.write(
+          `${paint('magenta', `⏸ awaiting approval ${d.approvalId}${d.resumed ? ' (still)' : ''}:`)} ${d.action} on ${clip(d.resource, 60)} ${paint('dim', clip(JSON.stringify(d.input), 100))}\n`,
+        );
+        err.write(
+          paint('dim', `why: ${clip(d.reason, 160)}; unanswered by ${d.expiresAt}, it is denied\n`),
+        );
+        err.write(
+          paint(
+            'dim',
+            `answer: agentd approvals approve ${d.approvalId} | agentd approvals deny ${d.approvalId} --reason "..."\n`,
+          ),
+        );
+        break;
+      }
+      case 'approval.answered': {
+        const d = event.data;
+        const text = `${d.answer === 'approved' ? '▶' : '⛔'} approval ${d.approvalId}: ${describeAnswer({ status: d.answer, by: d.by, ...(d.reason ? { reason: d.reason } : {}) })}`;
+        err.write(`${paint(d.answer === 'approved' ? 'green' : 'red', text)}\n`);
+        break;
+      }
       case 'run.needs_attention':
         endLine();
         err.write(`${paint('magenta', '⏸ needs attention:')} ${event.data.message}\n`);
@@ -218,7 +242,7 @@ export async function runInTerminal(
 
 /**
  * Exit codes: 0 completed, 1 failed, 3 budget exceeded, 4 needs attention, 5 suspended,
- * 130 cancelled.
+ * 6 awaiting approval (a run stops there only when it is stopped), 130 cancelled.
  */
 export const exitCodes: Record<RunStatus, number> = {
   running: 1,
@@ -227,6 +251,7 @@ export const exitCodes: Record<RunStatus, number> = {
   budget_exceeded: 3,
   needs_attention: 4,
   suspended: 5,
+  awaiting_approval: 6,
   cancelled: 130,
 };
 

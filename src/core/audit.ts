@@ -6,8 +6,18 @@ import { canonicalJson, sha256 } from './canonical-json.ts';
  * edit, a deletion or a reordering of entries breaks the chain where it happened.
  */
 
-/** What the call was allowed to do, or will be: `needs_approval` is to come. */
-export type Verdict = 'allow' | 'deny';
+/**
+ * What the policies decided on a call: `needs_approval` when a permit that allows it is
+ * annotated `@approval("required")` (the call waits for a person's answer).
+ */
+export type Verdict = 'allow' | 'deny' | 'needs_approval';
+
+/**
+ * How a request for approval ended, as its own audit entry: a person approved or denied it,
+ * nobody answered in time, the run was cancelled while it waited, or the call was decided
+ * again (on a resume) without needing approval.
+ */
+export type ApprovalOutcome = 'approved' | 'denied' | 'timed_out' | 'cancelled' | 'withdrawn';
 
 /** A decision as it is recorded, before the log gives it its place in the chain. */
 export interface AuditEntry {
@@ -24,8 +34,11 @@ export interface AuditEntry {
   resource: string;
   /** SHA-256 of the canonical JSON of the call's input (never the input itself). */
   inputDigest: string;
-  /** What the policies in force decided. */
-  decision: Verdict;
+  /**
+   * What the policies in force decided; for the entry that closes a request for approval,
+   * how it ended (`approved`, `denied`, `timed_out`, ...).
+   */
+  decision: Verdict | ApprovalOutcome;
   /** What happened to the call: the decision, unless the policy set only logs. */
   effect: Verdict;
   mode: 'enforce' | 'log_only';

@@ -9,6 +9,7 @@ import type { Usage } from './usage.ts';
 /**
  * `needs_attention`: paused, a tool call's outcome is unknown after a crash and a person must
  * decide. `suspended`: stopped between steps by a server shutting down; resumed on its next start.
+ * `awaiting_approval`: running, but a tool call waits for a person's approval (`agentd approvals`).
  */
 export const runStatuses = [
   'running',
@@ -18,12 +19,16 @@ export const runStatuses = [
   'budget_exceeded',
   'needs_attention',
   'suspended',
+  'awaiting_approval',
 ] as const;
 
 export type RunStatus = (typeof runStatuses)[number];
 
 /** Statuses after which nothing more happens in a run. */
-export type FinalStatus = Exclude<RunStatus, 'running' | 'needs_attention' | 'suspended'>;
+export type FinalStatus = Exclude<
+  RunStatus,
+  'running' | 'needs_attention' | 'suspended' | 'awaiting_approval'
+>;
 
 export type BudgetName = 'turns' | 'tokens' | 'cost' | 'time';
 
@@ -141,6 +146,8 @@ export type RunPolicy =
       logOnlyPolicies: number;
       /** SHA-256 of the policy texts and the schema they were checked against. */
       version: string;
+      /** How long a call that needs approval waits for an answer before it is denied. */
+      approvalTimeoutMs?: number;
     };
 
 /** One policy decision on a tool call, recorded before the call runs (or is refused). */
@@ -153,18 +160,20 @@ export interface PolicyDecisionData {
   principal: string;
   /** The resources the call touches, as Cedar entity ids. */
   resource: string;
-  /** What the policies in force decided. */
-  decision: 'allow' | 'deny';
+  /** What the policies in force decided (`needs_approval`: allowed once a person approves). */
+  decision: 'allow' | 'deny' | 'needs_approval';
   /** What happened to the call: the decision, unless the policy set only logs. */
-  effect: 'allow' | 'deny';
+  effect: 'allow' | 'deny' | 'needs_approval';
   mode: 'enforce' | 'log_only';
   /** The policies that determined the decision. */
   policies: string[];
+  /** The policies among them that require a person's approval (`@approval("required")`). */
+  approvalPolicies?: string[];
   errors?: string[];
   /** One line: why. */
   reason: string;
   /** What the `@mode("log_only")` policies would have changed, when they would have. */
-  logOnly?: { decision: 'allow' | 'deny'; policies: string[] };
+  logOnly?: { decision: 'allow' | 'deny' | 'needs_approval'; policies: string[] };
   /** SHA-256 of the canonical JSON of the input. */
   inputDigest: string;
   latencyUs: number;
@@ -279,6 +288,45 @@ export interface NeedsAttentionData {
   calls: { callId: string; name: string; input: JsonValue; idempotencyKey: string }[];
 }
 
+/**
+ * A tool call waits for a person's answer (`agentd approvals approve|deny <approvalId>`). After
+ * a resume the run logs it again with `resumed: true` when it waits again: the same request.
+ */
+export interface ApprovalRequestedData {
+  approvalId: string;
+  callId: string;
+  /** The tool as the model named it. */
+  name: string;
+  action: string;
+  resource: string;
+  /** The call's arguments. */
+  input: JsonValue;
+  /** The policies that require the approval. */
+  policies: string[];
+  /** Why the call needs approval. */
+  reason: string;
+  expiresAt: string;
+  /** The audit entry of the decision that asked. */
+  auditSeq: number;
+  /** Logged again after a resume: the run waits for the same request. */
+  resumed?: true;
+}
+
+/** How a request for approval ended; the call runs only when `approved`. */
+export interface ApprovalAnsweredData {
+  approvalId: string;
+  callId: string;
+  name: string;
+  answer: 'approved' | 'denied' | 'timed_out' | 'cancelled' | 'withdrawn';
+  /** Who answered (`agentd` for a timeout, cancellation or withdrawal). */
+  by: string;
+  reason?: string;
+  /** The audit entry of the answer. */
+  auditSeq?: number;
+  /** Other calls of the run still waiting for approval. */
+  othersWaiting: number;
+}
+
 export interface RunSuspendedData {
   /** Why the run stopped where it did, e.g. "agentd serve is shutting down". */
   reason: string;
@@ -319,6 +367,8 @@ export interface EventDataMap {
   'context.compacted': ContextCompactedData;
   'run.needs_attention': NeedsAttentionData;
   'run.suspended': RunSuspendedData;
+  'approval.requested': ApprovalRequestedData;
+  'approval.answered': ApprovalAnsweredData;
   'budget.warning': BudgetWarningData;
   'run.finished': RunFinishedData;
 }

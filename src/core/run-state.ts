@@ -8,6 +8,12 @@ export interface PendingCall {
   input: JsonValue;
   idempotencyKey: string;
   seq: number;
+  /**
+   * Where its request for a person's approval stands, when it needed one: `requested`
+   * (waiting, or the wait was interrupted), `approved` (it may have run), or `refused`
+   * (denied, timed out, cancelled). A call requested or refused never ran.
+   */
+  approval?: 'requested' | 'approved' | 'refused';
 }
 
 /** A run as its events describe it. Never stored: always folded from the log. */
@@ -96,7 +102,8 @@ export function emptyRunState(runId: string): RunState {
  */
 export function applyEvent(state: RunState, event: RunEvent): void {
   state.lastSeq = event.seq;
-  if (state.lastEventAt && event.type !== 'run.resumed') {
+  // Waiting for a person's approval is not activity: the time budget does not count it.
+  if (state.lastEventAt && event.type !== 'run.resumed' && event.type !== 'approval.answered') {
     state.activeMs += Math.max(0, Date.parse(event.at) - Date.parse(state.lastEventAt));
   }
   state.lastEventAt = event.at;
@@ -188,6 +195,22 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.status = 'suspended';
       state.detail = event.data.reason;
       return;
+    case 'approval.requested': {
+      const call = state.pendingCalls.get(event.data.callId);
+      if (call) call.approval = 'requested';
+      state.status = 'awaiting_approval';
+      return;
+    }
+    case 'approval.answered': {
+      const call = state.pendingCalls.get(event.data.callId);
+      const answer = event.data.answer;
+      // withdrawn: decided again without approval, the call is like any other from here
+      if (call && answer === 'withdrawn') delete call.approval;
+      else if (call) call.approval = answer === 'approved' ? 'approved' : 'refused';
+      const waiting = [...state.pendingCalls.values()].some((c) => c.approval === 'requested');
+      if (state.status === 'awaiting_approval' && !waiting) state.status = 'running';
+      return;
+    }
     case 'run.resumed':
       state.status = 'running';
       state.session = event.data.session;

@@ -35,6 +35,12 @@ export interface Decision {
   effect: Verdict;
   mode: PolicyMode;
   policies: string[];
+  /**
+   * With `needs_approval`: the permits among `policies` annotated `@approval("required")`.
+   * A call any of them allows waits for a person's answer, even when another permit allows
+   * it too.
+   */
+  approvalPolicies?: string[];
   errors: string[];
   reason: string;
   /** What `@mode("log_only")` policies would change, when they would. */
@@ -96,6 +102,8 @@ export interface CedarAuthorizerOptions {
   /** The person the run is for: `User::"name"`. */
   user: string;
   resources: Pick<ResourceResolver, 'resolve'>;
+  /** How long a call that needs approval waits for an answer (recorded in the run's policy). */
+  approvalTimeoutMs?: number;
 }
 
 interface Evaluation {
@@ -144,6 +152,9 @@ export class CedarAuthorizer implements Authorizer {
       policies: options.policies.length,
       logOnlyPolicies: options.policies.filter((p) => p.mode === 'log_only').length,
       version: options.version,
+      ...(options.approvalTimeoutMs !== undefined
+        ? { approvalTimeoutMs: options.approvalTimeoutMs }
+        : {}),
     };
   }
 
@@ -242,16 +253,30 @@ export class CedarAuthorizer implements Authorizer {
     all: Evaluation | undefined,
     started: number,
   ): Decision {
-    const decision: Verdict = evaluation.errors.length ? 'deny' : evaluation.decision;
+    const approvals = this.#approvals(evaluation);
+    const decision: Verdict = evaluation.errors.length
+      ? 'deny'
+      : evaluation.decision === 'allow' && approvals.length
+        ? 'needs_approval'
+        : evaluation.decision;
     const effect: Verdict = this.#options.mode === 'log_only' ? 'allow' : decision;
-    const allDecision = all && (all.errors.length ? 'deny' : all.decision);
+    const allDecision: Verdict | undefined =
+      all &&
+      (all.errors.length
+        ? 'deny'
+        : all.decision === 'allow' && this.#approvals(all).length
+          ? 'needs_approval'
+          : all.decision);
     return {
       ...base,
       decision,
       effect,
       policies: evaluation.policies,
+      ...(decision === 'needs_approval' ? { approvalPolicies: approvals } : {}),
       errors: evaluation.errors,
-      reason: evaluation.reason ?? this.#reason(base.action, base.resource, decision, evaluation),
+      reason:
+        evaluation.reason ??
+        this.#reason(base.action, base.resource, decision, evaluation, approvals),
       ...(all && allDecision !== decision
         ? { logOnly: { decision: allDecision!, policies: all.policies } }
         : {}),
@@ -280,10 +305,25 @@ export class CedarAuthorizer implements Authorizer {
     );
   }
 
-  #reason(action: string, resource: string, decision: Verdict, evaluation: Evaluation): string {
+  /** The permits that allowed an evaluation and require a person's approval. */
+  #approvals(evaluation: Evaluation): string[] {
+    if (evaluation.decision !== 'allow') return [];
+    return evaluation.policies.filter((id) => this.#byId.get(id)?.approval === 'required');
+  }
+
+  #reason(
+    action: string,
+    resource: string,
+    decision: Verdict,
+    evaluation: Evaluation,
+    approvals: readonly string[],
+  ): string {
     if (evaluation.errors.length)
       return `evaluation error (an error denies): ${evaluation.errors[0]}`;
     if (decision === 'allow') return `permitted by ${evaluation.policies.join(', ')}`;
+    if (decision === 'needs_approval') {
+      return `permitted by ${evaluation.policies.join(', ')}, with a person's approval (required by ${approvals.join(', ')})`;
+    }
     if (evaluation.policies.length === 0) {
       return `no policy permits ${action} on ${resource} (default deny)`;
     }

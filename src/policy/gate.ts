@@ -17,9 +17,41 @@ export interface Permit {
   readonly tool: string;
 }
 
+/** A call the gate is deciding, as a person asked to approve it sees it. */
+export interface GateCall {
+  id: string;
+  name: string;
+  /** The arguments as the model sent them. */
+  input: unknown;
+}
+
+/** How asking a person ended: answered, or the wait stopped (the run was stopped). */
+export type ApprovalResult =
+  | {
+      outcome: 'approved' | 'denied' | 'timed_out' | 'cancelled';
+      approvalId: string;
+      by: string;
+      reason?: string;
+    }
+  /** The run stopped while waiting; the request stays open and the call is asked again on resume. */
+  | { outcome: 'interrupted'; approvalId: string };
+
+/**
+ * Asks a person about calls the policies allow only with approval, and waits for the answer.
+ * Without one, such a call is denied: nobody can be asked.
+ */
+export interface Approver {
+  ask(decision: Decision, call: GateCall): Promise<ApprovalResult>;
+  /**
+   * The call was decided without needing approval: a request made for it earlier (before a
+   * resume, under other policies) no longer applies. Called before the call may run.
+   */
+  release(call: GateCall, decision: Decision | undefined): Promise<void>;
+}
+
 export type Authorization =
-  | { effect: 'allow'; permit: Permit; decision?: Decision }
-  | { effect: 'deny'; decision: Decision };
+  | { effect: 'allow'; permit: Permit; decision?: Decision; approval?: ApprovalResult }
+  | { effect: 'deny'; decision: Decision; approval?: ApprovalResult };
 
 /**
  * The one way to run a tool. Every call is authorized (by the run's policy set, or the
@@ -32,16 +64,19 @@ export class ToolGate {
   readonly authorizer: Authorizer;
   readonly #tools: ReadonlyMap<string, Tool>;
   readonly #record: DecisionRecorder | undefined;
+  readonly #approver: Approver | undefined;
   readonly #permits = new WeakMap<Permit, { tool: Tool; input: unknown }>();
 
   constructor(
     tools: readonly Tool[],
     authorizer: Authorizer = permissiveAuthorizer,
     record?: DecisionRecorder,
+    approver?: Approver,
   ) {
     this.#tools = new Map(tools.map((tool) => [tool.name, tool]));
     this.authorizer = authorizer;
     this.#record = record;
+    this.#approver = approver;
   }
 
   /** A tool by its model-facing name, without the means to run it. */
@@ -55,13 +90,11 @@ export class ToolGate {
 
   /**
    * Decides a call with validated `input`; records the decision (when a policy set made one)
-   * before returning; a permit comes only with `allow`. An authorizer or recorder that fails
-   * denies nothing silently: the error propagates and the call does not run.
+   * before returning; a permit comes only with `allow`, or with `needs_approval` once the
+   * approver says a person approved. An authorizer, recorder or approver that fails denies
+   * nothing silently: the error propagates and the call does not run.
    */
-  async authorize(
-    call: { id: string; name: string; input: unknown },
-    input: unknown,
-  ): Promise<Authorization> {
+  async authorize(call: GateCall, input: unknown): Promise<Authorization> {
     const tool = this.#tools.get(call.name);
     if (!tool) throw new Error(`no tool "${call.name}" in this gate`);
     const decision = await this.authorizer.authorize({
@@ -75,16 +108,40 @@ export class ToolGate {
       await this.#record(decision, call);
       switch (decision.effect) {
         case 'deny':
+          await this.#approver?.release(call, decision);
           return { effect: 'deny', decision };
+        case 'needs_approval': {
+          if (!this.#approver) {
+            return {
+              effect: 'deny',
+              decision: {
+                ...decision,
+                reason: `${decision.reason}; nobody can be asked here, so the call is denied`,
+              },
+            };
+          }
+          const approval = await this.#approver.ask(decision, call);
+          if (approval.outcome !== 'approved') return { effect: 'deny', decision, approval };
+          return { effect: 'allow', permit: this.#permit(tool, input), decision, approval };
+        }
         case 'allow':
           break;
         default:
           return decision.effect satisfies never;
       }
     }
+    await this.#approver?.release(call, decision);
+    return {
+      effect: 'allow',
+      permit: this.#permit(tool, input),
+      ...(decision ? { decision } : {}),
+    };
+  }
+
+  #permit(tool: Tool, input: unknown): Permit {
     const permit: Permit = Object.freeze({ tool: tool.name });
     this.#permits.set(permit, { tool, input });
-    return { effect: 'allow', permit, ...(decision ? { decision } : {}) };
+    return permit;
   }
 
   /** Runs the call a permit was issued for, once. */

@@ -33,6 +33,8 @@ import { type GeneratedSchema, generateSchema } from './schema.ts';
 export interface PolicySource {
   dir: string;
   mode: PolicyMode;
+  /** `policy.approval_timeout`: how long a call waits for a person's approval. */
+  approvalTimeoutMs?: number;
 }
 
 /**
@@ -152,6 +154,9 @@ export async function runAuthorizer(options: RunAuthorizerOptions): Promise<Auth
       cwd: options.cwd,
       specDir: dirname(resolve(spec.path)),
     }),
+    ...(source.approvalTimeoutMs !== undefined
+      ? { approvalTimeoutMs: source.approvalTimeoutMs }
+      : {}),
   });
 }
 
@@ -164,6 +169,7 @@ export function authorizerFor(
     agent: string;
     user: string;
     resources: Pick<ResourceResolver, 'resolve'>;
+    approvalTimeoutMs?: number;
   },
 ): CedarAuthorizer {
   return new CedarAuthorizer({

@@ -33,6 +33,8 @@ export interface Policy {
   mode: PolicyMode;
   /** `@reason("...")`: said to the model and in the audit when it denies. */
   reason?: string;
+  /** `@approval("required")` on a permit: a call it allows waits for a person's yes. */
+  approval?: 'required';
   json: PolicyJson;
 }
 
@@ -125,6 +127,27 @@ export function parsePolicies(cedar: Cedar, files: readonly PolicyFile[]): Parse
         );
         continue;
       }
+      const approval = annotations.approval;
+      if (approval !== undefined && approval !== 'required') {
+        problems.push(
+          problemAt(
+            file,
+            offset,
+            `@approval("${approval}") is not an approval setting (write @approval("required"))`,
+          ),
+        );
+        continue;
+      }
+      if (approval !== undefined && json.effect !== 'permit') {
+        problems.push(
+          problemAt(
+            file,
+            offset,
+            '@approval("required") belongs on a permit: a forbid denies, there is nothing to approve',
+          ),
+        );
+        continue;
+      }
       const id = annotations.id ?? `${file.display}:${line}`;
       const policy: Policy = {
         id,
@@ -136,6 +159,7 @@ export function parsePolicies(cedar: Cedar, files: readonly PolicyFile[]): Parse
         mode,
         json,
         ...(annotations.reason ? { reason: annotations.reason } : {}),
+        ...(approval ? { approval } : {}),
       };
       const clash = ids.get(id);
       if (clash) {

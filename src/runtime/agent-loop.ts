@@ -1,3 +1,4 @@
+import { defaultApprovalTimeoutMs } from '../core/approval.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import type {
   EventOf,
@@ -34,6 +35,7 @@ import {
 import { ToolGate } from '../policy/gate.ts';
 import type { Store } from '../store/store.ts';
 import type { Tool, ToolProgress } from '../tools/tool.ts';
+import { ApprovalDesk } from './approvals.ts';
 import {
   budgetReasons,
   budgetUse,
@@ -240,12 +242,26 @@ async function drive(
   const tools = new Map(agent.tools.map((tool) => [tool.name, tool]));
   // Every call goes through the gate: authorized, its decision in the audit log and the run
   // log, before it may run.
-  const gate = new ToolGate(agent.tools, agent.policy, async (decision, call) => {
+  // A call the policies allow only with a person's approval waits for it here.
+  const runPolicy = (agent.policy ?? permissiveAuthorizer).policy;
+  const approvals = new ApprovalDesk({
+    store: options.store,
+    log,
+    signal,
+    suspending: () => signal.reason instanceof RunSuspension,
+    timeoutMs:
+      (runPolicy.mode === 'none' ? undefined : runPolicy.approvalTimeoutMs) ??
+      defaultApprovalTimeoutMs,
+    now,
+  });
+  const recordDecision = async (decision: Decision, call: { id: string; name: string }) => {
     const audit = await options.store.appendAudit(
       auditEntryOf(decision, { at: new Date(now()).toISOString(), runId, callId: call.id }),
     );
+    approvals.recorded(call.id, audit.seq);
     await log.append({ type: 'policy.decision', data: decisionData(call, decision, audit.seq) });
-  });
+  };
+  const gate = new ToolGate(agent.tools, agent.policy, recordDecision, approvals);
   const toolDefinitions = agent.tools.map((tool) => ({
     name: tool.name,
     description: tool.description,
@@ -391,6 +407,8 @@ async function drive(
                 onProgress: progressRecorder(call),
               },
             );
+            // It waited for approval when the run stopped: it is asked again on resume.
+            if (outcome.interrupted) return;
             await log.append({
               type: 'tool.result',
               data: {
@@ -660,6 +678,7 @@ function decisionData(
     effect: d.effect,
     mode: d.mode,
     policies: d.policies,
+    ...(d.approvalPolicies ? { approvalPolicies: d.approvalPolicies } : {}),
     ...(d.errors.length ? { errors: d.errors } : {}),
     reason: d.reason,
     ...(d.logOnly ? { logOnly: d.logOnly } : {}),
@@ -671,6 +690,8 @@ function decisionData(
 
 /** A call whose effect is safe to cause again, or that the tool itself dedupes by key. */
 function safeToRepeat(call: PendingCall, tools: ReadonlyMap<string, Tool>): boolean {
+  // waiting for a person's approval, or refused it: it never ran
+  if (call.approval === 'requested' || call.approval === 'refused') return true;
   const tool = tools.get(call.name);
   if (!tool) return true; // an unknown tool never ran
   if (typeof call.input === 'string' || !tool.validate(call.input).ok) return true; // never ran either

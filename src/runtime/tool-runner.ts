@@ -2,7 +2,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { ToolErrorKind } from '../core/events.ts';
 import type { JsonValue, ToolCall } from '../core/messages.ts';
 import type { Decision } from '../policy/authorizer.ts';
-import type { ToolGate } from '../policy/gate.ts';
+import type { ApprovalResult, ToolGate } from '../policy/gate.ts';
 import type { ToolProgress } from '../tools/tool.ts';
 
 const ABORTED = Symbol('aborted');
@@ -14,6 +14,11 @@ export interface ToolOutcome {
   durationMs: number;
   /** The policy decision on the call, when a policy set made one. */
   decision?: Decision;
+  /**
+   * The call waited for a person's approval and the run stopped before an answer: it did
+   * not run, nothing is to be logged for it, and it is asked again when the run resumes.
+   */
+  interrupted?: true;
 }
 
 /**
@@ -34,7 +39,7 @@ export async function runToolCall(
     onProgress?: (progress: ToolProgress) => void;
   },
 ): Promise<ToolOutcome> {
-  const started = performance.now();
+  let started = performance.now();
   const done = (outcome: Omit<ToolOutcome, 'durationMs'>): ToolOutcome => ({
     ...outcome,
     durationMs: Math.round(performance.now() - started),
@@ -65,9 +70,20 @@ export async function runToolCall(
   }
   if (context.signal.aborted) return done(cancelled());
   const authorization = await gate.authorize(call, checked.value);
+  // The call's duration is its own: not the time a person took to answer.
+  if (authorization.approval) started = performance.now();
   if (authorization.effect === 'deny') {
+    const approval = authorization.approval;
+    if (approval?.outcome === 'interrupted' || approval?.outcome === 'cancelled') {
+      if (context.signal.aborted) return done({ ...cancelled(), decision: authorization.decision });
+      if (approval.outcome === 'interrupted') {
+        return done({ output: '', isError: true, interrupted: true });
+      }
+    }
     return done({
-      output: `Denied by policy: ${authorization.decision.reason}. The call did not run.`,
+      output: approval
+        ? approvalRefusal(approval)
+        : `Denied by policy: ${authorization.decision.reason}. The call did not run.`,
       isError: true,
       errorKind: 'denied',
       decision: authorization.decision,
@@ -105,6 +121,21 @@ export async function runToolCall(
     });
   } finally {
     if (onAbort) context.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** What the model is told when a person (or the clock) did not approve a call. */
+function approvalRefusal(approval: ApprovalResult): string {
+  switch (approval.outcome) {
+    case 'denied':
+      return `Denied by ${approval.by}${approval.reason ? `: ${approval.reason}` : ''} (approval ${approval.approvalId}). The call did not run.`;
+    case 'timed_out':
+      return `Denied: ${approval.reason ?? 'nobody approved the call in time'} (approval ${approval.approvalId}). The call did not run.`;
+    case 'cancelled':
+    case 'interrupted':
+      return `The run stopped while the call waited for approval ${approval.approvalId}. The call did not run.`;
+    case 'approved':
+      return `Approved by ${approval.by}.`;
   }
 }
 

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../store/store.ts';
 import type { ApiKeys, ApiScope } from './api-keys.ts';
+import { approvalsApi } from './approvals-api.ts';
 import type { Gateway } from './gateway.ts';
 import type { OAuthVerifier } from './oauth.ts';
 import { openApiDocument } from './openapi.ts';
@@ -189,6 +190,11 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       return gateway.fetch(c.req.raw, { id: caller.id, name: caller.name });
     });
   }
+
+  // Tool calls waiting for a person's approval, answered by whoever holds the scope.
+  app.use('/approvals', scoped('approvals'));
+  app.use('/approvals/*', scoped('approvals'));
+  app.route('/approvals', approvalsApi(options.store));
 
   if (options.runs) {
     app.use('/runs', scoped('runs'));

@@ -201,6 +201,11 @@ export async function gatewayAuthorizer(
       user: call.caller.name,
     });
     await record(decision);
-    return { allow: decision.effect === 'allow', reason: decision.reason };
+    // The gateway answers its caller at once: a call that needs a person's approval is denied.
+    const reason =
+      decision.effect === 'needs_approval'
+        ? `${decision.reason}; the gateway cannot wait for an approval, so the call is denied`
+        : decision.reason;
+    return { allow: decision.effect === 'allow', reason };
   };
 }

@@ -11,6 +11,7 @@ export type ProblemCode =
   | 'rate_limited'
   | 'not_found'
   | 'invalid_request'
+  | 'already_answered'
   | 'internal';
 
 const titles: Record<ProblemCode, string> = {
@@ -22,6 +23,7 @@ const titles: Record<ProblemCode, string> = {
   rate_limited: 'Too many requests',
   not_found: 'Not found',
   invalid_request: 'Invalid request',
+  already_answered: 'Already answered',
   internal: 'Internal error',
 };
 

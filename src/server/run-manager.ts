@@ -113,13 +113,14 @@ export class RunManager {
   }
 
   /**
-   * Resumes the runs a stopped server left: suspended ones, and running ones whose process is
-   * gone (no live lease). Returns their ids; a run that cannot be resumed is logged and skipped.
+   * Resumes the runs a stopped server left: suspended ones, and running ones (or ones waiting
+   * for approval, which wait again for the same request) whose process is gone (no live
+   * lease). Returns their ids; a run that cannot be resumed is logged and skipped.
    */
   async recover(): Promise<string[]> {
     const leases = new Map((await this.#store.listLeases()).map((l) => [l.runId, l]));
     const resumed: string[] = [];
-    for (const status of ['suspended', 'running'] as const) {
+    for (const status of ['suspended', 'running', 'awaiting_approval'] as const) {
       for (const run of await this.#store.listRuns({ status, limit: 10_000 })) {
         const lease = leases.get(run.id);
         if (lease && leaseIsLive(lease)) continue;

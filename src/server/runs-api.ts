@@ -201,7 +201,9 @@ export function runsApi(options: {
           if (manager.closing) break;
           const active = manager.isActive(run.id);
           const latest = await store.getRun(run.id);
-          if (!active && latest?.status !== 'running') break;
+          // A run waiting for approval is still going: its stream stays open for the answer.
+          const going = latest?.status === 'running' || latest?.status === 'awaiting_approval';
+          if (!active && !going) break;
           if (dirty) continue;
           // Another process may be driving the run: look again now and then.
           const waited = await new Promise<boolean>((resolve) => {

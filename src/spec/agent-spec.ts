@@ -152,6 +152,21 @@ const agentSpecSchema = z.strictObject({
     .strictObject({
       dir: z.string().min(1).optional(),
       mode: z.enum(['enforce', 'log_only']).optional(),
+      /** How long a call that needs a person's approval waits before it is denied. */
+      approval_timeout: z
+        .union([z.number().positive(), z.string()])
+        .transform((value, ctx) => {
+          const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
+          if (ms === undefined || ms <= 0) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${value}" is not a duration (write e.g. 90s, 30m, 2h, or a number of seconds)`,
+            });
+            return z.NEVER;
+          }
+          return ms;
+        })
+        .optional(),
     })
     .optional(),
 });
@@ -204,7 +219,7 @@ export interface AgentSpec {
    * The policy set: its folder (absolute; default `policies/` beside the spec) and mode.
    * Absent: the spec has no `policy:` (a `policies/` folder beside it still applies).
    */
-  policy?: { dir: string; mode: 'enforce' | 'log_only' };
+  policy?: { dir: string; mode: 'enforce' | 'log_only'; approvalTimeoutMs?: number };
 }
 
 export function loadAgentSpec(path: string): AgentSpec {
@@ -283,6 +298,9 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
     spec.policy = {
       dir: resolve(dir, raw.policy.dir ?? 'policies'),
       mode: raw.policy.mode ?? 'enforce',
+      ...(raw.policy.approval_timeout !== undefined
+        ? { approvalTimeoutMs: raw.policy.approval_timeout }
+        : {}),
     };
   }
   if (provider === 'scripted' && !spec.script) {

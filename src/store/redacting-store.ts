@@ -1,10 +1,13 @@
+import type { ApprovalAnswer, ApprovalRequest } from '../core/approval.ts';
 import type { RunEvent } from '../core/events.ts';
+import type { JsonValue } from '../core/messages.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { Store } from './store.ts';
 
 /**
- * A view of `store` whose appends pass through `redact` first: for one run among many sharing
- * a store (a server), each with its own secrets. Reads are the store's own.
+ * A view of `store` whose appends (and requests for approval, which show a call's arguments)
+ * pass through `redact` first: for one run among many sharing a store (a server), each with
+ * its own secrets. Reads are the store's own.
  */
 export function redactingStore(store: Store, redact: Redactor): Store {
   const clean = (event: RunEvent): RunEvent => {
@@ -16,6 +19,21 @@ export function redactingStore(store: Store, redact: Redactor): Store {
     get(target, property, receiver) {
       if (property === 'append') {
         return (events: readonly RunEvent[]) => target.append(events.map(clean));
+      }
+      if (property === 'requestApproval') {
+        return (request: ApprovalRequest) =>
+          target.requestApproval({
+            ...request,
+            input: JSON.parse(redact(JSON.stringify(request.input))) as JsonValue,
+            reason: redact(request.reason),
+          });
+      }
+      if (property === 'answerApproval') {
+        return (id: string, answer: ApprovalAnswer) =>
+          target.answerApproval(id, {
+            ...answer,
+            ...(answer.reason ? { reason: redact(answer.reason) } : {}),
+          });
       }
       const value = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? value.bind(target) : value;

@@ -1,3 +1,10 @@
+import type {
+  AnswerResult,
+  ApprovalAnswer,
+  ApprovalRecord,
+  ApprovalRequest,
+  ApprovalStatus,
+} from '../core/approval.ts';
 import type { AuditEntry, AuditHead, AuditRecord } from '../core/audit.ts';
 import type { FinishReason, RunEvent, RunStatus } from '../core/events.ts';
 import type { Usage } from '../core/usage.ts';
@@ -152,9 +159,30 @@ export interface Store {
   putEvalScores(scores: readonly EvalScoreRecord[]): Promise<void>;
   /** Kept scores, the most recently scored runs first (a run's scores in evaluator order). */
   listEvalScores(options?: ListEvalScoresOptions): Promise<EvalScoreRecord[]>;
+  /**
+   * Records a request for a person's approval of a call, pending; when the call already has
+   * one (the run was resumed while it waited), returns that one as it stands instead.
+   */
+  requestApproval(request: ApprovalRequest): Promise<ApprovalRecord>;
+  /** A request by id or by a unique id prefix. */
+  getApproval(idOrPrefix: string): Promise<ApprovalRecord | undefined>;
+  /** Requests, newest first. */
+  listApprovals(options?: ListApprovalsOptions): Promise<ApprovalRecord[]>;
+  /**
+   * Answers a pending request, with its audit entry, in one transaction: the first answer
+   * wins and later ones get the request as it was closed. A request past its expiry is
+   * closed as `timed_out` instead of taking the answer. Undefined: no such request.
+   */
+  answerApproval(id: string, answer: ApprovalAnswer): Promise<AnswerResult | undefined>;
   /** Long-term memory: memories, their indexes, queued extractions, sessions. */
   readonly memories: MemoryStore;
   close(): Promise<void>;
+}
+
+export interface ListApprovalsOptions {
+  status?: ApprovalStatus;
+  runId?: string;
+  limit?: number;
 }
 
 export interface ListAuditOptions {

@@ -1,9 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadConfig } from '../../config/config.ts';
-import { AgentdError } from '../../core/errors.ts';
+import type { Verdict } from '../../core/audit.ts';
+import { AgentdError, errorMessage } from '../../core/errors.ts';
+import { isProviderName } from '../../models/catalog.ts';
+import { resolveModel } from '../../models/providers.ts';
 import type { DecideRequest } from '../../policy/authorizer.ts';
+import { loadCedar } from '../../policy/cedar.ts';
+import { draftPolicies } from '../../policy/draft.ts';
 import {
   authorizerFor,
   checkPolicySet,
@@ -11,7 +16,7 @@ import {
   runUser,
   specManifests,
 } from '../../policy/load.ts';
-import { formatProblem, type PolicyMode } from '../../policy/policy-set.ts';
+import { formatProblem, type PolicyMode, readPolicyDir } from '../../policy/policy-set.ts';
 import {
   fileResource,
   hostResource,
@@ -20,9 +25,19 @@ import {
   ResourceResolver,
   serverResource,
 } from '../../policy/resources.ts';
-import { loadAgentSpec } from '../../spec/agent-spec.ts';
+import { generateSchema } from '../../policy/schema.ts';
+import {
+  type ChangedDecision,
+  type ReplayContext,
+  recordedCalls,
+  replayCall,
+  runCwd,
+  sinceTime,
+} from '../../policy/what-if.ts';
+import { type AgentSpec, loadAgentSpec } from '../../spec/agent-spec.ts';
 import { parseYamlFile } from '../../spec/yaml-file.ts';
-import { paint } from '../format.ts';
+import { openStore } from '../../store/open-store.ts';
+import { clip, paint, printNotice } from '../format.ts';
 
 async function schemaFor(agentPath: string | undefined, command: string) {
   if (!agentPath) {
@@ -102,7 +117,7 @@ const casesSchema = z.strictObject({
         resource: resourceSchema.optional(),
         agent: z.string().optional(),
         user: z.string().optional(),
-        expect: z.enum(['allow', 'deny']),
+        expect: z.enum(['allow', 'deny', 'needs_approval']),
       }),
     )
     .min(1),
@@ -230,4 +245,247 @@ function resourcesOf(
         ),
       ];
   }
+}
+
+/**
+ * `agentd policy what-if <dir> [--since ...] [--agent <spec>]`: replays the tool calls of past
+ * runs against the policies in `dir` and reports every decision that would change. Exit 0
+ * whatever changes (it is a report); 2 when the policies are invalid for an agent's schema.
+ */
+export async function policyWhatIfCommand(
+  dir: string,
+  options: { since?: string; agent?: string; json?: boolean },
+): Promise<number> {
+  const folder = resolve(dir);
+  let since: string | undefined;
+  if (options.since !== undefined) {
+    since = sinceTime(options.since);
+    if (!since) {
+      throw new AgentdError(
+        'usage',
+        `--since: "${options.since}" is not a date or an age (write e.g. 7d, 12h, 30m or 2026-11-01)`,
+      );
+    }
+  }
+  const config = loadConfig();
+  const only = options.agent ? loadAgentSpec(options.agent) : undefined;
+  const contexts = new Map<string, ReplayContext>();
+  const contextFor = async (spec: AgentSpec): Promise<ReplayContext> => {
+    const key = resolve(spec.path);
+    const known = contexts.get(key);
+    if (known) return known;
+    const manifests = await specManifests(spec, config, process.cwd());
+    const checked = await checkPolicySet(folder, manifests);
+    const errors = checked.problems.filter((p) => p.severity === 'error');
+    if (errors.length) {
+      throw new AgentdError(
+        'policy_invalid',
+        `${formatProblem(errors[0]!)}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}: the policies do not fit the schema of ${spec.name} (agentd policy validate ${dir} --agent ${spec.path} lists every problem)`,
+      );
+    }
+    const specDir = dirname(key);
+    const resolver = (cwd: string) =>
+      new ResourceResolver({ connectors: spec.connectors, cwd, specDir });
+    const context: ReplayContext = {
+      authorizer: authorizerFor(checked, {
+        mode: 'enforce',
+        dir: folder,
+        agent: spec.name,
+        user: runUser(config.env),
+        resources: resolver(process.cwd()),
+      }),
+      schema: checked.schema,
+      manifests: new Map(manifests.map((m) => [m.action, m])),
+      resolver,
+      user: runUser(config.env),
+    };
+    contexts.set(key, context);
+    return context;
+  };
+
+  // The folder is checked before any run is read (against the agent's schema when there is one).
+  readPolicyDir(folder);
+  if (only) await contextFor(only);
+
+  const changes: ChangedDecision[] = [];
+  let runsReplayed = 0;
+  let callsReplayed = 0;
+  const skipped = new Map<string, number>();
+  const store = openStore(config);
+  try {
+    const runs = (await store.listRuns({ limit: Number.MAX_SAFE_INTEGER }))
+      .filter((r) => (!since || r.createdAt >= since) && (!only || r.agent === only.name))
+      .reverse();
+    for (const run of runs) {
+      const events = await store.readEvents(run.id);
+      const started = events[0];
+      if (started?.type !== 'run.started') continue;
+      const calls = recordedCalls(events);
+      if (calls.length === 0) continue;
+      let spec = only;
+      if (!spec) {
+        const path = started.data.specPath;
+        if (!path || !existsSync(path)) {
+          const why = path ? `its spec ${path} is gone` : 'it was not started from a spec file';
+          skipped.set(why, (skipped.get(why) ?? 0) + 1);
+          continue;
+        }
+        try {
+          spec = loadAgentSpec(path);
+        } catch (error) {
+          const why = `its spec ${path} does not load (${errorMessage(error)})`;
+          skipped.set(why, (skipped.get(why) ?? 0) + 1);
+          continue;
+        }
+      }
+      const context = await contextFor(spec);
+      const users = new Map(
+        (await store.listAudit({ runId: run.id })).map((entry) => [entry.seq, entry.user]),
+      );
+      runsReplayed++;
+      for (const call of calls) {
+        callsReplayed++;
+        const user = call.recorded ? users.get(call.recorded.auditSeq) : undefined;
+        const change = await replayCall(call, context, {
+          cwd: runCwd(started),
+          ...(user ? { user } : {}),
+        });
+        if (change) changes.push(change);
+      }
+    }
+  } finally {
+    await store.close();
+  }
+
+  const counts = new Map<string, number>();
+  for (const c of changes) {
+    const key = `${c.before} → ${c.after}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const breakdown = [...counts].map(([key, n]) => `${n} ${key}`).join(', ');
+  const summary = {
+    policies: folder,
+    runs: runsReplayed,
+    calls: callsReplayed,
+    changed: changes.length,
+    byChange: Object.fromEntries(counts),
+    ...(skipped.size ? { skippedRuns: Object.fromEntries(skipped) } : {}),
+  };
+  if (options.json) {
+    for (const change of changes) process.stdout.write(`${JSON.stringify(change)}\n`);
+    process.stdout.write(`${JSON.stringify({ summary })}\n`);
+    return 0;
+  }
+  for (const c of changes) {
+    process.stdout.write(
+      `${c.runId} ${c.at.replace('T', ' ').slice(0, 19)} ${c.agent} ${c.action} on ${clip(c.resource, 50)}: ${paint(verdictStyle(c.after), `${c.before} → ${c.after}`)} ${paint('dim', `(${clip(c.afterReason, 120)}) [${c.callId}]`)}\n`,
+    );
+  }
+  for (const [why, n] of skipped) {
+    process.stderr.write(
+      `${paint('yellow', 'note:')} ${n} run${n === 1 ? '' : 's'} not replayed: ${why} (give --agent <spec> to replay with it)\n`,
+    );
+  }
+  process.stdout.write(
+    `replayed ${callsReplayed} call${callsReplayed === 1 ? '' : 's'} of ${runsReplayed} run${runsReplayed === 1 ? '' : 's'} against ${dir}: ${changes.length === 0 ? 'no decision would change' : `${changes.length} decision${changes.length === 1 ? '' : 's'} would change (${breakdown})`}\n`,
+  );
+  return 0;
+}
+
+function verdictStyle(verdict: Verdict): 'red' | 'green' | 'yellow' {
+  return verdict === 'deny' ? 'red' : verdict === 'allow' ? 'green' : 'yellow';
+}
+
+/**
+ * `agentd policy draft "<requirement>" --agent <spec>`: the agent's model (or --model) writes
+ * Cedar for the requirement, agentd checks it against the agent's schema (handing problems
+ * back for up to two repairs) and prints it for review. `--save` writes it to a new file;
+ * nothing is ever activated by drafting.
+ */
+export async function policyDraftCommand(
+  requirement: string,
+  options: { agent?: string; model?: string; save?: string },
+): Promise<number> {
+  if (!requirement.trim()) {
+    throw new AgentdError(
+      'usage',
+      'agentd policy draft: the requirement is empty: say what the policies should allow or forbid, e.g. "may read under src/, never .env"',
+    );
+  }
+  if (options.save && existsSync(options.save)) {
+    throw new AgentdError(
+      'usage',
+      `--save: ${options.save} already exists; give a new file name (a draft never overwrites policies)`,
+    );
+  }
+  const { spec, config, manifests } = await schemaFor(options.agent, 'draft');
+  if (options.model) {
+    const slash = options.model.indexOf('/');
+    const provider = options.model.slice(0, slash);
+    if (slash <= 0 || slash === options.model.length - 1 || !isProviderName(provider)) {
+      throw new AgentdError(
+        'usage',
+        `--model: "${options.model}" is not provider/model-id (providers: anthropic, openai, openai-compatible, scripted)`,
+      );
+    }
+    spec.provider = provider;
+    spec.modelId = options.model.slice(slash + 1);
+  }
+  if (spec.provider === 'scripted' && !spec.script) {
+    throw new AgentdError(
+      'usage',
+      `--model ${spec.provider}/${spec.modelId}: a scripted model replays the spec's script:, and ${spec.path} has none`,
+    );
+  }
+  const resolved = await resolveModel(spec, config);
+  if (resolved.scripted && spec.provider !== 'scripted') {
+    throw new AgentdError(
+      'model_credentials_missing',
+      `agentd policy draft needs ${spec.provider}/${spec.modelId}, and its credentials are not set (the agent's script cannot write policies): set them, or pass --model`,
+    );
+  }
+  for (const notice of resolved.notices) printNotice(notice);
+  const cedar = await loadCedar();
+  const schema = generateSchema(manifests);
+  const schemaText = cedar.schemaToText(schema.json);
+  if (schemaText.type === 'failure') {
+    throw new Error(`the schema does not print: ${schemaText.errors[0]?.message}`);
+  }
+  process.stderr.write(
+    paint(
+      'dim',
+      `drafting with ${resolved.model.provider}/${resolved.model.id}${resolved.scripted ? ' (scripted replay)' : ''} against the schema of ${spec.name} (${schema.actions.size} actions)…\n`,
+    ),
+  );
+  const result = await draftPolicies({
+    model: resolved.model,
+    cedar,
+    schema,
+    schemaText: schemaText.text.replaceAll('__cedar::', ''),
+    agent: spec.name,
+    requirement: requirement.trim(),
+  });
+  process.stdout.write(result.text);
+  const repairs = result.attempts.length - 1;
+  const repaired = repairs ? `, after ${repairs} repair${repairs === 1 ? '' : 's'}` : '';
+  for (const problem of result.problems) process.stderr.write(`${formatProblem(problem)}\n`);
+  const errors = result.problems.filter((p) => p.severity === 'error').length;
+  if (errors) {
+    process.stderr.write(
+      `${paint('red', 'invalid:')} the draft still has ${errors} error${errors === 1 ? '' : 's'}${repaired}; nothing was saved (rephrase the requirement, or fix the draft by hand and run agentd policy validate)\n`,
+    );
+    return 1;
+  }
+  const count = result.policies;
+  if (options.save) {
+    writeFileSync(options.save, result.text, { flag: 'wx' });
+  }
+  process.stderr.write(
+    `${paint('green', 'valid:')} ${count} polic${count === 1 ? 'y' : 'ies'}, checked against the schema of ${spec.name}${repaired}. ${
+      options.save
+        ? `Saved to ${options.save}: it applies to runs only from a policy folder an agent uses.`
+        : 'Review them: nothing was saved or activated (--save <file.cedar> writes them).'
+    }\n`,
+  );
+  return 0;
 }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { loadConfig } from '../../config/config.ts';
+import { describeAnswer } from '../../core/approval.ts';
 import { AgentdError } from '../../core/errors.ts';
 import type { Limits, RunEvent, RunStatus } from '../../core/events.ts';
 import { resultText } from '../../core/messages.ts';
@@ -58,7 +59,8 @@ export async function runsListCommand(options: {
     return candidates
       .filter((run) => {
         if (run.status === 'needs_attention') return true;
-        if (run.status !== 'running') return false;
+        // waiting for approval is resumable only when its process is gone
+        if (run.status !== 'running' && run.status !== 'awaiting_approval') return false;
         const lease = leases.get(run.id);
         return !lease || !leaseIsLive(lease);
       })
@@ -125,6 +127,13 @@ export async function runsShowCommand(id: string, options: { json?: boolean }): 
     ].join(' · ')}\n`,
   );
   if (state.detail) o.write(`why: ${state.detail}\n`);
+  if (state.status === 'awaiting_approval') {
+    for (const id of openApprovals(events)) {
+      o.write(
+        `waiting for approval ${id}: agentd approvals approve ${id} | agentd approvals deny ${id} --reason "..."\n`,
+      );
+    }
+  }
   const efforts = usageByEffort(events);
   if (efforts.size > 1 || (efforts.size === 1 && !efforts.has('default'))) {
     const parts = [...efforts].map(
@@ -145,6 +154,16 @@ export async function runsShowCommand(id: string, options: { json?: boolean }): 
   }
   if (state.output) o.write(`\n${state.output}\n`);
   return 0;
+}
+
+/** The approvals a run's log shows it waiting for (requested, not answered). */
+function openApprovals(events: readonly RunEvent[]): string[] {
+  const open = new Set<string>();
+  for (const event of events) {
+    if (event.type === 'approval.requested') open.add(event.data.approvalId);
+    if (event.type === 'approval.answered') open.delete(event.data.approvalId);
+  }
+  return [...open];
 }
 
 /** Tokens and cost of a run's responses, by the effort their request asked for. */
@@ -223,6 +242,14 @@ function describe(event: RunEvent): string {
       return `session ${event.data.session + 1}${event.data.inDoubt ? `, calls in doubt: ${event.data.inDoubt}` : ''}${event.data.limits ? `, limits ${describeLimits(event.data.limits)}` : ''}${event.data.policy ? `, policy: ${describePolicy(event.data.policy)}` : ''}`;
     case 'run.needs_attention':
       return `${event.data.calls.map((c) => `${c.name} [${c.callId}]`).join(', ')}: ${event.data.message}`;
+    case 'approval.requested': {
+      const d = event.data;
+      return `${d.approvalId}${d.resumed ? ' (waiting again after a resume)' : ''}: ${d.name} ${clip(JSON.stringify(d.input), 60)} on ${d.resource} · ${d.reason} · denied if unanswered by ${d.expiresAt} [${d.callId}]`;
+    }
+    case 'approval.answered': {
+      const d = event.data;
+      return `${d.approvalId}: ${describeAnswer({ status: d.answer, by: d.by, ...(d.reason ? { reason: d.reason } : {}) })}${d.auditSeq !== undefined ? ` · audit #${d.auditSeq}` : ''} [${d.callId}]`;
+    }
     case 'run.suspended':
       return `${event.data.reason} (resumes when agentd serve starts again, or: agentd runs resume ${event.runId})`;
     case 'budget.warning':

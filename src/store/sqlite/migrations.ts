@@ -176,4 +176,34 @@ export const migrations: readonly string[] = [
   ALTER TABLE runs ADD COLUMN session_id TEXT;
   CREATE INDEX runs_session ON runs(actor, session_id, created_at) WHERE session_id IS NOT NULL;
   `,
+  // 8: requests for a person's approval of a tool call, and their answers (the first answer
+  // wins: a row is answered once, from pending); one request per call of a run
+  `
+  CREATE TABLE approvals (
+    id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    call_id TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    action TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    input TEXT NOT NULL,
+    input_digest TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    policies TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    audit_seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    answered_by TEXT,
+    answer_reason TEXT,
+    answered_at TEXT,
+    answer_audit_seq INTEGER,
+    UNIQUE (run_id, call_id)
+  ) STRICT;
+  CREATE INDEX approvals_status ON approvals(status, requested_at);
+  `,
 ];

@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type {
+  AnswerResult,
+  ApprovalAnswer,
+  ApprovalRecord,
+  ApprovalRequest,
+} from '../../core/approval.ts';
 import {
   type AuditEntry,
   type AuditHead,
@@ -9,13 +15,19 @@ import {
   genesisHash,
 } from '../../core/audit.ts';
 import { AgentdError } from '../../core/errors.ts';
-import type { RunEvent, RunFinishedData, RunStartedData } from '../../core/events.ts';
+import type {
+  ApprovalAnsweredData,
+  RunEvent,
+  RunFinishedData,
+  RunStartedData,
+} from '../../core/events.ts';
 import type { Redactor } from '../../core/redact.ts';
 import {
   type ApiKeyRecord,
   DuplicateEventError,
   type Durability,
   type EvalScoreRecord,
+  type ListApprovalsOptions,
   type ListAuditOptions,
   type ListEvalScoresOptions,
   type ListRunsOptions,
@@ -26,6 +38,7 @@ import {
   type ToolRecord,
 } from '../store.ts';
 import { migrations } from './migrations.ts';
+import { SqliteApprovals } from './sqlite-approvals.ts';
 import { SqliteMemoryStore } from './sqlite-memory-store.ts';
 
 export interface SqliteStoreOptions {
@@ -55,12 +68,15 @@ interface EventRow {
   data: string;
 }
 
-/** A run with the last event that set its status (finished, paused or resumed), if any. */
+/**
+ * A run with the last event that set its status (finished, paused, resumed, waiting for or
+ * given an approval), if any.
+ */
 const selectRuns = `SELECT r.id, r.agent, r.model, r.task, r.parent_run_id, r.created_at,
   s.type AS status_type, s.data AS status_data, s.at AS status_at
   FROM runs r LEFT JOIN events s ON s.run_id = r.id AND s.seq = (
     SELECT max(e.seq) FROM events e
-    WHERE e.run_id = r.id AND e.type IN ('run.finished', 'run.needs_attention', 'run.suspended', 'run.resumed'))`;
+    WHERE e.run_id = r.id AND e.type IN ('run.finished', 'run.needs_attention', 'run.suspended', 'run.resumed', 'approval.requested', 'approval.answered'))`;
 
 /** The embedded store: SQLite through `node:sqlite`, WAL journal. */
 export class SqliteStore implements Store {
@@ -72,6 +88,7 @@ export class SqliteStore implements Store {
   readonly #redact: Redactor;
   readonly #insertEvent: StatementSync;
   readonly #insertRun: StatementSync;
+  readonly #approvals: SqliteApprovals;
   readonly #pending: {
     events: readonly RunEvent[];
     resolve: () => void;
@@ -98,6 +115,9 @@ export class SqliteStore implements Store {
         { cause: error },
       );
     }
+    this.#approvals = new SqliteApprovals(this.#db, this.#redact, (entry) =>
+      this.#insertAudit(entry),
+    );
     this.#insertEvent = this.#db.prepare(
       'INSERT INTO events (run_id, seq, at, type, data) VALUES (?, ?, ?, ?, ?)',
     );
@@ -440,56 +460,78 @@ export class SqliteStore implements Store {
   }
 
   async appendAudit(entry: AuditEntry): Promise<AuditRecord> {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const record = this.#insertAudit(entry);
+      this.#db.exec('COMMIT');
+      return record;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Appends an audit entry and moves the head, inside the caller's transaction. */
+  #insertAudit(entry: AuditEntry): AuditRecord {
     const redacted: AuditEntry = {
       ...entry,
       reason: this.#redact(entry.reason),
       errors: entry.errors.map((e) => this.#redact(e)),
     };
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const head = this.#db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as
-        | AuditHead
-        | undefined;
-      const seq = (head?.seq ?? 0) + 1;
-      const prevHash = head?.hash ?? genesisHash;
-      const hash = auditHash(seq, prevHash, redacted);
-      this.#db
-        .prepare(
-          `INSERT INTO audit_log (seq, at, run_id, call_id, principal, user_name, action, resource,
-           input_digest, decision, effect, mode, policies, errors, reason, latency_us, prev_hash, hash)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          seq,
-          redacted.at,
-          redacted.runId,
-          redacted.callId,
-          redacted.principal,
-          redacted.user,
-          redacted.action,
-          redacted.resource,
-          redacted.inputDigest,
-          redacted.decision,
-          redacted.effect,
-          redacted.mode,
-          JSON.stringify(redacted.policies),
-          JSON.stringify(redacted.errors),
-          redacted.reason,
-          redacted.latencyUs,
-          prevHash,
-          hash,
-        );
-      this.#db
-        .prepare(
-          'INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash',
-        )
-        .run(seq, hash);
-      this.#db.exec('COMMIT');
-      return { ...redacted, seq, prevHash, hash };
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    const head = this.#db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as
+      | AuditHead
+      | undefined;
+    const seq = (head?.seq ?? 0) + 1;
+    const prevHash = head?.hash ?? genesisHash;
+    const hash = auditHash(seq, prevHash, redacted);
+    this.#db
+      .prepare(
+        `INSERT INTO audit_log (seq, at, run_id, call_id, principal, user_name, action, resource,
+         input_digest, decision, effect, mode, policies, errors, reason, latency_us, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        seq,
+        redacted.at,
+        redacted.runId,
+        redacted.callId,
+        redacted.principal,
+        redacted.user,
+        redacted.action,
+        redacted.resource,
+        redacted.inputDigest,
+        redacted.decision,
+        redacted.effect,
+        redacted.mode,
+        JSON.stringify(redacted.policies),
+        JSON.stringify(redacted.errors),
+        redacted.reason,
+        redacted.latencyUs,
+        prevHash,
+        hash,
+      );
+    this.#db
+      .prepare(
+        'INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash',
+      )
+      .run(seq, hash);
+    return { ...redacted, seq, prevHash, hash };
+  }
+
+  async requestApproval(request: ApprovalRequest): Promise<ApprovalRecord> {
+    return this.#approvals.request(request);
+  }
+
+  async getApproval(idOrPrefix: string): Promise<ApprovalRecord | undefined> {
+    return this.#approvals.get(idOrPrefix);
+  }
+
+  async listApprovals(options?: ListApprovalsOptions): Promise<ApprovalRecord[]> {
+    return this.#approvals.list(options);
+  }
+
+  async answerApproval(id: string, answer: ApprovalAnswer): Promise<AnswerResult | undefined> {
+    return this.#approvals.answer(id, answer);
   }
 
   async listAudit(options: ListAuditOptions = {}): Promise<AuditRecord[]> {
@@ -757,6 +799,11 @@ function toSummary(row: RunRow): RunSummary {
   if (row.parent_run_id) summary.parentRunId = row.parent_run_id;
   if (row.status_type === 'run.needs_attention') summary.status = 'needs_attention';
   if (row.status_type === 'run.suspended') summary.status = 'suspended';
+  if (row.status_type === 'approval.requested') summary.status = 'awaiting_approval';
+  if (row.status_type === 'approval.answered' && row.status_data) {
+    const answered = JSON.parse(row.status_data) as ApprovalAnsweredData;
+    if (answered.othersWaiting > 0) summary.status = 'awaiting_approval';
+  }
   if (row.status_type === 'run.finished' && row.status_data) {
     const f = JSON.parse(row.status_data) as RunFinishedData;
     summary.status = f.status;
