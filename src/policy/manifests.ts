@@ -16,7 +16,8 @@ export type ResourceKind = 'file' | 'host' | 'server' | 'module' | 'registry';
 
 /**
  * The Cedar action of a tool: `server.tool` for connectors and MCP servers (as specs name
- * them), the tool's own name for in-process tools, `registry:search` for the registry search.
+ * them), the tool's own name for in-process tools, `registry:search` for the registry search,
+ * `team.<tool>` for a team's board and mailboxes.
  */
 export function actionOf(origin: ToolOrigin, toolName: string): string {
   switch (origin.kind) {
@@ -28,6 +29,8 @@ export function actionOf(origin: ToolOrigin, toolName: string): string {
       return `${origin.server}.${origin.tool}`;
     case 'registry-search':
       return 'registry:search';
+    case 'team':
+      return `team.${origin.tool}`;
   }
 }
 
@@ -38,6 +41,8 @@ export function groupOf(origin: ToolOrigin): string | undefined {
     case 'mcp-stdio':
     case 'mcp-http':
       return origin.server;
+    case 'team':
+      return 'team';
     case 'module':
     case 'registry-search':
       return undefined;
@@ -60,6 +65,7 @@ export function resourceKindOf(origin: ToolOrigin, inputSchema: JsonSchema): Res
       return 'server';
     case 'mcp-stdio':
     case 'mcp-http':
+    case 'team':
       return 'server';
     case 'module':
       return 'module';

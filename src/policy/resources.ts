@@ -199,7 +199,9 @@ export function serverResource(origin: ToolOrigin): Resource {
         ? [origin.server, 'stdio']
         : origin.kind === 'mcp-http'
           ? [origin.server, 'http']
-          : ['agentd', 'agentd'];
+          : origin.kind === 'team'
+            ? ['team', 'team']
+            : ['agentd', 'agentd'];
   return { uid: { type: 'Server', id: name }, entities: [entity('Server', name, { name, kind })] };
 }
 

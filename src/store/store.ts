@@ -9,6 +9,7 @@ import type { AuditEntry, AuditHead, AuditRecord } from '../core/audit.ts';
 import type { FinishReason, RunEvent, RunStatus } from '../core/events.ts';
 import type { Usage } from '../core/usage.ts';
 import type { MemoryStore } from './memory-store.ts';
+import type { TeamStore } from './team-store.ts';
 
 /** One row per run, for listing; its status comes from its events. */
 export interface RunSummary {
@@ -176,6 +177,8 @@ export interface Store {
   answerApproval(id: string, answer: ApprovalAnswer): Promise<AnswerResult | undefined>;
   /** Long-term memory: memories, their indexes, queued extractions, sessions. */
   readonly memories: MemoryStore;
+  /** Agent teams: teams, their task boards, the runs of their members, their logs. */
+  readonly teams: TeamStore;
   close(): Promise<void>;
 }
 

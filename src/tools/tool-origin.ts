@@ -16,7 +16,9 @@ export type ToolOrigin =
   /** A registered MCP server reached over streamable HTTP. */
   | { kind: 'mcp-http'; server: string; tool: string }
   /** `registry:search`: finds registered tools by what they do. */
-  | { kind: 'registry-search' };
+  | { kind: 'registry-search' }
+  /** A tool of an agent team's board and mailboxes (`team__task_claim`, ...): see src/teams. */
+  | { kind: 'team'; tool: string };
 
 export type ToolOriginKind = ToolOrigin['kind'];
 

@@ -9,8 +9,11 @@ import { ToolGate } from '../../src/policy/gate.ts';
 import { actionOf } from '../../src/policy/manifests.ts';
 import { runToolCall } from '../../src/runtime/tool-runner.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { TeamSession } from '../../src/teams/session.ts';
+import { teamTools } from '../../src/teams/tools.ts';
 import { Registry } from '../../src/tools/registry/registry.ts';
 import { defaultContainment, type ServerEntry } from '../../src/tools/registry/server-entry.ts';
+import type { Tool } from '../../src/tools/tool.ts';
 import { originOf, type ToolOriginKind } from '../../src/tools/tool-origin.ts';
 import { type BuiltinServer, builtinServers, type ToolSource } from '../../src/tools/tool-ref.ts';
 import { openToolset, type Toolset } from '../../src/tools/toolset.ts';
@@ -40,6 +43,7 @@ const callsByOrigin: Record<ToolOriginKind, { name: string; input: Record<string
     { name: 'remote__read_resource', input: { uri: 'demo://resource/dynamic/text/3' } },
   ],
   'registry-search': [{ name: 'registry_search', input: { query: 'write a file' } }],
+  team: [{ name: 'team__task_create', input: { tasks: [{ title: 'created through the gate' }] } }],
 };
 
 /** One call of each built-in connector: a connector added to builtinServers must be added here. */
@@ -72,6 +76,9 @@ describe('every tool source goes through the policy gate', () => {
   let home: string;
   let project: string;
   let toolset: Toolset;
+  /** The toolset's tools and a team member's tools (the runtime gives those, not a spec). */
+  let tools: Tool[];
+  let teamStore: SqliteStore;
   let everything: { url: string; process: ChildProcess } | undefined;
 
   beforeAll(async () => {
@@ -128,15 +135,41 @@ describe('every tool source goes through the policy gate', () => {
       config,
       cwd: project,
     });
+    teamStore = new SqliteStore({ path: ':memory:' });
+    const at = new Date().toISOString();
+    await teamStore.teams.createTeam(
+      {
+        id: 'team_gate',
+        name: 'crew',
+        task: 'gate',
+        specPath: '',
+        cwd: project,
+        leadRunId: 'run_gate',
+        status: 'running',
+        budget: {},
+        createdAt: at,
+        updatedAt: at,
+      },
+      { type: 'team.started', data: {} },
+    );
+    const lead = { name: 'lead', role: 'lead', lead: true };
+    const session = new TeamSession({
+      store: teamStore,
+      teamId: 'team_gate',
+      name: 'crew',
+      members: [lead],
+    });
+    tools = [...toolset.tools, ...teamTools(session, lead)];
   }, 60_000);
 
   afterAll(async () => {
     await toolset?.close();
+    await teamStore?.close();
     everything?.process.kill();
   });
 
   it('knows where every tool comes from, and every kind of origin and connector is here', () => {
-    const kinds = new Set(toolset.tools.map((tool) => originOf(tool).kind));
+    const kinds = new Set(tools.map((tool) => originOf(tool).kind));
     expect([...kinds].sort()).toEqual(Object.keys(callsByOrigin).sort());
     const connectors = new Set(
       toolset.tools.flatMap((tool) => {
@@ -149,7 +182,7 @@ describe('every tool source goes through the policy gate', () => {
 
   async function callAll(authorizer: Authorizer) {
     const decisions: Decision[] = [];
-    const gate = new ToolGate(toolset.tools, authorizer, async (decision) => {
+    const gate = new ToolGate(tools, authorizer, async (decision) => {
       decisions.push(decision);
     });
     const outcomes = new Map<string, Awaited<ReturnType<typeof runToolCall>>>();
@@ -183,7 +216,7 @@ describe('every tool source goes through the policy gate', () => {
         home,
         { 'deny.cedar': 'forbid (principal, action, resource);' },
         {
-          tools: toolset.tools,
+          tools,
           connectors: { fs: { roots: [project] } },
           cwd: project,
         },
@@ -198,6 +231,7 @@ describe('every tool source goes through the policy gate', () => {
     }
     expect(decisions.every((d) => d.decision === 'deny' && d.effect === 'deny')).toBe(true);
     for (const file of sideEffects()) expect(existsSync(file), file).toBe(false);
+    expect(await teamStore.teams.listTasks('team_gate')).toEqual([]);
   });
 
   it('under an allow-all policy set, the same calls really run', async () => {
@@ -206,7 +240,7 @@ describe('every tool source goes through the policy gate', () => {
         home,
         { 'deny.cedar': 'permit (principal, action, resource);' },
         {
-          tools: toolset.tools,
+          tools,
           connectors: { fs: { roots: [project] } },
           cwd: project,
         },
@@ -219,6 +253,9 @@ describe('every tool source goes through the policy gate', () => {
     }
     expect(outcomes.get('remote__echo')?.output).toMatch(/hello/);
     for (const file of sideEffects()) expect(existsSync(file), file).toBe(true);
+    expect((await teamStore.teams.listTasks('team_gate')).map((t) => t.title)).toEqual([
+      'created through the gate',
+    ]);
   });
 
   it('a permit runs once, and only the gate that issued it runs it', async () => {

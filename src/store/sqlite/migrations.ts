@@ -206,4 +206,70 @@ export const migrations: readonly string[] = [
   ) STRICT;
   CREATE INDEX approvals_status ON approvals(status, requested_at);
   `,
+  // 9: agent teams: a team, its task board (a claim is one conditional UPDATE), the runs of its
+  // members, its own log (task changes, messages), members' read marks, and the results of
+  // operations already made (a tool call repeated after a crash is not made twice)
+  `
+  CREATE TABLE teams (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    task TEXT NOT NULL,
+    spec_path TEXT NOT NULL,
+    cwd TEXT NOT NULL,
+    lead_run_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    result TEXT,
+    detail TEXT,
+    budget TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE team_tasks (
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    id TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    depends_on TEXT NOT NULL,
+    assignee TEXT,
+    status TEXT NOT NULL,
+    owner TEXT,
+    run_id TEXT,
+    result TEXT,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (team_id, id)
+  ) STRICT;
+  CREATE INDEX team_tasks_status ON team_tasks(team_id, status, n);
+  CREATE TABLE team_runs (
+    run_id TEXT PRIMARY KEY,
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    member TEXT NOT NULL,
+    task_id TEXT,
+    started_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX team_runs_team ON team_runs(team_id, started_at);
+  CREATE TABLE team_events (
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    seq INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (team_id, seq)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE team_marks (
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    member TEXT NOT NULL,
+    read_seq INTEGER NOT NULL DEFAULT 0,
+    seen_seq INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, member)
+  ) STRICT;
+  CREATE TABLE team_ops (
+    team_id TEXT NOT NULL REFERENCES teams(id),
+    key TEXT NOT NULL,
+    result TEXT NOT NULL,
+    PRIMARY KEY (team_id, key)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];

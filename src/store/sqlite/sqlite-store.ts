@@ -40,6 +40,7 @@ import {
 import { migrations } from './migrations.ts';
 import { SqliteApprovals } from './sqlite-approvals.ts';
 import { SqliteMemoryStore } from './sqlite-memory-store.ts';
+import { SqliteTeamStore } from './sqlite-team-store.ts';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. */
@@ -84,6 +85,8 @@ export class SqliteStore implements Store {
   readonly durability: Durability;
   /** Long-term memory, over the same connection. */
   readonly memories: SqliteMemoryStore;
+  /** Agent teams, over the same connection. */
+  readonly teams: SqliteTeamStore;
   readonly #db: DatabaseSync;
   readonly #redact: Redactor;
   readonly #insertEvent: StatementSync;
@@ -125,6 +128,7 @@ export class SqliteStore implements Store {
       'INSERT INTO runs (id, agent, model, task, parent_run_id, created_at, actor, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.memories = new SqliteMemoryStore(this.#db, this.#redact);
+    this.teams = new SqliteTeamStore(this.#db, this.#redact);
   }
 
   #migrate(): void {
