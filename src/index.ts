@@ -24,5 +24,14 @@ export {
 } from './runtime/agent-loop.ts';
 export { SqliteStore } from './store/sqlite/sqlite-store.ts';
 export type { Store } from './store/store.ts';
+export type { TeamTask } from './store/team-store.ts';
+export {
+  resumeTeam,
+  runTeam,
+  type TeamMemberSetup,
+  type TeamResult,
+  type TeamSetup,
+} from './teams/runner.ts';
+export { teamToolManifests } from './teams/tools.ts';
 export { defineTool } from './tools/define-tool.ts';
 export type { Tool, ToolContext } from './tools/tool.ts';

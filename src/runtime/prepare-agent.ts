@@ -5,8 +5,9 @@ import { createRedactor, type Redactor } from '../core/redact.ts';
 import { actorOf } from '../memory/open.ts';
 import { type EffortLevel, isProviderName } from '../models/catalog.ts';
 import { type ResolvedModel, resolveModel } from '../models/providers.ts';
-import { policySourceOf, runAuthorizer } from '../policy/load.ts';
+import { type PolicySource, policySourceOf, runAuthorizer } from '../policy/load.ts';
 import { type AgentSpec, loadAgentSpec } from '../spec/agent-spec.ts';
+import type { Tool } from '../tools/tool.ts';
 import { openToolset, type PromptRequest, type Toolset } from '../tools/toolset.ts';
 import type { AgentDefinition } from './agent-loop.ts';
 import type { CompactionSettings } from './compaction.ts';
@@ -38,6 +39,12 @@ export interface PrepareOptions {
   /** Who the run is for, and the session it continues (for the memory connector). */
   actor?: string;
   sessionId?: string;
+  /** Tools the runtime gives the agent besides its spec's (a team's board), in its policy schema. */
+  extraTools?: readonly Tool[];
+  /** The agent's name in its runs and its principal for policies (default: the spec's name). */
+  principal?: string;
+  /** The policy set to apply instead of the spec's own (a team's). */
+  policy?: PolicySource;
 }
 
 /**
@@ -49,8 +56,16 @@ export async function prepareAgent(
   overrides: AgentOverrides = {},
   options: PrepareOptions = {},
 ): Promise<PreparedAgent> {
+  return prepareAgentSpec(loadAgentSpec(specPath), overrides, options);
+}
+
+/** `prepareAgent` for a spec already loaded (it is changed by the overrides). */
+export async function prepareAgentSpec(
+  spec: AgentSpec,
+  overrides: AgentOverrides = {},
+  options: PrepareOptions = {},
+): Promise<PreparedAgent> {
   const config = loadConfig();
-  const spec = loadAgentSpec(specPath);
   if (overrides.model) {
     const slash = overrides.model.indexOf('/');
     const provider = overrides.model.slice(0, slash);
@@ -93,7 +108,12 @@ export async function prepareAgent(
   const cwd = options.cwd ?? process.cwd();
   // Under a policy set the http connector returns redirects instead of following them, so
   // every URL fetched is one the policies decided (a permitted host cannot redirect past them).
-  const connectors = policySourceOf(spec)
+  const governed: AgentSpec = {
+    ...spec,
+    ...(options.principal ? { name: options.principal } : {}),
+    ...(options.policy ? { policy: options.policy } : {}),
+  };
+  const connectors = policySourceOf(governed)
     ? { ...spec.connectors, http: { ...spec.connectors.http, followRedirects: false } }
     : spec.connectors;
   const toolset = await openToolset({
@@ -110,13 +130,14 @@ export async function prepareAgent(
       ...(spec.memory ? { memory: spec.memory } : {}),
     },
   });
+  const tools = [...toolset.tools, ...(options.extraTools ?? [])];
   // The policy set is checked against the tools the run has: an invalid one never applies.
   let policy: Awaited<ReturnType<typeof runAuthorizer>>;
   try {
     policy = await runAuthorizer({
-      spec,
+      spec: governed,
       config,
-      tools: toolset.tools,
+      tools,
       offered: toolset.offered,
       cwd,
       onNotice: (notice) => resolved.notices.push(notice),
@@ -136,10 +157,10 @@ export async function prepareAgent(
     redact: createRedactor([...resolved.secrets, ...toolset.secrets]),
     toolset,
     agent: {
-      name: spec.name,
+      name: governed.name,
       instructions: spec.instructions,
       model: resolved.model,
-      tools: toolset.tools,
+      tools,
       settings,
       limits: spec.limits,
       compaction,

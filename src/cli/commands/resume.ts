@@ -46,6 +46,14 @@ export async function resumeCommand(id: string, options: ResumeCommandOptions): 
         `run ${run.id} already completed; there is nothing to resume`,
       );
     }
+    // A member's run goes on with its team: its tools are the team's board and mailboxes.
+    const team = await lookup.teams.teamOfRun(run.id);
+    if (team) {
+      throw new AgentdError(
+        'run_not_resumable',
+        `run ${run.id} is a member's run of team ${team}; resume the team: agentd team resume ${team}`,
+      );
+    }
     [started] = await lookup.readEvents(run.id, { limit: 1 });
   } finally {
     await lookup.close();
