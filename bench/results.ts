@@ -10,6 +10,7 @@ import type {
 } from './protocols/samples.ts';
 import type { StartupResults } from './protocols/startup.ts';
 import type { StepsResults } from './protocols/steps.ts';
+import type { TeamsResults } from './protocols/teams.ts';
 import type { ProfileSummary } from './report/profile-summary.ts';
 import type { PeerSummary } from './summarize.ts';
 
@@ -50,4 +51,6 @@ export interface Results {
   longRun?: LongRunResults;
   /** The policy issue's benchmark: decision latency and its share of a tool call. */
   policy?: PolicyResults;
+  /** The agent teams issue's benchmark: speed-up of a team with its number of teammates. */
+  teams?: TeamsResults;
 }

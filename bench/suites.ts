@@ -6,6 +6,7 @@ import { runPolicyBench } from './protocols/policy.ts';
 import type { ColdSample, ConcurrencySample } from './protocols/samples.ts';
 import { runStartup } from './protocols/startup.ts';
 import { runSteps } from './protocols/steps.ts';
+import { runTeamsBench } from './protocols/teams.ts';
 import { runWarm, type WarmResults } from './protocols/warm.ts';
 import { summarizeProfile } from './report/profile-summary.ts';
 import type { Results } from './results.ts';
@@ -14,7 +15,7 @@ import { workloadNames } from './workloads.ts';
 
 /** What a suite adds to the results. */
 type SuiteOutput = Partial<
-  Pick<Results, 'peers' | 'profile' | 'startup' | 'steps' | 'longRun' | 'policy'>
+  Pick<Results, 'peers' | 'profile' | 'startup' | 'steps' | 'longRun' | 'policy' | 'teams'>
 >;
 
 export interface Suite {
@@ -124,6 +125,16 @@ export const suites: Record<string, Suite> = {
     run: async (ctx) => {
       ctx.log('policy: decisions at 10, 100 and 1,000 policies; a one-tool step with and without');
       return { policy: await runPolicyBench(1000) };
+    },
+  },
+  teams: {
+    name: 'teams',
+    description:
+      'agent teams: wall time of 1, 2, 4 and 8 teammates on 16 independent tasks, fixed-latency model; speed-up',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      ctx.log('teams: 16 independent tasks, a 50 ms model, 1 to 8 teammates');
+      return { teams: await runTeamsBench({ log: ctx.log }) };
     },
   },
 };

@@ -318,6 +318,33 @@ export function markdownReport(results: Results, chartFile?: string): string {
     );
     out.push('');
   }
+  if (results.teams) {
+    const t = results.teams;
+    out.push('## Agent teams: speed-up with the number of teammates');
+    out.push('');
+    out.push(
+      `\`bench/protocols/teams.ts\`: a lead splits a job into ${t.tasks} independent tasks; each teammate's task takes ${t.callsPerTask} model calls, every call (the lead's too) ${t.latencyMs} ms; the durable log on. Wall time from the team's start to its result, median of ${t.rounds} rounds. The lead's own three calls are serial, so the ideal speed-up (the model's latency alone) is below N.`,
+    );
+    out.push('');
+    out.push(
+      header(
+        ['teammates', 'at once', 'wall (ms)', 'speed-up', 'ideal'],
+        ['---:', '---:', '---:', '---:', '---:'],
+      ),
+    );
+    for (const r of t.rows) {
+      out.push(
+        row([
+          String(r.teammates),
+          String(r.maxRunning),
+          String(r.wallMs),
+          `×${r.speedup.toFixed(2)}`,
+          `×${r.idealSpeedup.toFixed(2)}`,
+        ]),
+      );
+    }
+    out.push('');
+  }
   if (results.profile) {
     const p = results.profile;
     out.push(`## Where agentd's time goes (CPU profile, workload b, warm, ${p.runs} runs)`);
