@@ -137,7 +137,11 @@ describe('agentd eval run (scripted agents, scripted judge)', { timeout: 120_000
     );
     expect(byId.get('hostile-text')?.status).toBe('failed');
     // the agents worked in the suite's cwd (examples/), not where agentd was started
-    expect(byId.get('hostile-text')?.trials[0]?.answer).toContain('unit-converter/tools.ts');
+    // (the listing names files of examples/ itself, whatever else the folder holds)
+    expect(byId.get('hostile-text')?.trials[0]?.answer).toMatch(
+      /under \.:[\s\S]*evals\/suite\.yaml/,
+    );
+    expect(byId.get('hostile-text')?.trials[0]?.answer).not.toContain('src/');
     expect(byId.get('judge-breaks')?.status).toBe('error');
     const tight = byId.get('tight-budget')!;
     expect(tight.trials[0]?.status).toBe('budget_exceeded');
