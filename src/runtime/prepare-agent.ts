@@ -32,6 +32,8 @@ export interface PreparedAgent {
 }
 
 export interface PrepareOptions {
+  /** agentd's settings (a server passes its own); default: loaded from this process's environment. */
+  config?: Config;
   /** The folder the agent works in (connectors' roots are relative to it); default: this process's. */
   cwd?: string;
   /** Told what a person should know (a model without server-side compaction, ...). */
@@ -65,7 +67,7 @@ export async function prepareAgentSpec(
   overrides: AgentOverrides = {},
   options: PrepareOptions = {},
 ): Promise<PreparedAgent> {
-  const config = loadConfig();
+  const config = options.config ?? loadConfig();
   if (overrides.model) {
     const slash = overrides.model.indexOf('/');
     const provider = overrides.model.slice(0, slash);

@@ -34,12 +34,14 @@ interface ActiveRun {
 export class RunManager {
   readonly events = new EventEmitter();
   readonly #store: Store;
+  readonly #config: Config;
   readonly #log: (line: string) => void;
   readonly #active = new Map<string, ActiveRun>();
   #closing = false;
 
   constructor(options: { store: Store; config: Config; log?: (line: string) => void }) {
     this.#store = options.store;
+    this.#config = options.config;
     this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.events.setMaxListeners(0);
   }
@@ -159,6 +161,7 @@ export class RunManager {
     cwd: string,
   ): Promise<PreparedAgent> {
     return prepareAgent(specPath, overrides, {
+      config: this.#config,
       cwd,
       onNotice: (notice) => this.#log(`agentd serve: ${specPath}: ${notice}`),
     });

@@ -106,9 +106,10 @@ export class SqliteStore implements Store {
     if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
     try {
       this.#db = new DatabaseSync(this.path);
+      // First, so that switching to WAL waits for a process creating the same file.
+      this.#db.exec('PRAGMA busy_timeout = 5000');
       this.#db.exec('PRAGMA journal_mode = WAL');
       this.#db.exec(`PRAGMA synchronous = ${this.durability === 'machine' ? 'FULL' : 'NORMAL'}`);
-      this.#db.exec('PRAGMA busy_timeout = 5000');
       this.#db.exec('PRAGMA foreign_keys = ON');
       this.#migrate();
     } catch (error) {
