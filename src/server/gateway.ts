@@ -680,7 +680,8 @@ export class Gateway {
         if (
           event.type === 'run.finished' ||
           event.type === 'run.suspended' ||
-          event.type === 'run.needs_attention'
+          event.type === 'run.needs_attention' ||
+          event.type === 'approval.requested'
         ) {
           done(event);
         }
@@ -698,6 +699,19 @@ export class Gateway {
       ctx.mcpReq.signal.addEventListener('abort', () => manager.cancel(runId), { once: true });
     });
     const last = await finished;
+    if (last?.type === 'approval.requested') {
+      // A person has to answer first: the caller gets the run and how to answer, not a wait.
+      const id = last.data.approvalId;
+      return {
+        content: [
+          {
+            type: 'text',
+            text: `run ${runId} is waiting for approval ${id} of ${last.data.name} (${last.data.reason}); a person answers with agentd approvals approve ${id} or deny ${id} --reason "..."`,
+          },
+        ],
+        structuredContent: { runId, status: 'awaiting_approval', approvalId: id },
+      };
+    }
     const run = await this.#options.store.getRun(runId);
     const status = run?.status ?? 'failed';
     const output =

@@ -175,6 +175,53 @@ describe('the MCP gateway at /mcp', () => {
     expect(anonymous.status).toBe(401);
   }, 60_000);
 
+  it('a launched agent that needs a person’s approval returns the run and how to answer', async () => {
+    const { dir, store } = await home();
+    // An agent of this machine whose policy wants approval before it reads a file.
+    const agents = join(dir, 'agents', 'careful');
+    mkdirSync(join(agents, 'policies'), { recursive: true });
+    writeFileSync(join(agents, 'notes.txt'), 'hello\n');
+    writeFileSync(
+      join(agents, 'agent.yaml'),
+      [
+        'name: careful',
+        'model: scripted/careful',
+        'script: ./script.yaml',
+        'instructions: Read notes.txt.',
+        'tools: [fs.read]',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(agents, 'script.yaml'),
+      [
+        'turns:',
+        '  - text: Reading.',
+        '    tool_calls:',
+        '      - name: fs__read',
+        '        input: { path: notes.txt }',
+        '  - text: Done.',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(agents, 'policies', 'read.cedar'),
+      '@approval("required")\npermit (principal, action == Action::"fs.read", resource);\n',
+    );
+    const policy = policyDir(
+      'permit (principal, action == Action::"agentd.launch_agent", resource);',
+    );
+    const server = await serve(dir, store, policy);
+    const { key } = await new ApiKeys(store).create('ide', ['mcp']);
+    const launched = await client(server.url, key).callTool('agentd__launch_agent', {
+      agent: 'careful',
+      task: 'read the notes',
+    });
+    expect(launched.isError).toBeFalsy();
+    expect(launched.structuredContent).toMatchObject({ status: 'awaiting_approval' });
+    expect(text(launched)).toMatch(
+      /^run run_\w+ is waiting for approval apr_\w+ of fs__read .*agentd approvals approve apr_\w+/,
+    );
+  }, 60_000);
+
   it('will not start with an invalid policy set', async () => {
     const { dir, store } = await home();
     const policy = policyDir('permit (principal, action == Action::"nope.nothing", resource);');
