@@ -7,6 +7,7 @@ import { approvalsApi } from './approvals-api.ts';
 import type { Gateway } from './gateway.ts';
 import type { OAuthVerifier } from './oauth.ts';
 import { openApiDocument } from './openapi.ts';
+import { policyApi } from './policy-api.ts';
 import { problem } from './problem.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { registryApi, registryToolsApi } from './registry-api.ts';
@@ -200,6 +201,15 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     app.use('/runs', scoped('runs'));
     app.use('/runs/*', scoped('runs'));
     app.route('/runs', runsApi({ store: options.store, ...options.runs }));
+  }
+
+  if (options.runs) {
+    const { policies, audit } = policyApi({ store: options.store, config: options.runs.config });
+    app.use('/policies/*', scoped('policies'));
+    app.route('/policies', policies);
+    app.use('/audit', scoped('audit'));
+    app.use('/audit/*', scoped('audit'));
+    app.route('/audit', audit);
   }
 
   app.use('/registry/*', scoped('registry'));

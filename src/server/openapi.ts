@@ -352,6 +352,71 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/approvals/{id}/approve': answer('approve'),
       '/approvals/{id}/deny': answer('deny'),
+      '/policies/validate': {
+        post: {
+          tags: ['policies'],
+          summary:
+            "Check policy texts (or an agent's own folder) against the agent's schema: problems with file, line and column",
+          security: [{ apiKey: ['policies'] }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['agent'],
+                  properties: {
+                    agent: { type: 'string' },
+                    policies: { type: 'object', additionalProperties: { type: 'string' } },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': { description: '`{ agent, valid, policies, actions, problems }`' },
+            '400': problemResponse,
+            '404': problemResponse,
+            ...errors,
+          },
+        },
+      },
+      '/policies/test': {
+        post: {
+          tags: ['policies'],
+          summary: 'Decide test cases (as agentd policy test takes them) against policies',
+          security: [{ apiKey: ['policies'] }],
+          responses: {
+            '200': { description: '`{ passed, failed, cases }`' },
+            '400': problemResponse,
+            '404': problemResponse,
+            '422': {
+              description: 'The policies are invalid (`{ valid: false, problems }`), or a case is',
+            },
+            ...errors,
+          },
+        },
+      },
+      '/audit': {
+        get: {
+          tags: ['audit'],
+          summary: 'Audit entries in order (`limit`, `after` a seq, `run`)',
+          security: [{ apiKey: ['audit'] }],
+          responses: { '200': { description: '`{ entries }`' }, '400': problemResponse, ...errors },
+        },
+      },
+      '/audit/verify': {
+        get: {
+          tags: ['audit'],
+          summary: 'Check the hash chain (`anchor=<seq>:<hash>` also checks a head kept elsewhere)',
+          security: [{ apiKey: ['audit'] }],
+          responses: {
+            '200': { description: '`{ ok, entries, head }` or `{ ok: false, seq, problem }`' },
+            '400': problemResponse,
+            ...errors,
+          },
+        },
+      },
       '/registry/servers/{serverName}/tools': {
         get: {
           tags: ['registry'],

@@ -1,12 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
 import { loadConfig } from '../../config/config.ts';
 import type { Verdict } from '../../core/audit.ts';
 import { AgentdError, errorMessage } from '../../core/errors.ts';
 import { isProviderName } from '../../models/catalog.ts';
 import { resolveModel } from '../../models/providers.ts';
-import type { DecideRequest } from '../../policy/authorizer.ts';
+import { casesSchema, decideCases } from '../../policy/cases.ts';
 import { loadCedar } from '../../policy/cedar.ts';
 import { draftPolicies } from '../../policy/draft.ts';
 import {
@@ -17,14 +16,7 @@ import {
   specManifests,
 } from '../../policy/load.ts';
 import { formatProblem, type PolicyMode, readPolicyDir } from '../../policy/policy-set.ts';
-import {
-  fileResource,
-  hostResource,
-  normalizePath,
-  type Resource,
-  ResourceResolver,
-  serverResource,
-} from '../../policy/resources.ts';
+import { ResourceResolver } from '../../policy/resources.ts';
 import { generateSchema } from '../../policy/schema.ts';
 import {
   type ChangedDecision,
@@ -97,32 +89,6 @@ export async function policySchemaCommand(options: {
   return 0;
 }
 
-const resourceSchema = z.union([
-  z.strictObject({ file: z.string().min(1) }),
-  z.strictObject({ dir: z.string().min(1) }),
-  z.strictObject({ host: z.string().min(1) }),
-  z.strictObject({ url: z.string().min(1) }),
-]);
-
-const casesSchema = z.strictObject({
-  agent: z.string().min(1),
-  policies: z.string().min(1).optional(),
-  mode: z.enum(['enforce', 'log_only']).optional(),
-  cases: z
-    .array(
-      z.strictObject({
-        name: z.string().optional(),
-        tool: z.string().min(1),
-        input: z.record(z.string(), z.unknown()).default({}),
-        resource: resourceSchema.optional(),
-        agent: z.string().optional(),
-        user: z.string().optional(),
-        expect: z.enum(['allow', 'deny', 'needs_approval']),
-      }),
-    )
-    .min(1),
-});
-
 /**
  * `agentd policy test <cases.yaml>`: requests and the decision each must get, for CI. Exits
  * 1 when any decision differs.
@@ -161,90 +127,28 @@ export async function policyTestCommand(file: string): Promise<number> {
     user: runUser(config.env),
     resources: new ResourceResolver({ connectors: spec.connectors, cwd: process.cwd() }),
   });
+  const outcomes = decideCases(cases, {
+    authorizer,
+    schema: checked.schema,
+    where: file,
+    agent: spec.name,
+  });
   let failed = 0;
-  for (const [i, c] of cases.cases.entries()) {
-    const name = c.name ?? `${c.tool} ${JSON.stringify(c.input)}`;
-    const info = checked.schema.actions.get(c.tool);
-    if (!info) {
-      const known = [...checked.schema.actions.keys()];
-      throw new AgentdError(
-        'usage',
-        `${file}: cases.${i}.tool: "${c.tool}" is not an action of ${spec.name}'s schema (write server.tool, e.g. ${known.slice(0, 4).join(', ')}; agentd policy schema --agent ${cases.agent} lists them)`,
-      );
-    }
-    let resources: Resource[];
-    try {
-      resources = resourcesOf(info.resourceKind, c.tool, c.input, c.resource);
-    } catch (error) {
-      throw new AgentdError('usage', `${file}: cases.${i}: ${(error as Error).message}`);
-    }
-    const request: DecideRequest = {
-      action: c.tool,
-      resources,
-      input: c.input,
-      ...(c.agent ? { agent: c.agent } : {}),
-      ...(c.user ? { user: c.user } : {}),
-    };
-    const decision = authorizer.decide(request);
-    if (decision.decision === c.expect) {
+  for (const { name, expect, decision, passed } of outcomes) {
+    if (passed) {
       process.stdout.write(
         `${paint('green', '✓')} ${name}: ${decision.decision} (${decision.reason})\n`,
       );
     } else {
       failed++;
       process.stdout.write(
-        `${paint('red', '✗')} ${name}: expected ${c.expect}, got ${decision.decision} (${decision.reason})\n`,
+        `${paint('red', '✗')} ${name}: expected ${expect}, got ${decision.decision} (${decision.reason})\n`,
       );
     }
   }
   const passed = cases.cases.length - failed;
   process.stdout.write(`${passed} passed, ${failed} failed\n`);
   return failed ? 1 : 0;
-}
-
-/** The resources of a test case: as given, or from its input the way the connector reads it. */
-function resourcesOf(
-  kind: string,
-  action: string,
-  input: Record<string, unknown>,
-  given: z.output<typeof resourceSchema> | undefined,
-): Resource[] {
-  if (given) {
-    if ('file' in given) return [fileResource(normalizePath(given.file), false)];
-    if ('dir' in given) return [fileResource(normalizePath(given.dir), true)];
-    if ('host' in given) return [hostResource(`http://${given.host}/`)];
-    return [hostResource(given.url)];
-  }
-  const server = action.includes('.') ? action.slice(0, action.indexOf('.')) : '';
-  switch (kind) {
-    case 'file': {
-      const paths = 'from' in input || 'to' in input ? [input.from, input.to] : [input.path ?? '.'];
-      // Without a file system to look at: folders are what list and search take, "." and
-      // paths ending in "/"; `resource: { dir: ... }` says so for any other.
-      const folderTool = action === 'fs.list' || action === 'fs.search';
-      return paths.map((p) => {
-        if (typeof p !== 'string') {
-          throw new Error('input has no path: give resource: { file: ... }');
-        }
-        const path = normalizePath(p);
-        return fileResource(path, folderTool || path === '.' || p.endsWith('/'));
-      });
-    }
-    case 'host':
-      return [hostResource(input.url)];
-    case 'module':
-      return [{ uid: { type: 'Module', id: 'in-process' }, entities: [] }];
-    case 'registry':
-      return [{ uid: { type: 'Registry', id: 'local' }, entities: [] }];
-    default:
-      return [
-        serverResource(
-          server === 'fs' || server === 'shell' || server === 'http' || server === 'settings'
-            ? { kind: 'connector', server, tool: '' }
-            : { kind: 'mcp-stdio', server, tool: '' },
-        ),
-      ];
-  }
 }
 
 /**

@@ -1,0 +1,194 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import type { Config } from '../config/config.ts';
+import { verifyAudit } from '../core/audit.ts';
+import { isAgentdError } from '../core/errors.ts';
+import { casesSchema, decideCases } from '../policy/cases.ts';
+import {
+  authorizerFor,
+  type CheckedPolicySet,
+  checkPolicySet,
+  policySourceOf,
+  runUser,
+  specManifests,
+} from '../policy/load.ts';
+import { ResourceResolver } from '../policy/resources.ts';
+import { findAgent, listAgents, unknownAgent } from '../spec/agent-catalog.ts';
+import { type AgentSpec, loadAgentSpec } from '../spec/agent-spec.ts';
+import type { Store } from '../store/store.ts';
+import type { AppEnv } from './app.ts';
+import { problem } from './problem.ts';
+
+/** Policy texts by file name, as a request gives them (instead of a folder on the server). */
+const policyFiles = z
+  .record(z.string().regex(/^[\w.-]+\.cedar$/, 'a file name ending in .cedar'), z.string())
+  .refine((files) => Object.keys(files).length > 0, 'give at least one .cedar file');
+
+const validateSchema = z.strictObject({
+  /** The agent whose tools make the schema (an agent of this machine, by name). */
+  agent: z.string().min(1),
+  /** The policies to check; the agent's own policy folder when left out. */
+  policies: policyFiles.optional(),
+});
+
+const testSchema = casesSchema.extend({ policies: policyFiles.optional() });
+
+type Checked = { spec: AgentSpec; checked: CheckedPolicySet; dir: string };
+
+/**
+ * Policy tooling and the audit log over HTTP: `POST /policies/validate` and
+ * `POST /policies/test` (scope `policies`) check policy texts sent in the request (or an
+ * agent's own folder) against the agent's schema, as `agentd policy validate` and
+ * `agentd policy test` do; `GET /audit` and `GET /audit/verify` (scope `audit`) read and check
+ * the hash-chained audit log. Nothing here activates a policy.
+ */
+export function policyApi(options: { store: Store; config: Config }): {
+  policies: Hono<AppEnv>;
+  audit: Hono<AppEnv>;
+} {
+  const { store, config } = options;
+
+  const parse = async <T>(c: Context<AppEnv>, schema: z.ZodType<T>) => {
+    let raw: unknown;
+    try {
+      raw = await c.req.json();
+    } catch {
+      return { error: 'the body is not JSON' };
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return { error: `${issue.path.join('.') || 'body'}: ${issue.message}` };
+    }
+    return { value: parsed.data };
+  };
+
+  /** Checks the given texts (or the agent's folder) against the agent's schema. */
+  const check = async <R>(
+    agentName: string,
+    files: Record<string, string> | undefined,
+    use: (checked: Checked) => R,
+  ): Promise<R | { notFound: string }> => {
+    const catalog = listAgents(config);
+    const agent = findAgent(catalog, agentName);
+    if (!agent?.valid) {
+      return { notFound: agent?.error ?? unknownAgent(catalog, agentName).message };
+    }
+    const spec = loadAgentSpec(agent.path);
+    const manifests = await specManifests(spec, config, dirname(agent.path));
+    if (!files) {
+      const dir = policySourceOf(spec)?.dir ?? join(dirname(agent.path), 'policies');
+      return use({ spec, checked: await checkPolicySet(dir, manifests), dir });
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'agentd-policies-'));
+    try {
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+      const checked = await checkPolicySet(dir, manifests);
+      // Problems name the files as the request did, not the temporary folder.
+      for (const p of checked.problems) p.file = p.file.replace(`${dir}/`, '');
+      return use({ spec, checked, dir });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  const policies = new Hono<AppEnv>();
+  policies.post('/validate', async (c) => {
+    const body = await parse(c, validateSchema);
+    if ('error' in body) return problem(c, 400, 'invalid_request', body.error!);
+    try {
+      const result = await check(body.value!.agent, body.value!.policies, ({ spec, checked }) => ({
+        agent: spec.name,
+        valid: !checked.problems.some((p) => p.severity === 'error'),
+        policies: checked.policies.length,
+        actions: checked.schema.actions.size,
+        problems: checked.problems,
+      }));
+      if ('notFound' in result) return problem(c, 404, 'not_found', result.notFound);
+      return c.json(result);
+    } catch (error) {
+      if (isAgentdError(error)) return problem(c, 422, 'invalid_request', error.message);
+      throw error;
+    }
+  });
+
+  policies.post('/test', async (c) => {
+    const body = await parse(c, testSchema);
+    if ('error' in body) return problem(c, 400, 'invalid_request', body.error!);
+    const cases = body.value!;
+    try {
+      const result = await check(cases.agent, cases.policies, ({ spec, checked, dir }) => {
+        const errors = checked.problems.filter((p) => p.severity === 'error');
+        if (errors.length) return { valid: false as const, problems: errors };
+        const authorizer = authorizerFor(checked, {
+          mode: cases.mode ?? policySourceOf(spec)?.mode ?? 'enforce',
+          dir,
+          agent: spec.name,
+          user: runUser(config.env),
+          resources: new ResourceResolver({ connectors: spec.connectors, cwd: dirname(spec.path) }),
+        });
+        const outcomes = decideCases(cases, {
+          authorizer,
+          schema: checked.schema,
+          where: 'body',
+          agent: spec.name,
+        });
+        return {
+          valid: true as const,
+          passed: outcomes.filter((o) => o.passed).length,
+          failed: outcomes.filter((o) => !o.passed).length,
+          cases: outcomes.map((o) => ({
+            name: o.name,
+            expect: o.expect,
+            decision: o.decision.decision,
+            passed: o.passed,
+            reason: o.decision.reason,
+            policies: o.decision.policies,
+          })),
+        };
+      });
+      if ('notFound' in result) return problem(c, 404, 'not_found', result.notFound);
+      if (!result.valid) {
+        return c.json({ valid: false, problems: result.problems }, 422);
+      }
+      return c.json(result);
+    } catch (error) {
+      if (isAgentdError(error)) return problem(c, 422, 'invalid_request', error.message);
+      throw error;
+    }
+  });
+
+  const audit = new Hono<AppEnv>();
+  audit.get('/', async (c) => {
+    const limit = Number(c.req.query('limit') ?? 100);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+      return problem(c, 400, 'invalid_request', 'limit: give 1 to 10000');
+    }
+    const after = c.req.query('after');
+    const runId = c.req.query('run');
+    const entries = await store.listAudit({
+      limit,
+      ...(after !== undefined ? { afterSeq: Number(after) } : {}),
+      ...(runId ? { runId } : {}),
+    });
+    return c.json({ entries });
+  });
+  audit.get('/verify', async (c) => {
+    const anchorText = c.req.query('anchor');
+    let anchor: { seq: number; hash: string } | undefined;
+    if (anchorText) {
+      const match = /^(\d+):([0-9a-f]{64})$/.exec(anchorText);
+      if (!match) {
+        return problem(c, 400, 'invalid_request', 'anchor: give <seq>:<sha-256 hex>');
+      }
+      anchor = { seq: Number(match[1]), hash: match[2]! };
+    }
+    const result = verifyAudit(await store.listAudit(), await store.auditHead(), anchor);
+    return c.json(result);
+  });
+
+  return { policies, audit };
+}
