@@ -12,6 +12,13 @@ export interface VectorFilter {
   since?: string;
 }
 
+/**
+ * The graph's settings: 12 links a node (24 on the ground level), 40 candidates while
+ * building (more cost build time and gave no better recall on clustered data) and 96 while
+ * searching (see bench/protocols/memory.ts).
+ */
+const hnswSettings = { m: 12, efConstruction: 40, efSearch: 96 };
+
 /** Below this share of the index, a filtered search looks at the matching vectors only. */
 const scanShare = 0.05;
 /** Changes applied since the last snapshot that make writing a new one worth it. */
@@ -34,6 +41,7 @@ export class VectorIndex {
   #hnsw: HnswIndex | undefined;
   #lastSeq = 0;
   #sinceSnapshot = 0;
+  #fromSnapshot = false;
   /** Per label: its namespace's number, trust and creation time. */
   #namespaceOf = new Int32Array(1024).fill(-1);
   #trusted = new Uint8Array(1024);
@@ -45,9 +53,12 @@ export class VectorIndex {
   private constructor(store: MemoryStore, model: string, snapshotDir: string | undefined) {
     this.#store = store;
     this.model = model;
-    this.#snapshotPath = snapshotDir
-      ? join(snapshotDir, `${createHash('sha256').update(model).digest('hex').slice(0, 16)}.hnsw`)
-      : undefined;
+    this.#snapshotPath = snapshotDir ? VectorIndex.snapshotFile(snapshotDir, model) : undefined;
+  }
+
+  /** The snapshot file of a model's index in a folder. */
+  static snapshotFile(dir: string, model: string): string {
+    return join(dir, `${createHash('sha256').update(model).digest('hex').slice(0, 16)}.hnsw`);
   }
 
   /**
@@ -67,6 +78,11 @@ export class VectorIndex {
 
   get size(): number {
     return this.#hnsw?.size ?? 0;
+  }
+
+  /** Where the index came from when opened: its snapshot file, or the store's vectors. */
+  get loadedFrom(): 'snapshot' | 'store' {
+    return this.#fromSnapshot ? 'snapshot' : 'store';
   }
 
   /** Bytes the index holds in memory (graph, vectors, per-node attributes). */
@@ -113,15 +129,21 @@ export class VectorIndex {
     const hnsw = this.#hnsw;
     if (!hnsw || hnsw.size === 0) return [];
     const accept = this.#accept(filter);
-    if (!accept) return hnsw.search(vector, k, { ef: Math.max(64, 2 * k) });
+    if (!accept) return hnsw.search(vector, k, { ef: Math.max(hnsw.efSearch, 2 * k) });
     const matching = this.#estimateMatching(filter);
     if (matching <= Math.max(2000, scanShare * hnsw.size)) return hnsw.scan(vector, k, accept);
     return hnsw.search(vector, k, { ef: Math.max(96, 4 * k), accept });
   }
 
-  /** Writes the index to its snapshot file (replaced whole), when it has one. */
-  saveSnapshot(): void {
-    if (!this.#snapshotPath || !this.#hnsw) return;
+  /** The k nearest labels, exactly (every vector compared): for measuring the ANN search. */
+  exactSearch(vector: Float32Array, k: number): HnswMatch[] {
+    return this.#hnsw?.scan(vector, k) ?? [];
+  }
+
+  /** Writes the index to its snapshot file (replaced whole), or to one in `dir`. */
+  saveSnapshot(dir?: string): void {
+    const path = dir ? VectorIndex.snapshotFile(dir, this.model) : this.#snapshotPath;
+    if (!path || !this.#hnsw) return;
     const graph = this.#hnsw.toBytes();
     const header = Buffer.from(
       `${JSON.stringify({
@@ -141,10 +163,10 @@ export class VectorIndex {
     const sizes = Buffer.alloc(16);
     sizes.writeDoubleLE(header.length, 0);
     sizes.writeDoubleLE(attributes.byteLength, 8);
-    mkdirSync(join(this.#snapshotPath, '..'), { recursive: true });
-    const temporary = `${this.#snapshotPath}.${process.pid}.tmp`;
+    mkdirSync(join(path, '..'), { recursive: true });
+    const temporary = `${path}.${process.pid}.tmp`;
     writeFileSync(temporary, Buffer.concat([sizes, header, Buffer.from(attributes.buffer), graph]));
-    renameSync(temporary, this.#snapshotPath);
+    renameSync(temporary, path);
     this.#sinceSnapshot = 0;
   }
 
@@ -184,6 +206,7 @@ export class VectorIndex {
         });
       }
       this.#lastSeq = header.lastSeq;
+      this.#fromSnapshot = true;
     } catch {
       // An unreadable snapshot is rebuilt from the store.
       this.#hnsw = undefined;
@@ -201,7 +224,7 @@ export class VectorIndex {
       this.#hnsw = undefined;
       this.#namespaceCounts = this.#namespaces.map(() => 0);
     }
-    this.#hnsw ??= new HnswIndex({ dimensions: values.length });
+    this.#hnsw ??= new HnswIndex({ dimensions: values.length, ...hnswSettings });
     if (this.#hnsw.has(label)) this.#remove(label);
     this.#hnsw.add(label, values);
     let id = this.#namespaceIds.get(attributes.namespace);

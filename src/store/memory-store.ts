@@ -22,6 +22,8 @@ export interface MemoryStore {
    * With `replaces`, that memory becomes a superseded earlier version and leaves the indexes.
    */
   add(memory: Memory, options?: { vector?: MemoryVector; replaces?: string }): Promise<void>;
+  /** Adds many new memories in one transaction (imports, backfills): all or none. */
+  addMany(entries: readonly { memory: Memory; vector?: MemoryVector }[]): Promise<void>;
   /** A memory by id or a unique prefix of one (superseded versions too). */
   get(idOrPrefix: string): Promise<Memory | undefined>;
   /** The memories with these index labels (row numbers), in no particular order. */
@@ -47,6 +49,8 @@ export interface MemoryStore {
   forget(id: string): Promise<string[]>;
   /** Adds (or replaces) the vector of an active memory. */
   putVector(id: string, vector: MemoryVector): Promise<void>;
+  /** The embedding model of a memory's vector, if it has one. */
+  vectorModelOf(id: string): Promise<string | undefined>;
   /** Active memories that have no vector of `model` yet, oldest first. */
   missingVectors(model: string, limit: number): Promise<{ id: string; text: string }[]>;
   /** How many vectors of `model` there are, and the last change to them. */

@@ -78,6 +78,21 @@ describe('HNSW index', () => {
     expect(copy.search(data[5]!, 1)[0]!.label).toBe(10);
   });
 
+  it('gives the same neighbours with the WebAssembly dot product and without it', () => {
+    const simd = new HnswIndex({ dimensions: dims });
+    const plain = new HnswIndex({ dimensions: dims, simd: false });
+    for (const [i, v] of data.slice(0, 500).entries()) {
+      simd.add(i, v);
+      plain.add(i, v);
+    }
+    for (let q = 0; q < 20; q++) {
+      const a = simd.search(data[q * 7]!, 5);
+      const b = plain.search(data[q * 7]!, 5);
+      expect(a.map((m) => m.label)).toEqual(b.map((m) => m.label));
+      for (const [i, m] of a.entries()) expect(m.distance).toBeCloseTo(b[i]!.distance, 5);
+    }
+  });
+
   it('refuses vectors of the wrong length and labels that are not integers', () => {
     const index = new HnswIndex({ dimensions: 4 });
     expect(() => index.add(1, [1, 2, 3])).toThrow(/3 dimensions; this index has 4/);

@@ -136,7 +136,7 @@ export function memoryShowCommand(id: string, flags: { json?: boolean }): Promis
     const memory = await store.memories.get(id);
     if (!memory) throw unknownMemory(id);
     const history = await store.memories.history(memory.id);
-    const index = await bank.index();
+    const vectorModel = await store.memories.vectorModelOf(memory.id);
     if (flags.json) {
       process.stdout.write(
         `${JSON.stringify({ ...memory, history: history.slice(1) }, null, 2)}\n`,
@@ -160,7 +160,7 @@ export function memoryShowCommand(id: string, flags: { json?: boolean }): Promis
       ...(p.confirmedBy?.length ? [`confirmed   ${p.confirmedBy.join(', ')}`] : []),
       `created     ${memory.createdAt}`,
       `updated     ${memory.updatedAt}`,
-      `indexed     full-text${memory.status === 'active' ? '' : ' (no: superseded)'}${index ? `, vector (${index.model})` : ', no embedding model configured'}`,
+      `indexed     ${memory.status === 'active' ? `full-text${vectorModel ? `, vector (${vectorModel})` : bank.embedder ? ', no vector yet (found by full-text)' : ' (no embedding model configured)'}` : 'nowhere: superseded (kept for history)'}`,
     ];
     if (history.length > 1) {
       lines.push('', 'earlier versions:');

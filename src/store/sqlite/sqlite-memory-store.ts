@@ -1,4 +1,4 @@
-import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type {
   ExtractionJob,
   Memory,
@@ -50,9 +50,23 @@ export class SqliteMemoryStore implements MemoryStore {
   readonly #db: DatabaseSync;
   readonly #redact: Redactor;
 
+  readonly #statements = new Map<string, StatementSync>();
+
   constructor(db: DatabaseSync, redact: Redactor) {
     this.#db = db;
     this.#redact = redact;
+  }
+
+  /** A prepared statement, prepared once per connection. */
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      // Queries built for a filter vary: keep the cache small.
+      if (this.#statements.size >= 256) this.#statements.clear();
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   #transaction<T>(fn: () => T): T {
@@ -68,107 +82,116 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   async add(memory: Memory, options: { vector?: MemoryVector; replaces?: string } = {}) {
+    this.#transaction(() => this.#add(memory, options));
+  }
+
+  async addMany(entries: readonly { memory: Memory; vector?: MemoryVector }[]): Promise<void> {
+    this.#transaction(() => {
+      for (const entry of entries) {
+        this.#add(entry.memory, entry.vector ? { vector: entry.vector } : {});
+      }
+    });
+  }
+
+  #add(memory: Memory, options: { vector?: MemoryVector; replaces?: string }): void {
     const clean: Memory = {
       ...memory,
       text: this.#redact(memory.text),
       ...(memory.key !== undefined ? { key: this.#redact(memory.key) } : {}),
     };
-    this.#transaction(() => {
+    {
       if (options.replaces) {
         const old = this.#row(options.replaces);
         if (old?.status !== 'active') {
           throw new Error(`memory ${options.replaces} is not an active memory to replace`);
         }
-        this.#db
-          .prepare(
-            "UPDATE memories SET status = 'superseded', superseded_by = ?, updated_at = ? WHERE n = ?",
-          )
-          .run(clean.id, clean.createdAt, old.n);
+        this.#prepare(
+          "UPDATE memories SET status = 'superseded', superseded_by = ?, updated_at = ? WHERE n = ?",
+        ).run(clean.id, clean.createdAt, old.n);
         this.#unindex(old.n);
         clean.supersedes = old.id;
       }
       const p = clean.provenance;
-      const result = this.#db
-        .prepare(
-          `INSERT INTO memories (id, namespace, kind, text, key, trust, source, actor, agent, session_id,
+      const result = this.#prepare(
+        `INSERT INTO memories (id, namespace, kind, text, key, trust, source, actor, agent, session_id,
            run_id, provenance, status, supersedes, superseded_by, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          clean.id,
-          clean.namespace,
-          clean.kind,
-          clean.text,
-          clean.key ?? null,
-          clean.trust,
-          p.source,
-          p.actor ?? null,
-          p.agent ?? null,
-          p.sessionId ?? null,
-          p.runId ?? null,
-          JSON.stringify(p),
-          clean.status,
-          clean.supersedes ?? null,
-          clean.supersededBy ?? null,
-          clean.createdAt,
-          clean.updatedAt,
-        );
+      ).run(
+        clean.id,
+        clean.namespace,
+        clean.kind,
+        clean.text,
+        clean.key ?? null,
+        clean.trust,
+        p.source,
+        p.actor ?? null,
+        p.agent ?? null,
+        p.sessionId ?? null,
+        p.runId ?? null,
+        JSON.stringify(p),
+        clean.status,
+        clean.supersedes ?? null,
+        clean.supersededBy ?? null,
+        clean.createdAt,
+        clean.updatedAt,
+      );
       const n = Number(result.lastInsertRowid);
       if (clean.status === 'active') {
-        this.#db
-          .prepare('INSERT INTO memories_fts (rowid, text, key) VALUES (?, ?, ?)')
-          .run(n, clean.text, clean.key ?? '');
+        this.#prepare('INSERT INTO memories_fts (rowid, text, key) VALUES (?, ?, ?)').run(
+          n,
+          clean.text,
+          clean.key ?? '',
+        );
         if (options.vector) this.#putVector(n, options.vector);
       }
-    });
+    }
   }
 
   /** Takes a memory out of the full-text and vector indexes (the row stays). */
   #unindex(n: number): void {
-    this.#db.prepare('DELETE FROM memories_fts WHERE rowid = ?').run(n);
-    const vector = this.#db.prepare('SELECT model FROM memory_vectors WHERE memory = ?').get(n) as
+    this.#prepare('DELETE FROM memories_fts WHERE rowid = ?').run(n);
+    const vector = this.#prepare('SELECT model FROM memory_vectors WHERE memory = ?').get(n) as
       | { model: string }
       | undefined;
     if (vector) {
-      this.#db.prepare('DELETE FROM memory_vectors WHERE memory = ?').run(n);
-      this.#db
-        .prepare("INSERT INTO memory_vector_log (memory, model, op) VALUES (?, ?, 'remove')")
-        .run(n, vector.model);
+      this.#prepare('DELETE FROM memory_vectors WHERE memory = ?').run(n);
+      this.#prepare(
+        "INSERT INTO memory_vector_log (memory, model, op) VALUES (?, ?, 'remove')",
+      ).run(n, vector.model);
     }
   }
 
   #putVector(n: number, vector: MemoryVector): void {
-    const previous = this.#db.prepare('SELECT model FROM memory_vectors WHERE memory = ?').get(n) as
+    const previous = this.#prepare('SELECT model FROM memory_vectors WHERE memory = ?').get(n) as
       | { model: string }
       | undefined;
     if (previous && previous.model !== vector.model) {
-      this.#db
-        .prepare("INSERT INTO memory_vector_log (memory, model, op) VALUES (?, ?, 'remove')")
-        .run(n, previous.model);
+      this.#prepare(
+        "INSERT INTO memory_vector_log (memory, model, op) VALUES (?, ?, 'remove')",
+      ).run(n, previous.model);
     }
-    this.#db
-      .prepare(
-        'INSERT INTO memory_vectors (memory, model, vector) VALUES (?, ?, ?) ON CONFLICT (memory) DO UPDATE SET model = excluded.model, vector = excluded.vector',
-      )
-      .run(
-        n,
-        vector.model,
-        new Uint8Array(vector.values.buffer, vector.values.byteOffset, vector.values.byteLength),
-      );
-    this.#db
-      .prepare("INSERT INTO memory_vector_log (memory, model, op) VALUES (?, ?, 'add')")
-      .run(n, vector.model);
+    this.#prepare(
+      'INSERT INTO memory_vectors (memory, model, vector) VALUES (?, ?, ?) ON CONFLICT (memory) DO UPDATE SET model = excluded.model, vector = excluded.vector',
+    ).run(
+      n,
+      vector.model,
+      new Uint8Array(vector.values.buffer, vector.values.byteOffset, vector.values.byteLength),
+    );
+    this.#prepare("INSERT INTO memory_vector_log (memory, model, op) VALUES (?, ?, 'add')").run(
+      n,
+      vector.model,
+    );
   }
 
   #row(idOrPrefix: string): MemoryRow | undefined {
-    const exact = this.#db.prepare('SELECT * FROM memories WHERE id = ?').get(idOrPrefix) as
+    const exact = this.#prepare('SELECT * FROM memories WHERE id = ?').get(idOrPrefix) as
       | MemoryRow
       | undefined;
     if (exact) return exact;
     const escaped = idOrPrefix.replace(/[\\%_]/g, (c) => `\\${c}`);
-    const matches = this.#db
-      .prepare("SELECT * FROM memories WHERE id LIKE ? ESCAPE '\\' LIMIT 2")
-      .all(`${escaped}%`) as unknown as MemoryRow[];
+    const matches = this.#prepare("SELECT * FROM memories WHERE id LIKE ? ESCAPE '\\' LIMIT 2").all(
+      `${escaped}%`,
+    ) as unknown as MemoryRow[];
     return matches.length === 1 ? matches[0] : undefined;
   }
 
@@ -182,9 +205,9 @@ export class SqliteMemoryStore implements MemoryStore {
     const out: (Memory & { label: number })[] = [];
     for (let i = 0; i < labels.length; i += 500) {
       const chunk = labels.slice(i, i + 500);
-      const rows = this.#db
-        .prepare(`SELECT * FROM memories WHERE n IN (${chunk.map(() => '?').join(',')})`)
-        .all(...chunk) as unknown as MemoryRow[];
+      const rows = this.#prepare(
+        `SELECT * FROM memories WHERE n IN (${chunk.map(() => '?').join(',')})`,
+      ).all(...chunk) as unknown as MemoryRow[];
       for (const row of rows) out.push({ ...toMemory(row), label: row.n });
     }
     return out;
@@ -192,11 +215,9 @@ export class SqliteMemoryStore implements MemoryStore {
 
   async list(options: MemoryListOptions = {}): Promise<Memory[]> {
     const { where, params } = filterSql(options, 'm');
-    const rows = this.#db
-      .prepare(
-        `SELECT * FROM memories m WHERE ${where} ORDER BY m.updated_at DESC, m.n DESC LIMIT ?`,
-      )
-      .all(...params, options.limit ?? -1) as unknown as MemoryRow[];
+    const rows = this.#prepare(
+      `SELECT * FROM memories m WHERE ${where} ORDER BY m.updated_at DESC, m.n DESC LIMIT ?`,
+    ).all(...params, options.limit ?? -1) as unknown as MemoryRow[];
     return rows.map(toMemory);
   }
 
@@ -209,22 +230,18 @@ export class SqliteMemoryStore implements MemoryStore {
     if (!match) return [];
     const { where, params } = filterSql({ ...filter, includeSuperseded: false }, 'm');
     // bm25: a word of the key counts twice a word of the text
-    const rows = this.#db
-      .prepare(
-        `SELECT m.*, bm25(memories_fts, 1, 2) AS rank FROM memories_fts f
+    const rows = this.#prepare(
+      `SELECT m.*, bm25(memories_fts, 1, 2) AS rank FROM memories_fts f
          JOIN memories m ON m.n = f.rowid
          WHERE memories_fts MATCH ? AND ${where} ORDER BY rank LIMIT ?`,
-      )
-      .all(match, ...params, limit) as unknown as (MemoryRow & { rank: number })[];
+    ).all(match, ...params, limit) as unknown as (MemoryRow & { rank: number })[];
     return rows.map((row) => ({ memory: toMemory(row), score: -row.rank }));
   }
 
   async findByKey(namespace: string, kind: MemoryKind, key: string): Promise<Memory | undefined> {
-    const row = this.#db
-      .prepare(
-        "SELECT * FROM memories WHERE namespace = ? AND kind = ? AND key = ? AND status = 'active' ORDER BY n DESC LIMIT 1",
-      )
-      .get(namespace, kind, this.#redact(key)) as MemoryRow | undefined;
+    const row = this.#prepare(
+      "SELECT * FROM memories WHERE namespace = ? AND kind = ? AND key = ? AND status = 'active' ORDER BY n DESC LIMIT 1",
+    ).get(namespace, kind, this.#redact(key)) as MemoryRow | undefined;
     return row ? toMemory(row) : undefined;
   }
 
@@ -240,9 +257,11 @@ export class SqliteMemoryStore implements MemoryStore {
       const provenance = confirmedBy.length
         ? { ...memory.provenance, confirmedBy }
         : memory.provenance;
-      this.#db
-        .prepare('UPDATE memories SET provenance = ?, updated_at = ? WHERE n = ?')
-        .run(JSON.stringify(provenance), at, row.n);
+      this.#prepare('UPDATE memories SET provenance = ?, updated_at = ? WHERE n = ?').run(
+        JSON.stringify(provenance),
+        at,
+        row.n,
+      );
     });
   }
 
@@ -254,7 +273,7 @@ export class SqliteMemoryStore implements MemoryStore {
       seen.add(row.id);
       out.push(toMemory(row));
       row = row.supersedes
-        ? (this.#db.prepare('SELECT * FROM memories WHERE id = ?').get(row.supersedes) as
+        ? (this.#prepare('SELECT * FROM memories WHERE id = ?').get(row.supersedes) as
             | MemoryRow
             | undefined)
         : undefined;
@@ -268,21 +287,19 @@ export class SqliteMemoryStore implements MemoryStore {
       let row = this.#row(id);
       while (row && !removed.includes(row.id)) {
         this.#unindex(row.n);
-        this.#db.prepare('DELETE FROM memories WHERE n = ?').run(row.n);
+        this.#prepare('DELETE FROM memories WHERE n = ?').run(row.n);
         removed.push(row.id);
         row = row.supersedes
-          ? (this.#db.prepare('SELECT * FROM memories WHERE id = ?').get(row.supersedes) as
+          ? (this.#prepare('SELECT * FROM memories WHERE id = ?').get(row.supersedes) as
               | MemoryRow
               | undefined)
           : undefined;
       }
       // A later version that replaced the one forgotten no longer points at it.
       if (removed.length) {
-        this.#db
-          .prepare(
-            `UPDATE memories SET supersedes = NULL WHERE supersedes IN (${removed.map(() => '?').join(',')})`,
-          )
-          .run(...removed);
+        this.#prepare(
+          `UPDATE memories SET supersedes = NULL WHERE supersedes IN (${removed.map(() => '?').join(',')})`,
+        ).run(...removed);
       }
       return removed;
     });
@@ -296,35 +313,38 @@ export class SqliteMemoryStore implements MemoryStore {
     });
   }
 
+  async vectorModelOf(id: string): Promise<string | undefined> {
+    const row = this.#prepare(
+      'SELECT v.model FROM memory_vectors v JOIN memories m ON m.n = v.memory WHERE m.id = ?',
+    ).get(id) as { model: string } | undefined;
+    return row?.model;
+  }
+
   async missingVectors(model: string, limit: number): Promise<{ id: string; text: string }[]> {
-    return this.#db
-      .prepare(
-        `SELECT m.id, m.text FROM memories m LEFT JOIN memory_vectors v ON v.memory = m.n AND v.model = ?
+    return this.#prepare(
+      `SELECT m.id, m.text FROM memories m LEFT JOIN memory_vectors v ON v.memory = m.n AND v.model = ?
          WHERE m.status = 'active' AND v.memory IS NULL ORDER BY m.n LIMIT ?`,
-      )
-      .all(model, limit) as unknown as { id: string; text: string }[];
+    ).all(model, limit) as unknown as { id: string; text: string }[];
   }
 
   async vectorState(model: string): Promise<{ count: number; lastSeq: number }> {
-    const count = this.#db
-      .prepare('SELECT count(*) AS c FROM memory_vectors WHERE model = ?')
-      .get(model) as { c: number };
-    const last = this.#db
-      .prepare('SELECT max(seq) AS s FROM memory_vector_log WHERE model = ?')
-      .get(model) as { s: number | null };
+    const count = this.#prepare('SELECT count(*) AS c FROM memory_vectors WHERE model = ?').get(
+      model,
+    ) as { c: number };
+    const last = this.#prepare('SELECT max(seq) AS s FROM memory_vector_log WHERE model = ?').get(
+      model,
+    ) as { s: number | null };
     return { count: count.c, lastSeq: last.s ?? 0 };
   }
 
   async vectorChanges(model: string, afterSeq: number, limit: number): Promise<VectorChange[]> {
-    const rows = this.#db
-      .prepare(
-        `SELECT l.seq, l.memory, l.op, v.vector, m.namespace, m.trust, m.created_at
+    const rows = this.#prepare(
+      `SELECT l.seq, l.memory, l.op, v.vector, m.namespace, m.trust, m.created_at
          FROM memory_vector_log l
          LEFT JOIN memory_vectors v ON v.memory = l.memory AND v.model = l.model
          LEFT JOIN memories m ON m.n = l.memory
          WHERE l.model = ? AND l.seq > ? ORDER BY l.seq LIMIT ?`,
-      )
-      .all(model, afterSeq, limit) as unknown as {
+    ).all(model, afterSeq, limit) as unknown as {
       seq: number;
       memory: number;
       op: string;
@@ -357,12 +377,10 @@ export class SqliteMemoryStore implements MemoryStore {
 
   async exportActor(actor: string): Promise<Memory[]> {
     const prefix = `/actor/${escapeLike(actor)}/%`;
-    const rows = this.#db
-      .prepare(
-        `SELECT * FROM memories WHERE namespace = ? OR namespace LIKE ? ESCAPE '\\' OR actor = ?
+    const rows = this.#prepare(
+      `SELECT * FROM memories WHERE namespace = ? OR namespace LIKE ? ESCAPE '\\' OR actor = ?
          ORDER BY n`,
-      )
-      .all(`/actor/${actor}`, prefix, actor) as unknown as MemoryRow[];
+    ).all(`/actor/${actor}`, prefix, actor) as unknown as MemoryRow[];
     return rows.map(toMemory);
   }
 
@@ -370,12 +388,10 @@ export class SqliteMemoryStore implements MemoryStore {
     job: Pick<ExtractionJob, 'runId' | 'fromSeq' | 'toSeq' | 'reason' | 'specPath'>,
     at: string,
   ): Promise<number> {
-    const result = this.#db
-      .prepare(
-        `INSERT INTO memory_jobs (run_id, from_seq, to_seq, reason, spec_path, status, created_at, updated_at)
+    const result = this.#prepare(
+      `INSERT INTO memory_jobs (run_id, from_seq, to_seq, reason, spec_path, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
-      )
-      .run(job.runId, job.fromSeq, job.toSeq, job.reason, job.specPath ?? null, at, at);
+    ).run(job.runId, job.fromSeq, job.toSeq, job.reason, job.specPath ?? null, at, at);
     return Number(result.lastInsertRowid);
   }
 
@@ -386,52 +402,44 @@ export class SqliteMemoryStore implements MemoryStore {
     filter: { runId?: string } = {},
   ): Promise<ExtractionJob | undefined> {
     return this.#transaction(() => {
-      const running = this.#db
-        .prepare("SELECT id, owner FROM memory_jobs WHERE status = 'running'")
-        .all() as unknown as { id: number; owner: string | null }[];
+      const running = this.#prepare(
+        "SELECT id, owner FROM memory_jobs WHERE status = 'running'",
+      ).all() as unknown as { id: number; owner: string | null }[];
       for (const job of running) {
         if (!job.owner || isGone(job.owner)) {
-          this.#db
-            .prepare("UPDATE memory_jobs SET status = 'pending', owner = NULL WHERE id = ?")
-            .run(job.id);
+          this.#prepare("UPDATE memory_jobs SET status = 'pending', owner = NULL WHERE id = ?").run(
+            job.id,
+          );
         }
       }
       const row = (
         filter.runId
-          ? this.#db
-              .prepare(
-                "SELECT * FROM memory_jobs WHERE status = 'pending' AND run_id = ? ORDER BY id LIMIT 1",
-              )
-              .get(filter.runId)
-          : this.#db
-              .prepare("SELECT * FROM memory_jobs WHERE status = 'pending' ORDER BY id LIMIT 1")
-              .get()
+          ? this.#prepare(
+              "SELECT * FROM memory_jobs WHERE status = 'pending' AND run_id = ? ORDER BY id LIMIT 1",
+            ).get(filter.runId)
+          : this.#prepare(
+              "SELECT * FROM memory_jobs WHERE status = 'pending' ORDER BY id LIMIT 1",
+            ).get()
       ) as JobRow | undefined;
       if (!row) return undefined;
-      this.#db
-        .prepare(
-          "UPDATE memory_jobs SET status = 'running', owner = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
-        )
-        .run(owner, at, row.id);
+      this.#prepare(
+        "UPDATE memory_jobs SET status = 'running', owner = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
+      ).run(owner, at, row.id);
       return toJob({ ...row, status: 'running', owner, attempts: row.attempts + 1 });
     });
   }
 
   async finishJob(id: number, at: string, error?: string, maxAttempts = 3): Promise<void> {
     if (error === undefined) {
-      this.#db
-        .prepare(
-          "UPDATE memory_jobs SET status = 'done', owner = NULL, error = NULL, updated_at = ? WHERE id = ?",
-        )
-        .run(at, id);
+      this.#prepare(
+        "UPDATE memory_jobs SET status = 'done', owner = NULL, error = NULL, updated_at = ? WHERE id = ?",
+      ).run(at, id);
       return;
     }
-    this.#db
-      .prepare(
-        `UPDATE memory_jobs SET status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'pending' END,
+    this.#prepare(
+      `UPDATE memory_jobs SET status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'pending' END,
          owner = NULL, error = ?, updated_at = ? WHERE id = ?`,
-      )
-      .run(maxAttempts, this.#redact(error), at, id);
+    ).run(maxAttempts, this.#redact(error), at, id);
   }
 
   async listJobs(
@@ -447,16 +455,16 @@ export class SqliteMemoryStore implements MemoryStore {
       where.push('run_id = ?');
       params.push(options.runId);
     }
-    const rows = this.#db
-      .prepare(`SELECT * FROM memory_jobs WHERE ${where.join(' AND ')} ORDER BY id`)
-      .all(...params) as unknown as JobRow[];
+    const rows = this.#prepare(
+      `SELECT * FROM memory_jobs WHERE ${where.join(' AND ')} ORDER BY id`,
+    ).all(...params) as unknown as JobRow[];
     return rows.map(toJob);
   }
 
   async sessionRuns(actor: string, sessionId: string): Promise<string[]> {
-    const rows = this.#db
-      .prepare('SELECT id FROM runs WHERE actor = ? AND session_id = ? ORDER BY created_at, id')
-      .all(actor, sessionId) as unknown as { id: string }[];
+    const rows = this.#prepare(
+      'SELECT id FROM runs WHERE actor = ? AND session_id = ? ORDER BY created_at, id',
+    ).all(actor, sessionId) as unknown as { id: string }[];
     return rows.map((row) => row.id);
   }
 }
