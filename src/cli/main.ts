@@ -562,6 +562,34 @@ Environment:
         code = await policyDraftCommand(requirement, options);
       },
     );
+  policy
+    .command('save')
+    .description('keep a folder of .cedar files in the store as the next version of a named set')
+    .argument('<dir>', 'the policy folder')
+    .requiredOption('--as <name>', 'the set (specs use it with policy: { set: <name> })')
+    .option('--activate', 'also make this version the one in force (after checking it)')
+    .option('--agent <agent.yaml>', "also check against this agent's own tools")
+    .action(async (dir: string, options: { as: string; activate?: boolean; agent?: string }) => {
+      const { policySaveCommand } = await import('./commands/policy.ts');
+      code = await policySaveCommand(dir, options);
+    });
+  policy
+    .command('activate')
+    .description('make a saved version of a set the one in force (an invalid one never is)')
+    .argument('<name[@version]>', 'the set, and the version (default: the newest)')
+    .option('--agent <agent.yaml>', "also check against this agent's own tools")
+    .action(async (ref: string, options: { agent?: string }) => {
+      const { policyActivateCommand } = await import('./commands/policy.ts');
+      code = await policyActivateCommand(ref, options);
+    });
+  policy
+    .command('sets')
+    .description('the policy sets in the store: versions, when saved, which is active')
+    .option('--json', 'one JSON object per line, with the files')
+    .action(async (options: { json?: boolean }) => {
+      const { policySetsCommand } = await import('./commands/policy.ts');
+      code = await policySetsCommand(options);
+    });
 
   const audit = program
     .command('audit')

@@ -43,6 +43,12 @@ export interface PolicySource {
  * has no policy, every call is allowed, and its runs say so.
  */
 export function policySourceOf(spec: AgentSpec): PolicySource | undefined {
+  if (spec.policy?.set && !existsSync(spec.policy.dir)) {
+    throw new AgentdError(
+      'policy_invalid',
+      `${spec.path}: policy.set: policy set "${spec.policy.set}" has no active version on this machine (agentd policy activate ${spec.policy.set}; agentd policy sets lists them)`,
+    );
+  }
   if (spec.policy) return spec.policy;
   const dir = join(dirname(resolve(spec.path)), 'policies');
   try {

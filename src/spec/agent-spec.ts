@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { agentdHome } from '../config/config.ts';
 import { parseDuration } from '../core/duration.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { Limits } from '../core/events.ts';
@@ -151,6 +152,11 @@ const agentSpecSchema = z.strictObject({
   policy: z
     .strictObject({
       dir: z.string().min(1).optional(),
+      /** A policy set saved in the store (`agentd policy save`): its active version applies. */
+      set: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a policy set name (see agentd policy sets)')
+        .optional(),
       mode: z.enum(['enforce', 'log_only']).optional(),
       /** How long a call that needs a person's approval waits before it is denied. */
       approval_timeout: z
@@ -219,7 +225,13 @@ export interface AgentSpec {
    * The policy set: its folder (absolute; default `policies/` beside the spec) and mode.
    * Absent: the spec has no `policy:` (a `policies/` folder beside it still applies).
    */
-  policy?: { dir: string; mode: 'enforce' | 'log_only'; approvalTimeoutMs?: number };
+  policy?: {
+    dir: string;
+    /** The stored policy set `dir` holds the active version of. */
+    set?: string;
+    mode: 'enforce' | 'log_only';
+    approvalTimeoutMs?: number;
+  };
 }
 
 export function loadAgentSpec(path: string): AgentSpec {
@@ -294,9 +306,18 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
     if (typeof memory === 'string') throw new AgentdError('spec_invalid', memory);
     spec.memory = memory;
   }
+  if (raw.policy?.dir && raw.policy.set) {
+    throw new AgentdError(
+      'spec_invalid',
+      `${path}: policy: give dir (a folder of .cedar files) or set (a saved policy set), not both`,
+    );
+  }
   if (raw.policy) {
     spec.policy = {
-      dir: resolve(dir, raw.policy.dir ?? 'policies'),
+      dir: raw.policy.set
+        ? join(agentdHome(), 'policy-sets', raw.policy.set, 'active')
+        : resolve(dir, raw.policy.dir ?? 'policies'),
+      ...(raw.policy.set ? { set: raw.policy.set } : {}),
       mode: raw.policy.mode ?? 'enforce',
       ...(raw.policy.approval_timeout !== undefined
         ? { approvalTimeoutMs: raw.policy.approval_timeout }

@@ -55,6 +55,18 @@ export interface ToolRecord {
   listedAt: string;
 }
 
+/** A saved version of a named policy set: its `.cedar` files, as text. */
+export interface PolicySetRecord {
+  name: string;
+  version: number;
+  files: { name: string; text: string }[];
+  /** SHA-256 of the files (names and texts): the same set saved twice is the same version. */
+  digest: string;
+  createdAt: string;
+  /** Whether this version is the one in force. */
+  active: boolean;
+}
+
 /** An API key of `agentd serve`: a hash of the key, never the key. */
 export interface ApiKeyRecord {
   id: string;
@@ -141,6 +153,22 @@ export interface Store {
   listServerTools(server?: string): Promise<ToolRecord[]>;
   /** Tools ranked by how well their name and description match the words of `query`. */
   searchTools(query: string, limit: number): Promise<(ToolRecord & { score: number })[]>;
+  /**
+   * Saves a version of a policy set (the next version number, or the existing version when
+   * the same files were saved before) and returns it.
+   */
+  savePolicySet(
+    name: string,
+    files: readonly { name: string; text: string }[],
+    digest: string,
+    at: string,
+  ): Promise<PolicySetRecord>;
+  /** A version of a set (the active one when `version` is not given). */
+  getPolicySet(name: string, version?: number): Promise<PolicySetRecord | undefined>;
+  /** Every saved version, by name then version. */
+  listPolicySets(): Promise<PolicySetRecord[]>;
+  /** Makes a saved version the one in force. */
+  activatePolicySet(name: string, version: number, at: string): Promise<void>;
   putApiKey(record: ApiKeyRecord): Promise<void>;
   /** The key with this hash, revoked or not. */
   findApiKey(hash: string): Promise<ApiKeyRecord | undefined>;

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadConfig } from '../../config/config.ts';
+import { type Config, loadConfig } from '../../config/config.ts';
 import type { Verdict } from '../../core/audit.ts';
 import { AgentdError, errorMessage } from '../../core/errors.ts';
 import { isProviderName } from '../../models/catalog.ts';
@@ -16,6 +16,7 @@ import {
   specManifests,
 } from '../../policy/load.ts';
 import { formatProblem, type PolicyMode, readPolicyDir } from '../../policy/policy-set.ts';
+import { activatePolicySet, savePolicySet } from '../../policy/policy-sets.ts';
 import { ResourceResolver } from '../../policy/resources.ts';
 import { generateSchema } from '../../policy/schema.ts';
 import {
@@ -29,6 +30,7 @@ import {
 import { type AgentSpec, loadAgentSpec } from '../../spec/agent-spec.ts';
 import { parseYamlFile } from '../../spec/yaml-file.ts';
 import { openStore } from '../../store/open-store.ts';
+import type { Store } from '../../store/store.ts';
 import { clip, paint, printNotice } from '../format.ts';
 
 async function schemaFor(agentPath: string | undefined, command: string) {
@@ -392,4 +394,91 @@ export async function policyDraftCommand(
     }\n`,
   );
   return 0;
+}
+
+async function withPolicyStore<T>(fn: (store: Store, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const store = openStore(config);
+  try {
+    return await fn(store, config);
+  } finally {
+    await store.close();
+  }
+}
+
+async function agentManifests(agent: string | undefined, config: Config) {
+  return agent ? specManifests(loadAgentSpec(agent), config, process.cwd()) : [];
+}
+
+/** `agentd policy save <dir> --as <name> [--activate]`. */
+export async function policySaveCommand(
+  dir: string,
+  options: { as: string; activate?: boolean; agent?: string },
+): Promise<number> {
+  return withPolicyStore(async (store, config) => {
+    const saved = await savePolicySet(store, options.as, resolve(dir));
+    process.stdout.write(
+      `saved ${saved.name}@${saved.version} (${saved.files.length} file${saved.files.length === 1 ? '' : 's'})\n`,
+    );
+    if (!options.activate) {
+      process.stderr.write(
+        paint('dim', `not active: agentd policy activate ${saved.name}@${saved.version}\n`),
+      );
+      return 0;
+    }
+    await activatePolicySet(
+      store,
+      config,
+      saved.name,
+      saved.version,
+      await agentManifests(options.agent, config),
+    );
+    process.stdout.write(`active: ${saved.name}@${saved.version}\n`);
+    return 0;
+  });
+}
+
+/** `agentd policy activate <name[@version]>`. */
+export async function policyActivateCommand(
+  ref: string,
+  options: { agent?: string },
+): Promise<number> {
+  const match = /^([a-z0-9][a-z0-9_-]*)(?:@(\d+))?$/.exec(ref);
+  if (!match) {
+    throw new AgentdError('usage', `"${ref}" is not <name> or <name>@<version>`);
+  }
+  return withPolicyStore(async (store, config) => {
+    const active = await activatePolicySet(
+      store,
+      config,
+      match[1]!,
+      match[2] ? Number(match[2]) : undefined,
+      await agentManifests(options.agent, config),
+    );
+    process.stdout.write(
+      `active: ${active.name}@${active.version} (specs with policy: { set: ${active.name} } use it from their next run)\n`,
+    );
+    return 0;
+  });
+}
+
+/** `agentd policy sets`. */
+export async function policySetsCommand(options: { json?: boolean }): Promise<number> {
+  return withPolicyStore(async (store) => {
+    const sets = await store.listPolicySets();
+    if (options.json) {
+      for (const set of sets) process.stdout.write(`${JSON.stringify(set)}\n`);
+      return 0;
+    }
+    if (sets.length === 0) {
+      process.stdout.write('no policy sets saved (agentd policy save <dir> --as <name>)\n');
+      return 0;
+    }
+    for (const set of sets) {
+      process.stdout.write(
+        `${set.active ? paint('green', '●', process.stdout) : ' '} ${set.name}@${set.version}  ${set.createdAt.slice(0, 19).replace('T', ' ')}  ${set.files.map((f) => f.name).join(', ')}\n`,
+      );
+    }
+    return 0;
+  });
 }

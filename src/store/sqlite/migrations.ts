@@ -272,4 +272,21 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (team_id, key)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 10: policy sets kept in the store: every saved version, and which one is active
+  `
+  CREATE TABLE policy_sets (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    files TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (name, version)
+  ) STRICT;
+  CREATE TABLE policy_set_active (
+    name TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    activated_at TEXT NOT NULL,
+    FOREIGN KEY (name, version) REFERENCES policy_sets(name, version)
+  ) STRICT;
+  `,
 ];

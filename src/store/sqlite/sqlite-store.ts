@@ -31,6 +31,7 @@ import {
   type ListAuditOptions,
   type ListEvalScoresOptions,
   type ListRunsOptions,
+  type PolicySetRecord,
   type RunLease,
   type RunSummary,
   type ServerRecord,
@@ -327,6 +328,66 @@ export class SqliteStore implements Store {
       .prepare('SELECT run_id, owner, heartbeat_at FROM run_leases')
       .all() as unknown as LeaseRow[];
     return rows.map(toLease);
+  }
+
+  async savePolicySet(
+    name: string,
+    files: readonly { name: string; text: string }[],
+    digest: string,
+    at: string,
+  ): Promise<PolicySetRecord> {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const same = this.#db
+        .prepare('SELECT version FROM policy_sets WHERE name = ? AND digest = ?')
+        .get(name, digest) as { version: number } | undefined;
+      let version = same?.version;
+      if (version === undefined) {
+        const last = this.#db
+          .prepare('SELECT max(version) AS version FROM policy_sets WHERE name = ?')
+          .get(name) as { version: number | null };
+        version = (last.version ?? 0) + 1;
+        this.#db
+          .prepare(
+            'INSERT INTO policy_sets (name, version, files, digest, created_at) VALUES (?, ?, ?, ?, ?)',
+          )
+          .run(name, version, JSON.stringify(files), digest, at);
+      }
+      this.#db.exec('COMMIT');
+      return (await this.getPolicySet(name, version))!;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async getPolicySet(name: string, version?: number): Promise<PolicySetRecord | undefined> {
+    const row = (
+      version === undefined
+        ? this.#db
+            .prepare(`${selectPolicySets} WHERE s.name = ? AND s.version = a.version`)
+            .get(name)
+        : this.#db
+            .prepare(`${selectPolicySets} WHERE s.name = ? AND s.version = ?`)
+            .get(name, version)
+    ) as PolicySetRow | undefined;
+    return row ? toPolicySet(row) : undefined;
+  }
+
+  async listPolicySets(): Promise<PolicySetRecord[]> {
+    const rows = this.#db
+      .prepare(`${selectPolicySets} ORDER BY s.name, s.version`)
+      .all() as unknown as PolicySetRow[];
+    return rows.map(toPolicySet);
+  }
+
+  async activatePolicySet(name: string, version: number, at: string): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO policy_set_active (name, version, activated_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET version = excluded.version, activated_at = excluded.activated_at`,
+      )
+      .run(name, version, at);
   }
 
   async putApiKey(record: ApiKeyRecord): Promise<void> {
@@ -658,6 +719,30 @@ function toEvalScore(row: EvalScoreRow): EvalScoreRecord {
     ...(row.judge !== null ? { judge: JSON.parse(row.judge) } : {}),
     scoredAt: row.scored_at,
     agent: row.agent,
+  };
+}
+
+const selectPolicySets = `SELECT s.name, s.version, s.files, s.digest, s.created_at,
+  (a.version IS NOT NULL AND a.version = s.version) AS active
+  FROM policy_sets s LEFT JOIN policy_set_active a ON a.name = s.name`;
+
+interface PolicySetRow {
+  name: string;
+  version: number;
+  files: string;
+  digest: string;
+  created_at: string;
+  active: number;
+}
+
+function toPolicySet(row: PolicySetRow): PolicySetRecord {
+  return {
+    name: row.name,
+    version: row.version,
+    files: JSON.parse(row.files),
+    digest: row.digest,
+    createdAt: row.created_at,
+    active: row.active === 1,
   };
 }
 
