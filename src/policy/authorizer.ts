@@ -121,6 +121,17 @@ export interface DecideRequest {
   /** Another agent than the authorizer's, or another user. */
   agent?: string;
   user?: string;
+  /** The caller's token claims (gateway calls with an OAuth token): `principal.claims`. */
+  claims?: TokenClaims;
+}
+
+/** What policies see of an OAuth token: `principal.claims.sub`, `.iss`, `.scope`, `.groups`, `.email`. */
+export interface TokenClaims {
+  sub: string;
+  iss: string;
+  scope: string[];
+  email?: string;
+  groups?: string[];
 }
 
 /**
@@ -223,7 +234,11 @@ export class CedarAuthorizer implements Authorizer {
     const people: EntityJson[] = [
       {
         uid: principal,
-        attrs: { name: agent, user: { __entity: { type: 'User', id: user } } },
+        attrs: {
+          name: agent,
+          user: { __entity: { type: 'User', id: user } },
+          ...(request.claims ? { claims: claimsValue(request.claims) } : {}),
+        },
         parents: [],
       },
     ];
@@ -454,4 +469,15 @@ function actionMayMatch(policy: Policy, actions: ReadonlySet<string>): boolean {
     });
   }
   return true;
+}
+
+/** Token claims as a Cedar record (sets for the list-valued claims). */
+function claimsValue(claims: TokenClaims): CedarValueJson {
+  return {
+    sub: claims.sub,
+    iss: claims.iss,
+    scope: claims.scope,
+    ...(claims.email !== undefined ? { email: claims.email } : {}),
+    ...(claims.groups !== undefined ? { groups: claims.groups } : {}),
+  };
 }

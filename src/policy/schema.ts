@@ -70,7 +70,23 @@ const record = (attributes: Record<string, unknown>) => ({ type: 'Record', attri
 const entityTypes = {
   // No attributes: requests carry no User entity (`principal.user == User::"alice"` needs none).
   User: { shape: record({}) },
-  Agent: { shape: record({ name: str, user: { type: 'Entity', name: 'User' } }) },
+  Agent: {
+    shape: record({
+      name: str,
+      user: { type: 'Entity', name: 'User' },
+      // Set for calls through the MCP gateway made with an OAuth token: its claims.
+      claims: {
+        ...record({
+          sub: str,
+          iss: str,
+          email: { ...str, required: false },
+          scope: { type: 'Set', element: str },
+          groups: { type: 'Set', element: str, required: false },
+        }),
+        required: false,
+      },
+    }),
+  },
   Server: { shape: record({ name: str, kind: str }) },
   Module: { shape: record({ name: str }) },
   Registry: { shape: record({ name: str }) },

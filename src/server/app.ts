@@ -1,6 +1,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Config } from '../config/config.ts';
+import type { TokenClaims } from '../policy/authorizer.ts';
 import type { Store } from '../store/store.ts';
 import type { ApiKeys, ApiScope } from './api-keys.ts';
 import { approvalsApi } from './approvals-api.ts';
@@ -46,6 +47,8 @@ export interface Caller {
   /** The key's name, or the token's subject: the user policies see. */
   name: string;
   scopes: readonly ApiScope[];
+  /** A token's claims, as policies see them (`principal.claims` at the gateway). */
+  claims?: TokenClaims;
 }
 
 export type AppEnv = { Variables: { caller: Caller } };
@@ -162,7 +165,12 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
           'www-authenticate': challenge(c, 'invalid_token'),
         });
       }
-      caller = { id: `token:${verified.subject}`, name: verified.subject, scopes: verified.scopes };
+      caller = {
+        id: `token:${verified.subject}`,
+        name: verified.subject,
+        scopes: verified.scopes,
+        claims: verified.claims,
+      };
     } else {
       return problem(c, 401, 'unauthenticated', 'the API key is unknown or revoked', {
         'www-authenticate': challenge(c, 'invalid_token'),
@@ -188,7 +196,11 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const gateway = options.gateway;
     app.all('/mcp', scoped('mcp'), (c) => {
       const caller = c.get('caller');
-      return gateway.fetch(c.req.raw, { id: caller.id, name: caller.name });
+      return gateway.fetch(c.req.raw, {
+        id: caller.id,
+        name: caller.name,
+        ...(caller.claims ? { claims: caller.claims } : {}),
+      });
     });
   }
 

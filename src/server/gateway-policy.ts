@@ -199,6 +199,7 @@ export async function gatewayAuthorizer(
       resources,
       input: call.input,
       user: call.caller.name,
+      ...(call.caller.claims ? { claims: call.caller.claims } : {}),
     });
     await record(decision);
     // The gateway answers its caller at once: a call that needs a person's approval is denied.

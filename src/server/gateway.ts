@@ -23,6 +23,7 @@ import type { Config } from '../config/config.ts';
 import { SecretBox } from '../config/secret-box.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { RunEvent } from '../core/events.ts';
+import type { TokenClaims } from '../policy/authorizer.ts';
 import { listAgents } from '../spec/agent-catalog.ts';
 import type { Store } from '../store/store.ts';
 import { McpConnection, type McpForwardMethod } from '../tools/mcp/mcp-connection.ts';
@@ -35,6 +36,8 @@ import type { RunManager } from './run-manager.ts';
 export interface GatewayCaller {
   id: string;
   name: string;
+  /** The caller's token claims, when it came with an OAuth token: `principal.claims`. */
+  claims?: TokenClaims;
 }
 
 /** A call the gateway is about to forward (or, for its own tools, to run). */

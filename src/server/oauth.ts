@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { AgentdError, errorMessage } from '../core/errors.ts';
+import type { TokenClaims } from '../policy/authorizer.ts';
 import { type ApiScope, apiScopes } from './api-keys.ts';
 
 export interface OAuthOptions {
@@ -15,7 +16,8 @@ export interface OAuthOptions {
 export interface TokenCaller {
   subject: string;
   scopes: ApiScope[];
-  claims: JWTPayload;
+  /** What policies see of the token (`principal.claims`). */
+  claims: TokenClaims;
 }
 
 /**
@@ -77,7 +79,7 @@ export class OAuthVerifier {
         .split(/\s+/)
         .map((s) => s.replace(/^agentd:/, ''))
         .filter((s): s is ApiScope => (apiScopes as readonly string[]).includes(s));
-      return { subject: payload.sub, scopes: [...new Set(granted)], claims: payload };
+      return { subject: payload.sub, scopes: [...new Set(granted)], claims: claimsOf(payload) };
     } catch (error) {
       if (error instanceof joseErrors.JWTClaimValidationFailed) {
         return {
@@ -102,4 +104,20 @@ export class OAuthVerifier {
       bearer_methods_supported: ['header'],
     };
   }
+}
+
+/** The claims policies may use, typed as the policy schema declares them. */
+function claimsOf(payload: JWTPayload): TokenClaims {
+  const strings = (value: unknown): string[] | undefined =>
+    Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+  const groups = strings(payload.groups);
+  return {
+    sub: payload.sub ?? '',
+    iss: payload.iss ?? '',
+    scope: String(payload.scope ?? '')
+      .split(/\s+/)
+      .filter(Boolean),
+    ...(typeof payload.email === 'string' ? { email: payload.email } : {}),
+    ...(groups ? { groups } : {}),
+  };
 }

@@ -162,7 +162,11 @@ describe('OAuth 2.1 resource-server mode', () => {
     mkdirSync(policies);
     writeFileSync(
       join(policies, 'p.cedar'),
-      'permit (principal is Agent, action == Action::"up.whoami", resource) when { principal.user == User::"alice" };\n',
+      [
+        // alice by name; anyone else whose token says they are in the ops group
+        'permit (principal is Agent, action == Action::"up.whoami", resource) when { principal.user == User::"alice" };',
+        'permit (principal is Agent, action == Action::"up.whoami", resource) when { principal has claims && principal.claims has groups && principal.claims.groups.contains("ops") };',
+      ].join('\n'),
     );
     // Register the upstream with its own credential, and its tools, before serve starts.
     const home = tempDir();
@@ -222,5 +226,26 @@ describe('OAuth 2.1 resource-server mode', () => {
     expect(seen.some((h) => h?.includes(token))).toBe(false);
     const [entry] = await store.listAudit({ newestFirst: true, limit: 1 });
     expect(entry).toMatchObject({ action: 'up.whoami', user: 'alice', effect: 'allow' });
+
+    // The token's claims are what policies see of it.
+    const callAs = async (claims: Record<string, unknown>) => {
+      const connection = new McpConnection({
+        name: 'gateway',
+        config: {
+          transport: 'http',
+          url: `${server.url}/mcp`,
+          headers: {
+            authorization: `Bearer ${await as.mint({ aud: audience, scope: 'agentd:mcp', ...claims })}`,
+          },
+        },
+      });
+      cleanup.push(() => connection.close());
+      return connection.callTool('up__whoami', {});
+    };
+    expect((await callAs({ sub: 'bob', groups: ['ops'] })).isError).toBeFalsy();
+    const outsider = await callAs({ sub: 'carol', groups: ['sales'] });
+    expect(outsider.isError).toBe(true);
+    expect(JSON.stringify(outsider.content)).toContain('Denied by policy');
+    expect((await callAs({ sub: 'dave' })).isError).toBe(true);
   }, 60_000);
 });
