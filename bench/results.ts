@@ -1,6 +1,7 @@
 import type { FrameworkName } from './frameworks/catalog.ts';
 import type { Plan } from './plan.ts';
 import type { LongRunResults } from './protocols/long-run.ts';
+import type { MemoryBenchResults } from './protocols/memory.ts';
 import type { PolicyResults } from './protocols/policy.ts';
 import type {
   ColdSample,
@@ -53,4 +54,6 @@ export interface Results {
   policy?: PolicyResults;
   /** The agent teams issue's benchmark: speed-up of a team with its number of teammates. */
   teams?: TeamsResults;
+  /** The memory issue's benchmark: ingestion, recall latency and index memory by size. */
+  memory?: MemoryBenchResults;
 }

@@ -2,6 +2,7 @@ import type { BenchContext } from './context.ts';
 import { runCold } from './protocols/cold.ts';
 import { runConcurrency } from './protocols/concurrency.ts';
 import { runLongRunProcess } from './protocols/long-run-process.ts';
+import { runMemoryBenchProcess } from './protocols/memory-process.ts';
 import { runPolicyBench } from './protocols/policy.ts';
 import type { ColdSample, ConcurrencySample } from './protocols/samples.ts';
 import { runStartup } from './protocols/startup.ts';
@@ -15,7 +16,10 @@ import { workloadNames } from './workloads.ts';
 
 /** What a suite adds to the results. */
 type SuiteOutput = Partial<
-  Pick<Results, 'peers' | 'profile' | 'startup' | 'steps' | 'longRun' | 'policy' | 'teams'>
+  Pick<
+    Results,
+    'peers' | 'profile' | 'startup' | 'steps' | 'longRun' | 'policy' | 'teams' | 'memory'
+  >
 >;
 
 export interface Suite {
@@ -92,11 +96,22 @@ export const suites: Record<string, Suite> = {
     defaultFrameworks: 'all',
     run: (ctx) => peers(ctx, { cold: false, warm: true, concurrency: false }),
   },
-  memory: {
-    name: 'memory',
+  concurrency: {
+    name: 'concurrency',
     description: 'peers, peak RSS with many concurrent runs waiting on a slow model',
     defaultFrameworks: 'all',
     run: (ctx) => peers(ctx, { cold: false, warm: false, concurrency: true }),
+  },
+  memory: {
+    name: 'memory',
+    description:
+      'long-term memory: ingestion, recall latency (p50, p95) and index memory at 10k, 100k and 1M memories',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      const sizes = ctx.plan.name === 'quick' ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+      ctx.log(`memory: ${sizes.map((n) => n.toLocaleString('en')).join(', ')} memories`);
+      return { memory: await runMemoryBenchProcess(ctx, sizes) };
+    },
   },
   startup: {
     name: 'startup',

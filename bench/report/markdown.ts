@@ -280,6 +280,53 @@ export function markdownReport(results: Results, chartFile?: string): string {
     );
     out.push('');
   }
+  if (results.memory) {
+    const m = results.memory;
+    out.push('## Long-term memory: recall and ingestion');
+    out.push('');
+    out.push(
+      `\`bench/protocols/memory.ts\`: synthetic memories on 2,000 topics (ten-word texts, ${m.dimensions}-dimension vectors clustered by topic) in a SQLite store with its full-text index, vectors and the HNSW index; ${m.queries} queries per size, each within one actor's, one agent's and one team's namespaces. Hybrid is MemoryBank.search (BM25 and ANN fused; the embedding call excluded). Ingestion writes 1,000 memories a transaction, then builds the index from the store's vectors.`,
+    );
+    out.push('');
+    out.push(
+      header(
+        [
+          'memories',
+          'hybrid p50 (ms)',
+          'p95',
+          'full-text p50',
+          'ANN p50',
+          'ANN filtered p50',
+          'ANN recall@10',
+          'index (MiB)',
+          'store (/s)',
+          'index (/s)',
+          'one write p50 (ms)',
+          'snapshot load (s)',
+        ],
+        [
+          '---:',
+          '---:',
+          '---:',
+          '---:',
+          '---:',
+          '---:',
+          '---:',
+          '---:',
+          '---:',
+          '---:',
+          '---:',
+          '---:',
+        ],
+      ),
+    );
+    for (const l of m.levels) {
+      out.push(
+        `| ${l.memories.toLocaleString('en')} | ${l.recall.hybrid.p50Ms} | ${l.recall.hybrid.p95Ms} | ${l.recall.fullText.p50Ms} | ${l.recall.vector.p50Ms} | ${l.recall.vectorFiltered.p50Ms} | ${l.annRecallAt10} | ${l.indexMib} | ${l.storePerSecond.toLocaleString('en')} | ${l.indexPerSecond.toLocaleString('en')} | ${l.singleWrite.p50Ms} | ${l.snapshotLoadSeconds} |`,
+      );
+    }
+    out.push('');
+  }
   if (results.policy) {
     const p = results.policy;
     out.push('## Policy decisions (Cedar)');

@@ -76,12 +76,15 @@ export class MemoryBank {
     embedder?: Embedder;
     /** Where the ANN index keeps its snapshot (e.g. beside the database); none: rebuilt per process. */
     snapshotDir?: string;
+    /** An index of the embedder's vectors over this store, already open (shared by banks). */
+    index?: VectorIndex;
     now?: () => Date;
   }) {
     this.store = options.store;
     this.embedder = options.embedder;
     this.#snapshotDir = options.snapshotDir;
     this.#now = options.now ?? (() => new Date());
+    if (options.index) this.#index = Promise.resolve(options.index);
   }
 
   /** The snapshot folder for a store file: `memory-index/` beside it. */

@@ -117,3 +117,44 @@ export async function startRunMemory(options: {
     throw error;
   }
 }
+
+/**
+ * After `agentd runs resume`: queues the extraction of what the run did since its last
+ * queued extraction (its earlier jobs say how far that was), and works through the queue.
+ */
+export async function extractAfterResume(options: {
+  config: Config;
+  redact: Redactor;
+  result: RunResult;
+  specPath: string;
+  onNotice?: (notice: string) => void;
+  onReport?: (report: WorkerReport) => void;
+}): Promise<void> {
+  const memory = await openMemory(options.config, { redact: options.redact });
+  try {
+    const jobs = await memory.store.memories.listJobs({ runId: options.result.runId });
+    const from = Math.max(0, ...jobs.map((job) => job.toSeq));
+    const to = options.result.state.lastSeq;
+    if (to > from) {
+      await memory.store.memories.enqueueJob(
+        {
+          runId: options.result.runId,
+          fromSeq: from,
+          toSeq: to,
+          reason: 'run_end',
+          specPath: resolve(options.specPath),
+        },
+        new Date().toISOString(),
+      );
+    }
+    const worker = new ExtractionWorker({
+      store: memory.store,
+      bank: memory.bank,
+      config: options.config,
+      ...(options.onReport ? { onReport: options.onReport } : {}),
+    });
+    await worker.drain();
+  } finally {
+    await memory.close();
+  }
+}

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { VectorChange } from '../core/memory.ts';
 import { inNamespace } from '../core/memory.ts';
 import type { MemoryStore } from '../store/memory-store.ts';
 import { HnswIndex, type HnswMatch } from './hnsw.ts';
@@ -18,6 +19,52 @@ export interface VectorFilter {
  * searching (see bench/protocols/memory.ts).
  */
 const hnswSettings = { m: 12, efConstruction: 40, efSearch: 96 };
+
+/** Changes read at once when the index is far behind the store. */
+const bulkBatch = 200_000;
+
+/**
+ * The order to add a large batch of new vectors in: the first 30% as they come (a skeleton
+ * spread over the whole space), then the rest grouped by where they point (the signs of their
+ * projections on 8 fixed random directions), so consecutive inserts search the same part of
+ * the graph and find it in the CPU's caches: builds about 1.5 times faster for recall within
+ * a point of inserting in log order. Small batches, and batches that remove or re-add
+ * anything, keep the log's order.
+ */
+export function bulkOrder(changes: readonly VectorChange[]): readonly VectorChange[] {
+  if (changes.length < 20_000) return changes;
+  const dims = changes[0]!.values?.length ?? 0;
+  const labels = new Set<number>();
+  for (const change of changes) {
+    if (change.op !== 'add' || change.values?.length !== dims || labels.has(change.label)) {
+      return changes;
+    }
+    labels.add(change.label);
+  }
+  const planes = directions(dims);
+  const head = Math.floor(changes.length * 0.3);
+  const rest = changes.slice(head).map((change) => {
+    let key = 0;
+    for (const plane of planes) {
+      let dot = 0;
+      for (let i = 0; i < dims; i++) dot += plane[i]! * change.values![i]!;
+      key = key * 2 + (dot > 0 ? 1 : 0);
+    }
+    return { change, key };
+  });
+  rest.sort((a, b) => a.key - b.key);
+  return [...changes.slice(0, head), ...rest.map((r) => r.change)];
+}
+
+/** Eight fixed pseudo-random directions in `dims` dimensions (the same in every process). */
+function directions(dims: number): Float32Array[] {
+  let state = 0x9e3779b9;
+  const next = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 0x100000000 - 0.5;
+  };
+  return Array.from({ length: 8 }, () => Float32Array.from({ length: dims }, next));
+}
 
 /** Below this share of the index, a filtered search looks at the matching vectors only. */
 const scanShare = 0.05;
@@ -102,10 +149,11 @@ export class VectorIndex {
   /** Applies the store's changes this index has not seen; the number applied. */
   async sync(): Promise<number> {
     let applied = 0;
+    let limit = 5000;
     for (;;) {
-      const changes = await this.#store.vectorChanges(this.model, this.#lastSeq, 5000);
+      const changes = await this.#store.vectorChanges(this.model, this.#lastSeq, limit);
       if (changes.length === 0) break;
-      for (const change of changes) {
+      for (const change of bulkOrder(changes)) {
         if (change.op === 'add' && change.values) {
           this.#add(change.label, change.values, {
             namespace: change.namespace!,
@@ -115,9 +163,11 @@ export class VectorIndex {
         } else {
           this.#remove(change.label);
         }
-        this.#lastSeq = change.seq;
       }
+      this.#lastSeq = changes.at(-1)!.seq;
       applied += changes.length;
+      // Far behind (a first build, a bulk import): take larger batches.
+      if (changes.length === limit) limit = bulkBatch;
     }
     this.#sinceSnapshot += applied;
     if (this.#sinceSnapshot >= snapshotEvery) this.saveSnapshot();

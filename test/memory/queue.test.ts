@@ -48,7 +48,9 @@ describe('the extraction queue', () => {
 
   it('compaction queues the turns it takes out of the context for extraction, during the run', async () => {
     const home = tempDir();
-    const long = 'I looked at another part of the build logs and noted what I saw there. '.repeat(4);
+    const long = 'I looked at another part of the build logs and noted what I saw there. '.repeat(
+      4,
+    );
     writeFileSync(
       join(home, 'script.yaml'),
       `turns:
@@ -93,6 +95,37 @@ limits: { max_turns: 10 }
     expect(jobs.at(-1)).toMatchObject({ reason: 'run_end', status: 'done' });
     // Each job takes up where the one before stopped.
     for (let i = 1; i < jobs.length; i++) expect(jobs[i]!.fromSeq).toBe(jobs[i - 1]!.toSeq);
+    await store.close();
+  }, 60_000);
+
+  it('a resumed run extracts what it did since its last extraction, as its actor', async () => {
+    const home = tempDir();
+    const stopped = await agentd(
+      [
+        'run',
+        example,
+        'I prefer answers in Korean. Please remember that.',
+        '--actor',
+        'kim',
+        '--max-turns',
+        '1',
+      ],
+      { home },
+    );
+    expect(stopped.code).toBe(3);
+    const runId = [...stopped.stderr.matchAll(/run (run_[0-9a-z]+)/g)].at(-1)![1]!;
+    expect(stopped.stderr).toContain(`memory: ${runId}: 2 new`);
+    const resumed = await agentd(['runs', 'resume', runId, '--max-turns', '4'], { home });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(
+      new RegExp(`memory: ${runId}: 0 new, 0 updated, 2 already known`),
+    );
+    const store = new SqliteStore({ path: join(home, 'agentd.db') });
+    const jobs = await store.memories.listJobs({ runId });
+    expect(jobs).toHaveLength(2);
+    expect(jobs[1]!.fromSeq).toBe(jobs[0]!.toSeq);
+    const preferences = await store.memories.list({ actor: 'kim', kinds: ['preference'] });
+    expect(preferences.map((m) => m.text)).toEqual(['Answer in Korean.']);
     await store.close();
   }, 60_000);
 });

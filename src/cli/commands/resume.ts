@@ -75,27 +75,50 @@ export async function resumeCommand(id: string, options: ResumeCommandOptions): 
     process.stderr.write(`${paint('dim', `(in ${cwd}, where the run started)`)}\n`);
     process.chdir(cwd);
   }
-  const { config, agent, redact, toolset } = await prepareAgent(
+  const { config, spec, agent, redact, toolset } = await prepareAgent(
     specPath,
     {
       ...options,
       model: options.model ?? model,
     },
-    { onNotice: printNotice },
+    {
+      onNotice: printNotice,
+      ...(started.data.actor ? { actor: started.data.actor } : {}),
+      ...(started.data.session ? { sessionId: started.data.session.id } : {}),
+    },
   );
   let result: RunResult | undefined;
   try {
-    return await runInTerminal({ config, redact, json: options.json ?? false }, async (io) => {
-      result = await resumeRun({
-        ...io,
-        runId,
-        agent,
-        ...(options.limits && Object.keys(options.limits).length ? { limits: options.limits } : {}),
-        ...(options.rerunInDoubt ? { inDoubt: 'rerun' as const } : {}),
-        ...(options.skipInDoubt ? { inDoubt: 'skip' as const } : {}),
+    const code = await runInTerminal(
+      { config, redact, json: options.json ?? false },
+      async (io) => {
+        result = await resumeRun({
+          ...io,
+          runId,
+          agent,
+          ...(options.limits && Object.keys(options.limits).length
+            ? { limits: options.limits }
+            : {}),
+          ...(options.rerunInDoubt ? { inDoubt: 'rerun' as const } : {}),
+          ...(options.skipInDoubt ? { inDoubt: 'skip' as const } : {}),
+        });
+        return result;
+      },
+    );
+    // What the run did since its last extraction is extracted now (long-term memory).
+    if (result && spec.memory?.extraction.enabled) {
+      const { extractAfterResume } = await import('../../memory/run-memory.ts');
+      const { reportExtraction } = await import('./run.ts');
+      await extractAfterResume({
+        config,
+        redact,
+        result,
+        specPath,
+        onNotice: printNotice,
+        onReport: reportExtraction,
       });
-      return result;
-    });
+    }
+    return code;
   } finally {
     await toolset.close();
     // Online evaluation (online_eval in config.yaml) scores a sample of finished runs.

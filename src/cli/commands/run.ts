@@ -144,7 +144,7 @@ export async function runCommand(
 }
 
 /** One line on stderr per extraction the worker did. */
-function reportExtraction(report: WorkerReport): void {
+export function reportExtraction(report: WorkerReport): void {
   const { job } = report;
   if (report.error) {
     printNotice(`memory: extraction from ${job.runId} failed: ${report.error}`);
