@@ -1,5 +1,6 @@
 import type { FrameworkName } from './frameworks/catalog.ts';
 import type { Plan } from './plan.ts';
+import type { GatewayResults } from './protocols/gateway.ts';
 import type { LongRunResults } from './protocols/long-run.ts';
 import type { MemoryBenchResults } from './protocols/memory.ts';
 import type { PolicyResults } from './protocols/policy.ts';
@@ -56,4 +57,6 @@ export interface Results {
   teams?: TeamsResults;
   /** The memory issue's benchmark: ingestion, recall latency and index memory by size. */
   memory?: MemoryBenchResults;
+  /** The serve issue's benchmark: a tool call through the MCP gateway against the same call direct. */
+  gateway?: GatewayResults;
 }

@@ -1,6 +1,7 @@
 import type { BenchContext } from './context.ts';
 import { runCold } from './protocols/cold.ts';
 import { runConcurrency } from './protocols/concurrency.ts';
+import { runGatewayBench } from './protocols/gateway.ts';
 import { runLongRunProcess } from './protocols/long-run-process.ts';
 import { runMemoryBenchProcess } from './protocols/memory-process.ts';
 import { runPolicyBench } from './protocols/policy.ts';
@@ -18,7 +19,15 @@ import { workloadNames } from './workloads.ts';
 type SuiteOutput = Partial<
   Pick<
     Results,
-    'peers' | 'profile' | 'startup' | 'steps' | 'longRun' | 'policy' | 'teams' | 'memory'
+    | 'peers'
+    | 'profile'
+    | 'startup'
+    | 'steps'
+    | 'longRun'
+    | 'policy'
+    | 'teams'
+    | 'memory'
+    | 'gateway'
   >
 >;
 
@@ -101,6 +110,23 @@ export const suites: Record<string, Suite> = {
     description: 'peers, peak RSS with many concurrent runs waiting on a slow model',
     defaultFrameworks: 'all',
     run: (ctx) => peers(ctx, { cold: false, warm: false, concurrency: true }),
+  },
+  gateway: {
+    name: 'gateway',
+    description:
+      'MCP gateway overhead: a tool call through agentd serve /mcp (key, policy, audit, proxy) against the same call direct, p50/p99, calls/s at 1, 10 and 100 clients',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      ctx.log('gateway: an echo tool through /mcp and direct, each side in its own process');
+      const quick = ctx.plan.name === 'quick';
+      return {
+        gateway: await runGatewayBench({
+          calls: quick ? 500 : 2000,
+          seconds: quick ? 1 : 3,
+          log: ctx.log,
+        }),
+      };
+    },
   },
   memory: {
     name: 'memory',

@@ -280,6 +280,34 @@ export function markdownReport(results: Results, chartFile?: string): string {
     );
     out.push('');
   }
+  if (results.gateway) {
+    const g = results.gateway;
+    out.push('## MCP gateway: a tool call through /mcp against the same call direct');
+    out.push('');
+    out.push(
+      `\`bench/protocols/gateway.ts\`: an echo tool of an MCP server over streamable HTTP, called by an MCP client directly and through \`agentd serve\`'s gateway (API key, Cedar decision, audit entry, proxy), each of the three in its own process on loopback. ${g.calls.toLocaleString('en')} sequential calls per path after a warm-up; throughput over ${g.throughputSeconds} s per client count.`,
+    );
+    out.push('');
+    out.push(
+      '| path | p50 ms | p99 ms | ' +
+        g.concurrency.map((n) => `calls/s, ${n} client${n === 1 ? '' : 's'}`).join(' | ') +
+        ' |',
+    );
+    out.push('|---|---:|---:|' + g.concurrency.map(() => '---:').join('|') + '|');
+    for (const [name, path] of [
+      ['direct', g.direct],
+      ['through the gateway', g.gateway],
+    ] as const) {
+      out.push(
+        `| ${name} | ${path.p50Ms.toFixed(2)} | ${path.p99Ms.toFixed(2)} | ${g.concurrency.map((n) => Math.round(path.callsPerSecond[String(n)] ?? 0).toLocaleString('en')).join(' | ')} |`,
+      );
+    }
+    out.push('');
+    out.push(
+      `Gateway overhead: ${g.overheadP50Ms.toFixed(2)} ms at the median, ${g.overheadP99Ms.toFixed(2)} ms at the 99th percentile.`,
+    );
+    out.push('');
+  }
   if (results.memory) {
     const m = results.memory;
     out.push('## Long-term memory: recall and ingestion');
