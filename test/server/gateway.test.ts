@@ -105,6 +105,7 @@ describe('the MCP gateway at /mcp', () => {
       [
         'permit (principal, action == Action::"everything.echo", resource);',
         'permit (principal, action == Action::"registry:search", resource);',
+        '@approval("required")\npermit (principal, action == Action::"everything.get-env", resource);',
         'permit (principal is Agent, action == Action::"agentd.launch_agent", resource) when { principal.user == User::"ide" };',
       ].join('\n'),
     );
@@ -128,6 +129,13 @@ describe('the MCP gateway at /mcp', () => {
     const denied = await mcp.callTool('everything__get-sum', { a: 1, b: 2 });
     expect(denied.isError).toBe(true);
     expect(text(denied)).toMatch(/^Denied by policy: /);
+
+    // A call a policy wants a person to approve: the gateway answers at once, so it is denied.
+    const approval = await mcp.callTool('everything__get-env', {});
+    expect(approval.isError).toBe(true);
+    expect(text(approval)).toMatch(
+      /the gateway cannot wait for an approval, so the call is denied/,
+    );
 
     const found = await mcp.callTool('agentd__search_tools', { query: 'echo' });
     expect(text(found)).toMatch(/^everything__echo: /m);
