@@ -288,12 +288,9 @@ export function markdownReport(results: Results, chartFile?: string): string {
       `\`bench/protocols/gateway.ts\`: an echo tool of an MCP server over streamable HTTP, called by an MCP client directly and through \`agentd serve\`'s gateway (API key, Cedar decision, audit entry, proxy), each of the three in its own process on loopback. ${g.calls.toLocaleString('en')} sequential calls per path after a warm-up; throughput over ${g.throughputSeconds} s per client count.`,
     );
     out.push('');
-    out.push(
-      '| path | p50 ms | p99 ms | ' +
-        g.concurrency.map((n) => `calls/s, ${n} client${n === 1 ? '' : 's'}`).join(' | ') +
-        ' |',
-    );
-    out.push('|---|---:|---:|' + g.concurrency.map(() => '---:').join('|') + '|');
+    const clients = g.concurrency.map((n) => `calls/s, ${n} client${n === 1 ? '' : 's'}`);
+    out.push(`| path | p50 ms | p99 ms | ${clients.join(' | ')} |`);
+    out.push(`|---|---:|---:|${g.concurrency.map(() => '---:').join('|')}|`);
     for (const [name, path] of [
       ['direct', g.direct],
       ['through the gateway', g.gateway],
