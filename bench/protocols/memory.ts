@@ -37,6 +37,11 @@ export interface MemoryBenchLevel {
   };
   /** The index's neighbours against an exact scan, on the same queries (k = 10). */
   annRecallAt10: number;
+  /**
+   * The same, counting a neighbour found when it is no farther than 1% past the exact 10th:
+   * the synthetic topics have many near-ties (hundreds of points on a topic at 1M).
+   */
+  annRecallAt10Within1pct: number;
   /** Bytes in the index's typed arrays (vectors, graph, per-node attributes), MiB. */
   indexMib: number;
   /** Growth of the process's heap and array buffers while the index was built, MiB. */
@@ -227,11 +232,15 @@ export async function runMemoryLevel(
     const vectorFiltered = await time((q) => index.search(q.vector, 40, q.filter));
     // ANN against exact: the HNSW graph walk and a full scan of the same vectors.
     let found = 0;
+    let close = 0;
     const sample = queries.slice(0, 50);
     for (const q of sample) {
       const approx = index.search(q.vector, 10);
-      const exact = new Set(index.exactSearch(q.vector, 10).map((m) => m.label));
+      const exactMatches = index.exactSearch(q.vector, 10);
+      const exact = new Set(exactMatches.map((m) => m.label));
+      const tenth = exactMatches.at(-1)?.distance ?? 0;
       found += approx.filter((m) => exact.has(m.label)).length;
+      close += approx.filter((m) => m.distance <= tenth * 1.01).length;
     }
     const annRecallAt10 = found / (sample.length * 10);
 
@@ -257,6 +266,7 @@ export async function runMemoryLevel(
       singleWrite,
       recall: { hybrid, fullText, vector, vectorFiltered },
       annRecallAt10: Number(annRecallAt10.toFixed(3)),
+      annRecallAt10Within1pct: Number((close / (sample.length * 10)).toFixed(3)),
       indexMib: Number((index.bytes / 2 ** 20).toFixed(1)),
       processGrowthMib: Number(processGrowthMib.toFixed(1)),
       snapshotMib: Number(snapshotMib.toFixed(1)),

@@ -335,6 +335,42 @@ export class HnswIndex {
     return out.reverse();
   }
 
+  /**
+   * The k nearest of the given labels (closest first), exactly: only their vectors are compared.
+   * Labels not in the index are skipped.
+   */
+  scanLabels(
+    query: ArrayLike<number>,
+    k: number,
+    lists: Iterable<ArrayLike<number>>,
+    accept?: LabelFilter,
+  ): HnswMatch[] {
+    if (k <= 0 || this.#size === 0) return [];
+    const base = this.#query(query);
+    const heap = this.#results;
+    heap.clear();
+    for (const labels of lists) {
+      for (let i = 0; i < labels.length; i++) {
+        const label = labels[i]!;
+        if (label >= this.#slotOf.length) continue;
+        const slot = this.#slotOf[label]!;
+        if (slot < 0 || (accept && !accept(label))) continue;
+        const d = this.#distanceTo(base, slot);
+        if (heap.size < k) heap.push(slot, d);
+        else if (d < heap.topDistance()) {
+          heap.pop();
+          heap.push(slot, d);
+        }
+      }
+    }
+    const out: HnswMatch[] = [];
+    while (heap.size > 0) {
+      const d = heap.topDistance();
+      out.push({ label: this.#labels[heap.pop()]!, distance: d });
+    }
+    return out.reverse();
+  }
+
   /** Every live label. */
   *labels(): IterableIterator<number> {
     for (let slot = 0; slot < this.#used; slot++) {

@@ -197,3 +197,61 @@ describe('memory bank', () => {
     await store.close();
   });
 });
+
+describe('filtered vector search', () => {
+  it('within a few namespaces compares only their vectors, and finds what an exact search finds', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const vectorOf = (i: number) =>
+      Float32Array.from(
+        { length: 16 },
+        (_, d) => Math.sin(i * 0.37 + d * 1.3) + ((i * d) % 7) / 10,
+      );
+    const at = new Date().toISOString();
+    const entries = Array.from({ length: 3000 }, (_, i) => ({
+      memory: {
+        id: `mem_${i}`,
+        namespace: `/agent/a${i % 100}/facts`,
+        kind: 'fact' as const,
+        text: `fact ${i}`,
+        trust: 'trusted' as const,
+        provenance: { events: [], source: 'user' as const, via: 'tool' as const },
+        status: 'active' as const,
+        createdAt: at,
+        updatedAt: at,
+      },
+      vector: { model: 'm', values: vectorOf(i) },
+    }));
+    await store.memories.addMany(entries);
+    const { VectorIndex } = await import('../../src/memory/vector-index.ts');
+    const index = await VectorIndex.open(store.memories, 'm');
+    const query = vectorOf(4242);
+    const roots = ['/agent/a7', '/agent/a13'];
+    const found = index.search(query, 5, { namespaces: roots });
+    const labels = (await store.memories.byLabels(found.map((m) => m.label))).map(
+      (m) => m.namespace,
+    );
+    expect(labels.every((ns) => ns.startsWith('/agent/a7/') || ns.startsWith('/agent/a13/'))).toBe(
+      true,
+    );
+    const inRoots = new Set(
+      (await store.memories.byLabels([...Array(3001).keys()]))
+        .filter(
+          (m) => m.namespace.startsWith('/agent/a7/') || m.namespace.startsWith('/agent/a13/'),
+        )
+        .map((m) => m.label),
+    );
+    const exact = index
+      .exactSearch(query, 3000)
+      .filter((m) => inRoots.has(m.label))
+      .slice(0, 5);
+    expect(found).toEqual(exact);
+    // A forgotten memory leaves its namespace's list too.
+    const first = (await store.memories.byLabels([found[0]!.label]))[0]!;
+    await store.memories.forget(first.id);
+    await index.sync();
+    expect(index.search(query, 5, { namespaces: roots }).map((m) => m.label)).not.toContain(
+      found[0]!.label,
+    );
+    await store.close();
+  });
+});
