@@ -7,6 +7,7 @@ import {
   type MemoryProvenance,
   trustOf,
 } from '../core/memory.ts';
+import type { Redactor } from '../core/redact.ts';
 import type { MemoryStore } from '../store/memory-store.ts';
 import { type Embedder, EmbeddingError } from './embeddings.ts';
 import { VectorIndex } from './vector-index.ts';
@@ -69,6 +70,7 @@ export class MemoryBank {
   readonly embedder: Embedder | undefined;
   readonly #snapshotDir: string | undefined;
   readonly #now: () => Date;
+  readonly #redact: Redactor;
   #index: Promise<VectorIndex> | undefined;
 
   constructor(options: {
@@ -78,12 +80,15 @@ export class MemoryBank {
     snapshotDir?: string;
     /** An index of the embedder's vectors over this store, already open (shared by banks). */
     index?: VectorIndex;
+    /** Applied to a memory's text before anything is done with it (embedding included). */
+    redact?: Redactor;
     now?: () => Date;
   }) {
     this.store = options.store;
     this.embedder = options.embedder;
     this.#snapshotDir = options.snapshotDir;
     this.#now = options.now ?? (() => new Date());
+    this.#redact = options.redact ?? ((text) => text);
     if (options.index) this.#index = Promise.resolve(options.index);
   }
 
@@ -174,8 +179,8 @@ export class MemoryBank {
   async write(candidate: MemoryCandidate): Promise<WriteOutcome> {
     const at = this.#now().toISOString();
     const trust = trustOf(candidate.provenance.source);
-    const text = candidate.text.trim();
-    const key = candidate.key?.trim() || undefined;
+    const text = this.#redact(candidate.text.trim());
+    const key = candidate.key ? this.#redact(candidate.key.trim()) || undefined : undefined;
     const runId = candidate.provenance.runId;
     // What it would replace: the memory the extractor named, else the one with the same key.
     let target: Memory | undefined;

@@ -27,6 +27,7 @@ export async function openMemory(
   });
   const bank = new MemoryBank({
     store: store.memories,
+    ...(options.redact ? { redact: options.redact } : {}),
     ...(embedding ? { embedder: embedding.embedder } : {}),
     ...(MemoryBank.snapshotDirFor(config.dbPath)
       ? { snapshotDir: MemoryBank.snapshotDirFor(config.dbPath)! }

@@ -158,6 +158,25 @@ describe('memory bank', () => {
     await store.close();
   });
 
+  it('redacts what looks like a key before embedding or storing a memory', async () => {
+    const home = tempDir();
+    const { store } = await bankWithEmbeddings(embeddings, home);
+    const { createRedactor } = await import('../../src/core/redact.ts');
+    const config = loadConfig({ AGENTD_HOME: home });
+    const embedder = (await configuredEmbedder(config))!.embedder;
+    const bank = new MemoryBank({ store: store.memories, embedder, redact: createRedactor([]) });
+    const secret = 'sk-proj-abcdefghijklmnopqrstuvwxyz0123';
+    const written = await bank.write({
+      namespace: '/agent/a/facts',
+      kind: 'fact',
+      text: `The deploy token is ${secret}.`,
+      provenance: fromUser,
+    });
+    expect(written.memory.text).toBe('The deploy token is [redacted].');
+    expect(embeddings.inputs.some((input) => input.includes(secret))).toBe(false);
+    await store.close();
+  });
+
   it('without an embedding model, search is full-text and says so', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const bank = new MemoryBank({ store: store.memories });

@@ -2,6 +2,7 @@ import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Config } from '../../config/config.ts';
 import { checkNamespace, inNamespace, type Memory, type MemoryKind } from '../../core/memory.ts';
+import { createRedactor } from '../../core/redact.ts';
 import type { MemoryBank } from '../../memory/bank.ts';
 import { attribute, evidenceOf } from '../../memory/extraction.ts';
 import { type OpenMemory, openMemory } from '../../memory/open.ts';
@@ -71,7 +72,8 @@ export function createMemoryServer(
   );
   let opened: Promise<OpenMemory> | undefined;
   const bank = async (): Promise<MemoryBank> => {
-    opened ??= openMemory(config);
+    // Anything shaped like an API key is redacted before a memory is stored.
+    opened ??= openMemory(config, { redact: createRedactor([]) });
     return (await opened).bank;
   };
   server.server.onclose = () => {
