@@ -1,6 +1,4 @@
-import { userInfo } from 'node:os';
 import type { Config } from '../config/config.ts';
-import { AgentdError } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { MemoryBank } from './bank.ts';
@@ -39,27 +37,4 @@ export async function openMemory(
     secrets: embedding?.secrets ?? [],
     close: () => store.close(),
   };
-}
-
-/**
- * Who runs are for: `--actor`, else AGENTD_ACTOR, else config.yaml's memory.actor, else the
- * name of the user running agentd.
- */
-export function actorOf(config: Config, given?: string): string {
-  const actor = given ?? config.env.AGENTD_ACTOR ?? config.memory?.actor ?? osUser();
-  if (!/^[^/\s]+$/.test(actor)) {
-    throw new AgentdError(
-      'usage',
-      `actor "${actor}" is not an actor id (no "/" or spaces; e.g. --actor alice)`,
-    );
-  }
-  return actor;
-}
-
-function osUser(): string {
-  try {
-    return userInfo().username || 'default';
-  } catch {
-    return 'default';
-  }
 }

@@ -2,7 +2,7 @@ import { type Config, loadConfig } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { Limits } from '../core/events.ts';
 import { createRedactor, type Redactor } from '../core/redact.ts';
-import { actorOf } from '../memory/open.ts';
+import { actorOf } from '../memory/actor.ts';
 import { type EffortLevel, isProviderName } from '../models/catalog.ts';
 import { type ResolvedModel, resolveModel } from '../models/providers.ts';
 import { type PolicySource, policySourceOf, runAuthorizer } from '../policy/load.ts';

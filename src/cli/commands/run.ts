@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
 import type { Limits } from '../../core/events.ts';
-import { actorOf } from '../../memory/open.ts';
+import { actorOf } from '../../memory/actor.ts';
 import type { RunMemory } from '../../memory/run-memory.ts';
 import type { WorkerReport } from '../../memory/worker.ts';
 import type { EffortLevel } from '../../models/catalog.ts';
