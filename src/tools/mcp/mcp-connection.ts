@@ -99,7 +99,7 @@ export interface McpConnectionOptions {
 
 type State = 'idle' | 'connected' | 'down' | 'closed';
 
-const stderrTailLines = 8;
+const stderrTailLines = 40;
 /** On stdio, a server that does not answer `server/discover` this fast is treated as a 2025 server. */
 const stdioProbeTimeoutMs = 10_000;
 
@@ -398,11 +398,11 @@ export class McpConnection {
       (error instanceof SdkError &&
         (error.code === SdkErrorCode.ConnectionClosed || error.code === SdkErrorCode.NotConnected));
     if (gone) {
-      const tail = this.#stderr.at(-1);
+      const tail = telling(this.#stderr);
       return new McpError(
         this.name,
         'exited',
-        `${server} exited during ${what}${tail ? ` (last stderr: ${tail})` : ''}; it starts again on the next call`,
+        `${server} exited during ${what}${tail ? ` (its stderr: ${tail})` : ''}; it starts again on the next call`,
         { cause: error },
       );
     }
@@ -490,11 +490,11 @@ export class McpConnection {
       this.#transport = undefined;
       await closeQuietly(client, transport);
       if (error instanceof McpError) throw error;
-      const tail = this.#stderr.at(-1);
+      const tail = telling(this.#stderr);
       throw new McpError(
         this.name,
         'unavailable',
-        `MCP server "${this.name}" did not start: ${errorMessage(error)}${tail ? ` (last stderr: ${tail})` : ''}`,
+        `MCP server "${this.name}" did not start: ${errorMessage(error)}${tail ? ` (its stderr: ${tail})` : ''}`,
         { cause: error },
       );
     }
@@ -691,4 +691,16 @@ function abortable<T>(
       },
     );
   });
+}
+
+/**
+ * The stderr line that says most about why a server stopped: the last one that names an
+ * error, else the last one that is not Node's version banner (which a crash prints last).
+ */
+export function telling(lines: readonly string[]): string | undefined {
+  const useful = lines.filter((line) => !/^Node\.js v\d+|^at |^\^+$/.test(line.trim()));
+  return (
+    useful.findLast((line) => /error|exception|cannot|failed|not found/i.test(line)) ??
+    useful.at(-1)
+  );
 }
