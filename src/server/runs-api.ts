@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
@@ -10,7 +10,6 @@ import { effortLevels } from '../models/catalog.ts';
 import { findAgent, listAgents, unknownAgent } from '../spec/agent-catalog.ts';
 import type { Store } from '../store/store.ts';
 import type { AppEnv } from './app.ts';
-import { jsonBody } from './json-body.ts';
 import { problem } from './problem.ts';
 import type { RunManager } from './run-manager.ts';
 
@@ -53,10 +52,26 @@ export function runsApi(options: {
   const { store, config, manager } = options;
   const api = new Hono<AppEnv>();
 
+  const body = async <T>(c: Context<AppEnv>, schema: z.ZodType<T>) => {
+    let raw: unknown;
+    try {
+      raw = await c.req.json();
+    } catch {
+      raw = c.req.header('content-length') === '0' ? {} : undefined;
+      if (raw === undefined) return { error: 'the body is not JSON' };
+    }
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return { error: `${issue.path.join('.') || 'body'}: ${issue.message}` };
+    }
+    return { value: parsed.data };
+  };
+
   api.post('/', async (c) => {
-    const parsed = await jsonBody(c, startSchema, { emptyIsObject: true });
-    if ('error' in parsed) return problem(c, 400, 'invalid_request', parsed.error);
-    const request = parsed.value;
+    const parsed = await body(c, startSchema);
+    if ('error' in parsed) return problem(c, 400, 'invalid_request', parsed.error!);
+    const request = parsed.value!;
     const catalog = listAgents(config);
     const agent = findAgent(catalog, request.agent);
     if (!agent) return problem(c, 404, 'not_found', unknownAgent(catalog, request.agent).message);
@@ -121,8 +136,8 @@ export function runsApi(options: {
   api.post('/:id/resume', async (c) => {
     const run = await store.getRun(c.req.param('id'));
     if (!run) return problem(c, 404, 'not_found', `no run "${c.req.param('id')}"`);
-    const parsed = await jsonBody(c, resumeSchema, { emptyIsObject: true });
-    if ('error' in parsed) return problem(c, 400, 'invalid_request', parsed.error);
+    const parsed = await body(c, resumeSchema);
+    if ('error' in parsed) return problem(c, 400, 'invalid_request', parsed.error!);
     if (run.status === 'completed' || manager.isActive(run.id)) {
       return problem(
         c,
@@ -133,8 +148,8 @@ export function runsApi(options: {
     }
     try {
       await manager.resume(run.id, {
-        ...(parsed.value.limits ? { limits: parsed.value.limits } : {}),
-        ...(parsed.value.inDoubt ? { inDoubt: parsed.value.inDoubt } : {}),
+        ...(parsed.value!.limits ? { limits: parsed.value!.limits } : {}),
+        ...(parsed.value!.inDoubt ? { inDoubt: parsed.value!.inDoubt } : {}),
       });
     } catch (error) {
       if (isAgentdError(error)) return problem(c, 409, 'invalid_request', error.message);
