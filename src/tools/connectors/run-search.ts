@@ -5,7 +5,11 @@ import type { TextSearchResult } from './text-search.ts';
 
 /** Past the search's own time limit, how long before the worker is terminated. */
 const graceMs = 2_000;
-const workerUrl = new URL('./search-worker.ts', import.meta.url);
+// `.ts` in the checkout, `.js` in the built package: the worker is this file's sibling.
+const workerUrl = new URL(
+  `./search-worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`,
+  import.meta.url,
+);
 
 /**
  * Runs a text search in a worker thread and terminates it when the run is cancelled or it
