@@ -3,7 +3,7 @@
 // (or, in a checkout, is swapped for the Node 24 that the package brings) instead of a
 // syntax error. An installed package runs its built JavaScript (dist/); a checkout, which
 // has src/ and no build, runs the TypeScript sources directly.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 const source = new URL('../src/cli/main.ts', import.meta.url);
@@ -21,11 +21,11 @@ if (major < 22 || (major === 22 && minor < 13)) {
     });
     process.exit(child.status ?? 1);
   }
-  const args = process.argv
+  const quoted = process.argv
     .slice(2)
     .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`));
   process.stderr.write(
-    `agentd: needs Node 22.13 or newer, this is ${process.version}; install Node 24 LTS, or run agentd on Node 24 from npm: ${['npx -p node@24 -p agentd agentd', ...args].join(' ')}\n`,
+    `agentd: needs Node 22.13 or newer, this is ${process.version}; install Node 24 LTS, or run agentd on Node 24 from npm: ${['npx -p node@24 -p agentd agentd', ...quoted].join(' ')}\n`,
   );
   process.exit(2);
 }
@@ -46,6 +46,13 @@ if (major === 22 && minor < 18 && !process.execArgv.includes('--experimental-str
   );
   process.exit(child.status ?? 1);
 }
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // The one command that needs nothing but the package's own manifest.
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.stdout.write(`${manifest.version}\n`);
+  process.exit(0);
+}
 const { enableCompileCache, registerHooks } = await import('node:module');
 // Caches compiled code between runs: start-up is most of a short command.
 enableCompileCache?.();
@@ -57,4 +64,4 @@ registerHooks?.({
     specifier === 'agentd' ? { url: api, shortCircuit: true } : next(specifier, context),
 });
 const { main } = await import(fromSource ? source.href : '../dist/cli/main.js');
-process.exit(await main(process.argv.slice(2)));
+process.exit(await main(args));

@@ -68,6 +68,12 @@ EOF
 out=$(npx agentd run agent.yaml "shout quiet")
 grep -q 'QUIET (true)' <<<"$out" || fail "the tool's result is missing: $out"
 
+say "a tool whose schema comes from zod itself, not from agentd's z"
+sed -e "s/^import { defineTool, z } from 'agentd';/import { defineTool } from 'agentd';\nimport { z } from 'zod';/" tools.ts > zod-tools.ts
+sed -e 's#./tools.ts#./zod-tools.ts#' agent.yaml > zod-agent.yaml
+out=$(npx agentd run zod-agent.yaml "shout quiet")
+grep -q 'QUIET (true)' <<<"$out" || fail "the zod tool's result is missing: $out"
+
 say "the fs connector's search (it runs in a worker thread) from the built package"
 mkdir -p search/src
 printf 'export const a = 1; // TODO: find me\n' > search/src/a.ts
@@ -132,7 +138,7 @@ cat > tsconfig.json <<'EOF'
     "noEmit": true,
     "skipLibCheck": false
   },
-  "include": ["api.ts", "tools.ts"]
+  "include": ["api.ts", "tools.ts", "zod-tools.ts"]
 }
 EOF
 # The checkout's compiler, so the check needs nothing more from the registry.

@@ -14,6 +14,7 @@ interface Manifest {
   types: string;
   exports: Record<string, string | { types: string; default: string }>;
   files: string[];
+  dependencies: Record<string, string>;
 }
 
 const npmCli = process.env.npm_execpath?.endsWith('.js') ? process.env.npm_execpath : undefined;
@@ -28,13 +29,13 @@ function packedFiles(dir: string): Set<string> {
   return new Set(report!.files.map((file) => file.path));
 }
 
-/** Relative specifiers a built file imports, statically or with a literal import(). */
-function relativeImports(source: string): string[] {
+/** Specifiers a built file imports, statically or with a literal import(). */
+function imports(source: string): string[] {
   const found: string[] = [];
   for (const match of source.matchAll(
-    /(?:from\s*|import\s*\(\s*|import\s+)['"](\.{1,2}\/[^'"]+)['"]/g,
+    /(?:^|[\n;}])\s*(?:import|export)\s[^;'"]*?from\s*['"]([^'"\s]+)['"]|\bimport\(\s*['"]([^'"\s]+)['"]\s*\)|(?:^|\n)import\s*['"]([^'"\s]+)['"]/g,
   )) {
-    found.push(match[1]!);
+    found.push((match[1] ?? match[2] ?? match[3])!);
   }
   return found;
 }
@@ -64,11 +65,7 @@ describe('the npm package', () => {
       cpSync(join(repoRoot, entry), join(dir, entry), { recursive: true });
     }
     symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-    execFileSync(
-      process.execPath,
-      [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.build.json')],
-      { cwd: dir },
-    );
+    execFileSync(process.execPath, [join(dir, 'scripts/build.ts')], { cwd: dir });
     const files = packedFiles(dir);
 
     const targets = [
@@ -86,12 +83,30 @@ describe('the npm package', () => {
     expect(bin).toContain("'../dist/cli/main.js'");
     expect(files).toContain('dist/cli/main.js');
 
-    // Every relative import of every built file is in the package, and none names a .ts file.
+    // Every relative import of every built file is in the package, none names a .ts file, and
+    // every package one imports is a dependency.
     const built = [...files].filter((file) => file.startsWith('dist/') && file.endsWith('.js'));
-    expect(built.length).toBeGreaterThan(100);
+    expect(built.length).toBeGreaterThan(20);
+    const external = new Set<string>();
+    let relative = 0;
     for (const file of built) {
       const source = readFileSync(join(dir, file), 'utf8');
-      for (const specifier of relativeImports(source)) {
+      for (const specifier of imports(source)) {
+        if (!specifier.startsWith('.')) {
+          // A package the bundle leaves external must be one npm installs with agentd.
+          const name = specifier
+            .split('/')
+            .slice(0, specifier.startsWith('@') ? 2 : 1)
+            .join('/');
+          if (!specifier.startsWith('node:')) {
+            external.add(name);
+            expect(Object.keys(manifest.dependencies), `${file} imports ${specifier}`).toContain(
+              name,
+            );
+          }
+          continue;
+        }
+        relative++;
         const target = normalize(join(dirname(file), specifier));
         expect(target.endsWith('.ts') && !target.endsWith('.d.ts'), `${file}: ${specifier}`).toBe(
           false,
@@ -99,12 +114,22 @@ describe('the npm package', () => {
         expect(files, `${file} imports ${specifier}`).toContain(target);
       }
     }
+    // The scan sees imports at all: the lazily loaded dependencies stay imports of theirs.
+    expect(relative).toBeGreaterThan(50);
+    expect(external).toContain('@cedar-policy/cedar-wasm');
+    expect(external).toContain('@modelcontextprotocol/client');
     // Every declaration the build wrote is shipped beside its JavaScript.
     for (const file of walk(join(dir, 'dist')).map((f) => join('dist', f))) {
       expect(files, file).toContain(file);
     }
 
-    for (const file of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
+    for (const file of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'CHANGELOG.md',
+      'dist/THIRD-PARTY-NOTICES.md',
+    ]) {
       expect(files).toContain(file);
     }
     expect(files).toContain('examples/unit-converter/agent.yaml');
