@@ -19,7 +19,10 @@ export function packageRoot(): string {
   if (root) return root;
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && isAgentd(manifest)) return (root = dir);
+    if (existsSync(manifest) && isAgentd(manifest)) {
+      root = dir;
+      return dir;
+    }
     if (dirname(dir) === dir)
       throw new Error(`agentd's package.json not found above ${import.meta.url}`);
   }
