@@ -126,7 +126,10 @@ describe('CLI bad input', () => {
     writeFileSync(join(dir, 'throws.ts'), `throw new Error('kaboom');\n`);
     mkdirSync(join(dir, 'cjs'));
     writeFileSync(join(dir, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
-    writeFileSync(join(dir, 'cjs', 'tools.ts'), `import { z } from 'agentd';\nexport const x = z;\n`);
+    writeFileSync(
+      join(dir, 'cjs', 'tools.ts'),
+      `import { z } from 'agentd';\nexport const x = z;\n`,
+    );
     const path = spec(dir, 'bad.yaml', text);
     expectOneLineError(await agentd(['run', path, 'task'], { home: join(dir, 'home') }), pattern);
   });
