@@ -208,6 +208,16 @@ describe('server.json', () => {
   it('says in one line what is wrong with a bad file', () => {
     const bad = (text: string) => () => entryFromServerJson('s.json', text, base);
     expect(bad('{"name": "io.x/y", "description": ')).toThrow(/^s\.json:1:\d+: invalid YAML: /);
+    // an alias to no anchor, and an alias bomb: one line, not an internal error
+    expect(bad('*!')).toThrow(/^s\.json: invalid YAML: Unresolved alias/);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const n of ['b', 'c', 'd', 'e', 'f', 'g'])
+      bomb.push(
+        `${n}: &${n} [${Array(9)
+          .fill(`*${String.fromCharCode(n.charCodeAt(0) - 1)}`)
+          .join(', ')}]`,
+      );
+    expect(bad(bomb.join('\n'))).toThrow(/^s\.json: invalid YAML: Excessive alias count/);
     expect(bad('{"description": "d", "version": "1"}')).toThrow(
       /^s\.json: name: is required \(expected string\)$/,
     );
