@@ -1,5 +1,4 @@
 import { AgentdError } from '../../core/errors.ts';
-import { shown } from './npm-package-spec.ts';
 
 /**
  * What values from a registry entry (a `server.json`, or flags that say the same) may be
@@ -9,6 +8,12 @@ import { shown } from './npm-package-spec.ts';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 const controlCharacter = /[\u0000-\u001f\u007f]/;
+
+/** A value as it appears in an error: quoted, escaped onto one line, clipped. */
+export function shown(value: string): string {
+  const quoted = JSON.stringify(value);
+  return quoted.length > 80 ? `${quoted.slice(0, 77)}…"` : quoted;
+}
 
 function refuse(field: string, value: string, why: string): never {
   throw new AgentdError('usage', `${field}: ${shown(value)} ${why}`);

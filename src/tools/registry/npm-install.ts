@@ -24,7 +24,8 @@ import {
   planStdioSpawn,
   type SpawnPlan,
 } from '../mcp/stdio-containment.ts';
-import { formatNpmSpec, type NpmPackageSpec, shown } from './npm-package-spec.ts';
+import { shown } from './entry-values.ts';
+import { formatNpmSpec, type NpmPackageSpec } from './npm-package-spec.ts';
 import type { Containment } from './server-entry.ts';
 
 /** npm could not install the package (registry unreachable, no such package, npm missing). */

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import validateNpmPackageName from 'validate-npm-package-name';
 import { AgentdError } from '../../core/errors.ts';
+import { shown } from './entry-values.ts';
 
 /**
  * An npm package as a registry entry may name it: a package name by npm's rules for new
@@ -19,12 +20,6 @@ const specCharacters = /^[A-Za-z0-9@/._~^*+-]+$/;
 const distTag = /^[a-z][a-z0-9._-]*$/i;
 const howToRunOther =
   'to run anything else, install it yourself and register the command: agentd mcp add <name> -- <command>';
-
-/** A value as it appears in an error: quoted, escaped onto one line, clipped. */
-export function shown(value: string): string {
-  const quoted = JSON.stringify(value);
-  return quoted.length > 80 ? `${quoted.slice(0, 77)}…"` : quoted;
-}
 
 function refuse(field: string, value: string, why: string): never {
   throw new AgentdError(

@@ -9,13 +9,13 @@ import {
   checkServerUrl,
   checkVariableName,
   checkVariableValue,
+  shown,
 } from './entry-values.ts';
 import {
   checkNpmName,
   checkNpmVersion,
   type NpmPackageSpec,
   npxTransport,
-  shown,
 } from './npm-package-spec.ts';
 import { type Containment, type ServerEntry, serverNamePattern } from './server-entry.ts';
 
