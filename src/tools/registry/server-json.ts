@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AgentdError } from '../../core/errors.ts';
-import { parseYamlFile } from '../../spec/yaml-file.ts';
+import { parseYamlFile } from '../../definition/yaml-file.ts';
 import { type Containment, type ServerEntry, serverNamePattern } from './server-entry.ts';
 
 /** The parts of the official MCP Registry `server.json` agentd reads; other fields are kept out. */
