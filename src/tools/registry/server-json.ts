@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AgentdError } from '../../core/errors.ts';
-import { parseYamlFile } from '../../spec/yaml-file.ts';
+import { parseYamlFile } from '../../definition/yaml-file.ts';
 import {
   checkArgumentName,
   checkArgumentValue,
