@@ -10,6 +10,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // One temp folder for the suite; a test that leaves files or processes behind fails it.
     globalSetup: ['test/support/global-setup.ts'],
+    // Most tests wait on processes and sockets, not the CPU: four files at a time keep two
+    // cores busy (Vitest's default on two cores is one file at a time).
+    maxWorkers: 4,
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

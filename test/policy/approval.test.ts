@@ -101,7 +101,7 @@ async function setup(options: { timeoutMs?: number; mode?: 'enforce' | 'log_only
 }
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  const until = Date.now() + 20_000;
+  const until = Date.now() + 60_000;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;

@@ -34,7 +34,11 @@ function survivors(): { pid: number; command: string }[] {
       const cwd = readlinkSync(`/proc/${pid}/cwd`);
       const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
       if (command.startsWith('vitest-watchdog')) continue; // vitest's own
-      if (environ.includes(`AGENTD_TEST_SUITE=${marker}`) || cwd.startsWith(root) || command.includes(root)) {
+      if (
+        environ.includes(`AGENTD_TEST_SUITE=${marker}`) ||
+        cwd.startsWith(root) ||
+        command.includes(root)
+      ) {
         found.push({ pid, command });
       }
     } catch {
