@@ -55,22 +55,6 @@ export class PostgresAudit implements AuditStore {
     return record;
   }
 
-  /**
-   * Writes entries exactly as another store kept them, hashes and all, and then its head
-   * (`agentd store copy`): the chain verifies on the copy as it did on the original.
-   */
-  async copyIn(records: readonly AuditRecord[], head: AuditHead | undefined): Promise<void> {
-    await this.#c.transaction(async (tx) => {
-      for (const record of records) await tx.query(insertAuditSql, auditValues(record));
-      if (head) {
-        await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [
-          head.seq,
-          head.hash,
-        ]);
-      }
-    });
-  }
-
   async listAudit(options: ListAuditOptions = {}): Promise<AuditRecord[]> {
     const params: (string | number | null)[] = [options.afterSeq ?? 0];
     let where = 'seq > $1';

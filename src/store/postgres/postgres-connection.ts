@@ -49,9 +49,12 @@ export class PostgresConnection implements Queryable {
       `-c synchronous_commit=${options.durability === 'machine' ? 'on' : 'off'}`,
       ...(options.schema ? [`-c search_path=${quoteIdent(options.schema)}`] : []),
     ];
-    const given = new URL(options.url).searchParams.get('options');
+    // `options` of the URL joins agentd's own (pg would let the URL's replace them).
+    const url = new URL(options.url);
+    const given = url.searchParams.get('options');
+    url.searchParams.delete('options');
     this.pool = new pg.Pool({
-      connectionString: options.url,
+      connectionString: url.toString(),
       max: options.max ?? 10,
       types,
       options: [given, ...settings].filter(Boolean).join(' '),
@@ -121,12 +124,14 @@ export class PostgresConnection implements Queryable {
       );
     }
     try {
-      if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS agentd_schema (version integer PRIMARY KEY, applied_at text NOT NULL)',
-      );
-      await client.query('SELECT pg_advisory_lock(hashtext(current_schema()))');
+      // The lock is taken first: even `IF NOT EXISTS` races with itself.
+      const lock = "hashtext('agentd-migrate:' || current_setting('search_path'))";
+      await client.query(`SELECT pg_advisory_lock(${lock})`);
       try {
+        if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+        await client.query(
+          'CREATE TABLE IF NOT EXISTS agentd_schema (version integer PRIMARY KEY, applied_at text NOT NULL)',
+        );
         const { rows } = await client.query<{ version: number | null }>(
           'SELECT max(version) AS version FROM agentd_schema',
         );
@@ -152,7 +157,7 @@ export class PostgresConnection implements Queryable {
           }
         }
       } finally {
-        await client.query('SELECT pg_advisory_unlock(hashtext(current_schema()))');
+        await client.query(`SELECT pg_advisory_unlock(${lock})`);
       }
     } catch (error) {
       if (error instanceof AgentdError) throw error;

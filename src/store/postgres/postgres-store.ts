@@ -1,11 +1,13 @@
+import type { AuditHead } from '../../core/audit.ts';
 import type { Redactor } from '../../core/redact.ts';
 import { ComposedStore } from '../composed-store.ts';
 import type { Durability } from '../store.ts';
 import { PostgresApiKeys } from './postgres-api-keys.ts';
 import { PostgresApprovals } from './postgres-approvals.ts';
 import { PostgresAudit } from './postgres-audit.ts';
-import { PostgresConnection } from './postgres-connection.ts';
+import { PostgresConnection, quoteIdent } from './postgres-connection.ts';
 import { PostgresEvalScores } from './postgres-eval-scores.ts';
+import { type InsertRows, importRows } from './postgres-import.ts';
 import { PostgresLeases } from './postgres-leases.ts';
 import { PostgresMemoryStore } from './postgres-memory-store.ts';
 import { PostgresPolicySets } from './postgres-policy-sets.ts';
@@ -34,8 +36,6 @@ export class PostgresStore extends ComposedStore {
   readonly durability: Durability;
   /** The pool and schema, for parts of agentd that need a connection of their own (LISTEN). */
   readonly connection: PostgresConnection;
-  /** The audit log, which `agentd store copy` fills with another store's entries. */
-  readonly audit: PostgresAudit;
 
   constructor(options: PostgresStoreOptions) {
     const durability = options.durability ?? 'process';
@@ -62,7 +62,6 @@ export class PostgresStore extends ComposedStore {
     this.url = options.url;
     this.durability = durability;
     this.connection = connection;
-    this.audit = audit;
   }
 
   /** Resolves once the schema is migrated (rejects with a one-line error if it cannot be). */
@@ -72,6 +71,19 @@ export class PostgresStore extends ComposedStore {
 
   schemaVersion(): Promise<number> {
     return this.connection.schemaVersion();
+  }
+
+  /** How many rows a table of the store has (`agentd store copy` compares them). */
+  async rowCount(table: string): Promise<number> {
+    const [row] = await this.connection.query<{ n: number }>(
+      `SELECT count(*) AS n FROM ${quoteIdent(table)}`,
+    );
+    return row?.n ?? 0;
+  }
+
+  /** Fills this (empty) store with another store's rows, in one transaction. */
+  importRows(fill: (insert: InsertRows) => Promise<AuditHead | undefined>): Promise<void> {
+    return importRows(this.connection, fill);
   }
 
   close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type SQLOutputValue } from 'node:sqlite';
 import { AgentdError } from '../../core/errors.ts';
 import type { Redactor } from '../../core/redact.ts';
 import { ComposedStore } from '../composed-store.ts';
@@ -62,6 +62,18 @@ export class SqliteStore extends ComposedStore {
   /** The schema version of the file (SQLite's `user_version`). */
   schemaVersion(): number {
     return (this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+  }
+
+  /** The rows of one of the store's tables, in `order` (`agentd store copy` reads them). */
+  readTable(table: string, order: string): Iterable<Record<string, SQLOutputValue>> {
+    return this.#db.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).iterate() as Iterable<
+      Record<string, SQLOutputValue>
+    >;
+  }
+
+  /** How many rows a table of the store has. */
+  rowCount(table: string): number {
+    return (this.#db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   }
 
   async close(): Promise<void> {

@@ -18,7 +18,7 @@ import { createRedactor } from '../../core/redact.ts';
 import { findAgent, listAgents, specSummary, unknownAgent } from '../../spec/agent-catalog.ts';
 import { loadAgentSpec } from '../../spec/agent-spec.ts';
 import { schemaIssue } from '../../spec/yaml-file.ts';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.ts';
+import { openStore } from '../../store/open-store.ts';
 import { Registry } from '../registry/registry.ts';
 import { describeTransport, type ServerEntry } from '../registry/server-entry.ts';
 import { builtinServers, isBuiltinServer } from '../tool-ref.ts';
@@ -140,7 +140,7 @@ export function createSettingsServer(options: SettingsConnectorOptions): McpServ
 
   const withRegistry = async <T>(fn: (registry: Registry) => Promise<T>): Promise<T> => {
     const config = options.config;
-    const store = new SqliteStore({ path: config.dbPath, durability: config.durability });
+    const store = openStore(config);
     try {
       return await fn(new Registry(store, SecretBox.forHome(home, env)));
     } finally {
