@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { SecretBox } from '../config/secret-box.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
-import type { ConnectorOptions } from '../spec/agent-spec.ts';
+import type { ConnectorOptions } from '../definition/agent-spec.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 import type { MemoryConnectorContext } from './connectors/memory-server.ts';

@@ -1,13 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../src/core/audit.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { agentd } from '../support/cli.ts';
+import { tempDir } from '../support/temp-dir.ts';
 import {
   approvalRequest,
   auditEntry,
@@ -24,15 +23,7 @@ import { postgresUrl, testSchema } from './support/stores.ts';
 const admin = new pg.Pool({ connectionString: postgresUrl, max: 1 });
 afterAll(() => admin.end());
 
-const homes: string[] = [];
-afterEach(() => {
-  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
-});
-function home(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'agentd-copy-'));
-  homes.push(dir);
-  return dir;
-}
+const home = () => tempDir();
 
 /** A URL whose connections keep agentd's tables in a schema of this test's own. */
 async function schemaUrl(): Promise<{ url: string; schema: string }> {

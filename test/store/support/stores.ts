@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, onTestFinished } from 'vitest';
 import type { Redactor } from '../../../src/core/redact.ts';
 import type { PostgresStore } from '../../../src/store/postgres/postgres-store.ts';
 import type { Durability, Store } from '../../../src/store/store.ts';
+import { tempDir } from '../../support/temp-dir.ts';
 import { openSpec, type StoreSpec } from './store-spec.ts';
 
 /** The Postgres server of the development and CI machines (trust auth). */
@@ -53,20 +52,13 @@ function tracked(): (store: Store) => Store {
   };
 }
 
-/** A folder of this test's own, removed when it finishes (called inside a test). */
-function testDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'agentd-store-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 export const sqliteKind: StoreKind = {
   name: 'sqlite',
   async fresh(options = {}) {
     const track = tracked();
     const spec: StoreSpec = {
       kind: 'sqlite',
-      path: join(testDir(), 'agentd.db'),
+      path: join(tempDir(), 'agentd.db'),
       ...(options.durability ? { durability: options.durability } : {}),
     };
     return {
