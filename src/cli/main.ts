@@ -437,6 +437,28 @@ Environment:
       code = await serveCommand(options, version);
     });
 
+  const storeCommand = program
+    .command('store')
+    .description(
+      'the store: SQLite under AGENTD_HOME, or Postgres (store: in config.yaml, AGENTD_DATABASE_URL)',
+    );
+  storeCommand
+    .command('migrate')
+    .description("bring the configured store's schema up to this agentd's version")
+    .action(async () => {
+      const { storeMigrateCommand } = await import('./commands/store.ts');
+      code = await storeMigrateCommand();
+    });
+  storeCommand
+    .command('copy')
+    .description('copy a SQLite store into an empty Postgres store, and verify the copy')
+    .requiredOption('--to <url>', 'the Postgres store: postgres://user@host:port/database')
+    .option('--from <file>', "the SQLite store to copy (default: this machine's)")
+    .action(async (options: { to: string; from?: string }) => {
+      const { storeCopyCommand } = await import('./commands/store.ts');
+      code = await storeCopyCommand(options);
+    });
+
   const keys = program.command('keys').description('API keys for agentd serve');
   keys
     .command('create')

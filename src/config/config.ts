@@ -6,6 +6,9 @@ import { AgentdError } from '../core/errors.ts';
 import { parseYamlFile } from '../definition/yaml-file.ts';
 import type { Durability } from '../store/store.ts';
 
+/** A Postgres connection URL, as `pg` and libpq take it. */
+const postgresUrl = /^postgres(ql)?:\/\/\S+$/;
+
 const providerConfig = z.strictObject({
   api_key: z.string().min(1).optional(),
   base_url: z.url().optional(),
@@ -14,6 +17,17 @@ const providerConfig = z.strictObject({
 /** What `config.yaml` may hold. */
 export const configSchema = z.strictObject({
   durability: z.enum(['process', 'machine']).optional(),
+  /**
+   * Where runs, events and everything else are kept: a Postgres URL for a store shared by
+   * servers and workers on many hosts; unset, the embedded SQLite file under AGENTD_HOME.
+   */
+  store: z
+    .string()
+    .regex(postgresUrl, {
+      message:
+        'write a postgres://user@host:port/database URL (leave store out for the embedded SQLite file)',
+    })
+    .optional(),
   providers: z
     .strictObject({
       anthropic: providerConfig.optional(),
@@ -75,6 +89,8 @@ export interface Config {
   dbPath: string;
   configPath: string;
   durability: Durability;
+  /** The Postgres store's URL (`store` in config.yaml, or AGENTD_DATABASE_URL); unset: SQLite at `dbPath`. */
+  databaseUrl?: string;
   providers: Partial<Record<'anthropic' | 'openai' | 'openai-compatible', ProviderConfig>>;
   /** `agent_dirs` from config.yaml, as absolute paths (none when unset). */
   agentDirs?: string[];
@@ -111,11 +127,19 @@ export function loadConfig(
       `AGENTD_DURABILITY: "${durability}" is not a durability level (use process or machine)`,
     );
   }
+  const databaseUrl = env.AGENTD_DATABASE_URL || file.store;
+  if (env.AGENTD_DATABASE_URL && !postgresUrl.test(env.AGENTD_DATABASE_URL)) {
+    throw new AgentdError(
+      'config_invalid',
+      'AGENTD_DATABASE_URL: not a postgres://user@host:port/database URL (unset it for the embedded SQLite file)',
+    );
+  }
   return {
     home,
     dbPath: join(home, 'agentd.db'),
     configPath,
     durability,
+    ...(databaseUrl ? { databaseUrl } : {}),
     providers: file.providers ?? {},
     agentDirs: (file.agent_dirs ?? []).map((dir) => agentDirPath(dir, home)),
     ...(file.online_eval ? { onlineEval: file.online_eval } : {}),

@@ -3,7 +3,8 @@ import type { Config } from '../config/config.ts';
 import { SecretBox } from '../config/secret-box.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import type { ConnectorOptions } from '../definition/agent-spec.ts';
-import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { openStore } from '../store/open-store.ts';
+import type { Store } from '../store/store.ts';
 import type { MemoryConnectorContext } from './connectors/memory-server.ts';
 import { defineTool } from './define-tool.ts';
 import { loadTools } from './load-tools.ts';
@@ -65,13 +66,10 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
   const { specPath } = options;
   const connections = new Map<string, McpConnection>();
   const secrets: string[] = [];
-  let registry: { registry: Registry; store: SqliteStore } | undefined;
+  let registry: { registry: Registry; store: Store } | undefined;
   const openRegistry = () => {
     if (!registry) {
-      const store = new SqliteStore({
-        path: options.config.dbPath,
-        durability: options.config.durability,
-      });
+      const store = openStore(options.config);
       registry = {
         registry: new Registry(store, SecretBox.forHome(options.config.home, options.config.env)),
         store,

@@ -23,7 +23,7 @@ import {
 } from '../../definition/agent-catalog.ts';
 import { loadAgentSpec } from '../../definition/agent-spec.ts';
 import { schemaIssue } from '../../definition/yaml-file.ts';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.ts';
+import { openStore } from '../../store/open-store.ts';
 import { Registry } from '../registry/registry.ts';
 import { describeTransport, type ServerEntry } from '../registry/server-entry.ts';
 import { builtinServers, isBuiltinServer } from '../tool-ref.ts';
@@ -145,7 +145,7 @@ export function createSettingsServer(options: SettingsConnectorOptions): McpServ
 
   const withRegistry = async <T>(fn: (registry: Registry) => Promise<T>): Promise<T> => {
     const config = options.config;
-    const store = new SqliteStore({ path: config.dbPath, durability: config.durability });
+    const store = openStore(config);
     try {
       return await fn(new Registry(store, SecretBox.forHome(home, env)));
     } finally {
