@@ -1,4 +1,5 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { AgentdError } from '../../core/errors.ts';
 import type { Durability } from '../store.ts';
 import { migrations } from './migrations.ts';
@@ -11,13 +12,23 @@ export interface Queryable {
   query<R>(sql: string, params?: readonly SqlValue[]): Promise<R[]>;
 }
 
+/**
+ * The `pg` package, loaded when a Postgres store is first opened: every other command (the
+ * SQLite store's) starts without it. It is CommonJS, so `require` loads it in place.
+ */
+function loadPg(): typeof pg {
+  return createRequire(import.meta.url)('pg') as typeof pg;
+}
+
 /** 64-bit integers (counts, identities) as numbers: every value agentd keeps fits in 2^53. */
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === 20
-      ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
-};
+function typeParsers(driver: typeof pg): { getTypeParser: typeof pg.types.getTypeParser } {
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === 20
+        ? (value: string) => Number(value)
+        : driver.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+  };
+}
 
 export interface PostgresConnectionOptions {
   /** `postgres://user@host:port/database`; `?options=-c search_path=...` picks a schema. */
@@ -53,10 +64,11 @@ export class PostgresConnection implements Queryable {
     const url = new URL(options.url);
     const given = url.searchParams.get('options');
     url.searchParams.delete('options');
-    this.pool = new pg.Pool({
+    const driver = loadPg();
+    this.pool = new driver.Pool({
       connectionString: url.toString(),
       max: options.max ?? 10,
-      types,
+      types: typeParsers(driver),
       options: [given, ...settings].filter(Boolean).join(' '),
     });
     // An idle client losing its server is reported on the next query, not as a crash.
