@@ -3,85 +3,91 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { AgentdError } from '../core/errors.ts';
+import { lazy } from '../core/lazy.ts';
 import { parseYamlFile } from '../definition/yaml-file.ts';
 import type { Durability } from '../store/store.ts';
 
 /** A Postgres connection URL, as `pg` and libpq take it. */
 const postgresUrl = /^postgres(ql)?:\/\/\S+$/;
 
-const providerConfig = z.strictObject({
-  api_key: z.string().min(1).optional(),
-  base_url: z.url().optional(),
-});
+const providerConfig = lazy(() =>
+  z.strictObject({
+    api_key: z.string().min(1).optional(),
+    base_url: z.url().optional(),
+  }),
+);
 
-/** What `config.yaml` may hold. */
-export const configSchema = z.strictObject({
-  durability: z.enum(['process', 'machine']).optional(),
-  /**
-   * Where runs, events and everything else are kept: a Postgres URL for a store shared by
-   * servers and workers on many hosts; unset, the embedded SQLite file under AGENTD_HOME.
-   */
-  store: z
-    .string()
-    .regex(postgresUrl, {
-      message:
-        'write a postgres://user@host:port/database URL (leave store out for the embedded SQLite file)',
-    })
-    .optional(),
-  providers: z
-    .strictObject({
-      anthropic: providerConfig.optional(),
-      openai: providerConfig.optional(),
-      'openai-compatible': providerConfig.optional(),
-    })
-    .optional(),
-  /** Folders of agent specs besides `$AGENTD_HOME/agents` (relative to AGENTD_HOME; `~/` is home). */
-  agent_dirs: z.array(z.string().min(1)).optional(),
-  /**
-   * Online evaluation: this share of finished runs is scored after it ends. The judge and
-   * evaluators are written as in eval suites and checked when scoring starts (src/evals).
-   */
-  online_eval: z
-    .strictObject({
-      sample: z.number().min(0).max(1),
-      agents: z.array(z.string().min(1)).optional(),
-      judge: z.record(z.string(), z.unknown()).optional(),
-      evaluators: z.array(z.unknown()).min(1),
-    })
-    .optional(),
-  /** Long-term memory on this machine (see docs/memory.md). */
-  memory: z
-    .strictObject({
-      /** Who runs are for when `--actor` and AGENTD_ACTOR do not say (default: the OS user). */
-      actor: z
-        .string()
-        .regex(/^[^/\s]+$/, 'an actor id has no "/" or spaces')
-        .optional(),
-      /**
-       * The embedding model every agent's memories are embedded with (one per machine, so all
-       * vectors compare). Unset: recall is full-text only, and says so.
-       */
-      embeddings: z
-        .strictObject({
-          model: z.string().regex(/^(openai|openai-compatible)\/.+$/, {
-            message:
-              'write openai/<model> or openai-compatible/<model> (an OpenAI-compatible embeddings endpoint, local or hosted)',
-          }),
-          base_url: z.url().optional(),
-          api_key_env: z
-            .string()
-            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
-            .optional(),
-          dimensions: z.int().positive().optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-});
+/** What `config.yaml` may hold; built when a config.yaml is read. */
+export const configSchema = lazy(() =>
+  z.strictObject({
+    durability: z.enum(['process', 'machine']).optional(),
+    /**
+     * Where runs, events and everything else are kept: a Postgres URL for a store shared by
+     * servers and workers on many hosts; unset, the embedded SQLite file under AGENTD_HOME.
+     */
+    store: z
+      .string()
+      .regex(postgresUrl, {
+        message:
+          'write a postgres://user@host:port/database URL (leave store out for the embedded SQLite file)',
+      })
+      .optional(),
+    providers: z
+      .strictObject({
+        anthropic: providerConfig().optional(),
+        openai: providerConfig().optional(),
+        'openai-compatible': providerConfig().optional(),
+      })
+      .optional(),
+    /** Folders of agent specs besides `$AGENTD_HOME/agents` (relative to AGENTD_HOME; `~/` is home). */
+    agent_dirs: z.array(z.string().min(1)).optional(),
+    /**
+     * Online evaluation: this share of finished runs is scored after it ends. The judge and
+     * evaluators are written as in eval suites and checked when scoring starts (src/evals).
+     */
+    online_eval: z
+      .strictObject({
+        sample: z.number().min(0).max(1),
+        agents: z.array(z.string().min(1)).optional(),
+        judge: z.record(z.string(), z.unknown()).optional(),
+        evaluators: z.array(z.unknown()).min(1),
+      })
+      .optional(),
+    /** Long-term memory on this machine (see docs/memory.md). */
+    memory: z
+      .strictObject({
+        /** Who runs are for when `--actor` and AGENTD_ACTOR do not say (default: the OS user). */
+        actor: z
+          .string()
+          .regex(/^[^/\s]+$/, 'an actor id has no "/" or spaces')
+          .optional(),
+        /**
+         * The embedding model every agent's memories are embedded with (one per machine, so all
+         * vectors compare). Unset: recall is full-text only, and says so.
+         */
+        embeddings: z
+          .strictObject({
+            model: z.string().regex(/^(openai|openai-compatible)\/.+$/, {
+              message:
+                'write openai/<model> or openai-compatible/<model> (an OpenAI-compatible embeddings endpoint, local or hosted)',
+            }),
+            base_url: z.url().optional(),
+            api_key_env: z
+              .string()
+              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+              .optional(),
+            dimensions: z.int().positive().optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+  }),
+);
 
-export type ProviderConfig = z.infer<typeof providerConfig>;
-export type OnlineEvalConfig = NonNullable<z.infer<typeof configSchema>['online_eval']>;
-export type MemoryConfig = NonNullable<z.infer<typeof configSchema>['memory']>;
+type ConfigFile = z.infer<ReturnType<typeof configSchema>>;
+export type ProviderConfig = z.infer<ReturnType<typeof providerConfig>>;
+export type OnlineEvalConfig = NonNullable<ConfigFile['online_eval']>;
+export type MemoryConfig = NonNullable<ConfigFile['memory']>;
 
 /** agentd's settings: `$AGENTD_HOME/config.yaml`, overridden by the environment. */
 export interface Config {
@@ -112,14 +118,14 @@ export function loadConfig(
 ): Config {
   const home = agentdHome(env);
   const configPath = join(home, 'config.yaml');
-  let file: z.infer<typeof configSchema> = {};
+  let file: ConfigFile = {};
   let exists = false;
   try {
     exists = statSync(configPath).isFile();
   } catch {
     exists = false;
   }
-  if (exists) file = parseYamlFile(configPath, readFileSync(configPath, 'utf8'), configSchema);
+  if (exists) file = parseYamlFile(configPath, readFileSync(configPath, 'utf8'), configSchema());
   const durability = env.AGENTD_DURABILITY ?? file.durability ?? 'process';
   if (durability !== 'process' && durability !== 'machine') {
     throw new AgentdError(

@@ -539,7 +539,7 @@ function writeSetting(
     // A plain string keeps the comment of the value it replaces; a list needs a node.
     doc.setIn(path, Array.isArray(value) ? doc.createNode(value) : value);
   }
-  const issue = schemaIssue(configSchema, doc.toJS() ?? {});
+  const issue = schemaIssue(configSchema(), doc.toJS() ?? {});
   if (issue) throw new ConnectorError(`set_config ${key}: ${issue}; ${unchanged}`);
   const after = doc.contents === null ? '' : doc.toString();
   const shown = value === null ? 'removed' : `set to ${JSON.stringify(value)}`;
