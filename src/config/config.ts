@@ -63,11 +63,29 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  /** OpenTelemetry traces and metrics (see docs/observability.md); the OTEL_* variables win. */
+  telemetry: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      endpoint: z.url().optional(),
+      protocol: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
+      headers: z.record(z.string(), z.string()).optional(),
+      service_name: z.string().min(1).optional(),
+      resource_attributes: z.record(z.string(), z.string()).optional(),
+      /** Message text, instructions, tool arguments and results in spans (redacted). */
+      capture_content: z.boolean().optional(),
+      traces: z.boolean().optional(),
+      metrics: z.boolean().optional(),
+      max_queue: z.int().positive().optional(),
+      flush_timeout: z.string().optional(),
+    })
+    .optional(),
 });
 
 export type ProviderConfig = z.infer<typeof providerConfig>;
 export type OnlineEvalConfig = NonNullable<z.infer<typeof configSchema>['online_eval']>;
 export type MemoryConfig = NonNullable<z.infer<typeof configSchema>['memory']>;
+export type TelemetryConfig = NonNullable<z.infer<typeof configSchema>['telemetry']>;
 
 /** agentd's settings: `$AGENTD_HOME/config.yaml`, overridden by the environment. */
 export interface Config {
@@ -82,6 +100,8 @@ export interface Config {
   onlineEval?: OnlineEvalConfig;
   /** `memory` from config.yaml, as written. */
   memory?: MemoryConfig;
+  /** `telemetry` from config.yaml, as written (src/telemetry/settings.ts adds the environment). */
+  telemetry?: TelemetryConfig;
   env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -120,6 +140,7 @@ export function loadConfig(
     agentDirs: (file.agent_dirs ?? []).map((dir) => agentDirPath(dir, home)),
     ...(file.online_eval ? { onlineEval: file.online_eval } : {}),
     ...(file.memory ? { memory: file.memory } : {}),
+    ...(file.telemetry ? { telemetry: file.telemetry } : {}),
     env,
   };
 }
