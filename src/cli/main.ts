@@ -201,6 +201,17 @@ Environment:
       code = await runsExportCommand(id, options);
     });
 
+  runs
+    .command('trace')
+    .description("a run's OpenTelemetry trace (with its members' runs), over OTLP or to a file")
+    .argument('<run-id>', 'a run id or a unique prefix of one')
+    .option('-o, --output <file>', 'write OTLP/JSON to a file instead of sending it')
+    .option('--endpoint <url>', 'send to this OTLP endpoint (default: the configured one)')
+    .action(async (id: string, options: import('./commands/trace.ts').TraceFlags) => {
+      const { runsTraceCommand } = await import('./commands/trace.ts');
+      code = await runsTraceCommand(id, options);
+    });
+
   // agentd team: a lead and parallel teammates on a shared task board (docs/teams.md)
   const team = program
     .command('team')
