@@ -42,8 +42,11 @@ export class SpanQueue {
     else if (this.#queue.length > 0) this.#sendSoon(this.#options.scheduleDelayMs);
   }
 
-  /** Sends what is queued, waiting at most `timeoutMs`; what is left then is counted as failed. */
-  async flush(timeoutMs: number): Promise<void> {
+  /**
+   * Sends what is queued, waiting at most `timeoutMs`, or until `giveUp` says why not (the
+   * collector is not there); what is left then is counted as failed.
+   */
+  async flush(timeoutMs: number, giveUp?: Promise<string>): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const drain = (async () => {
@@ -53,16 +56,20 @@ export class SpanQueue {
       }
     })();
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), timeoutMs);
+    const timedOut = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
       timer.unref();
     });
-    const late = await Promise.race([drain.then(() => false), timedOut]);
+    const late = await Promise.race([
+      drain.then(() => undefined),
+      timedOut,
+      ...(giveUp ? [giveUp] : []),
+    ]);
     clearTimeout(timer);
-    if (late) {
+    if (late !== undefined) {
       this.failed += this.#queue.length + this.#inFlightCount;
       this.#queue = [];
-      this.lastError ??= `no answer within ${timeoutMs} ms`;
+      this.lastError = late;
     }
   }
 

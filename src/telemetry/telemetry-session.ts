@@ -12,6 +12,7 @@ import { RunMetrics } from './run-metrics.ts';
 import type { TelemetrySettings } from './settings.ts';
 import { describe, SpanQueue } from './span-queue.ts';
 import type { SpanRecord } from './span-record.ts';
+import { unreachable } from './unreachable.ts';
 
 /** The OpenTelemetry SDK at work in this process: loaded only when telemetry is on. */
 export interface TelemetrySession {
@@ -101,9 +102,10 @@ export async function startTelemetry(
     async shutdown() {
       await live.idle();
       const deadline = settings.flushTimeoutMs;
+      const gone = unreachable(settings.tracesEndpoint);
       await Promise.all([
-        queue?.flush(deadline),
-        meterProvider ? withDeadline(meterProvider.shutdown(), deadline) : undefined,
+        queue?.flush(deadline, gone),
+        meterProvider ? withDeadline(meterProvider.shutdown(), deadline, gone) : undefined,
       ]);
       const lines = [
         queue?.report(),
@@ -159,10 +161,15 @@ function countingFailures(
   };
 }
 
-async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+async function withDeadline(
+  work: Promise<unknown>,
+  ms: number,
+  giveUp: Promise<unknown>,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     work.catch(() => undefined),
+    giveUp,
     new Promise((resolve) => {
       timer = setTimeout(resolve, ms);
       timer.unref();

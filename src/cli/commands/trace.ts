@@ -7,6 +7,7 @@ import { openStore } from '../../store/open-store.ts';
 import { latestGenAiOnly } from '../../telemetry/attribute-names.ts';
 import { telemetrySettings } from '../../telemetry/settings.ts';
 import { storedTrace } from '../../telemetry/stored-trace.ts';
+import { unreachable } from '../../telemetry/unreachable.ts';
 import { paint } from '../format.ts';
 
 export interface TraceFlags {
@@ -74,7 +75,7 @@ export async function runsTraceCommand(id: string, flags: TraceFlags): Promise<n
     scheduleDelayMs: 0,
   });
   queue.push(trace.spans);
-  await queue.flush(settings.timeoutMs);
+  await queue.flush(settings.timeoutMs, unreachable(settings.tracesEndpoint));
   const lost = queue.report();
   if (lost) {
     throw new AgentdError(
