@@ -24,6 +24,8 @@ export interface ServeOptions {
   rateLimitPerMinute?: number;
   version: string;
   log?: (line: string) => void;
+  /** Where request logs go with telemetry on (JSON lines; default stdout). */
+  requestLog?: { write(line: string): void };
   /** The MCP gateway's policy (with a config): without a folder, its calls are all denied. */
   gatewayPolicy?: GatewayPolicy;
   /** Accept bearer JWTs of this issuer; `audience` defaults to `http://<host>:<port>/mcp`. */
@@ -111,7 +113,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // With telemetry on (the store was opened with it): request logs, gateway spans, /metrics.
   const session = await telemetryOf(options.store);
   const telemetry = session
-    ? (await import('../telemetry/server-telemetry.ts')).serverTelemetry(session)
+    ? (await import('../telemetry/server-telemetry.ts')).serverTelemetry(
+        session,
+        options.requestLog ? { destination: options.requestLog } : {},
+      )
     : undefined;
   const app = createApp({
     store: options.store,

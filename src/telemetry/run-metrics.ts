@@ -84,7 +84,8 @@ export class RunMetrics {
           this.#tokens.record(tokens, { ...attributes, [genAi.tokenType]: type });
         }
       }
-    } else if (operation === 'execute_tool') {
+    } else if (operation === 'execute_tool' && span.kind === 'internal') {
+      // a run's tool calls (the gateway's server spans are the calls it served, decided there)
       this.#toolCalls.add(1, {
         [genAi.toolName]: String(a[genAi.toolName]),
         'agentd.policy.decision': String(a['agentd.policy.effect'] ?? 'none'),

@@ -70,11 +70,6 @@ export class RunSpans {
     this.#state = options.captureContent ? emptyRunState(runId) : undefined;
   }
 
-  /** The run's first segment span: what a team member's run is a child of. */
-  get rootSpanId(): string {
-    return spanIdOf(this.runId, 1);
-  }
-
   /** Adds the next durable event; returns the spans it ended. */
   add(event: RunEvent): SpanRecord[] {
     const ended: SpanRecord[] = [];

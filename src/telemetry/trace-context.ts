@@ -28,7 +28,7 @@ export async function traceContextOf(
       const parent = await traceContextOf(store, first, new Set([...seen, started.runId]));
       return {
         traceId: parent.traceId,
-        parent: { spanId: spanIdOf(parentId, 1), remote: false },
+        parent: { spanId: spanIdOf(parentId, first.seq), remote: false },
         sampled: parent.sampled,
       };
     }

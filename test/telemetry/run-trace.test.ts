@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as semconv from '@opentelemetry/semantic-conventions/incubating';
 import { describe, expect, it } from 'vitest';
 import { genAi, mcp, metricNames } from '../../src/telemetry/attribute-names.ts';
-import { agentd } from '../support/cli.ts';
+import { agentd, repoRoot } from '../support/cli.ts';
 import { otlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import {
@@ -15,9 +15,7 @@ import {
 } from './support.ts';
 
 /** The spans of an OTLP/JSON file as `agentd runs trace -o` writes it. */
-function fileSpans(
-  path: string,
-): {
+function fileSpans(path: string): {
   spanId: string;
   parentSpanId: string;
   name: string;
@@ -307,6 +305,59 @@ describe('a run traced over OTLP/HTTP protobuf', () => {
       await receiver.close();
     }
   });
+});
+
+describe('a team traced', () => {
+  it("puts every member's run in the lead's trace, a child of the lead's span", async () => {
+    const home = tempDir();
+    const receiver = await otlpReceiver();
+    try {
+      const run = await agentd(
+        [
+          'team',
+          'run',
+          'examples/team/team.yaml',
+          'Write a short guide to examples/unit-converter',
+        ],
+        { home, cwd: repoRoot, env: telemetryEnv(receiver.url) },
+      );
+      expect(run.code, run.stderr).toBe(0);
+      const runs = receiver.spans.filter((s) => s.name.startsWith('invoke_agent'));
+      const lead = runs.find((s) => s.parentSpanId === '')!;
+      expect(lead.name).toBe('invoke_agent repo-docs/lead');
+      const members = runs.filter((s) => s !== lead);
+      expect(members.map((s) => s.name).sort()).toEqual([
+        'invoke_agent repo-docs/reader',
+        'invoke_agent repo-docs/reviewer',
+        'invoke_agent repo-docs/writer',
+      ]);
+      for (const member of members) {
+        expect(member.traceId).toBe(lead.traceId);
+        expect(member.parentSpanId).toBe(lead.spanId);
+        expect(member.attributes['agentd.run.parent_id']).toBe(lead.attributes['agentd.run.id']);
+      }
+      expect(new Set(receiver.spans.map((s) => s.traceId))).toEqual(new Set([lead.traceId]));
+      // The reviewer's denied edit is on its tool span.
+      const denied = receiver.spans.find((s) => s.attributes['agentd.policy.effect'] === 'deny')!;
+      expect(denied.attributes['agentd.policy.principal']).toBe('Agent::"repo-docs/reviewer"');
+
+      // runs trace of the lead gives the whole team.
+      const file = join(home, 'team-trace.json');
+      const trace = await agentd(
+        ['runs', 'trace', String(lead.attributes['agentd.run.id']), '-o', file],
+        {
+          home,
+        },
+      );
+      expect(trace.code, trace.stderr).toBe(0);
+      expect(trace.stderr).toContain('of 4 runs');
+      expect(fileSpans(file).sort((a, b) => a.spanId.localeCompare(b.spanId))).toEqual(
+        summary(receiver.spans),
+      );
+    } finally {
+      await receiver.close();
+    }
+  }, 60_000);
 });
 
 describe('a collector that is down', () => {
