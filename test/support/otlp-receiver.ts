@@ -75,8 +75,9 @@ function attributesOf(list: KeyValue[] | undefined): Record<string, AnyValue> {
   return Object.fromEntries((list ?? []).map((kv) => [kv.key, anyValue(kv.value)]));
 }
 
-const hex = (bytes: string | undefined) =>
-  bytes ? Buffer.from(bytes, 'base64').toString('hex') : '';
+/** OTLP/JSON writes ids in hex; protobuf decoded to objects gives them in base64. */
+const hexOf = (id: string | undefined, encoding: 'hex' | 'base64') =>
+  id ? (encoding === 'hex' ? id : Buffer.from(id, 'base64').toString('hex')) : '';
 const ms = (nanos: string | number | undefined) => Number(BigInt(nanos ?? 0) / 1_000_000n);
 
 export interface OtlpReceiver {
@@ -90,6 +91,81 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
+type TraceRequest = { resourceSpans?: RawResourceSpans[] };
+type MetricsRequest = { resourceMetrics?: RawResourceMetrics[] };
+const protoOptions = { longs: String, bytes: String, defaults: false };
+const collector = root.opentelemetry.proto.collector;
+
+export function decodeTraces(bytes: Uint8Array): TraceRequest {
+  const type = collector.trace.v1.ExportTraceServiceRequest;
+  return type.toObject(type.decode(bytes), protoOptions) as TraceRequest;
+}
+
+export function decodeMetrics(bytes: Uint8Array): MetricsRequest {
+  const type = collector.metrics.v1.ExportMetricsServiceRequest;
+  return type.toObject(type.decode(bytes), protoOptions) as MetricsRequest;
+}
+
+/** Adds what an export request holds to `spans` and `metrics`; `changed` after each. */
+export function collectors(spans: ReceivedSpan[], metrics: ReceivedMetric[], changed: () => void) {
+  return {
+    collectSpans(message: TraceRequest, encoding: 'hex' | 'base64') {
+      const hex = (id: string | undefined) => hexOf(id, encoding);
+      for (const rs of message.resourceSpans ?? []) {
+        const resource = attributesOf(rs.resource?.attributes);
+        for (const ss of rs.scopeSpans ?? []) {
+          for (const s of ss.spans ?? []) {
+            spans.push({
+              traceId: hex(s.traceId),
+              spanId: hex(s.spanId),
+              parentSpanId: hex(s.parentSpanId),
+              name: s.name,
+              kind: s.kind ?? 0,
+              startMs: ms(s.startTimeUnixNano),
+              endMs: ms(s.endTimeUnixNano),
+              attributes: attributesOf(s.attributes),
+              links: (s.links ?? []).map((l) => ({
+                traceId: hex(l.traceId),
+                spanId: hex(l.spanId),
+                attributes: attributesOf(l.attributes),
+              })),
+              events: (s.events ?? []).map((e) => ({
+                name: e.name,
+                attributes: attributesOf(e.attributes),
+              })),
+              status: {
+                code: s.status?.code ?? 0,
+                ...(s.status?.message ? { message: s.status.message } : {}),
+              },
+              resource,
+            });
+          }
+        }
+      }
+      changed();
+    },
+    collectMetrics(message: MetricsRequest) {
+      for (const rm of message.resourceMetrics ?? []) {
+        for (const sm of rm.scopeMetrics ?? []) {
+          for (const m of sm.metrics ?? []) {
+            const points =
+              m.sum?.dataPoints ?? m.histogram?.dataPoints ?? m.gauge?.dataPoints ?? [];
+            metrics.push({
+              name: m.name,
+              unit: m.unit ?? '',
+              points: points.map((p) => ({
+                attributes: attributesOf(p.attributes),
+                value: p.asDouble ?? Number(p.asInt ?? p.sum ?? 0),
+              })),
+            });
+          }
+        }
+      }
+      changed();
+    },
+  };
+}
+
 /** `hang`: accepts requests and never answers them. */
 export async function otlpReceiver(mode: 'answer' | 'hang' = 'answer'): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
@@ -97,7 +173,12 @@ export async function otlpReceiver(mode: 'answer' | 'hang' = 'answer'): Promise<
   const bodies: Buffer[] = [];
   const waiters: { test: (spans: ReceivedSpan[]) => boolean; resolve: () => void }[] = [];
   const sockets = new Set<Socket>();
-  const proto = root.opentelemetry.proto.collector;
+  const { collectSpans, collectMetrics } = collectors(spans, metrics, () => {
+    for (const waiter of waiters.splice(0)) {
+      if (waiter.test(spans)) waiter.resolve();
+      else waiters.push(waiter);
+    }
+  });
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -105,70 +186,20 @@ export async function otlpReceiver(mode: 'answer' | 'hang' = 'answer'): Promise<
       const body = Buffer.concat(chunks);
       bodies.push(body);
       if (mode === 'hang') return;
-      const options = { longs: String, bytes: String, defaults: false };
+      const json = (request.headers['content-type'] ?? '').includes('json');
       if (request.url === '/v1/traces') {
-        const message = proto.trace.v1.ExportTraceServiceRequest.toObject(
-          proto.trace.v1.ExportTraceServiceRequest.decode(body),
-          options,
-        ) as { resourceSpans?: RawResourceSpans[] };
-        for (const rs of message.resourceSpans ?? []) {
-          const resource = attributesOf(rs.resource?.attributes);
-          for (const ss of rs.scopeSpans ?? []) {
-            for (const s of ss.spans ?? []) {
-              spans.push({
-                traceId: hex(s.traceId),
-                spanId: hex(s.spanId),
-                parentSpanId: hex(s.parentSpanId),
-                name: s.name,
-                kind: s.kind ?? 0,
-                startMs: ms(s.startTimeUnixNano),
-                endMs: ms(s.endTimeUnixNano),
-                attributes: attributesOf(s.attributes),
-                links: (s.links ?? []).map((l) => ({
-                  traceId: hex(l.traceId),
-                  spanId: hex(l.spanId),
-                  attributes: attributesOf(l.attributes),
-                })),
-                events: (s.events ?? []).map((e) => ({
-                  name: e.name,
-                  attributes: attributesOf(e.attributes),
-                })),
-                status: {
-                  code: s.status?.code ?? 0,
-                  ...(s.status?.message ? { message: s.status.message } : {}),
-                },
-                resource,
-              });
-            }
-          }
-        }
+        collectSpans(
+          json ? (JSON.parse(body.toString('utf8')) as TraceRequest) : decodeTraces(body),
+          json ? 'hex' : 'base64',
+        );
       } else if (request.url === '/v1/metrics') {
-        const message = proto.metrics.v1.ExportMetricsServiceRequest.toObject(
-          proto.metrics.v1.ExportMetricsServiceRequest.decode(body),
-          options,
-        ) as { resourceMetrics?: RawResourceMetrics[] };
-        for (const rm of message.resourceMetrics ?? []) {
-          for (const sm of rm.scopeMetrics ?? []) {
-            for (const m of sm.metrics ?? []) {
-              const points =
-                m.sum?.dataPoints ?? m.histogram?.dataPoints ?? m.gauge?.dataPoints ?? [];
-              metrics.push({
-                name: m.name,
-                unit: m.unit ?? '',
-                points: points.map((p) => ({
-                  attributes: attributesOf(p.attributes),
-                  value: p.asDouble ?? Number(p.asInt ?? p.sum ?? 0),
-                })),
-              });
-            }
-          }
-        }
+        collectMetrics(
+          json ? (JSON.parse(body.toString('utf8')) as MetricsRequest) : decodeMetrics(body),
+        );
       }
-      response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-      for (const waiter of waiters.splice(0)) {
-        if (waiter.test(spans)) waiter.resolve();
-        else waiters.push(waiter);
-      }
+      response
+        .writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' })
+        .end(json ? '{}' : undefined);
     });
   });
   server.on('connection', (socket) => {
@@ -228,4 +259,73 @@ interface RawResourceMetrics {
       gauge?: { dataPoints?: RawPoint[] };
     }[];
   }[];
+}
+
+/** The same receiver over OTLP/gRPC: the collector's trace and metrics services. */
+export async function otlpGrpcReceiver(): Promise<OtlpReceiver> {
+  const grpc = await import('@grpc/grpc-js');
+  const spans: ReceivedSpan[] = [];
+  const metrics: ReceivedMetric[] = [];
+  const bodies: Buffer[] = [];
+  const waiters: { test: (spans: ReceivedSpan[]) => boolean; resolve: () => void }[] = [];
+  const { collectSpans, collectMetrics } = collectors(spans, metrics, () => {
+    for (const waiter of waiters.splice(0)) {
+      if (waiter.test(spans)) waiter.resolve();
+      else waiters.push(waiter);
+    }
+  });
+  const unary = <T>(path: string, decode: (bytes: Uint8Array) => T) => ({
+    path,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: () => Buffer.alloc(0),
+    requestDeserialize: (bytes: Buffer) => {
+      bodies.push(bytes);
+      return decode(bytes);
+    },
+    // An empty Export*ServiceResponse: no partial success to report.
+    responseSerialize: () => Buffer.alloc(0),
+    responseDeserialize: () => ({}),
+  });
+  const server = new grpc.Server();
+  server.addService(
+    { Export: unary('/opentelemetry.proto.collector.trace.v1.TraceService/Export', decodeTraces) },
+    {
+      Export: (call: { request: TraceRequest }, done: (error: null, response: object) => void) => {
+        collectSpans(call.request, 'base64');
+        done(null, {});
+      },
+    },
+  );
+  server.addService(
+    {
+      Export: unary(
+        '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+        decodeMetrics,
+      ),
+    },
+    {
+      Export: (
+        call: { request: MetricsRequest },
+        done: (error: null, response: object) => void,
+      ) => {
+        collectMetrics(call.request);
+        done(null, {});
+      },
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans,
+    metrics,
+    bodies,
+    waitFor: (test) =>
+      test(spans) ? Promise.resolve() : new Promise((resolve) => waiters.push({ test, resolve })),
+    close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+  };
 }

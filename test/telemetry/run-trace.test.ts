@@ -4,7 +4,7 @@ import * as semconv from '@opentelemetry/semantic-conventions/incubating';
 import { describe, expect, it } from 'vitest';
 import { genAi, mcp, metricNames } from '../../src/telemetry/attribute-names.ts';
 import { agentd, repoRoot } from '../support/cli.ts';
-import { otlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
+import { otlpGrpcReceiver, otlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import {
   modelText,
@@ -307,6 +307,38 @@ describe('a run traced over OTLP/HTTP protobuf', () => {
   });
 });
 
+describe('OTLP protocols', () => {
+  for (const protocol of ['http/json', 'grpc'] as const) {
+    it(`${protocol}: the same spans and metrics`, async () => {
+      const dir = tempDir();
+      const home = tempDir();
+      const spec = writeTelemetryAgent(dir);
+      const receiver = protocol === 'grpc' ? await otlpGrpcReceiver() : await otlpReceiver();
+      try {
+        const run = await agentd(['run', spec, 'look the word up'], {
+          home,
+          env: telemetryEnv(receiver.url, { OTEL_EXPORTER_OTLP_PROTOCOL: protocol }),
+        });
+        expect(run.code, run.stderr).toBe(0);
+        expect(receiver.spans.map((s) => s.name).sort()).toEqual([
+          'chat tracer',
+          'chat tracer',
+          'execute_tool lookup',
+          'invoke_agent tracer',
+        ]);
+        const root = receiver.spans.find((s) => s.name === 'invoke_agent tracer')!;
+        expect(receiver.spans.every((s) => s.traceId === root.traceId)).toBe(true);
+        expect(receiver.metrics.map((m) => m.name)).toContain('gen_ai.client.token.usage');
+        if (protocol === 'http/json') {
+          expect(JSON.parse(receiver.bodies[0]!.toString('utf8'))).toHaveProperty('resourceSpans');
+        }
+      } finally {
+        await receiver.close();
+      }
+    });
+  }
+});
+
 describe('a team traced', () => {
   it("puts every member's run in the lead's trace, a child of the lead's span", async () => {
     const home = tempDir();
@@ -394,6 +426,35 @@ describe('a collector that is down', () => {
       }
     });
   }
+});
+
+describe('telemetry off', () => {
+  it('loads no OpenTelemetry module (and on, it does)', async () => {
+    const dir = tempDir();
+    const home = tempDir();
+    const spec = writeTelemetryAgent(dir);
+    const hook = join(repoRoot, 'test/telemetry/fixtures/record-imports.mjs');
+    const loaded = async (env: Record<string, string>) => {
+      const log = join(dir, `imports-${Object.keys(env).length}.log`);
+      writeFileSync(log, '');
+      const run = await agentd(['run', spec, 'look the word up'], {
+        home,
+        env: { NODE_OPTIONS: `--import ${hook}`, IMPORT_LOG: log, ...env },
+      });
+      expect(run.code, run.stderr).toBe(0);
+      return readFileSync(log, 'utf8').split('\n');
+    };
+    const off = await loaded({});
+    expect(off.some((url) => url.includes('/src/cli/commands/run.ts'))).toBe(true);
+    expect(off.filter((url) => /@opentelemetry|\/pino\/|telemetry-session/.test(url))).toEqual([]);
+    const receiver = await otlpReceiver();
+    try {
+      const on = await loaded(telemetryEnv(receiver.url));
+      expect(on.some((url) => url.includes('@opentelemetry/sdk-metrics'))).toBe(true);
+    } finally {
+      await receiver.close();
+    }
+  });
 });
 
 describe('telemetry settings', () => {
