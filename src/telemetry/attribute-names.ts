@@ -9,7 +9,6 @@ export const genAi = {
   /** The name `gen_ai.provider.name` had up to v1.36 (emitted too unless opted in to the latest). */
   system: 'gen_ai.system',
   requestModel: 'gen_ai.request.model',
-  requestStream: 'gen_ai.request.stream',
   responseModel: 'gen_ai.response.model',
   responseFinishReasons: 'gen_ai.response.finish_reasons',
   usageInputTokens: 'gen_ai.usage.input_tokens',

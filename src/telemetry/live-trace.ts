@@ -28,6 +28,9 @@ export class LiveTrace {
   readonly #sink: SpanSink;
   readonly #runs = new Map<string, RunEntry>();
   readonly #reading = new Set<Promise<void>>();
+  /** Events made durable and not yet folded: spans are built after the append returns. */
+  #pending: RunEvent[] = [];
+  #scheduled: NodeJS.Immediate | undefined;
 
   constructor(store: Pick<Store, 'readEvents'>, options: RunSpanOptions, sink: SpanSink) {
     this.#store = store;
@@ -35,8 +38,22 @@ export class LiveTrace {
     this.#sink = sink;
   }
 
-  /** Events just made durable, in order. */
+  /**
+   * Events just made durable, in order. They are folded into spans once the run has moved on
+   * (the next turn of the event loop), never on the append's path; a long burst with no turn
+   * in between is folded when it reaches a bound.
+   */
   observe(events: readonly RunEvent[]): void {
+    for (const event of events) this.#pending.push(event);
+    if (this.#pending.length >= 4096) this.#drain();
+    else this.#scheduled ??= setImmediate(() => this.#drain());
+  }
+
+  #drain(): void {
+    if (this.#scheduled) clearImmediate(this.#scheduled);
+    this.#scheduled = undefined;
+    const events = this.#pending;
+    this.#pending = [];
     for (const event of events) {
       const entry = this.#runs.get(event.runId);
       if (entry?.spans && entry.waiting.length === 0) this.#add(entry, entry.spans, event);
@@ -47,12 +64,14 @@ export class LiveTrace {
 
   /** The `traceparent` for an MCP call of a run this process is running. */
   traceparentOf(runId: string, callId: string): string | undefined {
+    this.#drain();
     const spans = this.#runs.get(runId)?.spans;
     return spans?.context.sampled ? spans.traceparentOf(callId) : undefined;
   }
 
   /** Resolves once every log being read has been read and folded. */
   async idle(): Promise<void> {
+    this.#drain();
     while (this.#reading.size > 0) await Promise.all(this.#reading);
   }
 

@@ -58,6 +58,8 @@ export class RunSpans {
   #turnRetries = 0;
   #agent = '';
   #model = '';
+  /** The model's attributes, the same on every span of the run (built once). */
+  #modelCache: { invoke_agent: Attributes; chat: Attributes } | undefined;
   #session: string | undefined;
   #descriptions = new Map<string, string>();
   /** The fold, kept only when content is captured (the messages a model call was sent). */
@@ -90,19 +92,14 @@ export class RunSpans {
         this.#turnRetries = 0;
         this.#chat = this.#open(`chat ${this.#modelId()}`, 'client', event.seq, '', at, {
           ...this.#modelAttributes('chat'),
-          [genAi.requestStream]: true,
           'agentd.turn': event.data.turn,
           'agentd.request.messages': event.data.messageCount,
-          'agentd.request.tools': event.data.toolCount,
           ...(event.data.effort ? { 'agentd.request.effort': event.data.effort } : {}),
           ...(event.data.contextTokens !== undefined
             ? { 'agentd.context.tokens': event.data.contextTokens }
             : {}),
-          ...(event.data.contextWindow !== undefined
-            ? { 'agentd.context.window': event.data.contextWindow }
-            : {}),
           ...(messagesBefore
-            ? this.#content(genAi.inputMessages, inputMessages(messagesBefore))
+            ? this.#content(genAi.inputMessages, () => inputMessages(messagesBefore))
             : {}),
         });
         break;
@@ -133,7 +130,7 @@ export class RunSpans {
           ...usageAttributes(data.usage),
           ...(data.costUsd !== null ? { 'agentd.cost_usd': data.costUsd } : {}),
           ...(data.toolCalls.length ? { 'agentd.response.tool_calls': data.toolCalls.length } : {}),
-          ...this.#content(genAi.outputMessages, [
+          ...this.#content(genAi.outputMessages, () => [
             {
               role: 'assistant',
               parts: assistantParts(data.text, data.toolCalls),
@@ -163,7 +160,7 @@ export class RunSpans {
             'agentd.compaction.model': data.model,
             ...usageAttributes(data.usage),
             ...(data.costUsd !== null ? { 'agentd.cost_usd': data.costUsd } : {}),
-            ...this.#content('agentd.compaction.summary', data.summary),
+            ...this.#content('agentd.compaction.summary', () => data.summary),
           },
         );
         ended.push(this.#end(span, at));
@@ -232,7 +229,7 @@ export class RunSpans {
         this.#pending.delete(data.callId);
         Object.assign(
           tool.record.attributes,
-          this.#content(genAi.toolCallResult, contentText(data.output)),
+          this.#content(genAi.toolCallResult, () => contentText(data.output)),
         );
         if (data.isError) this.#fail(tool.record, data.errorKind ?? 'execution');
         ended.push(this.#end(tool, at));
@@ -257,7 +254,7 @@ export class RunSpans {
           timeMs: at,
           attributes: {
             [general.errorType]: event.data.code,
-            ...this.#content('agentd.error.message', event.data.message),
+            ...this.#content('agentd.error.message', () => event.data.message),
           },
         });
         break;
@@ -350,7 +347,6 @@ export class RunSpans {
     this.#descriptions = new Map(data.tools.map((tool) => [tool.name, tool.description]));
     const memory = data.memory;
     this.#openSegment(event.seq, at, {
-      'agentd.run.limits.max_turns': data.limits.maxTurns,
       ...(data.limits.maxCostUsd !== undefined
         ? { 'agentd.run.limits.max_cost_usd': data.limits.maxCostUsd }
         : {}),
@@ -374,7 +370,9 @@ export class RunSpans {
             'agentd.memory.tokens': memory.tokens,
           }
         : {}),
-      ...this.#content(genAi.systemInstructions, [{ type: 'text', content: data.instructions }]),
+      ...this.#content(genAi.systemInstructions, () => [
+        { type: 'text', content: data.instructions },
+      ]),
     });
   }
 
@@ -417,15 +415,19 @@ export class RunSpans {
     return slash > 0 ? this.#model.slice(slash + 1) : this.#model;
   }
 
-  #modelAttributes(operation: string): Attributes {
-    const slash = this.#model.indexOf('/');
-    const provider = providerName(slash > 0 ? this.#model.slice(0, slash) : this.#model);
-    return {
-      [genAi.operationName]: operation,
-      [genAi.providerName]: provider,
-      ...(this.#options.legacyNames ? { [genAi.system]: provider } : {}),
-      [genAi.requestModel]: this.#modelId(),
-    };
+  #modelAttributes(operation: 'invoke_agent' | 'chat'): Attributes {
+    if (!this.#modelCache) {
+      const slash = this.#model.indexOf('/');
+      const provider = providerName(slash > 0 ? this.#model.slice(0, slash) : this.#model);
+      const of = (name: string): Attributes => ({
+        [genAi.operationName]: name,
+        [genAi.providerName]: provider,
+        ...(this.#options.legacyNames ? { [genAi.system]: provider } : {}),
+        [genAi.requestModel]: this.#modelId(),
+      });
+      this.#modelCache = { invoke_agent: of('invoke_agent'), chat: of('chat') };
+    }
+    return this.#modelCache[operation];
   }
 
   #toolSpan(
@@ -443,7 +445,9 @@ export class RunSpans {
       [genAi.toolCallId]: callId,
       [genAi.toolType]: 'function',
       ...(description ? { [genAi.toolDescription]: description } : {}),
-      ...(input !== undefined ? this.#content(genAi.toolCallArguments, contentText(input)) : {}),
+      ...(input !== undefined
+        ? this.#content(genAi.toolCallArguments, () => contentText(input))
+        : {}),
     });
     span.callId = callId;
     return span;
@@ -476,7 +480,6 @@ export class RunSpans {
       this.#segment ? this.#segmentStartMs : at,
       {
         ...this.#modelAttributes('chat'),
-        [genAi.requestStream]: true,
         'agentd.model.resumed': true,
       },
     );
@@ -544,10 +547,11 @@ export class RunSpans {
     return ended;
   }
 
-  /** A content attribute, only when capture is on, redacted. */
-  #content(name: string, value: unknown): Attributes {
+  /** A content attribute, only when capture is on (`value` is computed only then), redacted. */
+  #content(name: string, value: () => unknown): Attributes {
     if (!this.#options.captureContent) return {};
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    const content = value();
+    const text = typeof content === 'string' ? content : JSON.stringify(content);
     return { [name]: this.#options.redact(text) };
   }
 }

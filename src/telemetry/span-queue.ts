@@ -22,6 +22,11 @@ export class SpanQueue {
   readonly #options: SpanQueueOptions;
   #queue: SpanRecord[] = [];
   #timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (a batch due now replaces a later one, never the reverse). */
+  #timerDue = 0;
+  /** After a failed export, batches wait until then (the collector is given time to come back). */
+  #pausedUntil = 0;
+  #backoffMs = 0;
   #inFlight: Promise<void> | undefined;
   #inFlightCount = 0;
   dropped = 0;
@@ -82,12 +87,14 @@ export class SpanQueue {
 
   #sendSoon(delayMs: number): void {
     if (this.#inFlight) return; // sent when the request in flight ends
-    if (this.#timer && delayMs > 0) return;
+    const due = Math.max(Date.now() + delayMs, this.#pausedUntil);
+    if (this.#timer && this.#timerDue <= due) return;
     clearTimeout(this.#timer);
+    this.#timerDue = due;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#send();
-    }, delayMs);
+    }, due - Date.now());
     this.#timer.unref();
   }
 
@@ -101,10 +108,15 @@ export class SpanQueue {
         this.#options.exporter.export(
           batch.map((span) => readableSpan(span, resource)),
           (result) => {
-            if (result.code === 0) this.delivered += batch.length;
-            else {
+            if (result.code === 0) {
+              this.delivered += batch.length;
+              this.#backoffMs = 0;
+            } else {
               this.failed += batch.length;
               this.lastError = describe(result.error);
+              // A collector that failed is not asked again at once: 1 s, doubling up to a minute.
+              this.#backoffMs = Math.min(60_000, Math.max(1000, this.#backoffMs * 2));
+              this.#pausedUntil = Date.now() + this.#backoffMs;
             }
             resolve();
           },

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** A W3C trace context: where a span sits in a trace. */
 export interface SpanContext {
@@ -25,9 +25,9 @@ export function spanIdOf(runId: string, seq: number, key = ''): string {
 }
 
 function digest(text: string, hexDigits: number): string {
-  const hex = createHash('sha256').update(text).digest('hex').slice(0, hexDigits);
+  const hex = hash('sha256', text, 'hex').slice(0, hexDigits);
   // An all-zero id is invalid in W3C trace context; 2^-64 odds, but never emit one.
-  return /^0+$/.test(hex) ? `${hex.slice(0, -1)}1` : hex;
+  return hex.charCodeAt(0) === 48 && /^0+$/.test(hex) ? `${hex.slice(0, -1)}1` : hex;
 }
 
 const traceparentPattern = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;

@@ -54,6 +54,7 @@ export function tracedStore(store: Store, config: Config, options: TracedStoreOp
     if (session) session.live.observe(events);
     else early?.push(...events);
   };
+  const bound = new Map<PropertyKey, unknown>();
   const traced: Store = new Proxy(store, {
     get(target, property, receiver) {
       if (property === 'append') {
@@ -71,8 +72,13 @@ export function tracedStore(store: Store, config: Config, options: TracedStoreOp
           await target.close();
         };
       }
+      const known = bound.get(property);
+      if (known !== undefined) return known;
       const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
+      if (typeof value !== 'function') return value;
+      const method = value.bind(target);
+      bound.set(property, method);
+      return method;
     },
   });
   sessions.set(traced, started);
