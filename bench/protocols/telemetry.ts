@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { createModel, defineTool, runAgent, ScriptedModel, z } from '../../src/index.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { telemetryOf } from '../../src/telemetry/traced-store.ts';
 import { FakeModelServer } from '../fake-model/server.ts';
 import { median, rotated } from '../stats.ts';
 import { lookup as ledger } from '../tool-ledger.ts';
@@ -39,6 +40,8 @@ export interface TelemetryResults {
   runsPerRound: number;
   rounds: number;
   workloads: TelemetryWorkloadResult[];
+  /** Starting telemetry and shutting it down with nothing to send: once per process (ms). */
+  sessionMs: { start: number; shutdown: number };
 }
 
 const lookup = defineTool({
@@ -74,6 +77,27 @@ async function receiver(): Promise<{
       ((await (await fetch(`${url}/count`)).json()) as { requests: number }).requests,
     stop: () => child.kill(),
   };
+}
+
+/** Opening a store with telemetry on (the SDK loaded, exporters made) and closing it, empty. */
+async function sessionCost(dir: string, url: string): Promise<{ start: number; shutdown: number }> {
+  const starts: number[] = [];
+  const stops: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const config = loadConfig({
+      AGENTD_HOME: join(dir, `session-${i}`),
+      AGENTD_TELEMETRY: 'on',
+      OTEL_EXPORTER_OTLP_ENDPOINT: url,
+    });
+    const started = performance.now();
+    const store = openStore(config);
+    await telemetryOf(store);
+    const ready = performance.now();
+    await store.close();
+    starts.push(ready - started);
+    stops.push(performance.now() - ready);
+  }
+  return { start: median(starts.slice(1)), shutdown: median(stops.slice(1)) };
 }
 
 /** A port nothing listens on: taken, then released. */
@@ -170,8 +194,10 @@ export async function runTelemetryBench(options: {
           }
           const config = loadConfig(env);
           const before = mode === 'local' ? await local.requests() : 0;
-          const cpu = process.cpuUsage();
+          // The SDK's start is once per process, measured apart (sessionMs).
           const store = openStore(config);
+          await telemetryOf(store);
+          const cpu = process.cpuUsage();
           const tag = `${workload}${mode}${round}`;
           const times = await batch(store, workload, baseUrl, options.runs, tag);
           await store.close();
@@ -207,7 +233,12 @@ export async function runTelemetryBench(options: {
     if (!options.server) await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  return { runsPerRound: options.runs, rounds: options.rounds, workloads: results };
+  return {
+    runsPerRound: options.runs,
+    rounds: options.rounds,
+    workloads: results,
+    sessionMs: await sessionCost(dir, local.url),
+  };
 }
 
 if (import.meta.main) {

@@ -310,7 +310,7 @@ export function markdownReport(results: Results, chartFile?: string): string {
     out.push('## Telemetry: overhead per one-tool run');
     out.push('');
     out.push(
-      `\`bench/protocols/telemetry.ts\`: one-tool runs one after another (durable SQLite log), ${t.runsPerRound.toLocaleString('en')} per mode and round, ${t.rounds} rounds, the order of modes rotating: telemetry off, on with a local OTLP/HTTP receiver in its own process, and on with an endpoint nothing listens on. A run is timed until the event loop has turned once after it, so the span work it caused (done between its steps) is in its time. CPU is the process's per run over a batch, with the export and the flush at close.`,
+      `\`bench/protocols/telemetry.ts\`: one-tool runs one after another (durable SQLite log), ${t.runsPerRound.toLocaleString('en')} per mode and round, ${t.rounds} rounds, the order of modes rotating: telemetry off, on with a local OTLP/HTTP receiver in its own process, and on with an endpoint nothing listens on. A run is timed until the event loop has turned once after it, so the span work it caused (done between its steps) is in its time. CPU is the process's per run over a batch, with the export and the flush at close; starting the SDK is once per process and measured apart: ${t.sessionMs.start.toFixed(1)} ms to start (loading it, making the exporters), ${t.sessionMs.shutdown.toFixed(1)} ms to shut down with nothing queued.`,
     );
     out.push('');
     out.push(
