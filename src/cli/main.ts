@@ -128,6 +128,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 Environment:
   AGENTD_HOME          data directory (default ~/.agentd): the run store and config.yaml
   AGENTD_DURABILITY    process (default) or machine; see the README
+  AGENTD_TELEMETRY     on or off: OpenTelemetry traces and metrics (OTEL_* variables; docs/observability.md)
   ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_COMPATIBLE_BASE_URL, OPENAI_COMPATIBLE_API_KEY`,
     );
 
@@ -455,7 +456,7 @@ Environment:
     .requiredOption('--name <name>', 'who or what will use it')
     .requiredOption(
       '--scopes <list>',
-      'comma-separated: runs, approvals, mcp, registry, policies, audit',
+      'comma-separated: runs, approvals, mcp, registry, policies, audit, metrics',
     )
     .action(async (options: { name: string; scopes: string }) => {
       const { keysCreateCommand } = await import('./commands/keys.ts');

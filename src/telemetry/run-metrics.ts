@@ -1,4 +1,4 @@
-import type { Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { Histogram, Meter, Attributes as MetricAttributes } from '@opentelemetry/api';
 import type { RunEvent } from '../core/events.ts';
 import { genAi, general, metricNames } from './attribute-names.ts';
 import type { Attributes, SpanRecord } from './span-record.ts';
@@ -18,10 +18,12 @@ const secondBuckets = [
 export class RunMetrics {
   readonly #tokens: Histogram;
   readonly #duration: Histogram;
-  readonly #runsStarted: Counter;
-  readonly #runsFinished: Counter;
-  readonly #toolCalls: Counter;
-  readonly #cost: Counter;
+  readonly #runsStarted = new Tally();
+  readonly #runsFinished = new Tally();
+  readonly #toolCalls = new Tally();
+  readonly #cost = new Tally();
+  /** The same attribute set is one object, reused for every record of it. */
+  readonly #attributes = new Map<string, MetricAttributes>();
   readonly #approvalWait: Histogram;
 
   constructor(meter: Meter) {
@@ -35,22 +37,19 @@ export class RunMetrics {
       unit: 's',
       advice: { explicitBucketBoundaries: secondBuckets },
     });
-    this.#runsStarted = meter.createCounter('agentd.runs.started', {
-      description: 'Runs started',
-      unit: '{run}',
-    });
-    this.#runsFinished = meter.createCounter('agentd.runs.finished', {
-      description: 'Runs ended, by status',
-      unit: '{run}',
-    });
-    this.#toolCalls = meter.createCounter('agentd.tool.calls', {
-      description: 'Tool calls, by policy decision',
-      unit: '{call}',
-    });
-    this.#cost = meter.createCounter('agentd.cost', {
-      description: 'Model spend at catalog prices, by model',
-      unit: 'USD',
-    });
+    // Counters are summed here and observed at collection: a run adds to a Map entry.
+    for (const [tally, name, description, unit] of [
+      [this.#runsStarted, 'agentd.runs.started', 'Runs started', '{run}'],
+      [this.#runsFinished, 'agentd.runs.finished', 'Runs ended, by status', '{run}'],
+      [this.#toolCalls, 'agentd.tool.calls', 'Tool calls, by policy decision', '{call}'],
+      [this.#cost, 'agentd.cost', 'Model spend at catalog prices, by model', 'USD'],
+    ] as const) {
+      meter
+        .createObservableCounter(name, { description, unit })
+        .addCallback((result) =>
+          tally.observe((value, attributes) => result.observe(value, attributes)),
+        );
+    }
     this.#approvalWait = meter.createHistogram('agentd.approval.wait.duration', {
       description: 'Time tool calls waited for a person, by answer',
       unit: 's',
@@ -60,6 +59,16 @@ export class RunMetrics {
 
   runStarted(event: RunEvent & { type: 'run.started' }): void {
     this.#runsStarted.add(1, { [genAi.agentName]: event.data.agent });
+  }
+
+  #shared(attributes: Record<string, string>): MetricAttributes {
+    const key = tallyKey(attributes);
+    let known = this.#attributes.get(key);
+    if (!known) {
+      known = attributes;
+      this.#attributes.set(key, known);
+    }
+    return known;
   }
 
   spanEnded(span: SpanRecord): void {
@@ -74,14 +83,14 @@ export class RunMetrics {
         [genAi.operationName]: 'chat',
         ...pick(a, [genAi.responseModel, general.errorType]),
       };
-      this.#duration.record((span.endMs - span.startMs) / 1000, attributes);
+      this.#duration.record((span.endMs - span.startMs) / 1000, this.#shared(attributes));
       for (const [type, key] of [
         ['input', genAi.usageInputTokens],
         ['output', genAi.usageOutputTokens],
       ] as const) {
         const tokens = a[key];
         if (typeof tokens === 'number') {
-          this.#tokens.record(tokens, { ...attributes, [genAi.tokenType]: type });
+          this.#tokens.record(tokens, this.#shared({ ...attributes, [genAi.tokenType]: type }));
         }
       }
     } else if (operation === 'execute_tool' && span.kind === 'internal') {
@@ -102,6 +111,28 @@ export class RunMetrics {
       });
     }
   }
+}
+
+/** Sums by attribute set, for counters observed at collection. */
+class Tally {
+  readonly #sums = new Map<string, { attributes: Record<string, string>; value: number }>();
+
+  add(value: number, attributes: Record<string, string>): void {
+    const key = tallyKey(attributes);
+    const entry = this.#sums.get(key);
+    if (entry) entry.value += value;
+    else this.#sums.set(key, { attributes, value });
+  }
+
+  observe(report: (value: number, attributes: Record<string, string>) => void): void {
+    for (const { value, attributes } of this.#sums.values()) report(value, attributes);
+  }
+}
+
+function tallyKey(attributes: Record<string, string>): string {
+  let key = '';
+  for (const name in attributes) key += `${name}\u0000${attributes[name]}\u0001`;
+  return key;
 }
 
 function pick(attributes: Attributes, keys: readonly string[]): Record<string, string> {

@@ -94,7 +94,7 @@ export class SpanQueue {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#send();
-    }, due - Date.now());
+    }, Math.max(0, due - Date.now()));
     this.#timer.unref();
   }
 

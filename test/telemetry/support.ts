@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../support/cli.ts';
 
@@ -9,12 +9,10 @@ export const modelText = 'The answer text 9000 from the model';
 
 /**
  * A scripted agent with one tool call (`lookup`) whose input carries an argument text and a
- * key, and a final answer; `deny` adds a policy set that refuses the tool.
+ * key, and a final answer; `deny` adds a policy set that refuses the tool. With TELEMETRY_GATE
+ * set to a file, the tool waits while the file exists (to kill the run mid-call).
  */
-export function writeTelemetryAgent(
-  dir: string,
-  options: { deny?: boolean; waitFile?: string } = {},
-): string {
+export function writeTelemetryAgent(dir: string, options: { deny?: boolean } = {}): string {
   writeFileSync(
     join(dir, 'tools.ts'),
     `import { existsSync } from 'node:fs';
@@ -49,7 +47,6 @@ export const lookup = defineTool({
     `name: tracer\nmodel: scripted/tracer\nscript: script.yaml\ninstructions: Look words up.\ntools:\n  - module: tools.ts\n${options.deny ? 'policy: { dir: policies }\n' : ''}`,
   );
   if (options.deny) {
-    const { mkdirSync } = require('node:fs') as typeof import('node:fs');
     mkdirSync(join(dir, 'policies'), { recursive: true });
     writeFileSync(
       join(dir, 'policies', 'deny.cedar'),
