@@ -22,7 +22,6 @@ interface RequestTrace {
   spanId?: string;
 }
 
-const traceKey = 'agentd.trace';
 
 export function serverTelemetry(
   session: TelemetrySession,
@@ -32,10 +31,12 @@ export function serverTelemetry(
     { base: { service: session.settings.serviceName }, timestamp: pino.stdTimeFunctions.isoTime },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
+  // What the request log says of each request's trace, set by the gateway's span if it has one.
+  const traces = new WeakMap<Request, RequestTrace>();
   return {
     requests: async (c, next) => {
       const trace: RequestTrace = {};
-      c.set(traceKey as never, trace as never);
+      traces.set(c.req.raw, trace);
       const caller = parseTraceparent(c.req.header('traceparent'));
       if (caller) trace.traceId = caller.traceId;
       const started = performance.now();
@@ -63,7 +64,7 @@ export function serverTelemetry(
         spanId: randomBytes(8).toString('hex'),
         sampled: parent?.sampled ?? true,
       };
-      const trace = c.get(traceKey as never) as RequestTrace | undefined;
+      const trace = traces.get(c.req.raw);
       if (trace) Object.assign(trace, { traceId: context.traceId, spanId: context.spanId });
       const target = targetOf(message);
       const startMs = Date.now();

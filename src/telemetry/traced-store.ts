@@ -6,7 +6,7 @@ import { telemetrySettings } from './settings.ts';
 import type { TelemetrySession } from './telemetry-session.ts';
 import { setToolTraceLookup } from './tool-trace.ts';
 
-const sessions = new WeakMap<Store, Promise<TelemetrySession | undefined>>();
+const sessions = new WeakMap<Store, () => Promise<TelemetrySession | undefined>>();
 
 export interface TracedStoreOptions {
   /** Applied to captured content (the store's own redaction may come after this view). */
@@ -20,7 +20,8 @@ export interface TracedStoreOptions {
 /**
  * A view of `store` that feeds every append, once durable, to telemetry: spans and metrics
  * are derived from the events as they commit, so they are exactly what the log holds. The
- * SDK loads in the background; appends never wait for it or for a collector. Closing the
+ * SDK loads in the background from the first append; appends never wait for it or for a
+ * collector. Closing the
  * store sends what is queued, within `telemetry.flush_timeout`.
  */
 export function tracedStore(store: Store, config: Config, options: TracedStoreOptions = {}): Store {
@@ -28,31 +29,37 @@ export function tracedStore(store: Store, config: Config, options: TracedStoreOp
   const warn = options.warn ?? ((line: string) => process.stderr.write(`agentd: ${line}\n`));
   let session: TelemetrySession | undefined;
   let early: RunEvent[] | undefined = [];
-  const started = import('./telemetry-session.ts')
-    .then(({ startTelemetry }) =>
-      startTelemetry(settings, {
-        store,
-        redact: options.redact ?? createRedactor(),
-        ...(options.prometheus ? { prometheus: true } : {}),
-      }),
-    )
-    .then(
-      (ready) => {
-        session = ready;
-        setToolTraceLookup((runId, callId) => ready.live.traceparentOf(runId, callId));
-        if (early?.length) ready.live.observe(early);
-        early = undefined;
-        return ready;
-      },
-      (error: unknown) => {
-        early = undefined;
-        warn(`telemetry is off: the OpenTelemetry SDK did not start (${String(error)})`);
-        return undefined;
-      },
-    );
+  let started: Promise<TelemetrySession | undefined> | undefined;
+  // The SDK starts with the first append (a command that only reads never loads it).
+  const start = () =>
+    (started ??= import('./telemetry-session.ts')
+      .then(({ startTelemetry }) =>
+        startTelemetry(settings, {
+          store,
+          redact: options.redact ?? createRedactor(),
+          ...(options.prometheus ? { prometheus: true } : {}),
+        }),
+      )
+      .then(
+        (ready) => {
+          session = ready;
+          setToolTraceLookup((runId, callId) => ready.live.traceparentOf(runId, callId));
+          if (early?.length) ready.live.observe(early);
+          early = undefined;
+          return ready;
+        },
+        (error: unknown) => {
+          early = undefined;
+          warn(`telemetry is off: the OpenTelemetry SDK did not start (${String(error)})`);
+          return undefined;
+        },
+      ));
   const observe = (events: readonly RunEvent[]) => {
     if (session) session.live.observe(events);
-    else early?.push(...events);
+    else {
+      early?.push(...events);
+      void start();
+    }
   };
   const bound = new Map<PropertyKey, unknown>();
   const traced: Store = new Proxy(store, {
@@ -66,7 +73,7 @@ export function tracedStore(store: Store, config: Config, options: TracedStoreOp
       if (property === 'close') {
         return async () => {
           const ready = await started;
-          setToolTraceLookup(undefined);
+          if (ready) setToolTraceLookup(undefined);
           const line = await ready?.shutdown();
           if (line) warn(line);
           await target.close();
@@ -81,11 +88,11 @@ export function tracedStore(store: Store, config: Config, options: TracedStoreOp
       return method;
     },
   });
-  sessions.set(traced, started);
+  sessions.set(traced, start);
   return traced;
 }
 
-/** The telemetry of a store opened with it on; undefined when telemetry is off. */
+/** The telemetry of a store opened with it on (started now if it was not); undefined when off. */
 export function telemetryOf(store: Store): Promise<TelemetrySession | undefined> | undefined {
-  return sessions.get(store);
+  return sessions.get(store)?.();
 }
