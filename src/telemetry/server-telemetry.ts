@@ -22,7 +22,6 @@ interface RequestTrace {
   spanId?: string;
 }
 
-
 export function serverTelemetry(
   session: TelemetrySession,
   options: { destination?: pino.DestinationStream } = {},

@@ -91,10 +91,13 @@ export class SpanQueue {
     if (this.#timer && this.#timerDue <= due) return;
     clearTimeout(this.#timer);
     this.#timerDue = due;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#send();
-    }, Math.max(0, due - Date.now()));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#send();
+      },
+      Math.max(0, due - Date.now()),
+    );
     this.#timer.unref();
   }
 

@@ -2,12 +2,17 @@
  * The trace context an MCP tool call carries (SEP-414: `traceparent` in `params._meta`), looked
  * up in the telemetry of this process. Without telemetry it is undefined and costs one call.
  */
-let lookup: ((runId: string, callId: string) => string | undefined) | undefined;
+type Lookup = (runId: string, callId: string) => string | undefined;
 
-export function setToolTraceLookup(
-  next: ((runId: string, callId: string) => string | undefined) | undefined,
-): void {
+let lookup: Lookup | undefined;
+
+export function setToolTraceLookup(next: Lookup): void {
   lookup = next;
+}
+
+/** Stops looking up in `mine` (a closed store's telemetry), unless another took its place. */
+export function clearToolTraceLookup(mine: Lookup): void {
+  if (lookup === mine) lookup = undefined;
 }
 
 export function toolTraceparent(runId: string, callId: string): string | undefined {

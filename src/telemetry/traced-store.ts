@@ -4,7 +4,7 @@ import { createRedactor, type Redactor } from '../core/redact.ts';
 import type { Store } from '../store/store.ts';
 import { telemetrySettings } from './settings.ts';
 import type { TelemetrySession } from './telemetry-session.ts';
-import { setToolTraceLookup } from './tool-trace.ts';
+import { clearToolTraceLookup, setToolTraceLookup } from './tool-trace.ts';
 
 const sessions = new WeakMap<Store, () => Promise<TelemetrySession | undefined>>();
 
@@ -30,6 +30,7 @@ export function tracedStore(store: Store, config: Config, options: TracedStoreOp
   let session: TelemetrySession | undefined;
   let early: RunEvent[] | undefined = [];
   let started: Promise<TelemetrySession | undefined> | undefined;
+  const lookup = (runId: string, callId: string) => session?.live.traceparentOf(runId, callId);
   // The SDK starts with the first append (a command that only reads never loads it).
   const start = () =>
     (started ??= import('./telemetry-session.ts')
@@ -43,7 +44,7 @@ export function tracedStore(store: Store, config: Config, options: TracedStoreOp
       .then(
         (ready) => {
           session = ready;
-          setToolTraceLookup((runId, callId) => ready.live.traceparentOf(runId, callId));
+          setToolTraceLookup(lookup);
           if (early?.length) ready.live.observe(early);
           early = undefined;
           return ready;
@@ -73,7 +74,7 @@ export function tracedStore(store: Store, config: Config, options: TracedStoreOp
       if (property === 'close') {
         return async () => {
           const ready = await started;
-          if (ready) setToolTraceLookup(undefined);
+          clearToolTraceLookup(lookup);
           const line = await ready?.shutdown();
           if (line) warn(line);
           await target.close();
