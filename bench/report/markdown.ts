@@ -256,13 +256,22 @@ export function markdownReport(results: Results, chartFile?: string): string {
     out.push('');
   }
   if (results.startup) {
-    const samples = results.startup.samples;
-    const later = samples.slice(1);
-    out.push('## `agentd run`: process start to the first model request');
+    out.push('## Start-up: process start to the first model request');
     out.push('');
     out.push(
-      `\`${results.startup.command}\`, workload a, ${samples.length} commands: first request after ${ms(median(later.map((x) => x.firstRequestMs)))} ms (median of commands 2–${samples.length}; the first, filling Node's compile cache: ${ms(samples[0]?.firstRequestMs)} ms); the whole command ${ms(median(later.map((x) => x.exitMs)))} ms.`,
+      "Each command runs workload a to its end; medians of commands 2 to N (the first fills Node's compile cache, as a user's first run does).",
     );
+    out.push('');
+    out.push(
+      '| install | command | commands | first request, ms | first command, ms | whole run, ms | `--version`, ms |',
+    );
+    out.push('|---|---|---:|---:|---:|---:|---:|');
+    for (const install of results.startup.installs) {
+      const later = install.samples.slice(1);
+      out.push(
+        `| ${install.kind === 'package' ? 'built package (npm pack, installed)' : 'checkout (TypeScript sources)'} | \`${install.command}\` | ${install.samples.length} | ${ms(median(later.map((x) => x.firstRequestMs)))} | ${ms(install.samples[0]?.firstRequestMs)} | ${ms(median(later.map((x) => x.exitMs)))} | ${ms(median(later.map((x) => x.versionMs)))} |`,
+      );
+    }
     out.push('');
   }
   if (results.steps) {

@@ -314,14 +314,14 @@ Environment:
       .argument('[name]', 'what agents call it (tools become <name>.<tool>)')
       .argument('[command...]', 'the command that starts a stdio server, after --'),
   )
-    .option('--npm <package[@version]>', 'an npm package, run with npx')
+    .option('--npm <package[@version]>', 'an npm package, installed with its scripts off')
     .option('--url <url>', 'a streamable HTTP server')
     .option('--from <server.json>', 'an official MCP Registry server.json')
     .option('--arg <hint=value>', 'a value for a server.json argument (repeatable)', collect, [])
     .option('--no-list', 'do not start the server to list its tools')
     .option(
       '--no-install',
-      'run an npm package with npx at each start instead of installing it now',
+      'run an npm package with npx at each start (in its sandbox) instead of installing it now',
     )
     .action(async (name: string | undefined, command: string[], flags: ServerFlags) => {
       const { mcpAddCommand } = await import('./commands/mcp.ts');

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { AgentdError } from '../core/errors.ts';
-import { parseYamlFile } from '../spec/yaml-file.ts';
+import { parseYamlFile } from '../definition/yaml-file.ts';
 import type { Durability } from '../store/store.ts';
 
 const providerConfig = z.strictObject({

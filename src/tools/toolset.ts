@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { SecretBox } from '../config/secret-box.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
-import type { ConnectorOptions } from '../spec/agent-spec.ts';
+import type { ConnectorOptions } from '../definition/agent-spec.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { MemoryConnectorContext } from './connectors/memory-server.ts';
 import { defineTool } from './define-tool.ts';

@@ -3,6 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { type Config, loadConfig } from '../../config/config.ts';
 import type { Verdict } from '../../core/audit.ts';
 import { AgentdError, errorMessage } from '../../core/errors.ts';
+import { type AgentSpec, loadAgentSpec } from '../../definition/agent-spec.ts';
+import { parseYamlFile } from '../../definition/yaml-file.ts';
 import { isProviderName } from '../../models/catalog.ts';
 import { resolveModel } from '../../models/providers.ts';
 import { casesSchema, decideCases } from '../../policy/cases.ts';
@@ -27,8 +29,6 @@ import {
   runCwd,
   sinceTime,
 } from '../../policy/what-if.ts';
-import { type AgentSpec, loadAgentSpec } from '../../spec/agent-spec.ts';
-import { parseYamlFile } from '../../spec/yaml-file.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { Store } from '../../store/store.ts';
 import { clip, paint, printNotice } from '../format.ts';

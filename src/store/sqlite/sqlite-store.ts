@@ -134,18 +134,24 @@ export class SqliteStore implements Store {
   }
 
   #migrate(): void {
-    const row = this.#db.prepare('PRAGMA user_version').get() as { user_version: number };
-    const current = row.user_version;
-    if (current > migrations.length) {
-      throw new Error(
-        `the store has schema version ${current}, newer than this agentd knows (${migrations.length}); upgrade agentd`,
-      );
-    }
-    for (let version = current; version < migrations.length; version++) {
+    // Each step reads the version inside its write transaction: processes opening a new
+    // store at the same moment take turns, and each migration runs once.
+    for (;;) {
       this.#db.exec('BEGIN IMMEDIATE');
       try {
-        this.#db.exec(migrations[version]!);
-        this.#db.exec(`PRAGMA user_version = ${version + 1}`);
+        const row = this.#db.prepare('PRAGMA user_version').get() as { user_version: number };
+        const current = row.user_version;
+        if (current > migrations.length) {
+          throw new Error(
+            `the store has schema version ${current}, newer than this agentd knows (${migrations.length}); upgrade agentd`,
+          );
+        }
+        if (current === migrations.length) {
+          this.#db.exec('COMMIT');
+          return;
+        }
+        this.#db.exec(migrations[current]!);
+        this.#db.exec(`PRAGMA user_version = ${current + 1}`);
         this.#db.exec('COMMIT');
       } catch (error) {
         this.#db.exec('ROLLBACK');

@@ -15,9 +15,14 @@ import { z } from 'zod';
 import { type Config, configSchema, loadConfig } from '../../config/config.ts';
 import { SecretBox } from '../../config/secret-box.ts';
 import { createRedactor } from '../../core/redact.ts';
-import { findAgent, listAgents, specSummary, unknownAgent } from '../../spec/agent-catalog.ts';
-import { loadAgentSpec } from '../../spec/agent-spec.ts';
-import { schemaIssue } from '../../spec/yaml-file.ts';
+import {
+  findAgent,
+  listAgents,
+  specSummary,
+  unknownAgent,
+} from '../../definition/agent-catalog.ts';
+import { loadAgentSpec } from '../../definition/agent-spec.ts';
+import { schemaIssue } from '../../definition/yaml-file.ts';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.ts';
 import { Registry } from '../registry/registry.ts';
 import { describeTransport, type ServerEntry } from '../registry/server-entry.ts';

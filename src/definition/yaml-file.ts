@@ -19,7 +19,16 @@ export function parseYamlFile<S extends z.ZodType>(
     const reason = yamlError.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
     throw new AgentdError('spec_invalid', `${file}${where}: invalid YAML: ${reason}`);
   }
-  const data: unknown = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS() ?? {};
+  } catch (error) {
+    // an alias to no anchor, or so many aliases that expanding them would exhaust memory
+    throw new AgentdError(
+      'spec_invalid',
+      `${file}: invalid YAML: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data;
   throw new AgentdError('spec_invalid', `${file}: ${describeIssue(parsed.error.issues[0]!, data)}`);
