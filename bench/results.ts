@@ -13,6 +13,7 @@ import type {
 import type { StartupResults } from './protocols/startup.ts';
 import type { StepsResults } from './protocols/steps.ts';
 import type { TeamsResults } from './protocols/teams.ts';
+import type { TelemetryResults } from './protocols/telemetry.ts';
 import type { ProfileSummary } from './report/profile-summary.ts';
 import type { PeerSummary } from './summarize.ts';
 
@@ -59,4 +60,6 @@ export interface Results {
   memory?: MemoryBenchResults;
   /** The serve issue's benchmark: a tool call through the MCP gateway against the same call direct. */
   gateway?: GatewayResults;
+  /** The observability issue's benchmark: telemetry's overhead per one-tool run. */
+  telemetry?: TelemetryResults;
 }

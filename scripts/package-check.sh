@@ -40,6 +40,15 @@ out=$(npx agentd run unit-converter/agent.yaml "A marathon in km, and 100 F in C
 grep -q '42.19' <<<"$out" || fail "the example's answer lacks 42.19 km: $out"
 grep -q '37.77' <<<"$out" || fail "the example's answer lacks 37.78 C: $out"
 
+say "telemetry on: the OpenTelemetry SDK loads from the installed dependencies"
+err=$(AGENTD_TELEMETRY=on OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9 npx agentd run unit-converter/agent.yaml "5 miles in km" 2>&1 >/dev/null) ||
+  fail "the run with telemetry on failed: $err"
+grep -q 'telemetry: .* not exported to http://127.0.0.1:9/v1/traces' <<<"$err" ||
+  fail "no word from the exporter about the endpoint nothing listens on: $err"
+run=$(npx agentd runs list --json | head -n 1 | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).id')
+npx agentd runs trace "$run" -o trace.json 2>/dev/null || fail "agentd runs trace failed"
+grep -q '"invoke_agent unit-converter"' trace.json || fail "the exported trace has no invoke_agent span"
+
 say "a tool defined with defineTool, as the README shows"
 cat > tools.ts <<'EOF'
 import { defineTool, z } from 'agentd';

@@ -314,6 +314,30 @@ export function markdownReport(results: Results, chartFile?: string): string {
     );
     out.push('');
   }
+  if (results.telemetry) {
+    const t = results.telemetry;
+    out.push('## Telemetry: overhead per one-tool run');
+    out.push('');
+    out.push(
+      `\`bench/protocols/telemetry.ts\`: one-tool runs one after another (durable SQLite log), ${t.runsPerRound.toLocaleString('en')} per mode and round, ${t.rounds} rounds, the order of modes rotating: telemetry off, on with a local OTLP/HTTP receiver in its own process, and on with an endpoint nothing listens on. A run is timed until the event loop has turned once after it, so the span work it caused (done between its steps) is in its time. CPU is the process's per run over a batch, with the export and the flush at close; starting the SDK is once per process and measured apart: ${t.sessionMs.start.toFixed(1)} ms to start (loading it, making the exporters), ${t.sessionMs.shutdown.toFixed(1)} ms to shut down with nothing queued.`,
+    );
+    out.push('');
+    out.push(
+      '| model | mode | run p50 (ms) | CPU per run (ms) | overhead (ms) | CPU overhead (ms) |',
+    );
+    out.push('|---|---|---:|---:|---:|---:|');
+    for (const w of t.workloads) {
+      const off = w.modes.find((m) => m.mode === 'off')!;
+      for (const m of w.modes) {
+        const over = m.mode === 'off' ? '—' : (m.runMs - off.runMs).toFixed(3);
+        const cpu = m.mode === 'off' ? '—' : (m.cpuMs - off.cpuMs).toFixed(3);
+        out.push(
+          `| ${w.workload === 'http' ? 'fake model over HTTP' : 'scripted'} | ${m.mode} | ${m.runMs.toFixed(3)} | ${m.cpuMs.toFixed(3)} | ${over} | ${cpu} |`,
+        );
+      }
+    }
+    out.push('');
+  }
   if (results.memory) {
     const m = results.memory;
     out.push('## Long-term memory: recall and ingestion');

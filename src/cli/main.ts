@@ -128,6 +128,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 Environment:
   AGENTD_HOME          data directory (default ~/.agentd): the run store and config.yaml
   AGENTD_DURABILITY    process (default) or machine; see the README
+  AGENTD_TELEMETRY     on or off: OpenTelemetry traces and metrics (OTEL_* variables; docs/observability.md)
   ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_COMPATIBLE_BASE_URL, OPENAI_COMPATIBLE_API_KEY`,
     );
 
@@ -199,6 +200,17 @@ Environment:
     .action(async (id: string, options: { output?: string }) => {
       const { runsExportCommand } = await import('./commands/runs.ts');
       code = await runsExportCommand(id, options);
+    });
+
+  runs
+    .command('trace')
+    .description("a run's OpenTelemetry trace (with its members' runs), over OTLP or to a file")
+    .argument('<run-id>', 'a run id or a unique prefix of one')
+    .option('-o, --output <file>', 'write OTLP/JSON to a file instead of sending it')
+    .option('--endpoint <url>', 'send to this OTLP endpoint (default: the configured one)')
+    .action(async (id: string, options: import('./commands/trace.ts').TraceFlags) => {
+      const { runsTraceCommand } = await import('./commands/trace.ts');
+      code = await runsTraceCommand(id, options);
     });
 
   // agentd team: a lead and parallel teammates on a shared task board (docs/teams.md)
@@ -466,7 +478,7 @@ Environment:
     .requiredOption('--name <name>', 'who or what will use it')
     .requiredOption(
       '--scopes <list>',
-      'comma-separated: runs, approvals, mcp, registry, policies, audit',
+      'comma-separated: runs, approvals, mcp, registry, policies, audit, metrics',
     )
     .action(async (options: { name: string; scopes: string }) => {
       const { keysCreateCommand } = await import('./commands/keys.ts');

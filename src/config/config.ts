@@ -81,6 +81,23 @@ export const configSchema = lazy(() =>
           .optional(),
       })
       .optional(),
+    /** OpenTelemetry export of runs' traces and metrics (see docs/observability.md). */
+    telemetry: z
+      .strictObject({
+        enabled: z.boolean().optional(),
+        endpoint: z.url().optional(),
+        protocol: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
+        headers: z.record(z.string(), z.string()).optional(),
+        service_name: z.string().min(1).optional(),
+        resource_attributes: z.record(z.string(), z.string()).optional(),
+        /** Message text, instructions, tool arguments and results in spans (redacted). */
+        capture_content: z.boolean().optional(),
+        traces: z.boolean().optional(),
+        metrics: z.boolean().optional(),
+        max_queue: z.int().positive().optional(),
+        flush_timeout: z.string().optional(),
+      })
+      .optional(),
   }),
 );
 
@@ -88,6 +105,7 @@ type ConfigFile = z.infer<ReturnType<typeof configSchema>>;
 export type ProviderConfig = z.infer<ReturnType<typeof providerConfig>>;
 export type OnlineEvalConfig = NonNullable<ConfigFile['online_eval']>;
 export type MemoryConfig = NonNullable<ConfigFile['memory']>;
+export type TelemetryConfig = NonNullable<ConfigFile['telemetry']>;
 
 /** agentd's settings: `$AGENTD_HOME/config.yaml`, overridden by the environment. */
 export interface Config {
@@ -104,6 +122,8 @@ export interface Config {
   onlineEval?: OnlineEvalConfig;
   /** `memory` from config.yaml, as written. */
   memory?: MemoryConfig;
+  /** `telemetry` from config.yaml, as written (src/telemetry/settings.ts adds the environment). */
+  telemetry?: TelemetryConfig;
   env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -150,6 +170,7 @@ export function loadConfig(
     agentDirs: (file.agent_dirs ?? []).map((dir) => agentDirPath(dir, home)),
     ...(file.online_eval ? { onlineEval: file.online_eval } : {}),
     ...(file.memory ? { memory: file.memory } : {}),
+    ...(file.telemetry ? { telemetry: file.telemetry } : {}),
     env,
   };
 }

@@ -3,8 +3,16 @@ import { AgentdError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 
-/** What a key may do. `mcp`: the gateway; `registry`: the registry read API. */
-export const apiScopes = ['runs', 'approvals', 'mcp', 'registry', 'policies', 'audit'] as const;
+/** What a key may do. `mcp`: the gateway; `registry`: the registry read API; `metrics`: `/metrics`. */
+export const apiScopes = [
+  'runs',
+  'approvals',
+  'mcp',
+  'registry',
+  'policies',
+  'audit',
+  'metrics',
+] as const;
 export type ApiScope = (typeof apiScopes)[number];
 
 const keyPrefix = 'agentd_';

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Config } from '../config/config.ts';
 import type { TokenClaims } from '../policy/authorizer.ts';
 import type { Store } from '../store/store.ts';
+import type { ServerTelemetry } from '../telemetry/server-telemetry.ts';
 import type { ApiKeys, ApiScope } from './api-keys.ts';
 import { approvalsApi } from './approvals-api.ts';
 import type { Gateway } from './gateway.ts';
@@ -37,6 +38,8 @@ export interface AppOptions {
    * without an Authorization header are served as the caller `anonymous`.
    */
   gatewayOpen?: boolean;
+  /** With telemetry on: request logs with trace ids, gateway server spans, `/metrics`. */
+  telemetry?: ServerTelemetry;
   version: string;
 }
 
@@ -69,7 +72,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   const hosts = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
   const origins = new Set(options.allowedOrigins ?? []);
   const limiter = new RateLimiter(options.rateLimitPerMinute ?? 600);
+  const telemetry = options.telemetry;
 
+  if (telemetry) app.use(telemetry.requests);
   app.use(async (c, next) => {
     const host = hostName(c.req.header('host'));
     if (!host || !hosts.has(host)) {
@@ -192,9 +197,18 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(options.version)));
 
+  if (telemetry) {
+    // Prometheus scrapes with the key as its bearer credentials.
+    app.get('/metrics', scoped('metrics'), async (c) =>
+      c.text(await telemetry.metrics(), 200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+      }),
+    );
+  }
+
   if (options.gateway) {
     const gateway = options.gateway;
-    app.all('/mcp', scoped('mcp'), (c) => {
+    app.all('/mcp', scoped('mcp'), telemetry?.mcpCalls ?? ((_, next) => next()), (c) => {
       const caller = c.get('caller');
       return gateway.fetch(c.req.raw, {
         id: caller.id,
