@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+import type { CommandContext } from './command-context.ts';
+
+/** `agentd models`: the model catalog. */
+export function registerModels(program: Command, context: CommandContext): void {
+  program
+    .command('models')
+    .description('the model catalog: context windows, prices, settings, distillation terms')
+    .option('--provider <name>', 'only this provider')
+    .option('--json', 'one JSON object per line, with sources')
+    .action(async (options: { json?: boolean; provider?: string }) => {
+      const { modelsCommand } = await import('../commands/models.ts');
+      context.exit(modelsCommand(options));
+    });
+}
