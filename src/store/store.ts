@@ -18,6 +18,9 @@ export interface RunSummary {
   model: string;
   task: string;
   parentRunId?: string;
+  /** Who the run is for, and the session it continues (memory). */
+  actor?: string;
+  sessionId?: string;
   createdAt: string;
   status: RunStatus;
   reason?: FinishReason;
@@ -111,6 +114,50 @@ export interface ListRunsOptions {
   status?: RunStatus;
 }
 
+/** What a list of runs may be narrowed to (all given filters apply), one page at a time. */
+export interface RunQuery {
+  agent?: string;
+  status?: RunStatus;
+  actor?: string;
+  session?: string;
+  /** Runs of a team: its lead's and its members'. */
+  team?: string;
+  /** Started at or after (ISO time). */
+  since?: string;
+  /** Started before (ISO time). */
+  until?: string;
+  /** Finished runs whose cost is in this range. */
+  minCostUsd?: number;
+  maxCostUsd?: number;
+  /** Words in the task, or the start of the run id (case-insensitive). */
+  search?: string;
+  /** Where the previous page ended (its `nextCursor`). */
+  cursor?: string;
+  /** Runs per page (default 50). */
+  limit?: number;
+}
+
+export interface RunPage {
+  runs: RunSummary[];
+  /** Present when more runs match: pass it as `cursor` for the next page. */
+  nextCursor?: string;
+}
+
+/** An evaluation suite's result (`agentd eval run`), kept in the store for the console. */
+export interface EvalResultRecord {
+  id: string;
+  suite: string;
+  startedAt: string;
+  /** The suite's score; null when nothing was scored. */
+  score: number | null;
+  cases: number;
+  passed: number;
+  failed: number;
+  errors: number;
+  /** The whole result, in the `agentd.eval.result/1` format of result.json. */
+  result: { [key: string]: unknown };
+}
+
 /**
  * The one place that talks to a database. Implementations: SQLite (embedded default),
  * Postgres (scale-out). All writes are appends of events; `append` resolves only once the
@@ -126,6 +173,8 @@ export interface Store {
   getRun(idOrPrefix: string): Promise<RunSummary | undefined>;
   /** Runs, newest first. */
   listRuns(options?: ListRunsOptions): Promise<RunSummary[]>;
+  /** A page of the runs matching `query`, newest first; a bad cursor throws. */
+  queryRuns(query: RunQuery): Promise<RunPage>;
   /** The lease on a run, if a process holds or held one. */
   getLease(runId: string): Promise<RunLease | undefined>;
   /**
@@ -188,6 +237,15 @@ export interface Store {
   putEvalScores(scores: readonly EvalScoreRecord[]): Promise<void>;
   /** Kept scores, the most recently scored runs first (a run's scores in evaluator order). */
   listEvalScores(options?: ListEvalScoresOptions): Promise<EvalScoreRecord[]>;
+  /** Keeps a suite's result (replacing one of the same id). */
+  putEvalResult(record: EvalResultRecord): Promise<void>;
+  /** A kept result by id or a unique prefix of one. */
+  getEvalResult(idOrPrefix: string): Promise<EvalResultRecord | undefined>;
+  /** Kept results, newest first, without their `result` (optionally of one suite). */
+  listEvalResults(options?: {
+    suite?: string;
+    limit?: number;
+  }): Promise<Omit<EvalResultRecord, 'result'>[]>;
   /**
    * Records a request for a person's approval of a call, pending; when the call already has
    * one (the run was resumed while it waited), returns that one as it stands instead.

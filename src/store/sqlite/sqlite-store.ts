@@ -15,17 +15,13 @@ import {
   genesisHash,
 } from '../../core/audit.ts';
 import { AgentdError } from '../../core/errors.ts';
-import type {
-  ApprovalAnsweredData,
-  RunEvent,
-  RunFinishedData,
-  RunStartedData,
-} from '../../core/events.ts';
+import type { RunEvent, RunStartedData } from '../../core/events.ts';
 import type { Redactor } from '../../core/redact.ts';
 import {
   type ApiKeyRecord,
   DuplicateEventError,
   type Durability,
+  type EvalResultRecord,
   type EvalScoreRecord,
   type ListApprovalsOptions,
   type ListAuditOptions,
@@ -33,6 +29,8 @@ import {
   type ListRunsOptions,
   type PolicySetRecord,
   type RunLease,
+  type RunPage,
+  type RunQuery,
   type RunSummary,
   type ServerRecord,
   type Store,
@@ -40,7 +38,9 @@ import {
 } from '../store.ts';
 import { migrations } from './migrations.ts';
 import { SqliteApprovals } from './sqlite-approvals.ts';
+import { SqliteEvalResults } from './sqlite-eval-results.ts';
 import { SqliteMemoryStore } from './sqlite-memory-store.ts';
+import { queryRuns, type RunRow, selectRuns, toSummary } from './sqlite-run-summary.ts';
 import { SqliteTeamStore } from './sqlite-team-store.ts';
 
 export interface SqliteStoreOptions {
@@ -50,18 +50,6 @@ export interface SqliteStoreOptions {
   redact?: Redactor;
 }
 
-interface RunRow {
-  id: string;
-  agent: string;
-  model: string;
-  task: string;
-  parent_run_id: string | null;
-  created_at: string;
-  status_type: string | null;
-  status_data: string | null;
-  status_at: string | null;
-}
-
 interface EventRow {
   run_id: string;
   seq: number;
@@ -69,16 +57,6 @@ interface EventRow {
   type: string;
   data: string;
 }
-
-/**
- * A run with the last event that set its status (finished, paused, resumed, waiting for or
- * given an approval), if any.
- */
-const selectRuns = `SELECT r.id, r.agent, r.model, r.task, r.parent_run_id, r.created_at,
-  s.type AS status_type, s.data AS status_data, s.at AS status_at
-  FROM runs r LEFT JOIN events s ON s.run_id = r.id AND s.seq = (
-    SELECT max(e.seq) FROM events e
-    WHERE e.run_id = r.id AND e.type IN ('run.finished', 'run.needs_attention', 'run.suspended', 'run.resumed', 'approval.requested', 'approval.answered'))`;
 
 /** The embedded store: SQLite through `node:sqlite`, WAL journal. */
 export class SqliteStore implements Store {
@@ -93,6 +71,7 @@ export class SqliteStore implements Store {
   readonly #insertEvent: StatementSync;
   readonly #insertRun: StatementSync;
   readonly #approvals: SqliteApprovals;
+  readonly #evalResults: SqliteEvalResults;
   readonly #pending: {
     events: readonly RunEvent[];
     resolve: () => void;
@@ -129,6 +108,7 @@ export class SqliteStore implements Store {
     this.#insertRun = this.#db.prepare(
       'INSERT INTO runs (id, agent, model, task, parent_run_id, created_at, actor, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    this.#evalResults = new SqliteEvalResults(this.#db, this.#redact);
     this.memories = new SqliteMemoryStore(this.#db, this.#redact);
     this.teams = new SqliteTeamStore(this.#db, this.#redact);
   }
@@ -283,6 +263,10 @@ export class SqliteStore implements Store {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  async queryRuns(query: RunQuery): Promise<RunPage> {
+    return queryRuns(this.#db, query);
   }
 
   async getLease(runId: string): Promise<RunLease | undefined> {
@@ -682,6 +666,20 @@ export class SqliteStore implements Store {
     return rows.map(toEvalScore);
   }
 
+  async putEvalResult(record: EvalResultRecord): Promise<void> {
+    this.#evalResults.put(record);
+  }
+
+  async getEvalResult(idOrPrefix: string): Promise<EvalResultRecord | undefined> {
+    return this.#evalResults.get(idOrPrefix);
+  }
+
+  async listEvalResults(
+    options: { suite?: string; limit?: number } = {},
+  ): Promise<Omit<EvalResultRecord, 'result'>[]> {
+    return this.#evalResults.list(options);
+  }
+
   async close(): Promise<void> {
     if (this.#pending.length > 0) this.#flush();
     if (this.#db.isOpen) this.#db.close();
@@ -875,33 +873,4 @@ interface LeaseRow {
 
 function toLease(row: LeaseRow): RunLease {
   return { runId: row.run_id, owner: row.owner, heartbeatAt: row.heartbeat_at };
-}
-
-function toSummary(row: RunRow): RunSummary {
-  const summary: RunSummary = {
-    id: row.id,
-    agent: row.agent,
-    model: row.model,
-    task: row.task,
-    createdAt: row.created_at,
-    status: 'running',
-  };
-  if (row.parent_run_id) summary.parentRunId = row.parent_run_id;
-  if (row.status_type === 'run.needs_attention') summary.status = 'needs_attention';
-  if (row.status_type === 'run.suspended') summary.status = 'suspended';
-  if (row.status_type === 'approval.requested') summary.status = 'awaiting_approval';
-  if (row.status_type === 'approval.answered' && row.status_data) {
-    const answered = JSON.parse(row.status_data) as ApprovalAnsweredData;
-    if (answered.othersWaiting > 0) summary.status = 'awaiting_approval';
-  }
-  if (row.status_type === 'run.finished' && row.status_data) {
-    const f = JSON.parse(row.status_data) as RunFinishedData;
-    summary.status = f.status;
-    summary.reason = f.reason;
-    summary.turns = f.turns;
-    summary.usage = f.usage;
-    summary.costUsd = f.costUsd;
-    summary.finishedAt = row.status_at ?? undefined;
-  }
-  return summary;
 }
