@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.ts';
 import type { Redactor } from '../core/redact.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { Store } from '../store/store.ts';
 import { MemoryBank } from './bank.ts';
 import { configuredEmbedder } from './embeddings.ts';
 
@@ -17,12 +18,22 @@ export async function openMemory(
   config: Config,
   options: { redact?: Redactor } = {},
 ): Promise<OpenMemory> {
-  const embedding = await configuredEmbedder(config);
   const store = new SqliteStore({
     path: config.dbPath,
     durability: config.durability,
     ...(options.redact ? { redact: options.redact } : {}),
   });
+  const { bank, secrets } = await memoryBankOf(store, config, options);
+  return { store, bank, secrets, close: () => store.close() };
+}
+
+/** The memory bank over a store already open (a server's), with config.yaml's embedding model. */
+export async function memoryBankOf(
+  store: Pick<Store, 'memories'>,
+  config: Config,
+  options: { redact?: Redactor } = {},
+): Promise<{ bank: MemoryBank; secrets: string[] }> {
+  const embedding = await configuredEmbedder(config);
   const bank = new MemoryBank({
     store: store.memories,
     ...(options.redact ? { redact: options.redact } : {}),
@@ -31,10 +42,5 @@ export async function openMemory(
       ? { snapshotDir: MemoryBank.snapshotDirFor(config.dbPath)! }
       : {}),
   });
-  return {
-    store,
-    bank,
-    secrets: embedding?.secrets ?? [],
-    close: () => store.close(),
-  };
+  return { bank, secrets: embedding?.secrets ?? [] };
 }

@@ -294,3 +294,11 @@ export class DuplicateEventError extends Error {
     this.name = 'DuplicateEventError';
   }
 }
+
+/** A `cursor` this store did not hand out (`queryRuns`). */
+export class BadCursorError extends Error {
+  constructor(cursor: string) {
+    super(`cursor: "${cursor}" is not one this list gave (start again without it)`);
+    this.name = 'BadCursorError';
+  }
+}

@@ -1,6 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { ApprovalAnsweredData, RunFinishedData } from '../../core/events.ts';
-import type { RunPage, RunQuery, RunSummary } from '../store.ts';
+import { BadCursorError, type RunPage, type RunQuery, type RunSummary } from '../store.ts';
 
 export interface RunRow {
   id: string;
@@ -68,9 +68,6 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } | undef
   return bar > 0 ? { createdAt: text.slice(0, bar), id: text.slice(bar + 1) } : undefined;
 }
 
-/** Thrown for a cursor this store did not hand out. */
-export class BadCursorError extends Error {}
-
 /**
  * Runs matching a query, newest first, one page at a time (keyset paging on
  * `(created_at, id)`, so a page deep in 100,000 runs costs what the first does). Status and
@@ -105,7 +102,7 @@ export function queryRuns(db: DatabaseSync, query: RunQuery): RunPage {
   }
   if (query.cursor) {
     const after = decodeCursor(query.cursor);
-    if (!after) throw new BadCursorError(`cursor: "${query.cursor}" is not one this list gave`);
+    if (!after) throw new BadCursorError(query.cursor);
     add(
       '(r.created_at < ? OR (r.created_at = ? AND r.id < ?))',
       after.createdAt,
