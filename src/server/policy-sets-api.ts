@@ -1,15 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { isAgentdError } from '../core/errors.ts';
+import { specManifests } from '../policy/load.ts';
 import { activatePolicySet, policySetNamePattern, savePolicyFiles } from '../policy/policy-sets.ts';
 import { sinceTime } from '../policy/what-if.ts';
 import { whatIfReport } from '../policy/what-if-report.ts';
 import { findAgent, listAgents, unknownAgent } from '../spec/agent-catalog.ts';
-import { loadAgentSpec } from '../spec/agent-spec.ts';
+import { type AgentSpec, loadAgentSpec } from '../spec/agent-spec.ts';
 import type { PolicySetRecord, Store } from '../store/store.ts';
 import type { AppEnv } from './app.ts';
 import { jsonBody } from './json-body.ts';
@@ -30,7 +31,11 @@ const policyFiles = z
 const setName = z.string().regex(policySetNamePattern, 'lowercase letters, digits, - and _');
 
 const saveSchema = z.strictObject({ name: setName, policies: policyFiles });
-const activateSchema = z.strictObject({ version: z.int().positive().optional() });
+const activateSchema = z.strictObject({
+  version: z.int().positive().optional(),
+  /** An agent whose own tools (modules) the set must also fit. */
+  agent: z.string().min(1).optional(),
+});
 const whatIfSchema = z
   .strictObject({
     /** Candidate policies as texts by file name... */
@@ -77,6 +82,12 @@ async function withFolder<T>(
  */
 export function policySetsApi(store: Store, config: Config): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
+  const agentOf = (name: string): { spec: AgentSpec } | { error: string } => {
+    const catalog = listAgents(config);
+    const agent = findAgent(catalog, name);
+    if (!agent?.valid) return { error: agent?.error ?? unknownAgent(catalog, name).message };
+    return { spec: loadAgentSpec(agent.path) };
+  };
 
   api.get('/sets', async (c) => {
     return c.json({ sets: (await store.listPolicySets()).map(listed) });
@@ -109,12 +120,19 @@ export function policySetsApi(store: Store, config: Config): Hono<AppEnv> {
   api.post('/sets/:name/activate', async (c) => {
     const body = await jsonBody(c, activateSchema);
     if ('error' in body) return problem(c, 400, 'invalid_request', body.error);
+    let manifests: Awaited<ReturnType<typeof specManifests>> = [];
+    if (body.value.agent) {
+      const found = agentOf(body.value.agent);
+      if ('error' in found) return problem(c, 404, 'not_found', found.error);
+      manifests = await specManifests(found.spec, config, dirname(found.spec.path));
+    }
     try {
       const active = await activatePolicySet(
         store,
         config,
         c.req.param('name'),
         body.value.version,
+        manifests,
       );
       return c.json(listed(active));
     } catch (error) {
