@@ -106,8 +106,184 @@ const side = {
   },
 };
 
+const score = {
+  type: 'object',
+  required: ['evaluator', 'kind', 'level', 'score', 'pass', 'threshold', 'explanation'],
+  properties: {
+    evaluator: { type: 'string' },
+    kind: { type: 'string' },
+    level: { type: 'string' },
+    score: { type: 'number' },
+    pass: { type: 'boolean' },
+    threshold: { type: 'number' },
+    explanation: { type: 'string', description: "the evaluator's (or the judge's) reasoning" },
+    error: { type: 'string' },
+    judge: { type: 'object', additionalProperties: true },
+    details: { type: 'object', additionalProperties: true },
+  },
+};
+const evaluatorSummary = {
+  type: 'object',
+  required: ['mean', 'passRate', 'n', 'errors'],
+  properties: {
+    mean: { type: 'number' },
+    passRate: { type: 'number' },
+    n: { type: 'integer' },
+    errors: { type: 'integer' },
+  },
+};
+
+/** A suite's result as result.json holds it (format agentd.eval.result/1). */
+const evalResult = {
+  type: 'object',
+  required: [
+    'format',
+    'suite',
+    'startedAt',
+    'finishedAt',
+    'trials',
+    'evaluators',
+    'summary',
+    'cases',
+  ],
+  properties: {
+    format: { const: 'agentd.eval.result/1' },
+    suite: {
+      type: 'object',
+      required: ['name'],
+      properties: {
+        name: { type: 'string' },
+        path: { type: 'string' },
+        description: { type: 'string' },
+      },
+    },
+    startedAt: { type: 'string' },
+    finishedAt: { type: 'string' },
+    durationMs: { type: 'number' },
+    trials: { type: 'integer' },
+    judge: {
+      type: 'object',
+      required: ['model', 'scripted'],
+      properties: { model: { type: 'string' }, scripted: { type: 'boolean' } },
+    },
+    evaluators: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'kind', 'level', 'threshold'],
+        properties: {
+          name: { type: 'string' },
+          kind: { type: 'string' },
+          level: { type: 'string' },
+          threshold: { type: 'number' },
+          promptVersion: { type: 'string' },
+        },
+      },
+    },
+    summary: {
+      type: 'object',
+      required: [
+        'score',
+        'cases',
+        'passed',
+        'failed',
+        'errors',
+        'skipped',
+        'byEvaluator',
+        'usage',
+        'costUsd',
+        'judgeCostUsd',
+      ],
+      properties: {
+        score: nullableNumber,
+        cases: { type: 'integer' },
+        passed: { type: 'integer' },
+        failed: { type: 'integer' },
+        errors: { type: 'integer' },
+        skipped: { type: 'integer' },
+        byEvaluator: { type: 'object', additionalProperties: evaluatorSummary },
+        usage: ref('Usage'),
+        costUsd: nullableNumber,
+        judgeCostUsd: nullableNumber,
+      },
+    },
+    cases: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'input', 'tags', 'agent', 'trials', 'evaluators', 'score', 'status'],
+        properties: {
+          id: { type: 'string' },
+          input: { type: 'string' },
+          tags: { type: 'array', items: { type: 'string' } },
+          agent: { type: 'string' },
+          expectedResponse: { type: 'string' },
+          trials: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: [
+                'trial',
+                'turns',
+                'usage',
+                'costUsd',
+                'durationMs',
+                'trajectory',
+                'scores',
+                'score',
+              ],
+              properties: {
+                trial: { type: 'integer' },
+                runId: { type: 'string' },
+                status: { type: 'string' },
+                reason: { type: 'string' },
+                answer: { type: 'string' },
+                turns: { type: 'integer' },
+                usage: ref('Usage'),
+                costUsd: nullableNumber,
+                durationMs: { type: 'number' },
+                trajectory: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['turn', 'text', 'calls'],
+                    properties: {
+                      turn: { type: 'integer' },
+                      text: { type: 'string' },
+                      calls: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          required: ['name', 'input', 'isError'],
+                          properties: {
+                            name: { type: 'string' },
+                            input: {},
+                            output: { type: 'string' },
+                            isError: { type: 'boolean' },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+                scores: { type: 'array', items: score },
+                score: nullableNumber,
+                error: { type: 'string' },
+              },
+            },
+          },
+          evaluators: { type: 'object', additionalProperties: evaluatorSummary },
+          score: nullableNumber,
+          status: { enum: ['passed', 'failed', 'error', 'skipped'] },
+        },
+      },
+    },
+  },
+};
+
 export const evalsOpenApi: OpenApiPart = {
   schemas: {
+    EvalResult: evalResult,
     EvalResultSummary: {
       type: 'object',
       required: ['id', 'suite', 'startedAt', 'score', 'cases', 'passed', 'failed', 'errors'],
@@ -129,12 +305,7 @@ export const evalsOpenApi: OpenApiPart = {
           type: 'object',
           required: ['result'],
           properties: {
-            result: {
-              type: 'object',
-              description:
-                'The result as result.json holds it (format agentd.eval.result/1): suite, summary, evaluators, cases with trials, scores and trajectories',
-              additionalProperties: true,
-            },
+            result: ref('EvalResult'),
           },
         },
       ],
