@@ -145,7 +145,9 @@ export function PoliciesPage() {
               {runnable[0] ? `${runnable[0].name} (validate); all runs (what-if)` : 'no agents'}
             </option>
             {runnable.map((a) => (
-              <option key={a.name}>{a.name}</option>
+              <option key={a.name} value={a.name}>
+                {a.name}
+              </option>
             ))}
           </select>
         </Field>
