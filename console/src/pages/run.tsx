@@ -25,10 +25,21 @@ import { useKeys, useLoad } from '../ui/hooks';
 import { Badge, Failure, Json, Page } from '../ui/parts';
 import { AnswerButtons } from './approvals';
 
+/** Events after which a run's status may differ. */
+const statusTypes = new Set<RunEvent['type']>([
+  'run.finished',
+  'run.resumed',
+  'run.needs_attention',
+  'run.suspended',
+  'approval.requested',
+  'approval.answered',
+]);
+
 export function RunPage({ id, focusSeq }: { id: string; focusSeq?: number }) {
   const { events, live } = useRunEvents(id);
-  const last = events.at(-1)?.seq;
-  const run = useLoad(() => api.GET('/runs/{id}', { params: { path: { id } } }), [id, last]);
+  // the run's summary again only when its status may have changed (not on every event)
+  const statusSeq = events.findLast((e) => statusTypes.has(e.type))?.seq;
+  const run = useLoad(() => api.GET('/runs/{id}', { params: { path: { id } } }), [id, statusSeq]);
   const items = useMemo(() => foldTimeline(events), [events]);
   const canRun = useScope('runs');
   const [error, setError] = useState<string>();
@@ -71,7 +82,9 @@ export function RunPage({ id, focusSeq }: { id: string; focusSeq?: number }) {
     >
       <Failure error={run.error ?? error} />
       {run.data && <RunHeader run={run.data} live={live} events={events} />}
-      <Timeline items={items} focusSeq={focusSeq} runId={id} />
+      <div data-events={events.length}>
+        <Timeline items={items} focusSeq={focusSeq} runId={id} />
+      </div>
     </Page>
   );
 }
