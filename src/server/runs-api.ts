@@ -187,7 +187,11 @@ export function runsApi(options: {
             });
             after = event.seq;
           }
-          if (events.length === 500) continue;
+          if (events.length === 500) {
+            // let the page just written reach the socket before reading the next one
+            await new Promise((resolve) => setImmediate(resolve));
+            continue;
+          }
           if (manager.closing) break;
           const active = manager.isActive(run.id);
           const latest = await store.getRun(run.id);

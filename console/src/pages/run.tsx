@@ -39,7 +39,12 @@ export function RunPage({ id, focusSeq }: { id: string; focusSeq?: number }) {
   const { events, live } = useRunEvents(id);
   // the run's summary again only when its status may have changed (not on every event)
   const statusSeq = events.findLast((e) => statusTypes.has(e.type))?.seq;
-  const run = useLoad(() => api.GET('/runs/{id}', { params: { path: { id } } }), [id, statusSeq]);
+  // asked once the first events are on screen: folding a long log on the server takes a while
+  const started = events.length > 0;
+  const run = useLoad<Schemas['RunView']>(
+    () => (started ? api.GET('/runs/{id}', { params: { path: { id } } }) : Promise.resolve({})),
+    [id, statusSeq, started],
+  );
   const items = useMemo(() => foldTimeline(events), [events]);
   const canRun = useScope('runs');
   const [error, setError] = useState<string>();

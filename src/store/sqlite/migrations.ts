@@ -332,6 +332,7 @@ export const migrations: readonly string[] = [
     status TEXT NOT NULL,
     cost_usd REAL
   ) STRICT, WITHOUT ROWID;
+  CREATE INDEX run_status_events_status ON run_status_events(status);
   INSERT INTO run_status_events (run_id, seq, status, cost_usd)
     SELECT e.run_id, e.seq, ${statusOf('e')}, ${costOf('e')} FROM events e
     WHERE e.seq = (SELECT max(x.seq) FROM events x WHERE x.run_id = e.run_id AND x.type IN ('run.finished', 'run.needs_attention', 'run.suspended', 'run.resumed', 'approval.requested', 'approval.answered'));
