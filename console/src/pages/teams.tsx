@@ -160,7 +160,7 @@ function Team({ id }: { id: string }) {
                         <div className="meta">after {task.dependsOn.join(', ')}</div>
                       )}
                       {task.runId && <a href={href('runs', task.runId)}>run</a>}
-                      {task.result && <p className="tl-text">{clip(task.result, 200)}</p>}
+                      {task.result && <p className="tl-text">{clip(task.result, 120)}</p>}
                     </article>
                   ))}
               </section>
