@@ -14,6 +14,7 @@ import type {
 import type { StartupResults } from './protocols/startup.ts';
 import type { StepsResults } from './protocols/steps.ts';
 import type { TeamsResults } from './protocols/teams.ts';
+import type { TelemetryResults } from './protocols/telemetry.ts';
 import type { ProfileSummary } from './report/profile-summary.ts';
 import type { PeerSummary } from './summarize.ts';
 
@@ -62,4 +63,6 @@ export interface Results {
   gateway?: GatewayResults;
   /** The web console issue's benchmark: the runs list at 100,000 runs and a 10,000-event timeline, in Chromium. */
   console?: ConsoleResults;
+  /** The observability issue's benchmark: telemetry's overhead per one-tool run. */
+  telemetry?: TelemetryResults;
 }

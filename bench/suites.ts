@@ -10,6 +10,7 @@ import type { ColdSample, ConcurrencySample } from './protocols/samples.ts';
 import { runStartup } from './protocols/startup.ts';
 import { runSteps } from './protocols/steps.ts';
 import { runTeamsBench } from './protocols/teams.ts';
+import { runTelemetryBench } from './protocols/telemetry.ts';
 import { runWarm, type WarmResults } from './protocols/warm.ts';
 import { summarizeProfile } from './report/profile-summary.ts';
 import type { Results } from './results.ts';
@@ -30,6 +31,7 @@ type SuiteOutput = Partial<
     | 'memory'
     | 'gateway'
     | 'console'
+    | 'telemetry'
   >
 >;
 
@@ -186,6 +188,24 @@ export const suites: Record<string, Suite> = {
     run: async (ctx) => {
       ctx.log('policy: decisions at 10, 100 and 1,000 policies; a one-tool step with and without');
       return { policy: await runPolicyBench(1000) };
+    },
+  },
+  telemetry: {
+    name: 'telemetry',
+    description:
+      'OpenTelemetry overhead per one-tool run: telemetry off, on with a local OTLP receiver, on with an endpoint nothing listens on (scripted model and the fake model over HTTP)',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      const quick = ctx.plan.name === 'quick';
+      ctx.log('telemetry: one-tool runs, off / local receiver / unreachable, rotating');
+      return {
+        telemetry: await runTelemetryBench({
+          runs: quick ? 100 : 400,
+          rounds: quick ? 2 : 5,
+          log: ctx.log,
+          server: ctx.server,
+        }),
+      };
     },
   },
   teams: {

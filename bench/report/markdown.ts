@@ -256,13 +256,22 @@ export function markdownReport(results: Results, chartFile?: string): string {
     out.push('');
   }
   if (results.startup) {
-    const samples = results.startup.samples;
-    const later = samples.slice(1);
-    out.push('## `agentd run`: process start to the first model request');
+    out.push('## Start-up: process start to the first model request');
     out.push('');
     out.push(
-      `\`${results.startup.command}\`, workload a, ${samples.length} commands: first request after ${ms(median(later.map((x) => x.firstRequestMs)))} ms (median of commands 2–${samples.length}; the first, filling Node's compile cache: ${ms(samples[0]?.firstRequestMs)} ms); the whole command ${ms(median(later.map((x) => x.exitMs)))} ms.`,
+      "Each command runs workload a to its end; medians of commands 2 to N (the first fills Node's compile cache, as a user's first run does).",
     );
+    out.push('');
+    out.push(
+      '| install | command | commands | first request, ms | first command, ms | whole run, ms | `--version`, ms |',
+    );
+    out.push('|---|---|---:|---:|---:|---:|---:|');
+    for (const install of results.startup.installs) {
+      const later = install.samples.slice(1);
+      out.push(
+        `| ${install.kind === 'package' ? 'built package (npm pack, installed)' : 'checkout (TypeScript sources)'} | \`${install.command}\` | ${install.samples.length} | ${ms(median(later.map((x) => x.firstRequestMs)))} | ${ms(install.samples[0]?.firstRequestMs)} | ${ms(median(later.map((x) => x.exitMs)))} | ${ms(median(later.map((x) => x.versionMs)))} |`,
+      );
+    }
     out.push('');
   }
   if (results.steps) {
@@ -332,6 +341,30 @@ export function markdownReport(results: Results, chartFile?: string): string {
     out.push(
       `Scrolling the whole timeline: ${c.timelineScroll.frames} frames, ${c.timelineScroll.p50FrameMs.toFixed(1)} ms per frame at the median, ${c.timelineScroll.maxFrameMs.toFixed(1)} ms at the slowest.`,
     );
+    out.push('');
+  }
+  if (results.telemetry) {
+    const t = results.telemetry;
+    out.push('## Telemetry: overhead per one-tool run');
+    out.push('');
+    out.push(
+      `\`bench/protocols/telemetry.ts\`: one-tool runs one after another (durable SQLite log), ${t.runsPerRound.toLocaleString('en')} per mode and round, ${t.rounds} rounds, the order of modes rotating: telemetry off, on with a local OTLP/HTTP receiver in its own process, and on with an endpoint nothing listens on. A run is timed until the event loop has turned once after it, so the span work it caused (done between its steps) is in its time. CPU is the process's per run over a batch, with the export and the flush at close; starting the SDK is once per process and measured apart: ${t.sessionMs.start.toFixed(1)} ms to start (loading it, making the exporters), ${t.sessionMs.shutdown.toFixed(1)} ms to shut down with nothing queued.`,
+    );
+    out.push('');
+    out.push(
+      '| model | mode | run p50 (ms) | CPU per run (ms) | overhead (ms) | CPU overhead (ms) |',
+    );
+    out.push('|---|---|---:|---:|---:|---:|');
+    for (const w of t.workloads) {
+      const off = w.modes.find((m) => m.mode === 'off')!;
+      for (const m of w.modes) {
+        const over = m.mode === 'off' ? '—' : (m.runMs - off.runMs).toFixed(3);
+        const cpu = m.mode === 'off' ? '—' : (m.cpuMs - off.cpuMs).toFixed(3);
+        out.push(
+          `| ${w.workload === 'http' ? 'fake model over HTTP' : 'scripted'} | ${m.mode} | ${m.runMs.toFixed(3)} | ${m.cpuMs.toFixed(3)} | ${over} | ${cpu} |`,
+        );
+      }
+    }
     out.push('');
   }
   if (results.memory) {

@@ -13,8 +13,11 @@ export function paint(
   return styleText(style, text, { stream });
 }
 
+/** 1234567 → `1,234,567`. Not `toLocaleString`: its first call loads ICU data (~15 ms). */
 export function formatInt(n: number): string {
-  return n.toLocaleString('en-US');
+  const [whole = '', fraction] = String(n).split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return fraction === undefined ? grouped : `${grouped}.${fraction}`;
 }
 
 export function formatCost(usd: number | null | undefined): string {

@@ -128,6 +128,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 Environment:
   AGENTD_HOME          data directory (default ~/.agentd): the run store and config.yaml
   AGENTD_DURABILITY    process (default) or machine; see the README
+  AGENTD_TELEMETRY     on or off: OpenTelemetry traces and metrics (OTEL_* variables; docs/observability.md)
   ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_COMPATIBLE_BASE_URL, OPENAI_COMPATIBLE_API_KEY`,
     );
 
@@ -199,6 +200,17 @@ Environment:
     .action(async (id: string, options: { output?: string }) => {
       const { runsExportCommand } = await import('./commands/runs.ts');
       code = await runsExportCommand(id, options);
+    });
+
+  runs
+    .command('trace')
+    .description("a run's OpenTelemetry trace (with its members' runs), over OTLP or to a file")
+    .argument('<run-id>', 'a run id or a unique prefix of one')
+    .option('-o, --output <file>', 'write OTLP/JSON to a file instead of sending it')
+    .option('--endpoint <url>', 'send to this OTLP endpoint (default: the configured one)')
+    .action(async (id: string, options: import('./commands/trace.ts').TraceFlags) => {
+      const { runsTraceCommand } = await import('./commands/trace.ts');
+      code = await runsTraceCommand(id, options);
     });
 
   // agentd team: a lead and parallel teammates on a shared task board (docs/teams.md)
@@ -302,14 +314,14 @@ Environment:
       .argument('[name]', 'what agents call it (tools become <name>.<tool>)')
       .argument('[command...]', 'the command that starts a stdio server, after --'),
   )
-    .option('--npm <package[@version]>', 'an npm package, run with npx')
+    .option('--npm <package[@version]>', 'an npm package, installed with its scripts off')
     .option('--url <url>', 'a streamable HTTP server')
     .option('--from <server.json>', 'an official MCP Registry server.json')
     .option('--arg <hint=value>', 'a value for a server.json argument (repeatable)', collect, [])
     .option('--no-list', 'do not start the server to list its tools')
     .option(
       '--no-install',
-      'run an npm package with npx at each start instead of installing it now',
+      'run an npm package with npx at each start (in its sandbox) instead of installing it now',
     )
     .action(async (name: string | undefined, command: string[], flags: ServerFlags) => {
       const { mcpAddCommand } = await import('./commands/mcp.ts');
@@ -437,6 +449,28 @@ Environment:
       code = await serveCommand(options, version);
     });
 
+  const storeCommand = program
+    .command('store')
+    .description(
+      'the store: SQLite under AGENTD_HOME, or Postgres (store: in config.yaml, AGENTD_DATABASE_URL)',
+    );
+  storeCommand
+    .command('migrate')
+    .description("bring the configured store's schema up to this agentd's version")
+    .action(async () => {
+      const { storeMigrateCommand } = await import('./commands/store.ts');
+      code = await storeMigrateCommand();
+    });
+  storeCommand
+    .command('copy')
+    .description('copy a SQLite store into an empty Postgres store, and verify the copy')
+    .requiredOption('--to <url>', 'the Postgres store: postgres://user@host:port/database')
+    .option('--from <file>', "the SQLite store to copy (default: this machine's)")
+    .action(async (options: { to: string; from?: string }) => {
+      const { storeCopyCommand } = await import('./commands/store.ts');
+      code = await storeCopyCommand(options);
+    });
+
   const keys = program.command('keys').description('API keys for agentd serve');
   keys
     .command('create')
@@ -444,7 +478,7 @@ Environment:
     .requiredOption('--name <name>', 'who or what will use it')
     .requiredOption(
       '--scopes <list>',
-      'comma-separated: runs, approvals, mcp, registry, policies, audit',
+      'comma-separated: runs, approvals, mcp, registry, policies, audit, metrics',
     )
     .action(async (options: { name: string; scopes: string }) => {
       const { keysCreateCommand } = await import('./commands/keys.ts');

@@ -3,71 +3,109 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { AgentdError } from '../core/errors.ts';
-import { parseYamlFile } from '../spec/yaml-file.ts';
+import { lazy } from '../core/lazy.ts';
+import { parseYamlFile } from '../definition/yaml-file.ts';
 import type { Durability } from '../store/store.ts';
 
-const providerConfig = z.strictObject({
-  api_key: z.string().min(1).optional(),
-  base_url: z.url().optional(),
-});
+/** A Postgres connection URL, as `pg` and libpq take it. */
+const postgresUrl = /^postgres(ql)?:\/\/\S+$/;
 
-/** What `config.yaml` may hold. */
-export const configSchema = z.strictObject({
-  durability: z.enum(['process', 'machine']).optional(),
-  providers: z
-    .strictObject({
-      anthropic: providerConfig.optional(),
-      openai: providerConfig.optional(),
-      'openai-compatible': providerConfig.optional(),
-    })
-    .optional(),
-  /** Folders of agent specs besides `$AGENTD_HOME/agents` (relative to AGENTD_HOME; `~/` is home). */
-  agent_dirs: z.array(z.string().min(1)).optional(),
-  /**
-   * Online evaluation: this share of finished runs is scored after it ends. The judge and
-   * evaluators are written as in eval suites and checked when scoring starts (src/evals).
-   */
-  online_eval: z
-    .strictObject({
-      sample: z.number().min(0).max(1),
-      agents: z.array(z.string().min(1)).optional(),
-      judge: z.record(z.string(), z.unknown()).optional(),
-      evaluators: z.array(z.unknown()).min(1),
-    })
-    .optional(),
-  /** Long-term memory on this machine (see docs/memory.md). */
-  memory: z
-    .strictObject({
-      /** Who runs are for when `--actor` and AGENTD_ACTOR do not say (default: the OS user). */
-      actor: z
-        .string()
-        .regex(/^[^/\s]+$/, 'an actor id has no "/" or spaces')
-        .optional(),
-      /**
-       * The embedding model every agent's memories are embedded with (one per machine, so all
-       * vectors compare). Unset: recall is full-text only, and says so.
-       */
-      embeddings: z
-        .strictObject({
-          model: z.string().regex(/^(openai|openai-compatible)\/.+$/, {
-            message:
-              'write openai/<model> or openai-compatible/<model> (an OpenAI-compatible embeddings endpoint, local or hosted)',
-          }),
-          base_url: z.url().optional(),
-          api_key_env: z
-            .string()
-            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
-            .optional(),
-          dimensions: z.int().positive().optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-});
+const providerConfig = lazy(() =>
+  z.strictObject({
+    api_key: z.string().min(1).optional(),
+    base_url: z.url().optional(),
+  }),
+);
 
-export type ProviderConfig = z.infer<typeof providerConfig>;
-export type OnlineEvalConfig = NonNullable<z.infer<typeof configSchema>['online_eval']>;
-export type MemoryConfig = NonNullable<z.infer<typeof configSchema>['memory']>;
+/** What `config.yaml` may hold; built when a config.yaml is read. */
+export const configSchema = lazy(() =>
+  z.strictObject({
+    durability: z.enum(['process', 'machine']).optional(),
+    /**
+     * Where runs, events and everything else are kept: a Postgres URL for a store shared by
+     * servers and workers on many hosts; unset, the embedded SQLite file under AGENTD_HOME.
+     */
+    store: z
+      .string()
+      .regex(postgresUrl, {
+        message:
+          'write a postgres://user@host:port/database URL (leave store out for the embedded SQLite file)',
+      })
+      .optional(),
+    providers: z
+      .strictObject({
+        anthropic: providerConfig().optional(),
+        openai: providerConfig().optional(),
+        'openai-compatible': providerConfig().optional(),
+      })
+      .optional(),
+    /** Folders of agent specs besides `$AGENTD_HOME/agents` (relative to AGENTD_HOME; `~/` is home). */
+    agent_dirs: z.array(z.string().min(1)).optional(),
+    /**
+     * Online evaluation: this share of finished runs is scored after it ends. The judge and
+     * evaluators are written as in eval suites and checked when scoring starts (src/evals).
+     */
+    online_eval: z
+      .strictObject({
+        sample: z.number().min(0).max(1),
+        agents: z.array(z.string().min(1)).optional(),
+        judge: z.record(z.string(), z.unknown()).optional(),
+        evaluators: z.array(z.unknown()).min(1),
+      })
+      .optional(),
+    /** Long-term memory on this machine (see docs/memory.md). */
+    memory: z
+      .strictObject({
+        /** Who runs are for when `--actor` and AGENTD_ACTOR do not say (default: the OS user). */
+        actor: z
+          .string()
+          .regex(/^[^/\s]+$/, 'an actor id has no "/" or spaces')
+          .optional(),
+        /**
+         * The embedding model every agent's memories are embedded with (one per machine, so all
+         * vectors compare). Unset: recall is full-text only, and says so.
+         */
+        embeddings: z
+          .strictObject({
+            model: z.string().regex(/^(openai|openai-compatible)\/.+$/, {
+              message:
+                'write openai/<model> or openai-compatible/<model> (an OpenAI-compatible embeddings endpoint, local or hosted)',
+            }),
+            base_url: z.url().optional(),
+            api_key_env: z
+              .string()
+              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+              .optional(),
+            dimensions: z.int().positive().optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+    /** OpenTelemetry export of runs' traces and metrics (see docs/observability.md). */
+    telemetry: z
+      .strictObject({
+        enabled: z.boolean().optional(),
+        endpoint: z.url().optional(),
+        protocol: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
+        headers: z.record(z.string(), z.string()).optional(),
+        service_name: z.string().min(1).optional(),
+        resource_attributes: z.record(z.string(), z.string()).optional(),
+        /** Message text, instructions, tool arguments and results in spans (redacted). */
+        capture_content: z.boolean().optional(),
+        traces: z.boolean().optional(),
+        metrics: z.boolean().optional(),
+        max_queue: z.int().positive().optional(),
+        flush_timeout: z.string().optional(),
+      })
+      .optional(),
+  }),
+);
+
+type ConfigFile = z.infer<ReturnType<typeof configSchema>>;
+export type ProviderConfig = z.infer<ReturnType<typeof providerConfig>>;
+export type OnlineEvalConfig = NonNullable<ConfigFile['online_eval']>;
+export type MemoryConfig = NonNullable<ConfigFile['memory']>;
+export type TelemetryConfig = NonNullable<ConfigFile['telemetry']>;
 
 /** agentd's settings: `$AGENTD_HOME/config.yaml`, overridden by the environment. */
 export interface Config {
@@ -75,6 +113,8 @@ export interface Config {
   dbPath: string;
   configPath: string;
   durability: Durability;
+  /** The Postgres store's URL (`store` in config.yaml, or AGENTD_DATABASE_URL); unset: SQLite at `dbPath`. */
+  databaseUrl?: string;
   providers: Partial<Record<'anthropic' | 'openai' | 'openai-compatible', ProviderConfig>>;
   /** `agent_dirs` from config.yaml, as absolute paths (none when unset). */
   agentDirs?: string[];
@@ -82,6 +122,8 @@ export interface Config {
   onlineEval?: OnlineEvalConfig;
   /** `memory` from config.yaml, as written. */
   memory?: MemoryConfig;
+  /** `telemetry` from config.yaml, as written (src/telemetry/settings.ts adds the environment). */
+  telemetry?: TelemetryConfig;
   env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -96,14 +138,14 @@ export function loadConfig(
 ): Config {
   const home = agentdHome(env);
   const configPath = join(home, 'config.yaml');
-  let file: z.infer<typeof configSchema> = {};
+  let file: ConfigFile = {};
   let exists = false;
   try {
     exists = statSync(configPath).isFile();
   } catch {
     exists = false;
   }
-  if (exists) file = parseYamlFile(configPath, readFileSync(configPath, 'utf8'), configSchema);
+  if (exists) file = parseYamlFile(configPath, readFileSync(configPath, 'utf8'), configSchema());
   const durability = env.AGENTD_DURABILITY ?? file.durability ?? 'process';
   if (durability !== 'process' && durability !== 'machine') {
     throw new AgentdError(
@@ -111,15 +153,24 @@ export function loadConfig(
       `AGENTD_DURABILITY: "${durability}" is not a durability level (use process or machine)`,
     );
   }
+  const databaseUrl = env.AGENTD_DATABASE_URL || file.store;
+  if (env.AGENTD_DATABASE_URL && !postgresUrl.test(env.AGENTD_DATABASE_URL)) {
+    throw new AgentdError(
+      'config_invalid',
+      'AGENTD_DATABASE_URL: not a postgres://user@host:port/database URL (unset it for the embedded SQLite file)',
+    );
+  }
   return {
     home,
     dbPath: join(home, 'agentd.db'),
     configPath,
     durability,
+    ...(databaseUrl ? { databaseUrl } : {}),
     providers: file.providers ?? {},
     agentDirs: (file.agent_dirs ?? []).map((dir) => agentDirPath(dir, home)),
     ...(file.online_eval ? { onlineEval: file.online_eval } : {}),
     ...(file.memory ? { memory: file.memory } : {}),
+    ...(file.telemetry ? { telemetry: file.telemetry } : {}),
     env,
   };
 }

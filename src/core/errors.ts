@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'registry_invalid'
   | 'store_failed'
   | 'policy_invalid'
+  | 'telemetry_export_failed'
   | 'usage';
 
 export class AgentdError extends Error {

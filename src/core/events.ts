@@ -92,6 +92,11 @@ export interface RunStartedData {
   context?: string;
   /** What was recalled from long-term memory at the start. */
   memory?: RecallRecord;
+  /**
+   * The W3C `traceparent` of whoever started the run (an HTTP caller, a gateway call): the
+   * run's spans join that trace. Absent: the run's own trace (or its parent run's).
+   */
+  traceparent?: string;
 }
 
 export interface RunSession {

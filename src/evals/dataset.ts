@@ -5,7 +5,7 @@ import { parseDuration } from '../core/duration.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import { type Limits, type RunStatus, runStatuses } from '../core/events.ts';
 import type { JsonValue } from '../core/messages.ts';
-import { schemaIssue } from '../spec/yaml-file.ts';
+import { schemaIssue } from '../definition/yaml-file.ts';
 import type { Store } from '../store/store.ts';
 import { answerOf } from './evaluators/common.ts';
 import { isFinished, runRecord } from './run-record.ts';

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config.ts';
+import { agentdBin } from '../config/package-files.ts';
 
 /*
  * What a finished run needs to decide on online evaluation, kept light: `agentd run` loads it
@@ -48,7 +48,7 @@ export function onlineLogPath(config: Pick<Config, 'home'>): string {
  */
 export function scoreInBackground(config: Config, run: { id: string; agent: string }): boolean {
   if (!wantsRun(config, run)) return false;
-  const bin = fileURLToPath(new URL('../../bin/agentd.js', import.meta.url));
+  const bin = agentdBin();
   const logPath = onlineLogPath(config);
   mkdirSync(join(config.home, 'logs'), { recursive: true });
   const log = openSync(logPath, 'a');

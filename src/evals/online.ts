@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Config } from '../config/config.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import type { RunEvent } from '../core/events.ts';
-import { schemaIssue } from '../spec/yaml-file.ts';
+import { schemaIssue } from '../definition/yaml-file.ts';
 import type { EvalScoreRecord, Store } from '../store/store.ts';
 import { buildEvaluators } from './evaluators/index.ts';
 import { type Judge, type JudgeSettings, resolveJudge } from './judge.ts';

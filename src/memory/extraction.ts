@@ -9,15 +9,15 @@ import type {
   MemorySource,
 } from '../core/memory.ts';
 import { resultText } from '../core/messages.ts';
-import { type Model, modelRef } from '../models/model.ts';
-import { streamWithRetry } from '../models/retry.ts';
-import { SCRIPTED_PREFIX } from '../models/scripted-model.ts';
 import {
   fillNamespace,
   type MemorySpec,
   type StrategyName,
   strategyKinds,
-} from '../spec/memory-spec.ts';
+} from '../definition/memory-spec.ts';
+import { type Model, modelRef } from '../models/model.ts';
+import { streamWithRetry } from '../models/retry.ts';
+import { SCRIPTED_PREFIX } from '../models/scripted-model.ts';
 import type { MemoryBank, WriteOutcome } from './bank.ts';
 import { words } from './bank.ts';
 

@@ -1,12 +1,12 @@
 import type { Config } from '../config/config.ts';
 import type { Redactor } from '../core/redact.ts';
-import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 import { MemoryBank } from './bank.ts';
 import { configuredEmbedder } from './embeddings.ts';
 
 export interface OpenMemory {
-  store: SqliteStore;
+  store: Store;
   bank: MemoryBank;
   /** The embedding endpoint's key, when it has one: redact it wherever text is written. */
   secrets: string[];
@@ -18,11 +18,7 @@ export async function openMemory(
   config: Config,
   options: { redact?: Redactor } = {},
 ): Promise<OpenMemory> {
-  const store = new SqliteStore({
-    path: config.dbPath,
-    durability: config.durability,
-    ...(options.redact ? { redact: options.redact } : {}),
-  });
+  const store = openStore(config, options.redact ? { redact: options.redact } : {});
   const { bank, secrets } = await memoryBankOf(store, config, options);
   return { store, bank, secrets, close: () => store.close() };
 }
@@ -34,13 +30,14 @@ export async function memoryBankOf(
   options: { redact?: Redactor } = {},
 ): Promise<{ bank: MemoryBank; secrets: string[] }> {
   const embedding = await configuredEmbedder(config);
+  // A snapshot of the index is kept beside the SQLite file; on Postgres each process rebuilds
+  // the index from the store's vector log.
+  const snapshotDir = config.databaseUrl ? undefined : MemoryBank.snapshotDirFor(config.dbPath);
   const bank = new MemoryBank({
     store: store.memories,
     ...(options.redact ? { redact: options.redact } : {}),
     ...(embedding ? { embedder: embedding.embedder } : {}),
-    ...(MemoryBank.snapshotDirFor(config.dbPath)
-      ? { snapshotDir: MemoryBank.snapshotDirFor(config.dbPath)! }
-      : {}),
+    ...(snapshotDir ? { snapshotDir } : {}),
   });
   return { bank, secrets: embedding?.secrets ?? [] };
 }

@@ -1,7 +1,7 @@
 import type { RecallRecord } from '../core/events.ts';
 import type { Memory, MemoryFilter } from '../core/memory.ts';
 import { estimateTokens } from '../core/tokens.ts';
-import { fillNamespace, type MemorySpec } from '../spec/memory-spec.ts';
+import { fillNamespace, type MemorySpec } from '../definition/memory-spec.ts';
 import type { MemoryBank } from './bank.ts';
 
 export interface RecallInput {

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import { estimateTokens } from '../core/tokens.ts';
+import { parseYamlFile } from '../definition/yaml-file.ts';
 import { type CatalogEntry, findModel } from '../models/catalog.ts';
 import type { Model, ModelRequest, ModelStreamPart } from '../models/model.ts';
 import { SCRIPTED_PREFIX } from '../models/scripted-model.ts';
-import { parseYamlFile } from '../spec/yaml-file.ts';
 
 const evidenceRef = z.union([
   z.int().min(0),

@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
-import type { AgentSpec } from '../spec/agent-spec.ts';
+import type { AgentSpec } from '../definition/agent-spec.ts';
 import { AiSdkModel } from './ai-sdk-model.ts';
 import { type EffortLevel, findModel, type ProviderName } from './catalog.ts';
 import type { Model } from './model.ts';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AgentdError } from '../core/errors.ts';
 import { type JsonValue, type Message, resultText } from '../core/messages.ts';
 import { estimateTokens, messageTokens } from '../core/tokens.ts';
-import { parseYamlFile } from '../spec/yaml-file.ts';
+import { parseYamlFile } from '../definition/yaml-file.ts';
 import { type CatalogEntry, findModel } from './catalog.ts';
 import type { Model, ModelRequest, ModelStreamPart } from './model.ts';
 

@@ -3,9 +3,9 @@ import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../config/config.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
+import type { AgentSpec } from '../definition/agent-spec.ts';
 import type { JsonSchema } from '../models/model.ts';
-import type { AgentSpec } from '../spec/agent-spec.ts';
-import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { openStore, storeExists } from '../store/open-store.ts';
 import { loadTools } from '../tools/load-tools.ts';
 import type { ServerEntry } from '../tools/registry/server-entry.ts';
 import type { Tool } from '../tools/tool.ts';
@@ -279,8 +279,8 @@ export function builtinManifests(config: Config, cwd: string): Promise<ToolManif
 
 /** The tools of every registered server, as last listed. */
 export async function registryManifests(config: Config): Promise<ToolManifest[]> {
-  if (!existsSync(config.dbPath)) return [];
-  const store = new SqliteStore({ path: config.dbPath, durability: config.durability });
+  if (!storeExists(config)) return [];
+  const store = openStore(config);
   try {
     const transports = new Map(
       (await store.listServers()).map((s) => [s.name, (s.entry as ServerEntry).transport?.type]),

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { basename, extname, relative, resolve, sep } from 'node:path';
 import { errorMessage } from '../core/errors.ts';
-import type { ConnectorOptions } from '../spec/agent-spec.ts';
+import type { ConnectorOptions } from '../definition/agent-spec.ts';
 import { PathGuard } from '../tools/connectors/path-guard.ts';
 import type { ToolOrigin } from '../tools/tool-origin.ts';
 import type { EntityJson } from './cedar.ts';

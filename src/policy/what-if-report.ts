@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Config } from '../config/config.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
-import { type AgentSpec, loadAgentSpec } from '../spec/agent-spec.ts';
+import { type AgentSpec, loadAgentSpec } from '../definition/agent-spec.ts';
 import type { Store } from '../store/store.ts';
 import { authorizerFor, checkPolicySet, runUser, specManifests } from './load.ts';
 import { formatProblem, readPolicyDir } from './policy-set.ts';

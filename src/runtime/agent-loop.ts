@@ -108,6 +108,8 @@ export interface RunOptions extends DriveOptions {
   context?: string;
   /** What long-term memory recalled for this run (trusted memories join the instructions). */
   memory?: RecallRecord;
+  /** The caller's W3C `traceparent`, recorded so the run's spans join the caller's trace. */
+  traceparent?: string;
 }
 
 export interface ResumeOptions extends DriveOptions {
@@ -160,6 +162,7 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
       ...(options.session ? { session: options.session } : {}),
       ...(options.context ? { context: options.context } : {}),
       ...(options.memory ? { memory: options.memory } : {}),
+      ...(options.traceparent ? { traceparent: options.traceparent } : {}),
     },
   });
   const lease = await acquireLease(options.store, runId);

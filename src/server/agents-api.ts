@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Config } from '../config/config.ts';
-import { listAgents } from '../spec/agent-catalog.ts';
+import { listAgents } from '../definition/agent-catalog.ts';
 import type { AppEnv } from './app.ts';
 import { jsonResponse, type OpenApiPart, operation } from './openapi-parts.ts';
 

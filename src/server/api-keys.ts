@@ -6,7 +6,7 @@ import type { ApiKeyRecord, Store } from '../store/store.ts';
 /**
  * What a key may do. `mcp`: the gateway; `registry`: the registry read API; `registry_admin`:
  * enabling and disabling its servers; `teams`, `evals`, `memory`: reading those (and
- * forgetting memories).
+ * forgetting memories); `metrics`: `/metrics`.
  */
 export const apiScopes = [
   'runs',
@@ -16,6 +16,7 @@ export const apiScopes = [
   'registry_admin',
   'policies',
   'audit',
+  'metrics',
   'teams',
   'evals',
   'memory',

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Config } from '../config/config.ts';
 import type { TokenClaims } from '../policy/authorizer.ts';
 import type { Store } from '../store/store.ts';
+import type { ServerTelemetry } from '../telemetry/server-telemetry.ts';
 import type { ApiKeys, ApiScope } from './api-keys.ts';
 import { approvalsApi } from './approvals-api.ts';
 import { consoleAssets } from './console-assets.ts';
@@ -42,6 +43,8 @@ export interface AppOptions {
   gatewayOpen?: boolean;
   /** The built web console served at `/` (default: the package's console/dist). */
   consoleDir?: string;
+  /** With telemetry on: request logs with trace ids, gateway server spans, `/metrics`. */
+  telemetry?: ServerTelemetry;
   version: string;
 }
 
@@ -74,7 +77,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   const hosts = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
   const origins = new Set(options.allowedOrigins ?? []);
   const limiter = new RateLimiter(options.rateLimitPerMinute ?? 600);
+  const telemetry = options.telemetry;
 
+  if (telemetry) app.use(telemetry.requests);
   app.use(async (c, next) => {
     const host = hostName(c.req.header('host'));
     if (!host || !hosts.has(host)) {
@@ -206,9 +211,18 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
 
   app.get('/openapi.json', (c) => c.json(openApiDocument(options.version)));
 
+  if (telemetry) {
+    // Prometheus scrapes with the key as its bearer credentials.
+    app.get('/metrics', scoped('metrics'), async (c) =>
+      c.text(await telemetry.metrics(), 200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+      }),
+    );
+  }
+
   if (options.gateway) {
     const gateway = options.gateway;
-    app.all('/mcp', scoped('mcp'), (c) => {
+    app.all('/mcp', scoped('mcp'), telemetry?.mcpCalls ?? ((_, next) => next()), (c) => {
       const caller = c.get('caller');
       return gateway.fetch(c.req.raw, {
         id: caller.id,

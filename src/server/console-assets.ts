@@ -1,10 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { extname, join, normalize } from 'node:path';
+import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 
-/** Where the built console is (`npm run console:build` writes it; the package ships it). */
-export const consoleDistDir = fileURLToPath(new URL('../../console/dist/', import.meta.url));
+/** The folder of agentd's package.json: above this file in a checkout, above dist/ when built. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'bin', 'agentd.js'))) {
+    const up = dirname(dir);
+    if (up === dir) return dirname(fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+
+/**
+ * Where the built console is: `console/dist/` of the package (`npm run console:build` writes
+ * it; the package ships it, see `files` in package.json).
+ */
+export const consoleDistDir = join(packageRoot(), 'console', 'dist');
 
 const types: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -23,9 +23,10 @@ import type { Config } from '../config/config.ts';
 import { SecretBox } from '../config/secret-box.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { RunEvent } from '../core/events.ts';
+import { listAgents } from '../definition/agent-catalog.ts';
 import type { TokenClaims } from '../policy/authorizer.ts';
-import { listAgents } from '../spec/agent-catalog.ts';
 import type { Store } from '../store/store.ts';
+import { currentTraceparent } from '../telemetry/request-trace.ts';
 import { McpConnection, type McpForwardMethod } from '../tools/mcp/mcp-connection.ts';
 import { Registry } from '../tools/registry/registry.ts';
 import { serverConfigFor } from '../tools/registry/server-config.ts';
@@ -656,7 +657,13 @@ export class Gateway {
     const { dirname } = await import('node:path');
     let runId: string;
     try {
-      runId = await manager.start({ specPath: agent.path, cwd: dirname(agent.path), task });
+      const traceparent = currentTraceparent();
+      runId = await manager.start({
+        specPath: agent.path,
+        cwd: dirname(agent.path),
+        task,
+        ...(traceparent ? { traceparent } : {}),
+      });
     } catch (error) {
       return errorResult(errorMessage(error));
     }

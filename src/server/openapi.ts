@@ -306,6 +306,17 @@ function coreDocument(version: string): Record<string, unknown> {
           responses: { '200': { description: '`{ status: "ok", version }`' } },
         },
       },
+      '/metrics': {
+        get: {
+          summary:
+            'Metrics in Prometheus text format (gen_ai.client.*, runs, tool calls, cost, approval waits); only with telemetry on',
+          security: [{ apiKey: ['metrics'] }],
+          responses: {
+            '200': { description: 'Prometheus text exposition format 0.0.4' },
+            ...errors,
+          },
+        },
+      },
       '/openapi.json': {
         get: {
           summary: 'This document',
@@ -318,6 +329,15 @@ function coreDocument(version: string): Record<string, unknown> {
           tags: ['runs'],
           summary: "Start a run of one of this machine's agents",
           security: [{ apiKey: ['runs'] }],
+          parameters: [
+            {
+              name: 'traceparent',
+              in: 'header',
+              description:
+                "W3C trace context: the run's spans join the caller's trace (with telemetry on; a malformed value is ignored)",
+              schema: { type: 'string' },
+            },
+          ],
           requestBody: {
             required: true,
             content: {

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { verifyAudit } from '../core/audit.ts';
 import { isAgentdError } from '../core/errors.ts';
+import { findAgent, listAgents, unknownAgent } from '../definition/agent-catalog.ts';
+import { type AgentSpec, loadAgentSpec } from '../definition/agent-spec.ts';
 import { casesSchema, decideCases } from '../policy/cases.ts';
 import {
   authorizerFor,
@@ -16,8 +18,6 @@ import {
   specManifests,
 } from '../policy/load.ts';
 import { ResourceResolver } from '../policy/resources.ts';
-import { findAgent, listAgents, unknownAgent } from '../spec/agent-catalog.ts';
-import { type AgentSpec, loadAgentSpec } from '../spec/agent-spec.ts';
 import type { Store } from '../store/store.ts';
 import type { AppEnv } from './app.ts';
 import { problem } from './problem.ts';

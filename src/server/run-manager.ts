@@ -19,6 +19,8 @@ export interface StartRun {
   model?: string;
   effort?: EffortLevel;
   limits?: Partial<Limits>;
+  /** The caller's W3C trace context: the run's spans join its trace. */
+  traceparent?: string;
 }
 
 interface ActiveRun {
@@ -71,6 +73,7 @@ export class RunManager {
         specPath: prepared.spec.path,
         cwd: request.cwd,
         ...(prepared.resolved.scripted ? { scripted: prepared.resolved.scripted } : {}),
+        ...(request.traceparent ? { traceparent: request.traceparent } : {}),
       }),
     );
   }

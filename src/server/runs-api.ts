@@ -5,9 +5,10 @@ import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { isAgentdError } from '../core/errors.ts';
 import { foldRun } from '../core/run-state.ts';
+import { findAgent, listAgents, unknownAgent } from '../definition/agent-catalog.ts';
 import { effortLevels } from '../models/catalog.ts';
-import { findAgent, listAgents, unknownAgent } from '../spec/agent-catalog.ts';
 import { BadCursorError, type Store } from '../store/store.ts';
+import { parseTraceparent } from '../telemetry/trace-ids.ts';
 import type { AppEnv } from './app.ts';
 import { problem } from './problem.ts';
 import type { RunManager } from './run-manager.ts';
@@ -76,6 +77,9 @@ export function runsApi(options: {
     const agent = findAgent(catalog, request.agent);
     if (!agent) return problem(c, 404, 'not_found', unknownAgent(catalog, request.agent).message);
     if (!agent.valid) return problem(c, 422, 'invalid_request', agent.error ?? 'invalid spec');
+    // W3C trace context: the run joins the caller's trace (a malformed header is ignored).
+    const header = c.req.header('traceparent');
+    const traceparent = parseTraceparent(header) ? header!.trim() : undefined;
     try {
       const id = await manager.start({
         specPath: agent.path,
@@ -84,6 +88,7 @@ export function runsApi(options: {
         ...(request.model ? { model: request.model } : {}),
         ...(request.effort ? { effort: request.effort } : {}),
         ...(request.limits ? { limits: request.limits } : {}),
+        ...(traceparent ? { traceparent } : {}),
       });
       return c.json(await runView(store, id), 201, { location: `/runs/${id}` });
     } catch (error) {

@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import type { Config } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
+import { telemetryOf } from '../telemetry/traced-store.ts';
 import { ApiKeys } from './api-keys.ts';
 import { createApp, loopbackHosts } from './app.ts';
 import { Gateway } from './gateway.ts';
@@ -23,6 +24,8 @@ export interface ServeOptions {
   rateLimitPerMinute?: number;
   version: string;
   log?: (line: string) => void;
+  /** Where request logs go with telemetry on (JSON lines; default stdout). */
+  requestLog?: { write(line: string): void };
   /** The MCP gateway's policy (with a config): without a folder, its calls are all denied. */
   gatewayPolicy?: GatewayPolicy;
   /** Accept bearer JWTs of this issuer; `audience` defaults to `http://<host>:<port>/mcp`. */
@@ -107,8 +110,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           options.log ?? ((line) => process.stderr.write(`${line}\n`)),
         )
       : undefined;
+  // With telemetry on (the store was opened with it): request logs, gateway spans, /metrics.
+  const session = await telemetryOf(options.store);
+  const telemetry = session
+    ? (await import('../telemetry/server-telemetry.ts')).serverTelemetry(
+        session,
+        options.requestLog ? { destination: options.requestLog } : {},
+      )
+    : undefined;
   const app = createApp({
     store: options.store,
+    ...(telemetry ? { telemetry } : {}),
     ...(oauth ? { oauth } : {}),
     ...(gateway ? { gateway } : {}),
     ...(manager && options.config ? { runs: { config: options.config, manager } } : {}),

@@ -36,6 +36,14 @@ export interface RunLease {
   /** `host:pid` of the process running it. */
   owner: string;
   heartbeatAt: string;
+  /** How many times the lease was taken: an owner's appends are fenced by the one it took. */
+  generation: number;
+}
+
+/** What an append of a lease holder carries, so an owner that lost the lease cannot append. */
+export interface LeaseFence {
+  owner: string;
+  generation: number;
 }
 
 /** A registered MCP server: its entry (JSON, no secret values) and its sealed secrets. */
@@ -158,39 +166,47 @@ export interface EvalResultRecord {
   result: { [key: string]: unknown };
 }
 
-/**
- * The one place that talks to a database. Implementations: SQLite (embedded default),
- * Postgres (scale-out). All writes are appends of events; `append` resolves only once the
- * events are durable at the store's durability level, and refuses an event whose
- * `(runId, seq)` is already taken.
- */
-export interface Store {
-  /** Appends events atomically (all or none). A `run.started` event registers the run. */
-  append(events: readonly RunEvent[]): Promise<void>;
+/** A run's append-only event log, and the runs it registers. */
+export interface RunLogStore {
+  /**
+   * Appends events atomically (all or none). A `run.started` event registers the run. With
+   * `fence`, the append is refused (`LeaseLostError`) unless the run's lease is still held by
+   * that owner at that generation, checked in the same transaction.
+   */
+  append(events: readonly RunEvent[], fence?: LeaseFence): Promise<void>;
   /** A run's events in order, optionally only those after `afterSeq`, at most `limit`. */
   readEvents(runId: string, options?: { afterSeq?: number; limit?: number }): Promise<RunEvent[]>;
   /** A run by id or by a unique id prefix. */
   getRun(idOrPrefix: string): Promise<RunSummary | undefined>;
   /** Runs, newest first. */
   listRuns(options?: ListRunsOptions): Promise<RunSummary[]>;
-  /** A page of the runs matching `query`, newest first; a bad cursor throws. */
+  /** A page of the runs matching `query`, newest first; a bad cursor throws `BadCursorError`. */
   queryRuns(query: RunQuery): Promise<RunPage>;
+}
+
+/** Who drives a run now: coordination between processes, never history. */
+export interface LeaseStore {
   /** The lease on a run, if a process holds or held one. */
   getLease(runId: string): Promise<RunLease | undefined>;
   /**
    * Takes the lease on a run if its current owner is `expectedOwner` (null: nobody), in one
-   * atomic step; false when another process got there first.
+   * atomic step, moving its generation on; the lease taken, or undefined when another process
+   * got there first.
    */
   claimLease(
     runId: string,
     owner: string,
     expectedOwner: string | null,
     at: string,
-  ): Promise<boolean>;
-  renewLease(runId: string, owner: string, at: string): Promise<void>;
+  ): Promise<RunLease | undefined>;
+  /** Moves the heartbeat of a lease still held by `owner`; false when it is not. */
+  renewLease(runId: string, owner: string, at: string): Promise<boolean>;
   releaseLease(runId: string, owner: string): Promise<void>;
   listLeases(): Promise<RunLease[]>;
+}
 
+/** The registry of MCP servers and the tools they offer. */
+export interface RegistryStore {
   /** Adds or replaces a registered server. */
   putServer(record: ServerRecord): Promise<void>;
   getServer(name: string): Promise<ServerRecord | undefined>;
@@ -200,8 +216,15 @@ export interface Store {
   /** Replaces what is known of a server's tools. */
   setServerTools(server: string, tools: readonly ToolRecord[]): Promise<void>;
   listServerTools(server?: string): Promise<ToolRecord[]>;
-  /** Tools ranked by how well their name and description match the words of `query`. */
+  /**
+   * Tools ranked by how well their name and description match the words of `query` (a word
+   * of the name counts five times a word of the description; words match as prefixes).
+   */
   searchTools(query: string, limit: number): Promise<(ToolRecord & { score: number })[]>;
+}
+
+/** Named policy sets, every saved version, and the one in force. */
+export interface PolicySetStore {
   /**
    * Saves a version of a policy set (the next version number, or the existing version when
    * the same files were saved before) and returns it.
@@ -218,12 +241,20 @@ export interface Store {
   listPolicySets(): Promise<PolicySetRecord[]>;
   /** Makes a saved version the one in force. */
   activatePolicySet(name: string, version: number, at: string): Promise<void>;
+}
+
+/** API keys of `agentd serve`, kept as hashes. */
+export interface ApiKeyStore {
   putApiKey(record: ApiKeyRecord): Promise<void>;
   /** The key with this hash, revoked or not. */
   findApiKey(hash: string): Promise<ApiKeyRecord | undefined>;
   listApiKeys(): Promise<ApiKeyRecord[]>;
   /** Marks a key revoked; false when there is no key with this id. */
   revokeApiKey(id: string, at: string): Promise<boolean>;
+}
+
+/** The hash-chained audit log of policy decisions, across runs. */
+export interface AuditStore {
   /**
    * Appends a policy decision to the audit log, chained to the entry before it, in one
    * transaction with the log's head (concurrent writers, even in other processes, queue).
@@ -233,19 +264,10 @@ export interface Store {
   listAudit(options?: ListAuditOptions): Promise<AuditRecord[]>;
   /** The audit log's head as last recorded (undefined while it is empty). */
   auditHead(): Promise<AuditHead | undefined>;
-  /** Keeps scores with their runs, replacing a run's earlier score of the same source and evaluator. */
-  putEvalScores(scores: readonly EvalScoreRecord[]): Promise<void>;
-  /** Kept scores, the most recently scored runs first (a run's scores in evaluator order). */
-  listEvalScores(options?: ListEvalScoresOptions): Promise<EvalScoreRecord[]>;
-  /** Keeps a suite's result (replacing one of the same id). */
-  putEvalResult(record: EvalResultRecord): Promise<void>;
-  /** A kept result by id or a unique prefix of one. */
-  getEvalResult(idOrPrefix: string): Promise<EvalResultRecord | undefined>;
-  /** Kept results, newest first, without their `result` (optionally of one suite). */
-  listEvalResults(options?: {
-    suite?: string;
-    limit?: number;
-  }): Promise<Omit<EvalResultRecord, 'result'>[]>;
+}
+
+/** Requests for a person's approval of a tool call, and their answers. */
+export interface ApprovalStore {
   /**
    * Records a request for a person's approval of a call, pending; when the call already has
    * one (the run was resumed while it waited), returns that one as it stands instead.
@@ -261,6 +283,46 @@ export interface Store {
    * closed as `timed_out` instead of taking the answer. Undefined: no such request.
    */
   answerApproval(id: string, answer: ApprovalAnswer): Promise<AnswerResult | undefined>;
+}
+
+/** Scores evaluators gave runs, kept with the runs. */
+export interface EvalScoreStore {
+  /** Keeps scores with their runs, replacing a run's earlier score of the same source and evaluator. */
+  putEvalScores(scores: readonly EvalScoreRecord[]): Promise<void>;
+  /** Kept scores, the most recently scored runs first (a run's scores in evaluator order). */
+  listEvalScores(options?: ListEvalScoresOptions): Promise<EvalScoreRecord[]>;
+}
+
+/** Evaluation suites' results, as `agentd eval run` made them. */
+export interface EvalResultStore {
+  /** Keeps a suite's result (replacing one of the same id). */
+  putEvalResult(record: EvalResultRecord): Promise<void>;
+  /** A kept result by id or a unique prefix of one. */
+  getEvalResult(idOrPrefix: string): Promise<EvalResultRecord | undefined>;
+  /** Kept results, newest first, without their `result` (optionally of one suite). */
+  listEvalResults(options?: {
+    suite?: string;
+    limit?: number;
+  }): Promise<Omit<EvalResultRecord, 'result'>[]>;
+}
+
+/**
+ * The one place that talks to a database. Implementations: SQLite (embedded default),
+ * Postgres (scale-out), each one file per part below, over one connection (SQLite) or pool
+ * (Postgres). All writes to a run are appends of events; `append` resolves only once the
+ * events are durable at the store's durability level, and refuses an event whose
+ * `(runId, seq)` is already taken. One contract suite (test/store/) runs against both.
+ */
+export interface Store
+  extends RunLogStore,
+    LeaseStore,
+    RegistryStore,
+    PolicySetStore,
+    ApiKeyStore,
+    AuditStore,
+    ApprovalStore,
+    EvalScoreStore,
+    EvalResultStore {
   /** Long-term memory: memories, their indexes, queued extractions, sessions. */
   readonly memories: MemoryStore;
   /** Agent teams: teams, their task boards, the runs of their members, their logs. */
@@ -287,6 +349,16 @@ export interface ListAuditOptions {
  * appends share one fsync.
  */
 export type Durability = 'process' | 'machine';
+
+/** An append fenced by a lease its owner no longer holds (another process took the run). */
+export class LeaseLostError extends Error {
+  constructor(runId: string, fence: LeaseFence) {
+    super(
+      `run ${runId} is no longer leased to ${fence.owner} at generation ${fence.generation}; another process took it`,
+    );
+    this.name = 'LeaseLostError';
+  }
+}
 
 export class DuplicateEventError extends Error {
   constructor(runId: string, seq: number) {

@@ -6,6 +6,9 @@ import type { Config } from '../config/config.ts';
 import { parseDuration } from '../core/duration.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { Limits } from '../core/events.ts';
+import { loadCatalogAgent } from '../definition/agent-catalog.ts';
+import { type AgentSpec, loadAgentSpec, parseAgentSpec } from '../definition/agent-spec.ts';
+import { parseYamlFile } from '../definition/yaml-file.ts';
 import {
   type EffortLevel,
   effortLevels,
@@ -13,9 +16,6 @@ import {
   providerNames,
 } from '../models/catalog.ts';
 import type { PolicySource } from '../policy/load.ts';
-import { loadCatalogAgent } from '../spec/agent-catalog.ts';
-import { type AgentSpec, loadAgentSpec, parseAgentSpec } from '../spec/agent-spec.ts';
-import { parseYamlFile } from '../spec/yaml-file.ts';
 import type { TeamBudget } from '../store/team-store.ts';
 
 const name = /^[a-z0-9][a-z0-9._-]*$/;

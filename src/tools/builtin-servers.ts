@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { InMemoryTransport } from '@modelcontextprotocol/client';
 import type { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from '../config/config.ts';
-import type { ConnectorOptions } from '../spec/agent-spec.ts';
+import type { ConnectorOptions } from '../definition/agent-spec.ts';
 import {
   createFsServer,
   createHttpServer,

@@ -1,8 +1,8 @@
-import { pathToFileURL } from 'node:url';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import { isTool, type Tool } from './tool.ts';
 import { withOrigin } from './tool-origin.ts';
 import type { ToolSource } from './tool-ref.ts';
+import { importUserModule, UserModuleError } from './user-module.ts';
 
 /** Imports the tool modules an agent spec lists and returns their tools, checked. */
 export async function loadTools(
@@ -13,20 +13,14 @@ export async function loadTools(
   for (const source of sources) {
     let module: Record<string, unknown>;
     try {
-      module = (await import(pathToFileURL(source.module).href)) as Record<string, unknown>;
+      module = await importUserModule(source.module);
     } catch (error) {
-      const message = errorMessage(error);
-      const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
-      // "Cannot find module '<the module>'" is the module itself; anything else is an import of it.
-      const notFound = missing && message.includes(`'${source.module}'`);
-      const agentdMissing = missing && message.includes("package 'agentd'");
+      const why = error instanceof UserModuleError ? error : undefined;
       throw new AgentdError(
         'tool_load_failed',
-        notFound
+        why?.notFound
           ? `${specPath}: tools: module ${source.module} not found (paths are relative to the spec file)`
-          : agentdMissing
-            ? `${specPath}: tools: ${source.module} imports 'agentd', which cannot be found from there: keep the agent in a folder whose node_modules has agentd (npm link agentd)`
-            : `${specPath}: tools: cannot load ${source.module}: ${message}`,
+          : `${specPath}: tools: ${why ? why.message : errorMessage(error)}`,
         { cause: error },
       );
     }

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
-import { SecretBox } from '../config/secret-box.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
-import type { ConnectorOptions } from '../spec/agent-spec.ts';
-import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { ConnectorOptions } from '../definition/agent-spec.ts';
+import { openStore } from '../store/open-store.ts';
+import type { Store } from '../store/store.ts';
 import type { MemoryConnectorContext } from './connectors/memory-server.ts';
 import { defineTool } from './define-tool.ts';
 import { loadTools } from './load-tools.ts';
 import type { McpConnection } from './mcp/mcp-connection.ts';
 import type { McpToolOptions } from './mcp/mcp-tool.ts';
-import { Registry } from './registry/registry.ts';
+import type { Registry } from './registry/registry.ts';
 import type { Tool } from './tool.ts';
 import { type ToolOrigin, withOrigin } from './tool-origin.ts';
 import { isBuiltinServer, type ToolSource } from './tool-ref.ts';
@@ -65,13 +65,15 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
   const { specPath } = options;
   const connections = new Map<string, McpConnection>();
   const secrets: string[] = [];
-  let registry: { registry: Registry; store: SqliteStore } | undefined;
-  const openRegistry = () => {
+  let registry: { registry: Registry; store: Store } | undefined;
+  // The registry (and its entries' schemas) loads only for agents that use its servers.
+  const openRegistry = async () => {
     if (!registry) {
-      const store = new SqliteStore({
-        path: options.config.dbPath,
-        durability: options.config.durability,
-      });
+      const [{ Registry }, { SecretBox }] = await Promise.all([
+        import('./registry/registry.ts'),
+        import('../config/secret-box.ts'),
+      ]);
+      const store = openStore(options.config);
       registry = {
         registry: new Registry(store, SecretBox.forHome(options.config.home, options.config.env)),
         store,
@@ -142,7 +144,7 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
         }
         connection = new McpConnection({ name: server, config });
       } else {
-        const reg = openRegistry();
+        const reg = await openRegistry();
         const entry = await reg.get(server).catch(() => {
           throw new AgentdError(
             'tool_load_failed',
@@ -177,7 +179,7 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
         );
       }
       if (!isBuiltinServer(server)) {
-        await openRegistry().setTools(
+        await (await openRegistry()).setTools(
           server,
           definitions.map((d) => ({
             name: d.name,
@@ -260,7 +262,7 @@ export async function openToolset(options: ToolsetOptions): Promise<Toolset> {
       }
     }
     if (options.sources.some((s) => s.kind === 'registry-search'))
-      tools.push(withOrigin(registrySearchTool(openRegistry()), { kind: 'registry-search' }));
+      tools.push(withOrigin(registrySearchTool(await openRegistry()), { kind: 'registry-search' }));
     return { tools, secrets, offered, close, ...(promptText !== undefined ? { promptText } : {}) };
   } catch (error) {
     await close();

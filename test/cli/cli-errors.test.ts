@@ -104,6 +104,11 @@ describe('CLI bad input', () => {
       /tools: cannot load .*throws\.ts: kaboom$/,
     ],
     [
+      'tool module using import in a CommonJS package',
+      'name: t\nmodel: scripted/x\nscript: s.yaml\ntools:\n  - module: ./cjs/tools.ts\n',
+      /tools: .*cjs\/tools\.ts uses import, but .*cjs\/package\.json says "type": "commonjs": set "type": "module" there, or name the file \.mts$/,
+    ],
+    [
       'malformed script',
       'name: t\nmodel: scripted/x\nscript: broken-script.yaml\n',
       /broken-script\.yaml: turns\.0\.tool_calls\.0\.name: is required/,
@@ -119,6 +124,12 @@ describe('CLI bad input', () => {
       `import { defineTool, z } from ${JSON.stringify(`${repoRoot}src/index.ts`)};\nexport const echo = defineTool({ name: 'echo', description: 'e', input: z.object({}), execute: () => 'x' });\n`,
     );
     writeFileSync(join(dir, 'throws.ts'), `throw new Error('kaboom');\n`);
+    mkdirSync(join(dir, 'cjs'));
+    writeFileSync(join(dir, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
+    writeFileSync(
+      join(dir, 'cjs', 'tools.ts'),
+      `import { z } from 'agentd';\nexport const x = z;\n`,
+    );
     const path = spec(dir, 'bad.yaml', text);
     expectOneLineError(await agentd(['run', path, 'task'], { home: join(dir, 'home') }), pattern);
   });

@@ -134,7 +134,9 @@ describe('agentd mcp', () => {
         env: { WEATHER_KEY: 'k-123456789' },
       },
     );
-    expect(ok.stdout).toBe('registered weather (stdio: npx -y weather-mcp@1.0.0)\n');
+    expect(ok.stdout).toBe(
+      'registered weather (stdio: npx -y --ignore-scripts -- weather-mcp@1.0.0)\n',
+    );
     oneLine(
       await agentd(['mcp', 'add', 'Bad Name', '--no-list', '--url', 'https://x.example/mcp'], {
         home,

@@ -136,4 +136,23 @@ describe('an agent with built-in connectors and a third-party MCP server', () =>
     );
     expect(existsSync(join(home, 'data'))).toBe(false);
   });
+
+  it('a tool module in a folder without agentd installed imports the agentd that runs it', async () => {
+    const home = tempDir();
+    writeFileSync(
+      join(home, 'tools.ts'),
+      "import { defineTool, z } from 'agentd';\nexport const shout = defineTool({ name: 'shout', description: 'Upper-cases a word.', input: z.object({ word: z.string() }), execute: ({ word }) => word.toUpperCase() });\n",
+    );
+    writeFileSync(
+      join(home, 's.yaml'),
+      'turns:\n  - tool_calls: [{ name: shout, input: { word: quiet } }]\n  - text: "{{results}}"\n',
+    );
+    writeFileSync(
+      join(home, 'agent.yaml'),
+      'name: t\nmodel: scripted/t\nscript: s.yaml\ntools:\n  - module: ./tools.ts\n',
+    );
+    const run = await agentd(['run', join(home, 'agent.yaml'), 'x'], { home, cwd: home });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('QUIET');
+  });
 });

@@ -1,29 +1,18 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/core/events.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { repoRoot } from '../support/cli.ts';
+import { agentdUntilKilled, countEvents, prng } from '../support/kill-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
-
-/** mulberry32: a small seeded PRNG, so the kill schedule is the same every time. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TURNS = 10;
 
 function writeAgent(dir: string): string {
   writeFileSync(
     join(dir, 'tools.ts'),
-    `import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+    `import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineTool, z } from ${JSON.stringify(`${repoRoot}src/index.ts`)};
 const effects = () => process.env.CRASH_EFFECTS!;
@@ -39,13 +28,18 @@ export const count = defineTool({
     return 'counted';
   },
 });
-/** Neither idempotent nor key-checked: every run of it is an effect. */
+/**
+ * Neither idempotent nor key-checked: every run of it is an effect. After its effect it says
+ * so (held-<key>) and waits for the test to release it or kill the process, so a kill can land
+ * exactly between the effect and its result.
+ */
 export const bump = defineTool({
   name: 'bump', description: 'bump', input: z.object({}),
   async execute(_, { idempotencyKey }) {
-    await pause();
     appendFileSync(join(effects(), 'bump.log'), idempotencyKey + '\\n');
-    await pause();
+    const key = idempotencyKey.replace(/[^\\w-]/g, '_');
+    writeFileSync(join(effects(), 'held-' + key), '');
+    while (!existsSync(join(effects(), 'release-' + key))) await new Promise((r) => setTimeout(r, 2));
     return 'bumped';
   },
 });
@@ -64,24 +58,6 @@ export const bump = defineTool({
   return spec;
 }
 
-/** Runs agentd; kills it with SIGKILL after `killAfterMs` unless it ends first. */
-function agentdUntilKilled(args: string[], env: Record<string, string>, killAfterMs: number) {
-  return new Promise<{ killed: boolean; code: number | null }>((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin/agentd.js'), ...args], {
-      env: { ...process.env, ...env, NO_COLOR: '1' },
-      stdio: 'ignore',
-    });
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = child.kill('SIGKILL');
-    }, killAfterMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ killed: killed && signal === 'SIGKILL', code });
-    });
-  });
-}
-
 async function readRun(
   home: string,
 ): Promise<{ id: string; status: string; events: RunEvent[] } | undefined> {
@@ -96,34 +72,56 @@ async function readRun(
   }
 }
 
+/** Kills to reach; AGENTD_CRASH_KILLS asks for more (a longer run on demand). */
+const KILLS = Number(process.env.AGENTD_CRASH_KILLS ?? 60);
+
 describe('crash and resume under SIGKILL', () => {
-  it('200+ kills at seeded random points: every run completes, nothing lost, doubled or repeated', async () => {
+  it(`${KILLS}+ kills at seeded points after observed events: every run completes, nothing lost, doubled or repeated`, async () => {
     const dir = tempDir();
     const spec = writeAgent(dir);
     const random = prng(20261122);
     let kills = 0;
     let series = 0;
     let pausedForAttention = 0;
-    while (kills < 200) {
+    let heldKills = 0;
+    // Until enough kills landed, some of them between an unsafe call's effect and its result.
+    while ((kills < KILLS || heldKills === 0 || pausedForAttention === 0) && series < 100) {
       series++;
       const home = join(dir, `home-${series}`);
       const effects = join(dir, `effects-${series}`);
       mkdirSync(effects, { recursive: true });
       const env = { AGENTD_HOME: home, CRASH_EFFECTS: effects };
+      // bump calls held after their effect: each is released, or its process killed, once
+      const decided = new Set<string>();
       let run: Awaited<ReturnType<typeof readRun>>;
       for (let attempt = 0; attempt < 60; attempt++) {
         run = await readRun(home);
         if (run?.status === 'completed') break;
-        // a kill somewhere between start-up and the end of the run, or no kill (1 in 8)
-        const killAfter = random() < 0.125 ? 60_000 : 150 + random() * 500;
+        // a kill after 1 to 10 more durable events, or none (1 in 8)
+        const atEvents =
+          random() < 0.125 ? undefined : countEvents(home) + 1 + Math.floor(random() * 10);
+        let killedHeld = false;
+        const onLook = () => {
+          for (const file of readdirSync(effects)) {
+            if (!file.startsWith('held-') || decided.has(file)) continue;
+            decided.add(file);
+            if (random() < 0.25) {
+              killedHeld = true;
+              return true;
+            }
+            writeFileSync(join(effects, `release-${file.slice('held-'.length)}`), '');
+          }
+          return false;
+        };
         const args = !run
           ? ['run', spec, 'count and bump']
           : run.status === 'needs_attention'
             ? ['runs', 'resume', run.id, '--skip-in-doubt']
             : ['runs', 'resume', run.id];
         if (run?.status === 'needs_attention') pausedForAttention++;
-        const result = await agentdUntilKilled(args, env, killAfter);
+        const result = await agentdUntilKilled(args, env, { atEvents, onLook });
         if (result.killed) kills++;
+        if (result.killed && killedHeld) heldKills++;
       }
       run = await readRun(home);
       expect(run?.status, `series ${series}`).toBe('completed');
@@ -154,7 +152,9 @@ describe('crash and resume under SIGKILL', () => {
         else expect(result.errorKind).toBe('in_doubt');
       }
     }
-    expect(kills).toBeGreaterThanOrEqual(200);
+    expect(kills).toBeGreaterThanOrEqual(KILLS);
+    // a kill between an unsafe call's effect and its result paused the run for a person
+    expect(heldKills).toBeGreaterThan(0);
     expect(pausedForAttention).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -24,7 +24,9 @@ describe('cancelling a run', () => {
         tools,
         { runId: 'run-1', idempotencyKey: 'run-1:3', signal: controller.signal },
       );
-      setTimeout(() => controller.abort(), 300);
+      // cancelled once the server is working on it
+      await until(() => existsSync(join(cwd, 'started-run')));
+      controller.abort();
       expect(await outcome).toMatchObject({ isError: true, errorKind: 'cancelled' });
 
       // The server saw notifications/cancelled: its handler's signal fired.

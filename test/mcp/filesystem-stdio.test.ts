@@ -68,6 +68,12 @@ describe('server-filesystem over stdio', () => {
   it('offers roots when configured: the server then allows the roots, not its arguments', async () => {
     writeFileSync(join(outside, 'shared.txt'), 'from a root');
     const fs = await tools({ roots: [outside] });
+    // The server asks for the roots once connected and applies them when the answer comes:
+    // wait until it says it has (its own list of allowed folders), not for a while.
+    const allowed = fs.get('fs__list_allowed_directories')!;
+    while (!String(await allowed.execute({}, toolContext())).includes(outside)) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     const read = fs.get('fs__read_text_file')!;
     expect(await read.execute({ path: join(outside, 'shared.txt') }, toolContext())).toBe(
       'from a root',

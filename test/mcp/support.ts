@@ -96,7 +96,8 @@ export async function startEverythingHttp(): Promise<{ url: string; process: Chi
   return { url: `http://127.0.0.1:${port}/mcp`, process: child };
 }
 
-export function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+/** Waits for a condition the test caused; the limit only keeps a broken test from hanging. */
+export function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const started = Date.now();
   return new Promise((done, fail) => {
     const check = () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAgentSpec } from '../../src/spec/agent-spec.ts';
+import { parseAgentSpec } from '../../src/definition/agent-spec.ts';
 
 const base = 'name: a\nmodel: openai/gpt-5.1\n';
 

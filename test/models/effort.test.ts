@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.ts';
+import type { AgentSpec } from '../../src/definition/agent-spec.ts';
 import { createModel, resolveModel } from '../../src/models/providers.ts';
-import type { AgentSpec } from '../../src/spec/agent-spec.ts';
 import { FakeProvider, reply } from '../support/fake-provider.ts';
 import { collect } from '../support/provider-models.ts';
 

@@ -44,23 +44,39 @@ async function inStore<T>(home: string, fn: (store: SqliteStore) => Promise<T>):
   }
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  const until = Date.now() + 40_000;
+type Started = ReturnType<typeof start>;
+
+/**
+ * Waits until `probe` finds what it looks for, failing at once, with its stderr, if the
+ * process that should make it ended first.
+ */
+async function waitFor<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  maker: Started,
+): Promise<T> {
+  const until = Date.now() + 60_000;
   for (;;) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (maker.child.exitCode !== null || maker.child.signalCode !== null) {
+      throw new Error(
+        `agentd ended (${maker.child.exitCode ?? maker.child.signalCode}) before ${what}: ${maker.stderr()}`,
+      );
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${maker.stderr()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-const pending = (home: string) =>
+const pending = (home: string, maker: Started) =>
   waitFor(
     () =>
       existsSync(join(home, 'agentd.db'))
         ? inStore(home, async (s) => (await s.listApprovals({ status: 'pending' }))[0])
         : Promise.resolve(undefined),
     'a pending approval',
+    maker,
   );
 
 const ofType = <T extends RunEvent['type']>(events: RunEvent[], type: T) =>
@@ -72,11 +88,12 @@ describe('agentd approvals, across processes', () => {
     const project = approvalProject(home);
 
     const first = start(['run', 'agent.yaml', 'deploy it'], home, project);
-    const request: ApprovalRecord = await pending(home);
+    const request: ApprovalRecord = await pending(home, first);
     // the run view shows the pause and how to answer it
     await waitFor(
       async () => (first.stderr().includes('agentd approvals approve') ? true : undefined),
       'the pause in the run view',
+      first,
     );
     expect(first.stderr()).toContain(
       `⏸ awaiting approval ${request.id}: deploy on Module::"tools.ts" {"target":"prod"}`,
@@ -114,6 +131,7 @@ describe('agentd approvals, across processes', () => {
             : undefined,
         ),
       'the resumed run to wait again',
+      second,
     );
     expect(second.stderr()).toContain(`⏸ awaiting approval ${request.id} (still)`);
     second.child.kill('SIGKILL');
@@ -169,7 +187,7 @@ describe('agentd approvals, across processes', () => {
     const home = tempDir();
     const project = approvalProject(home);
     const run = start(['run', 'agent.yaml', 'deploy it'], home, project);
-    const request = await pending(home);
+    const request = await pending(home, run);
 
     const [approve, deny] = await Promise.all([
       agentd(['approvals', 'approve', request.id], { home, env: { AGENTD_USER: 'alice' } }),

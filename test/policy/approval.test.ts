@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { verifyAudit } from '../../src/core/audit.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import { foldRun } from '../../src/core/run-state.ts';
+import { parseAgentSpec } from '../../src/definition/agent-spec.ts';
 import { ScriptedModel } from '../../src/models/scripted-model.ts';
 import type { Authorizer, Decision } from '../../src/policy/authorizer.ts';
 import { type ApprovalResult, type Approver, ToolGate } from '../../src/policy/gate.ts';
@@ -16,7 +17,6 @@ import {
   runAgent,
 } from '../../src/runtime/agent-loop.ts';
 import { runToolCall } from '../../src/runtime/tool-runner.ts';
-import { parseAgentSpec } from '../../src/spec/agent-spec.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { defineTool } from '../../src/tools/define-tool.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -101,7 +101,7 @@ async function setup(options: { timeoutMs?: number; mode?: 'enforce' | 'log_only
 }
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  const until = Date.now() + 20_000;
+  const until = Date.now() + 60_000;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;

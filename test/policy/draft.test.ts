@@ -2,13 +2,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
+import { loadAgentSpec } from '../../src/definition/agent-spec.ts';
 import type { Model, ModelRequest } from '../../src/models/model.ts';
 import { loadScript, ScriptedModel } from '../../src/models/scripted-model.ts';
 import { loadCedar } from '../../src/policy/cedar.ts';
 import { draftPolicies } from '../../src/policy/draft.ts';
 import { specManifests } from '../../src/policy/load.ts';
 import { generateSchema } from '../../src/policy/schema.ts';
-import { loadAgentSpec } from '../../src/spec/agent-spec.ts';
 import { agentd } from '../support/cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
 

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAgentSpec } from '../../src/definition/agent-spec.ts';
 import { policySourceOf } from '../../src/policy/load.ts';
-import { parseAgentSpec } from '../../src/spec/agent-spec.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const base = 'name: a\nmodel: scripted/a\nscript: s.yaml\n';

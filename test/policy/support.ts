@@ -1,12 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config.ts';
+import type { ConnectorOptions } from '../../src/definition/agent-spec.ts';
 import type { Authorizer } from '../../src/policy/authorizer.ts';
 import { authorizerFor, builtinManifests, checkPolicySet } from '../../src/policy/load.ts';
 import { manifestsOf, mergeManifests, type ToolManifest } from '../../src/policy/manifests.ts';
 import type { PolicyMode } from '../../src/policy/policy-set.ts';
 import { ResourceResolver } from '../../src/policy/resources.ts';
-import type { ConnectorOptions } from '../../src/spec/agent-spec.ts';
 import type { Tool } from '../../src/tools/tool.ts';
 
 /** Writes policy files into `<dir>/policies` and returns that folder. */

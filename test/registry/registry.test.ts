@@ -161,7 +161,15 @@ describe('server.json', () => {
       transport: {
         type: 'stdio',
         command: 'npx',
-        args: ['-y', '@someone/weather-mcp@1.2.0', '--units', 'metric', '/srv/weather'],
+        args: [
+          '-y',
+          '--ignore-scripts',
+          '--',
+          '@someone/weather-mcp@1.2.0',
+          '--units',
+          'metric',
+          '/srv/weather',
+        ],
       },
       env: { WEATHER_REGION: 'eu' },
     });
@@ -200,6 +208,16 @@ describe('server.json', () => {
   it('says in one line what is wrong with a bad file', () => {
     const bad = (text: string) => () => entryFromServerJson('s.json', text, base);
     expect(bad('{"name": "io.x/y", "description": ')).toThrow(/^s\.json:1:\d+: invalid YAML: /);
+    // an alias to no anchor, and an alias bomb: one line, not an internal error
+    expect(bad('*!')).toThrow(/^s\.json: invalid YAML: Unresolved alias/);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const n of ['b', 'c', 'd', 'e', 'f', 'g'])
+      bomb.push(
+        `${n}: &${n} [${Array(9)
+          .fill(`*${String.fromCharCode(n.charCodeAt(0) - 1)}`)
+          .join(', ')}]`,
+      );
+    expect(bad(bomb.join('\n'))).toThrow(/^s\.json: invalid YAML: Excessive alias count/);
     expect(bad('{"description": "d", "version": "1"}')).toThrow(
       /^s\.json: name: is required \(expected string\)$/,
     );
@@ -218,5 +236,111 @@ describe('server.json', () => {
         '{"name": "io.x/y", "description": "d", "version": "1", "packages": [{"registryType": "npm", "identifier": "y", "transport": {"type": "stdio"}, "packageArguments": [{"type": "positional", "valueHint": "path"}]}]}',
       ),
     ).toThrow(/needs a value: pass --arg path=<value>$/);
+  });
+
+  it('takes values from the entry as data only: never an option, a loader variable or a line break', () => {
+    const doc = (pkg: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        name: 'io.x/y',
+        description: 'd',
+        version: '1',
+        packages: [{ registryType: 'npm', identifier: 'y', transport: { type: 'stdio' }, ...pkg }],
+        ...extra,
+      });
+    const refused =
+      (text: string, args: Record<string, string> = {}) =>
+      () =>
+        entryFromServerJson('s.json', text, { ...base, args });
+    expect(refused(doc({ runtimeArguments: [{ type: 'named', name: '--call' }] }))).toThrow(
+      /^s\.json: packages\[0\]\.runtimeArguments: "--call": agentd runs the package itself, not through a runtime, and takes no runtime options from an entry; to pass them, register the command yourself: agentd mcp add <name> -- npx \.\.\.$/,
+    );
+    expect(
+      refused(doc({ packageArguments: [{ type: 'positional', value: '--prefix=/tmp/x' }] })),
+    ).toThrow(
+      /^s\.json: packages\[0\]\.packageArguments\[0\]\.value: "--prefix=\/tmp\/x" would be an option, not a value: a registry entry gives values only \(pass your own with --arg\)$/,
+    );
+    expect(
+      refused(doc({ packageArguments: [{ type: 'named', name: '--dir', default: '-rf' }] })),
+    ).toThrow(/^s\.json: packages\[0\]\.packageArguments\[0\]\.default: "-rf" would be an option/);
+    expect(
+      refused(doc({ packageArguments: [{ type: 'named', name: '$(id)', value: 'x' }] })),
+    ).toThrow(
+      /^s\.json: packages\[0\]\.packageArguments\[0\]\.name: "\$\(id\)" is not an option name/,
+    );
+    expect(refused(doc({ packageArguments: [{ type: 'positional', value: 'a\u0000b' }] }))).toThrow(
+      /packageArguments\[0\]\.value: "a\\u0000b" has a control character or line break$/,
+    );
+    // the user's own value may look like an option, but not hold a line break
+    expect(
+      entryFromServerJson(
+        's.json',
+        doc({ packageArguments: [{ type: 'positional', valueHint: 'n' }] }),
+        { ...base, args: { n: '-5' } },
+      ).entry.transport,
+    ).toMatchObject({ args: ['-y', '--ignore-scripts', '--', 'y', '-5'] });
+    expect(
+      refused(doc({ packageArguments: [{ type: 'positional', valueHint: 'n' }] }), { n: 'a\nb' }),
+    ).toThrow(/^--arg n: "a\\nb" has a control character or line break$/);
+    for (const name of [
+      'PATH',
+      'NODE_OPTIONS',
+      'LD_PRELOAD',
+      'npm_config_registry',
+      'NPM_CONFIG_PREFIX',
+    ]) {
+      expect(refused(doc({ environmentVariables: [{ name, value: 'x' }] })), name).toThrow(
+        new RegExp(
+          `^s\\.json: packages\\[0\\]\\.environmentVariables\\[0\\]\\.name: "${name}" changes which program starts or what it loads, which a registry entry may not set \\(set it yourself with --env if you mean it\\)$`,
+        ),
+      );
+    }
+    expect(refused(doc({ environmentVariables: [{ name: 'A=B', value: 'x' }] }))).toThrow(
+      /environmentVariables\[0\]\.name: "A=B" is not an environment variable name/,
+    );
+    expect(
+      refused(
+        doc({
+          environmentVariables: [
+            { name: 'TOKEN', isSecret: true, value: 'x' },
+            { name: 'A', value: 'x\u0000' },
+          ],
+        }),
+      ),
+    ).toThrow(/environmentVariables\[1\]\.value: "x\\u0000" has a NUL character$/);
+    expect(refused(doc({ registryBaseUrl: 'https://evil.example/npm' }))).toThrow(
+      /^s\.json: packages\[0\]\.registryBaseUrl: "https:\/\/evil\.example\/npm": agentd installs from your own npm registry \(npm config get registry\), never from one an entry names; /,
+    );
+  });
+
+  it('takes a remote only at an http(s) URL without credentials, with well-formed headers', () => {
+    const remote =
+      (url: string, headers: unknown[] = []) =>
+      () =>
+        entryFromServerJson(
+          'r.json',
+          JSON.stringify({
+            name: 'io.x/r',
+            description: 'd',
+            version: '1',
+            remotes: [{ type: 'streamable-http', url, headers }],
+          }),
+          base,
+        );
+    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'not a url', 'ftp://x/y']) {
+      expect(remote(url), url).toThrow(
+        /^r\.json: remotes\[0\]\.url: ".*" is not an http\(s\) URL$/,
+      );
+    }
+    expect(remote('https://user:pw@example.com/mcp')).toThrow(
+      /^r\.json: remotes\[0\]\.url: "https:\/\/user:pw@example\.com\/mcp" has credentials in it: give them as a header with --secret instead/,
+    );
+    expect(remote('https://example.com/mcp', [{ name: 'X Bad', value: 'v' }])).toThrow(
+      /remotes\[0\]\.headers\[0\]\.name: "X Bad" is not an HTTP header name$/,
+    );
+    expect(
+      remote('https://example.com/mcp', [{ name: 'X-A', value: 'v\r\nX-Injected: 1' }]),
+    ).toThrow(
+      /remotes\[0\]\.headers\[0\]\.value: ".*" has a line break or NUL, which no header can hold$/,
+    );
   });
 });

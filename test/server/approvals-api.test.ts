@@ -58,7 +58,7 @@ async function serveIn(dir: string) {
 }
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  const until = Date.now() + 40_000;
+  const until = Date.now() + 60_000;
   for (;;) {
     // a store opened while another process creates it may find it locked: look again
     const value = await probe().catch(() => undefined);

@@ -1,5 +1,6 @@
 import type { Config } from '../../src/config/config.ts';
 import type { ToolCall } from '../../src/core/messages.ts';
+import type { AgentSpec } from '../../src/definition/agent-spec.ts';
 import type { Model, ModelRequest, ModelStreamPart } from '../../src/models/model.ts';
 import { type ResolvedModel, resolveModel } from '../../src/models/providers.ts';
 import {
@@ -8,7 +9,6 @@ import {
   type RetryPolicy,
   streamWithRetry,
 } from '../../src/models/retry.ts';
-import type { AgentSpec } from '../../src/spec/agent-spec.ts';
 import type { FakeProvider } from './fake-provider.ts';
 
 /** The four ways agentd talks to a hosted model. */

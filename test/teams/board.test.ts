@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { ToolGate } from '../../src/policy/gate.ts';
 import { runToolCall } from '../../src/runtime/tool-runner.ts';
@@ -8,7 +6,6 @@ import type { TeamRecord } from '../../src/store/team-store.ts';
 import { TeamSession } from '../../src/teams/session.ts';
 import { teamTools } from '../../src/teams/tools.ts';
 import { originOf } from '../../src/tools/tool-origin.ts';
-import { tempDir } from '../support/temp-dir.ts';
 
 function team(id: string): TeamRecord {
   const at = new Date().toISOString();
@@ -31,173 +28,7 @@ async function newTeam(store: SqliteStore, id = 'team_a'): Promise<string> {
   return id;
 }
 
-const at = () => new Date().toISOString();
-
-describe('the task board in the store', () => {
-  it('creates tasks with dependencies, refusing taken ids, unknown dependencies and circles', async () => {
-    const store = new SqliteStore({ path: ':memory:' });
-    const id = await newTeam(store);
-    const made = await store.teams.createTasks(
-      id,
-      [
-        { id: '', title: 'first', description: '', dependsOn: [] },
-        { id: 'b', title: 'second', description: 'after first', dependsOn: ['t1'] },
-      ],
-      'lead',
-      at(),
-    );
-    expect(made.ok && made.tasks.map((t) => [t.id, t.n, t.status, t.dependsOn])).toEqual([
-      ['t1', 1, 'pending', []],
-      ['b', 2, 'pending', ['t1']],
-    ]);
-    const again = await store.teams.createTasks(
-      id,
-      [{ id: 'b', title: 'x', description: '', dependsOn: [] }],
-      'lead',
-      at(),
-    );
-    expect(again).toEqual({ ok: false, error: 'a task with id "b" already exists' });
-    const unknown = await store.teams.createTasks(
-      id,
-      [{ id: 'c', title: 'x', description: '', dependsOn: ['nope'] }],
-      'lead',
-      at(),
-    );
-    expect(unknown.ok).toBe(false);
-    expect(!unknown.ok && unknown.error).toMatch(/depends on "nope", which is not on the board/);
-    const circle = await store.teams.createTasks(
-      id,
-      [
-        { id: 'x', title: 'x', description: '', dependsOn: ['y'] },
-        { id: 'y', title: 'y', description: '', dependsOn: ['x'] },
-      ],
-      'lead',
-      at(),
-    );
-    expect(!circle.ok && circle.error).toMatch(/circle: (x → y → x|y → x → y)/);
-    expect((await store.teams.listTasks(id)).map((t) => t.id)).toEqual(['t1', 'b']);
-    const log = await store.teams.readTeamEvents(id);
-    expect(log.map((e) => e.type)).toEqual(['team.started', 'task.created', 'task.created']);
-    await store.close();
-  });
-
-  it('claims only unblocked pending tasks, assigned ones first, and never one twice', async () => {
-    const store = new SqliteStore({ path: ':memory:' });
-    const id = await newTeam(store);
-    await store.teams.createTasks(
-      id,
-      [
-        { id: 'a', title: 'a', description: '', dependsOn: [] },
-        { id: 'b', title: 'b', description: '', dependsOn: ['a'] },
-        { id: 'c', title: 'c', description: '', dependsOn: [], assignee: 'reviewer' },
-      ],
-      'lead',
-      at(),
-    );
-    const claim = (member: string, names: string[]) =>
-      store.teams.claimTask(id, { member, names, status: 'claimed' }, at());
-    // the reviewer gets its own task first; a writer cannot take it
-    expect((await claim('reviewer', ['reviewer']))?.id).toBe('c');
-    expect((await claim('writer', ['writer']))?.id).toBe('a');
-    // b waits on a
-    expect(await claim('writer-2', ['writer'])).toBeUndefined();
-    const done = await store.teams.changeTask(
-      id,
-      'a',
-      {
-        from: ['claimed', 'in_progress'],
-        owner: 'writer',
-        set: { status: 'done', result: 'A' },
-        by: 'writer',
-      },
-      at(),
-    );
-    expect(done?.status).toBe('done');
-    // only the owner's change applies
-    expect(
-      await store.teams.changeTask(
-        id,
-        'c',
-        { from: ['claimed'], owner: 'writer', set: { status: 'done' }, by: 'writer' },
-        at(),
-      ),
-    ).toBeUndefined();
-    expect((await claim('writer-2', ['writer']))?.id).toBe('b');
-    expect(await claim('writer', ['writer'])).toBeUndefined();
-    await store.close();
-  });
-
-  it('claim races between threads with their own connections: no task is claimed twice (30 rounds)', async () => {
-    const dir = tempDir();
-    const path = join(dir, 'agentd.db');
-    const store = new SqliteStore({ path });
-    const workers = 6;
-    const tasks = 40;
-    const pool = await Promise.all(
-      Array.from(
-        { length: workers },
-        (_, w) =>
-          new Promise<Worker>((resolve, reject) => {
-            const worker = new Worker(new URL('./claim-worker.ts', import.meta.url), {
-              workerData: { path, member: `worker-${w}`, workers },
-            });
-            worker.once('message', () => resolve(worker));
-            worker.once('error', reject);
-          }),
-      ),
-    );
-    const failures: unknown[] = [];
-    for (const worker of pool) worker.on('error', (error) => failures.push(error));
-    const claimers = new Set<number>();
-    try {
-      for (let round = 0; round < 30; round++) {
-        const id = await newTeam(store, `team_race${round}`);
-        await store.teams.createTasks(
-          id,
-          Array.from({ length: tasks }, (_, i) => ({
-            id: '',
-            title: `task ${i}`,
-            description: '',
-            dependsOn: [],
-          })),
-          'lead',
-          at(),
-        );
-        const barrier = new SharedArrayBuffer(4);
-        const results = await Promise.all(
-          pool.map(
-            (worker) =>
-              new Promise<string[]>((resolve) => {
-                worker.once('message', resolve);
-                worker.postMessage({ teamId: id, barrier });
-              }),
-          ),
-        );
-        expect(failures).toEqual([]);
-        results.forEach((got, w) => {
-          if (got.length) claimers.add(w);
-        });
-        const all = results.flat();
-        expect(all).toHaveLength(tasks);
-        expect(new Set(all).size).toBe(tasks);
-        const board = await store.teams.listTasks(id);
-        expect(board.every((t) => t.status === 'claimed' && t.owner?.startsWith('worker-'))).toBe(
-          true,
-        );
-        // every claim is in the team's log once, with the owner the row has
-        const claims = (await store.teams.readTeamEvents(id, { types: ['task.changed'] })).map(
-          (e) => `${e.data.id}:${e.data.owner}`,
-        );
-        expect(claims.sort()).toEqual(board.map((t) => `${t.id}:${t.owner}`).sort());
-      }
-      // the threads really raced: more than one of them got tasks
-      expect(claimers.size).toBeGreaterThan(1);
-    } finally {
-      for (const worker of pool) worker.postMessage('stop');
-      await store.close();
-    }
-  }, 120_000);
-
+describe('the task board through a session', () => {
   it('claim races within one process: many concurrent claims through the board (50 rounds)', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     for (let round = 0; round < 50; round++) {

@@ -1,21 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { repoRoot } from '../support/cli.ts';
+import { agentdUntilKilled, countEvents, prng } from '../support/kill-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
-
-/** mulberry32: a seeded PRNG, so the kill schedule is the same every time. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TASKS = ['a', 'b', 'c', 'd', 'e', 'f'];
 
@@ -30,7 +19,7 @@ import { defineTool, z } from ${JSON.stringify(`${repoRoot}src/index.ts`)};
 export const work = defineTool({
   name: 'work', description: 'work', input: z.object({}), checksIdempotencyKey: true,
   async execute(_, { idempotencyKey }) {
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 20));
     const file = join(process.env.TEAM_EFFECTS!, 'work.log');
     const seen = existsSync(file) ? readFileSync(file, 'utf8').split('\\n') : [];
     if (!seen.includes(idempotencyKey)) appendFileSync(file, idempotencyKey + '\\n');
@@ -84,24 +73,6 @@ export const work = defineTool({
   return spec;
 }
 
-/** Runs agentd; kills it with SIGKILL after `killAfterMs` unless it ends first. */
-function agentdUntilKilled(args: string[], env: Record<string, string>, killAfterMs: number) {
-  return new Promise<{ killed: boolean; code: number | null }>((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'bin/agentd.js'), ...args], {
-      env: { ...process.env, ...env, NO_COLOR: '1' },
-      stdio: 'ignore',
-    });
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = child.kill('SIGKILL');
-    }, killAfterMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ killed: killed && signal === 'SIGKILL', code });
-    });
-  });
-}
-
 async function readTeam(home: string) {
   if (!existsSync(join(home, 'agentd.db'))) return undefined;
   const store = new SqliteStore({ path: join(home, 'agentd.db') });
@@ -114,7 +85,7 @@ async function readTeam(home: string) {
 }
 
 describe('a team killed with SIGKILL, then resumed', () => {
-  it('20+ kills at seeded random points: completes with every task done once, by one run each, and no effect made twice', async () => {
+  it('20+ kills at seeded points after observed events: completes with every task done once, by one run each, and no effect made twice', async () => {
     const dir = tempDir();
     const spec = writeTeam(dir);
     const random = prng(20261130);
@@ -122,7 +93,8 @@ describe('a team killed with SIGKILL, then resumed', () => {
     let resumes = 0;
     let resumedRuns = 0;
     let series = 0;
-    while (series < 6 || ((kills < 20 || resumes < 15) && series < 25)) {
+    // Until enough kills landed, some of them while teammates worked.
+    while (series < 6 || ((kills < 20 || resumes < 15 || resumedRuns === 0) && series < 40)) {
       series++;
       const home = join(dir, `home-${series}`);
       const effects = join(dir, `effects-${series}`);
@@ -131,13 +103,14 @@ describe('a team killed with SIGKILL, then resumed', () => {
       for (let attempt = 0; attempt < 40; attempt++) {
         const team = await readTeam(home);
         if (team?.status === 'completed') break;
-        // a kill between start-up and the end, or (1 in 6) none
-        const killAfter = random() < 1 / 6 ? 60_000 : 300 + random() * 1500;
+        // a kill after 1 to 30 more durable events (runs' and the team's), or (1 in 6) none
+        const atEvents =
+          random() < 1 / 6 ? undefined : countEvents(home) + 1 + Math.floor(random() * 30);
         const args = team
           ? ['team', 'resume', team.id]
           : ['team', 'run', spec, 'build parts a to f'];
         if (team) resumes++;
-        const result = await agentdUntilKilled(args, env, killAfter);
+        const result = await agentdUntilKilled(args, env, { atEvents });
         if (result.killed) kills++;
       }
       const team = await readTeam(home);

@@ -150,9 +150,9 @@ describe('a team run', () => {
     expect(stopped.status).toBe('budget_exceeded');
     const record = (await store.teams.getTeam(stopped.teamId))!;
     const other = `${hostname()}:${process.ppid}`;
-    expect(await store.claimLease(record.leadRunId, other, null, new Date().toISOString())).toBe(
-      true,
-    );
+    expect(
+      await store.claimLease(record.leadRunId, other, null, new Date().toISOString()),
+    ).toMatchObject({ owner: other });
     await expect(
       resumeTeam({ store, team: team(lead(), workers()), teamId: stopped.teamId }),
     ).rejects.toThrow(`team ${stopped.teamId} is being run by process ${other}`);

@@ -1,6 +1,11 @@
 import { loadConfig } from '../../config/config.ts';
-import { findAgent, listAgents, specSummary, unknownAgent } from '../../spec/agent-catalog.ts';
-import { loadAgentSpec } from '../../spec/agent-spec.ts';
+import {
+  findAgent,
+  listAgents,
+  specSummary,
+  unknownAgent,
+} from '../../definition/agent-catalog.ts';
+import { loadAgentSpec } from '../../definition/agent-spec.ts';
 import { clip, paint, table } from '../format.ts';
 
 function notes(lines: readonly string[]): void {

@@ -10,7 +10,14 @@ import {
   describeContainment as describeStdioContainment,
   planStdioSpawn,
 } from '../../tools/mcp/stdio-containment.ts';
-import { installNpmServer } from '../../tools/registry/npm-install.ts';
+import { checkServerUrl } from '../../tools/registry/entry-values.ts';
+import { installNpmServer, NpmInstallFailed } from '../../tools/registry/npm-install.ts';
+import {
+  formatNpmSpec,
+  type NpmPackageSpec,
+  npxTransport,
+  parseNpmSpec,
+} from '../../tools/registry/npm-package-spec.ts';
 import { Registry } from '../../tools/registry/registry.ts';
 import { serverConfigFor } from '../../tools/registry/server-config.ts';
 import {
@@ -148,9 +155,13 @@ export async function mcpAddCommand(
   command: string[],
   flags: ServerFlags,
 ): Promise<number> {
-  const sources = [flags.npm, flags.url, flags.from, command.length ? 'command' : undefined].filter(
-    Boolean,
-  );
+  // with --npm, what follows -- is the server's arguments, not a command of its own
+  const sources = [
+    flags.npm,
+    flags.url,
+    flags.from,
+    command.length && !flags.npm ? 'command' : undefined,
+  ].filter(Boolean);
   if (sources.length !== 1) {
     throw new AgentdError(
       'usage',
@@ -163,6 +174,8 @@ export async function mcpAddCommand(
   const roots = (flags.root ?? []).map((root) => resolve(root));
   const containment = containmentOf(flags);
   let entry: ServerEntry;
+  /** The npm package the server is, checked: installed now, or run with npx (`--no-install`). */
+  let npm: { package: NpmPackageSpec; args: string[] } | undefined;
   if (flags.from) {
     const file = flags.from;
     let text: string;
@@ -176,6 +189,7 @@ export async function mcpAddCommand(
       args: pairs('--arg', flags.arg),
       containment,
     });
+    npm = imported.npm;
     const missingSecret = imported.secrets.find((s) => s.required && !(s.name in secrets));
     if (missingSecret) {
       throw new AgentdError(
@@ -205,22 +219,21 @@ export async function mcpAddCommand(
     };
   } else {
     if (!name) throw new AgentdError('usage', 'give the server a name: agentd mcp add <name> ...');
+    if (flags.npm) npm = { package: parseNpmSpec(flags.npm, '--npm'), args: command };
     const transport: ServerEntry['transport'] = flags.url
-      ? { type: 'http', url: checkUrl(flags.url) }
-      : flags.npm
-        ? { type: 'stdio', command: 'npx', args: ['-y', flags.npm, ...command] }
+      ? { type: 'http', url: checkServerUrl(flags.url, '--url') }
+      : npm
+        ? npxTransport(npm.package, npm.args)
         : { type: 'stdio', command: command[0]!, args: command.slice(1) };
     entry = {
       name,
       source: flags.url
         ? { kind: 'url' }
-        : flags.npm
+        : npm
           ? {
               kind: 'npm',
-              package: flags.npm.replace(/(.)@[^@/]*$/, '$1'),
-              ...(/.@[^@/]+$/.test(flags.npm)
-                ? { version: flags.npm.slice(flags.npm.lastIndexOf('@') + 1) }
-                : {}),
+              package: npm.package.name,
+              ...(npm.package.version ? { version: npm.package.version } : {}),
             }
           : { kind: 'command' },
       transport,
@@ -246,43 +259,37 @@ export async function mcpAddCommand(
       `"${entry.name}" cannot be a server name (lowercase letters, digits, "_" and "-", at most 32, starting with a letter or digit)`,
     );
   }
-  await withRegistry(async (registry, config) => {
-    await registry.assertFree(entry.name); // before an npm install that would be wasted
-    if (
-      entry.transport.type === 'stdio' &&
-      entry.transport.command === 'npx' &&
-      flags.install !== false &&
-      entry.source.kind !== 'command'
-    ) {
-      // Installed now, with the network, into the server's own folder: it then starts offline.
-      const args = entry.transport.args;
-      const at = args.indexOf('-y');
-      const pkg = args[at + 1]!;
-      const dir = join(config.home, 'servers', entry.name, 'package');
-      process.stderr.write(paint('dim', `installing ${pkg} into ${dir}…\n`));
-      entry.transport = {
-        type: 'stdio',
-        command: await installNpmServer(dir, pkg),
-        args: args.slice(at + 2),
-      };
-    }
-    await registry.add(entry, secrets);
-    process.stdout.write(
-      `registered ${entry.name} (${describeTransport(entry)})${entry.enabled ? '' : ', disabled'}\n`,
-    );
-    if (entry.enabled && flags.list !== false) await listToolsAndSay(registry, config, entry);
-  });
-  return 0;
-}
-
-function checkUrl(url: string): string {
   try {
-    const parsed = new URL(url);
-    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return url;
-  } catch {
-    // fall through
+    await withRegistry(async (registry, config) => {
+      await registry.assertFree(entry.name); // before an npm install that would be wasted
+      if (npm && flags.install !== false) {
+        // Installed now, with the network, into the server's own folder: it then starts offline.
+        const dir = join(config.home, 'servers', entry.name, 'package');
+        const command = await installNpmServer(
+          { server: entry.name, dir, spec: npm.package, sandbox: containment.sandbox },
+          (plan) =>
+            process.stderr.write(
+              paint(
+                'dim',
+                `installing ${formatNpmSpec(npm!.package)} into ${dir}, install scripts off${plan.sandboxed ? ', in a bubblewrap sandbox (network on, only that folder writable)' : ', without a sandbox'}…\n`,
+              ),
+            ),
+        );
+        entry.transport = { type: 'stdio', command, args: npm.args };
+      }
+      await registry.add(entry, secrets);
+      process.stdout.write(
+        `registered ${entry.name} (${describeTransport(entry)})${entry.enabled ? '' : ', disabled'}\n`,
+      );
+      if (entry.enabled && flags.list !== false) await listToolsAndSay(registry, config, entry);
+    });
+  } catch (error) {
+    // npm could not install it: a failed step (exit 1), not a refused entry (exit 2)
+    if (!(error instanceof NpmInstallFailed)) throw error;
+    process.stderr.write(`${paint('red', 'agentd:')} ${error.message}\n`);
+    return 1;
   }
-  throw new AgentdError('usage', `--url: "${url}" is not an http(s) URL`);
+  return 0;
 }
 
 export async function mcpListCommand(options: { json?: boolean }): Promise<number> {
@@ -462,7 +469,7 @@ export async function mcpConfigureCommand(
             ? { gateway: { prefix: flags.gatewayPrefix } }
             : {}),
         };
-        if (flags.url) next.transport = { type: 'http', url: checkUrl(flags.url) };
+        if (flags.url) next.transport = { type: 'http', url: checkServerUrl(flags.url, '--url') };
         // new secrets of an http server go in headers, of a stdio server in its environment
         if (current.transport.type === 'http') {
           next.secretHeaders = [...new Set([...current.secretHeaders, ...Object.keys(secrets)])];

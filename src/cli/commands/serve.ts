@@ -25,7 +25,7 @@ const consoleScopes = 'runs,approvals,teams,policies,registry,audit,memory,evals
 /** `agentd serve`: the HTTP API until SIGINT or SIGTERM, then a graceful stop. */
 export async function serveCommand(flags: ServeFlags, version: string): Promise<number> {
   const config = loadConfig();
-  const store = openStore(config);
+  const store = openStore(config, { prometheus: true });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({

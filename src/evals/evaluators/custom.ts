@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { AgentdError, errorMessage } from '../../core/errors.ts';
+import { importUserModule } from '../../tools/user-module.ts';
 import type {
   CustomEvaluatorDefinition,
   CustomResult,
@@ -28,9 +28,9 @@ export async function loadCustom(
   }
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    module = await importUserModule(path);
   } catch (error) {
-    throw new AgentdError('spec_invalid', `${where}: cannot load ${path}: ${errorMessage(error)}`);
+    throw new AgentdError('spec_invalid', `${where}: ${errorMessage(error)}`);
   }
   const name = exportName ?? 'default';
   const value = module[name];

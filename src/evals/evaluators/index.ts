@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../../core/duration.ts';
 import { AgentdError } from '../../core/errors.ts';
-import { schemaIssue } from '../../spec/yaml-file.ts';
+import { schemaIssue } from '../../definition/yaml-file.ts';
 import { customPrompt, type JudgePrompt, type PromptId, prompts } from '../prompts.ts';
 import { type EvalLevel, type Evaluator, evalLevels } from '../types.ts';
 import { custom, loadCustom } from './custom.ts';

@@ -19,7 +19,8 @@ function costOf(e: string): string {
 
 /**
  * Versioned schema migrations, applied in order inside one transaction each; the schema
- * version is SQLite's `user_version`. Never edit a released migration: add the next one.
+ * version is SQLite's `user_version`. Never edit a released migration: add the next one, and
+ * the same version to `../postgres/migrations.ts` (version N is the same schema in both).
  */
 export const migrations: readonly string[] = [
   // 1: runs and their event log
@@ -308,7 +309,13 @@ export const migrations: readonly string[] = [
     FOREIGN KEY (name, version) REFERENCES policy_sets(name, version)
   ) STRICT;
   `,
-  // 11: evaluation suites' results (the console lists and compares them); indexes for listing
+  // 11: leases have a generation, moved on by every claim: an append fenced by a generation
+  // that is no longer the lease's is refused (a process that lost its lease cannot write);
+  // a released lease keeps its row with no owner, so generations only grow
+  `
+  ALTER TABLE run_leases ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;
+  `,
+  // 12: evaluation suites' results (the console lists and compares them); indexes for listing
   // runs newest first a page at a time, and for finding the event that set a run's status (an
   // index kept by a trigger: the status is still read from that event)
   `

@@ -1,4 +1,4 @@
-import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
+import type { SQLInputValue } from 'node:sqlite';
 import type {
   ExtractionJob,
   Memory,
@@ -9,84 +9,37 @@ import type {
 } from '../../core/memory.ts';
 import type { Redactor } from '../../core/redact.ts';
 import type { MemoryListOptions, MemoryStore } from '../memory-store.ts';
+import {
+  confirmedProvenance,
+  type JobRow,
+  type MemoryRow,
+  memoryColumns,
+  memoryValues,
+  queryWords,
+  toJob,
+  toMemory,
+  vectorBytes,
+  vectorValues,
+} from '../rows/memory-row.ts';
+import { escapeLike } from '../rows/run-row.ts';
+import type { SqliteConnection } from './sqlite-connection.ts';
 
-interface MemoryRow {
-  n: number;
-  id: string;
-  namespace: string;
-  kind: string;
-  text: string;
-  key: string | null;
-  trust: string;
-  source: string;
-  actor: string | null;
-  agent: string | null;
-  session_id: string | null;
-  run_id: string | null;
-  provenance: string;
-  status: string;
-  supersedes: string | null;
-  superseded_by: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-interface JobRow {
-  id: number;
-  run_id: string;
-  from_seq: number;
-  to_seq: number;
-  reason: string;
-  spec_path: string | null;
-  status: string;
-  owner: string | null;
-  attempts: number;
-  error: string | null;
-  created_at: string;
-}
-
-/** The memory tables of the SQLite store (migration 6), over the store's connection. */
+/** The memory tables of the SQLite store, over the store's connection; full text with FTS5. */
 export class SqliteMemoryStore implements MemoryStore {
-  readonly #db: DatabaseSync;
+  readonly #c: SqliteConnection;
   readonly #redact: Redactor;
 
-  readonly #statements = new Map<string, StatementSync>();
-
-  constructor(db: DatabaseSync, redact: Redactor) {
-    this.#db = db;
+  constructor(connection: SqliteConnection, redact: Redactor) {
+    this.#c = connection;
     this.#redact = redact;
   }
 
-  /** A prepared statement, prepared once per connection. */
-  #prepare(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      // Queries built for a filter vary: keep the cache small.
-      if (this.#statements.size >= 256) this.#statements.clear();
-      this.#statements.set(sql, statement);
-    }
-    return statement;
-  }
-
-  #transaction<T>(fn: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = fn();
-      this.#db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
-  }
-
   async add(memory: Memory, options: { vector?: MemoryVector; replaces?: string } = {}) {
-    this.#transaction(() => this.#add(memory, options));
+    this.#c.transaction(() => this.#add(memory, options));
   }
 
   async addMany(entries: readonly { memory: Memory; vector?: MemoryVector }[]): Promise<void> {
-    this.#transaction(() => {
+    this.#c.transaction(() => {
       for (const entry of entries) {
         this.#add(entry.memory, entry.vector ? { vector: entry.vector } : {});
       }
@@ -105,43 +58,25 @@ export class SqliteMemoryStore implements MemoryStore {
         if (old?.status !== 'active') {
           throw new Error(`memory ${options.replaces} is not an active memory to replace`);
         }
-        this.#prepare(
-          "UPDATE memories SET status = 'superseded', superseded_by = ?, updated_at = ? WHERE n = ?",
-        ).run(clean.id, clean.createdAt, old.n);
+        this.#c
+          .prepare(
+            "UPDATE memories SET status = 'superseded', superseded_by = ?, updated_at = ? WHERE n = ?",
+          )
+          .run(clean.id, clean.createdAt, old.n);
         this.#unindex(old.n);
         clean.supersedes = old.id;
       }
-      const p = clean.provenance;
-      const result = this.#prepare(
-        `INSERT INTO memories (id, namespace, kind, text, key, trust, source, actor, agent, session_id,
-           run_id, provenance, status, supersedes, superseded_by, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        clean.id,
-        clean.namespace,
-        clean.kind,
-        clean.text,
-        clean.key ?? null,
-        clean.trust,
-        p.source,
-        p.actor ?? null,
-        p.agent ?? null,
-        p.sessionId ?? null,
-        p.runId ?? null,
-        JSON.stringify(p),
-        clean.status,
-        clean.supersedes ?? null,
-        clean.supersededBy ?? null,
-        clean.createdAt,
-        clean.updatedAt,
-      );
+      const result = this.#c
+        .prepare(
+          `INSERT INTO memories (${memoryColumns.join(', ')})
+           VALUES (${memoryColumns.map(() => '?').join(', ')})`,
+        )
+        .run(...memoryValues(clean));
       const n = Number(result.lastInsertRowid);
       if (clean.status === 'active') {
-        this.#prepare('INSERT INTO memories_fts (rowid, text, key) VALUES (?, ?, ?)').run(
-          n,
-          clean.text,
-          clean.key ?? '',
-        );
+        this.#c
+          .prepare('INSERT INTO memories_fts (rowid, text, key) VALUES (?, ?, ?)')
+          .run(n, clean.text, clean.key ?? '');
         if (options.vector) this.#putVector(n, options.vector);
       }
     }
@@ -149,49 +84,45 @@ export class SqliteMemoryStore implements MemoryStore {
 
   /** Takes a memory out of the full-text and vector indexes (the row stays). */
   #unindex(n: number): void {
-    this.#prepare('DELETE FROM memories_fts WHERE rowid = ?').run(n);
-    const vector = this.#prepare('SELECT model FROM memory_vectors WHERE memory = ?').get(n) as
+    this.#c.prepare('DELETE FROM memories_fts WHERE rowid = ?').run(n);
+    const vector = this.#c.prepare('SELECT model FROM memory_vectors WHERE memory = ?').get(n) as
       | { model: string }
       | undefined;
     if (vector) {
-      this.#prepare('DELETE FROM memory_vectors WHERE memory = ?').run(n);
-      this.#prepare(
-        "INSERT INTO memory_vector_log (memory, model, op) VALUES (?, ?, 'remove')",
-      ).run(n, vector.model);
+      this.#c.prepare('DELETE FROM memory_vectors WHERE memory = ?').run(n);
+      this.#c
+        .prepare("INSERT INTO memory_vector_log (memory, model, op) VALUES (?, ?, 'remove')")
+        .run(n, vector.model);
     }
   }
 
   #putVector(n: number, vector: MemoryVector): void {
-    const previous = this.#prepare('SELECT model FROM memory_vectors WHERE memory = ?').get(n) as
+    const previous = this.#c.prepare('SELECT model FROM memory_vectors WHERE memory = ?').get(n) as
       | { model: string }
       | undefined;
     if (previous && previous.model !== vector.model) {
-      this.#prepare(
-        "INSERT INTO memory_vector_log (memory, model, op) VALUES (?, ?, 'remove')",
-      ).run(n, previous.model);
+      this.#c
+        .prepare("INSERT INTO memory_vector_log (memory, model, op) VALUES (?, ?, 'remove')")
+        .run(n, previous.model);
     }
-    this.#prepare(
-      'INSERT INTO memory_vectors (memory, model, vector) VALUES (?, ?, ?) ON CONFLICT (memory) DO UPDATE SET model = excluded.model, vector = excluded.vector',
-    ).run(
-      n,
-      vector.model,
-      new Uint8Array(vector.values.buffer, vector.values.byteOffset, vector.values.byteLength),
-    );
-    this.#prepare("INSERT INTO memory_vector_log (memory, model, op) VALUES (?, ?, 'add')").run(
-      n,
-      vector.model,
-    );
+    this.#c
+      .prepare(
+        'INSERT INTO memory_vectors (memory, model, vector) VALUES (?, ?, ?) ON CONFLICT (memory) DO UPDATE SET model = excluded.model, vector = excluded.vector',
+      )
+      .run(n, vector.model, vectorBytes(vector.values));
+    this.#c
+      .prepare("INSERT INTO memory_vector_log (memory, model, op) VALUES (?, ?, 'add')")
+      .run(n, vector.model);
   }
 
   #row(idOrPrefix: string): MemoryRow | undefined {
-    const exact = this.#prepare('SELECT * FROM memories WHERE id = ?').get(idOrPrefix) as
+    const exact = this.#c.prepare('SELECT * FROM memories WHERE id = ?').get(idOrPrefix) as
       | MemoryRow
       | undefined;
     if (exact) return exact;
-    const escaped = idOrPrefix.replace(/[\\%_]/g, (c) => `\\${c}`);
-    const matches = this.#prepare("SELECT * FROM memories WHERE id LIKE ? ESCAPE '\\' LIMIT 2").all(
-      `${escaped}%`,
-    ) as unknown as MemoryRow[];
+    const matches = this.#c
+      .prepare("SELECT * FROM memories WHERE id LIKE ? ESCAPE '\\' LIMIT 2")
+      .all(`${escapeLike(idOrPrefix)}%`) as unknown as MemoryRow[];
     return matches.length === 1 ? matches[0] : undefined;
   }
 
@@ -205,9 +136,9 @@ export class SqliteMemoryStore implements MemoryStore {
     const out: (Memory & { label: number })[] = [];
     for (let i = 0; i < labels.length; i += 500) {
       const chunk = labels.slice(i, i + 500);
-      const rows = this.#prepare(
-        `SELECT * FROM memories WHERE n IN (${chunk.map(() => '?').join(',')})`,
-      ).all(...chunk) as unknown as MemoryRow[];
+      const rows = this.#c
+        .prepare(`SELECT * FROM memories WHERE n IN (${chunk.map(() => '?').join(',')})`)
+        .all(...chunk) as unknown as MemoryRow[];
       for (const row of rows) out.push({ ...toMemory(row), label: row.n });
     }
     return out;
@@ -215,9 +146,11 @@ export class SqliteMemoryStore implements MemoryStore {
 
   async list(options: MemoryListOptions = {}): Promise<Memory[]> {
     const { where, params } = filterSql(options, 'm');
-    const rows = this.#prepare(
-      `SELECT * FROM memories m WHERE ${where} ORDER BY m.updated_at DESC, m.n DESC LIMIT ?`,
-    ).all(...params, options.limit ?? -1) as unknown as MemoryRow[];
+    const rows = this.#c
+      .prepare(
+        `SELECT * FROM memories m WHERE ${where} ORDER BY m.updated_at DESC, m.n DESC LIMIT ?`,
+      )
+      .all(...params, options.limit ?? -1) as unknown as MemoryRow[];
     return rows.map(toMemory);
   }
 
@@ -230,38 +163,33 @@ export class SqliteMemoryStore implements MemoryStore {
     if (!match) return [];
     const { where, params } = filterSql({ ...filter, includeSuperseded: false }, 'm');
     // bm25: a word of the key counts twice a word of the text
-    const rows = this.#prepare(
-      `SELECT m.*, bm25(memories_fts, 1, 2) AS rank FROM memories_fts f
+    const rows = this.#c
+      .prepare(
+        `SELECT m.*, bm25(memories_fts, 1, 2) AS rank FROM memories_fts f
          JOIN memories m ON m.n = f.rowid
          WHERE memories_fts MATCH ? AND ${where} ORDER BY rank LIMIT ?`,
-    ).all(match, ...params, limit) as unknown as (MemoryRow & { rank: number })[];
+      )
+      .all(match, ...params, limit) as unknown as (MemoryRow & { rank: number })[];
     return rows.map((row) => ({ memory: toMemory(row), score: -row.rank }));
   }
 
   async findByKey(namespace: string, kind: MemoryKind, key: string): Promise<Memory | undefined> {
-    const row = this.#prepare(
-      "SELECT * FROM memories WHERE namespace = ? AND kind = ? AND key = ? AND status = 'active' ORDER BY n DESC LIMIT 1",
-    ).get(namespace, kind, this.#redact(key)) as MemoryRow | undefined;
+    const row = this.#c
+      .prepare(
+        "SELECT * FROM memories WHERE namespace = ? AND kind = ? AND key = ? AND status = 'active' ORDER BY n DESC LIMIT 1",
+      )
+      .get(namespace, kind, this.#redact(key)) as MemoryRow | undefined;
     return row ? toMemory(row) : undefined;
   }
 
   async confirm(id: string, runId: string | undefined, at: string): Promise<void> {
-    this.#transaction(() => {
+    this.#c.transaction(() => {
       const row = this.#row(id);
       if (!row) return;
-      const memory = toMemory(row);
-      const confirmedBy = memory.provenance.confirmedBy ?? [];
-      if (runId && runId !== memory.provenance.runId && !confirmedBy.includes(runId)) {
-        confirmedBy.push(runId);
-      }
-      const provenance = confirmedBy.length
-        ? { ...memory.provenance, confirmedBy }
-        : memory.provenance;
-      this.#prepare('UPDATE memories SET provenance = ?, updated_at = ? WHERE n = ?').run(
-        JSON.stringify(provenance),
-        at,
-        row.n,
-      );
+      const provenance = confirmedProvenance(toMemory(row), runId);
+      this.#c
+        .prepare('UPDATE memories SET provenance = ?, updated_at = ? WHERE n = ?')
+        .run(JSON.stringify(provenance), at, row.n);
     });
   }
 
@@ -273,7 +201,7 @@ export class SqliteMemoryStore implements MemoryStore {
       seen.add(row.id);
       out.push(toMemory(row));
       row = row.supersedes
-        ? (this.#prepare('SELECT * FROM memories WHERE id = ?').get(row.supersedes) as
+        ? (this.#c.prepare('SELECT * FROM memories WHERE id = ?').get(row.supersedes) as
             | MemoryRow
             | undefined)
         : undefined;
@@ -282,31 +210,33 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   async forget(id: string): Promise<string[]> {
-    return this.#transaction(() => {
+    return this.#c.transaction(() => {
       const removed: string[] = [];
       let row = this.#row(id);
       while (row && !removed.includes(row.id)) {
         this.#unindex(row.n);
-        this.#prepare('DELETE FROM memories WHERE n = ?').run(row.n);
+        this.#c.prepare('DELETE FROM memories WHERE n = ?').run(row.n);
         removed.push(row.id);
         row = row.supersedes
-          ? (this.#prepare('SELECT * FROM memories WHERE id = ?').get(row.supersedes) as
+          ? (this.#c.prepare('SELECT * FROM memories WHERE id = ?').get(row.supersedes) as
               | MemoryRow
               | undefined)
           : undefined;
       }
       // A later version that replaced the one forgotten no longer points at it.
       if (removed.length) {
-        this.#prepare(
-          `UPDATE memories SET supersedes = NULL WHERE supersedes IN (${removed.map(() => '?').join(',')})`,
-        ).run(...removed);
+        this.#c
+          .prepare(
+            `UPDATE memories SET supersedes = NULL WHERE supersedes IN (${removed.map(() => '?').join(',')})`,
+          )
+          .run(...removed);
       }
       return removed;
     });
   }
 
   async putVector(id: string, vector: MemoryVector): Promise<void> {
-    this.#transaction(() => {
+    this.#c.transaction(() => {
       const row = this.#row(id);
       if (row?.status !== 'active') return;
       this.#putVector(row.n, vector);
@@ -314,37 +244,43 @@ export class SqliteMemoryStore implements MemoryStore {
   }
 
   async vectorModelOf(id: string): Promise<string | undefined> {
-    const row = this.#prepare(
-      'SELECT v.model FROM memory_vectors v JOIN memories m ON m.n = v.memory WHERE m.id = ?',
-    ).get(id) as { model: string } | undefined;
+    const row = this.#c
+      .prepare(
+        'SELECT v.model FROM memory_vectors v JOIN memories m ON m.n = v.memory WHERE m.id = ?',
+      )
+      .get(id) as { model: string } | undefined;
     return row?.model;
   }
 
   async missingVectors(model: string, limit: number): Promise<{ id: string; text: string }[]> {
-    return this.#prepare(
-      `SELECT m.id, m.text FROM memories m LEFT JOIN memory_vectors v ON v.memory = m.n AND v.model = ?
+    return this.#c
+      .prepare(
+        `SELECT m.id, m.text FROM memories m LEFT JOIN memory_vectors v ON v.memory = m.n AND v.model = ?
          WHERE m.status = 'active' AND v.memory IS NULL ORDER BY m.n LIMIT ?`,
-    ).all(model, limit) as unknown as { id: string; text: string }[];
+      )
+      .all(model, limit) as unknown as { id: string; text: string }[];
   }
 
   async vectorState(model: string): Promise<{ count: number; lastSeq: number }> {
-    const count = this.#prepare('SELECT count(*) AS c FROM memory_vectors WHERE model = ?').get(
-      model,
-    ) as { c: number };
-    const last = this.#prepare('SELECT max(seq) AS s FROM memory_vector_log WHERE model = ?').get(
-      model,
-    ) as { s: number | null };
+    const count = this.#c
+      .prepare('SELECT count(*) AS c FROM memory_vectors WHERE model = ?')
+      .get(model) as { c: number };
+    const last = this.#c
+      .prepare('SELECT max(seq) AS s FROM memory_vector_log WHERE model = ?')
+      .get(model) as { s: number | null };
     return { count: count.c, lastSeq: last.s ?? 0 };
   }
 
   async vectorChanges(model: string, afterSeq: number, limit: number): Promise<VectorChange[]> {
-    const rows = this.#prepare(
-      `SELECT l.seq, l.memory, l.op, v.vector, m.namespace, m.trust, m.created_at
+    const rows = this.#c
+      .prepare(
+        `SELECT l.seq, l.memory, l.op, v.vector, m.namespace, m.trust, m.created_at
          FROM memory_vector_log l
          LEFT JOIN memory_vectors v ON v.memory = l.memory AND v.model = l.model
          LEFT JOIN memories m ON m.n = l.memory
          WHERE l.model = ? AND l.seq > ? ORDER BY l.seq LIMIT ?`,
-    ).all(model, afterSeq, limit) as unknown as {
+      )
+      .all(model, afterSeq, limit) as unknown as {
       seq: number;
       memory: number;
       op: string;
@@ -362,12 +298,7 @@ export class SqliteMemoryStore implements MemoryStore {
         seq: row.seq,
         label: row.memory,
         op: 'add',
-        values: new Float32Array(
-          row.vector.buffer.slice(
-            row.vector.byteOffset,
-            row.vector.byteOffset + row.vector.byteLength,
-          ),
-        ),
+        values: vectorValues(row.vector),
         namespace: row.namespace,
         trusted: row.trust === 'trusted',
         createdAt: row.created_at ?? '',
@@ -377,10 +308,12 @@ export class SqliteMemoryStore implements MemoryStore {
 
   async exportActor(actor: string): Promise<Memory[]> {
     const prefix = `/actor/${escapeLike(actor)}/%`;
-    const rows = this.#prepare(
-      `SELECT * FROM memories WHERE namespace = ? OR namespace LIKE ? ESCAPE '\\' OR actor = ?
+    const rows = this.#c
+      .prepare(
+        `SELECT * FROM memories WHERE namespace = ? OR namespace LIKE ? ESCAPE '\\' OR actor = ?
          ORDER BY n`,
-    ).all(`/actor/${actor}`, prefix, actor) as unknown as MemoryRow[];
+      )
+      .all(`/actor/${actor}`, prefix, actor) as unknown as MemoryRow[];
     return rows.map(toMemory);
   }
 
@@ -388,10 +321,12 @@ export class SqliteMemoryStore implements MemoryStore {
     job: Pick<ExtractionJob, 'runId' | 'fromSeq' | 'toSeq' | 'reason' | 'specPath'>,
     at: string,
   ): Promise<number> {
-    const result = this.#prepare(
-      `INSERT INTO memory_jobs (run_id, from_seq, to_seq, reason, spec_path, status, created_at, updated_at)
+    const result = this.#c
+      .prepare(
+        `INSERT INTO memory_jobs (run_id, from_seq, to_seq, reason, spec_path, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
-    ).run(job.runId, job.fromSeq, job.toSeq, job.reason, job.specPath ?? null, at, at);
+      )
+      .run(job.runId, job.fromSeq, job.toSeq, job.reason, job.specPath ?? null, at, at);
     return Number(result.lastInsertRowid);
   }
 
@@ -401,45 +336,53 @@ export class SqliteMemoryStore implements MemoryStore {
     isGone: (owner: string) => boolean,
     filter: { runId?: string } = {},
   ): Promise<ExtractionJob | undefined> {
-    return this.#transaction(() => {
-      const running = this.#prepare(
-        "SELECT id, owner FROM memory_jobs WHERE status = 'running'",
-      ).all() as unknown as { id: number; owner: string | null }[];
+    return this.#c.transaction(() => {
+      const running = this.#c
+        .prepare("SELECT id, owner FROM memory_jobs WHERE status = 'running'")
+        .all() as unknown as { id: number; owner: string | null }[];
       for (const job of running) {
         if (!job.owner || isGone(job.owner)) {
-          this.#prepare("UPDATE memory_jobs SET status = 'pending', owner = NULL WHERE id = ?").run(
-            job.id,
-          );
+          this.#c
+            .prepare("UPDATE memory_jobs SET status = 'pending', owner = NULL WHERE id = ?")
+            .run(job.id);
         }
       }
       const row = (
         filter.runId
-          ? this.#prepare(
-              "SELECT * FROM memory_jobs WHERE status = 'pending' AND run_id = ? ORDER BY id LIMIT 1",
-            ).get(filter.runId)
-          : this.#prepare(
-              "SELECT * FROM memory_jobs WHERE status = 'pending' ORDER BY id LIMIT 1",
-            ).get()
+          ? this.#c
+              .prepare(
+                "SELECT * FROM memory_jobs WHERE status = 'pending' AND run_id = ? ORDER BY id LIMIT 1",
+              )
+              .get(filter.runId)
+          : this.#c
+              .prepare("SELECT * FROM memory_jobs WHERE status = 'pending' ORDER BY id LIMIT 1")
+              .get()
       ) as JobRow | undefined;
       if (!row) return undefined;
-      this.#prepare(
-        "UPDATE memory_jobs SET status = 'running', owner = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
-      ).run(owner, at, row.id);
+      this.#c
+        .prepare(
+          "UPDATE memory_jobs SET status = 'running', owner = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
+        )
+        .run(owner, at, row.id);
       return toJob({ ...row, status: 'running', owner, attempts: row.attempts + 1 });
     });
   }
 
   async finishJob(id: number, at: string, error?: string, maxAttempts = 3): Promise<void> {
     if (error === undefined) {
-      this.#prepare(
-        "UPDATE memory_jobs SET status = 'done', owner = NULL, error = NULL, updated_at = ? WHERE id = ?",
-      ).run(at, id);
+      this.#c
+        .prepare(
+          "UPDATE memory_jobs SET status = 'done', owner = NULL, error = NULL, updated_at = ? WHERE id = ?",
+        )
+        .run(at, id);
       return;
     }
-    this.#prepare(
-      `UPDATE memory_jobs SET status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'pending' END,
+    this.#c
+      .prepare(
+        `UPDATE memory_jobs SET status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'pending' END,
          owner = NULL, error = ?, updated_at = ? WHERE id = ?`,
-    ).run(maxAttempts, this.#redact(error), at, id);
+      )
+      .run(maxAttempts, this.#redact(error), at, id);
   }
 
   async listJobs(
@@ -455,22 +398,18 @@ export class SqliteMemoryStore implements MemoryStore {
       where.push('run_id = ?');
       params.push(options.runId);
     }
-    const rows = this.#prepare(
-      `SELECT * FROM memory_jobs WHERE ${where.join(' AND ')} ORDER BY id`,
-    ).all(...params) as unknown as JobRow[];
+    const rows = this.#c
+      .prepare(`SELECT * FROM memory_jobs WHERE ${where.join(' AND ')} ORDER BY id`)
+      .all(...params) as unknown as JobRow[];
     return rows.map(toJob);
   }
 
   async sessionRuns(actor: string, sessionId: string): Promise<string[]> {
-    const rows = this.#prepare(
-      'SELECT id FROM runs WHERE actor = ? AND session_id = ? ORDER BY created_at, id',
-    ).all(actor, sessionId) as unknown as { id: string }[];
+    const rows = this.#c
+      .prepare('SELECT id FROM runs WHERE actor = ? AND session_id = ? ORDER BY created_at, id')
+      .all(actor, sessionId) as unknown as { id: string }[];
     return rows.map((row) => row.id);
   }
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /** The WHERE clause of a filter over `memories` as alias `m`. */
@@ -515,46 +454,7 @@ function filterSql(
  * The words of a query as an FTS5 query: each word quoted (so no word is taken as syntax),
  * any of them matching; BM25 ranks memories with more of the rarer words first.
  */
-export function ftsQuery(query: string): string | undefined {
-  const words = query
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((word) => word.length > 1 || /\p{N}/u.test(word));
-  if (words.length === 0) return undefined;
-  return [...new Set(words)]
-    .slice(0, 64)
-    .map((word) => `"${word}"`)
-    .join(' OR ');
-}
-
-function toMemory(row: MemoryRow): Memory {
-  return {
-    id: row.id,
-    namespace: row.namespace,
-    kind: row.kind as Memory['kind'],
-    text: row.text,
-    ...(row.key ? { key: row.key } : {}),
-    trust: row.trust as Memory['trust'],
-    provenance: JSON.parse(row.provenance),
-    status: row.status as Memory['status'],
-    ...(row.supersedes ? { supersedes: row.supersedes } : {}),
-    ...(row.superseded_by ? { supersededBy: row.superseded_by } : {}),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toJob(row: JobRow): ExtractionJob {
-  return {
-    id: row.id,
-    runId: row.run_id,
-    fromSeq: row.from_seq,
-    toSeq: row.to_seq,
-    reason: row.reason as ExtractionJob['reason'],
-    ...(row.spec_path ? { specPath: row.spec_path } : {}),
-    status: row.status as ExtractionJob['status'],
-    attempts: row.attempts,
-    ...(row.error ? { error: row.error } : {}),
-    createdAt: row.created_at,
-  };
+function ftsQuery(query: string): string | undefined {
+  const words = queryWords(query);
+  return words.length ? words.map((word) => `"${word}"`).join(' OR ') : undefined;
 }

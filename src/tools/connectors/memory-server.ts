@@ -3,16 +3,16 @@ import { z } from 'zod';
 import type { Config } from '../../config/config.ts';
 import { checkNamespace, inNamespace, type Memory, type MemoryKind } from '../../core/memory.ts';
 import { createRedactor } from '../../core/redact.ts';
-import type { MemoryBank } from '../../memory/bank.ts';
-import { attribute, evidenceOf } from '../../memory/extraction.ts';
-import { type OpenMemory, openMemory } from '../../memory/open.ts';
-import { quote } from '../../memory/recall.ts';
 import {
   defaultNamespaces,
   fillNamespace,
   type MemorySpec,
   type StrategyName,
-} from '../../spec/memory-spec.ts';
+} from '../../definition/memory-spec.ts';
+import type { MemoryBank } from '../../memory/bank.ts';
+import { attribute, evidenceOf } from '../../memory/extraction.ts';
+import { type OpenMemory, openMemory } from '../../memory/open.ts';
+import { quote } from '../../memory/recall.ts';
 import { ConnectorError } from './connector-error.ts';
 import { connectorServer } from './connector-server.ts';
 import { guarded, textResult } from './tool-result.ts';

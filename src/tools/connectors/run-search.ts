@@ -1,11 +1,11 @@
 import { Worker } from 'node:worker_threads';
+import { ownEntry } from '../../config/package-files.ts';
 import { ConnectorError } from './connector-error.ts';
 import type { SearchJob, SearchReply } from './search-worker.ts';
 import type { TextSearchResult } from './text-search.ts';
 
 /** Past the search's own time limit, how long before the worker is terminated. */
 const graceMs = 2_000;
-const workerUrl = new URL('./search-worker.ts', import.meta.url);
 
 /**
  * Runs a text search in a worker thread and terminates it when the run is cancelled or it
@@ -14,7 +14,9 @@ const workerUrl = new URL('./search-worker.ts', import.meta.url);
  */
 export function runSearch(job: SearchJob, signal?: AbortSignal): Promise<TextSearchResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerUrl, { workerData: job });
+    const worker = new Worker(ownEntry('src/tools/connectors/search-worker.ts'), {
+      workerData: job,
+    });
     const limitMs = job.search.timeMs + graceMs;
     let settled = false;
     const finish = (error: Error | undefined, result?: TextSearchResult) => {

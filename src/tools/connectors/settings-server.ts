@@ -15,10 +15,15 @@ import { z } from 'zod';
 import { type Config, configSchema, loadConfig } from '../../config/config.ts';
 import { SecretBox } from '../../config/secret-box.ts';
 import { createRedactor } from '../../core/redact.ts';
-import { findAgent, listAgents, specSummary, unknownAgent } from '../../spec/agent-catalog.ts';
-import { loadAgentSpec } from '../../spec/agent-spec.ts';
-import { schemaIssue } from '../../spec/yaml-file.ts';
-import { SqliteStore } from '../../store/sqlite/sqlite-store.ts';
+import {
+  findAgent,
+  listAgents,
+  specSummary,
+  unknownAgent,
+} from '../../definition/agent-catalog.ts';
+import { loadAgentSpec } from '../../definition/agent-spec.ts';
+import { schemaIssue } from '../../definition/yaml-file.ts';
+import { openStore } from '../../store/open-store.ts';
 import { Registry } from '../registry/registry.ts';
 import { describeTransport, type ServerEntry } from '../registry/server-entry.ts';
 import { builtinServers, isBuiltinServer } from '../tool-ref.ts';
@@ -140,7 +145,7 @@ export function createSettingsServer(options: SettingsConnectorOptions): McpServ
 
   const withRegistry = async <T>(fn: (registry: Registry) => Promise<T>): Promise<T> => {
     const config = options.config;
-    const store = new SqliteStore({ path: config.dbPath, durability: config.durability });
+    const store = openStore(config);
     try {
       return await fn(new Registry(store, SecretBox.forHome(home, env)));
     } finally {
@@ -534,7 +539,7 @@ function writeSetting(
     // A plain string keeps the comment of the value it replaces; a list needs a node.
     doc.setIn(path, Array.isArray(value) ? doc.createNode(value) : value);
   }
-  const issue = schemaIssue(configSchema, doc.toJS() ?? {});
+  const issue = schemaIssue(configSchema(), doc.toJS() ?? {});
   if (issue) throw new ConnectorError(`set_config ${key}: ${issue}; ${unchanged}`);
   const after = doc.contents === null ? '' : doc.toString();
   const shown = value === null ? 'removed' : `set to ${JSON.stringify(value)}`;

@@ -1,6 +1,7 @@
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/client/validators/ajv';
 import type { JsonValue } from '../../core/messages.ts';
 import type { JsonSchema } from '../../models/model.ts';
+import { toolTraceparent } from '../../telemetry/tool-trace.ts';
 import type { Tool, ToolContext, ValidationResult } from '../tool.ts';
 import type {
   McpConnection,
@@ -65,22 +66,26 @@ export function mcpTool(
     async execute(input, context: ToolContext): Promise<JsonValue> {
       const onProgress = options.onProgress;
       const report = context.onProgress;
+      // SEP-414: W3C trace context in `params._meta`, so the server's spans join the run's trace.
+      const traceparent = toolTraceparent(context.runId, context.callId);
+      const meta = {
+        ...(traceparent ? { traceparent } : {}),
+        ...(options.runMeta
+          ? {
+              'dev.agentd/run': {
+                runId: context.runId,
+                callId: context.callId,
+                idempotencyKey: context.idempotencyKey,
+              },
+            }
+          : {}),
+      };
       const result = await connection.callTool(
         definition.name,
         (input ?? {}) as Record<string, unknown>,
         {
           signal: context.signal,
-          ...(options.runMeta
-            ? {
-                meta: {
-                  'dev.agentd/run': {
-                    runId: context.runId,
-                    callId: context.callId,
-                    idempotencyKey: context.idempotencyKey,
-                  },
-                },
-              }
-            : {}),
+          ...(traceparent || options.runMeta ? { meta } : {}),
           ...(onProgress || report
             ? {
                 onProgress: (progress: McpProgress) => {

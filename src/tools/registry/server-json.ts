@@ -1,6 +1,22 @@
 import { z } from 'zod';
 import { AgentdError } from '../../core/errors.ts';
-import { parseYamlFile } from '../../spec/yaml-file.ts';
+import { parseYamlFile } from '../../definition/yaml-file.ts';
+import {
+  checkArgumentName,
+  checkArgumentValue,
+  checkHeaderName,
+  checkHeaderValue,
+  checkServerUrl,
+  checkVariableName,
+  checkVariableValue,
+  shown,
+} from './entry-values.ts';
+import {
+  checkNpmName,
+  checkNpmVersion,
+  type NpmPackageSpec,
+  npxTransport,
+} from './npm-package-spec.ts';
 import { type Containment, type ServerEntry, serverNamePattern } from './server-entry.ts';
 
 /** The parts of the official MCP Registry `server.json` agentd reads; other fields are kept out. */
@@ -38,6 +54,7 @@ const serverJsonSchema = z.looseObject({
         registryType: z.string(),
         identifier: z.string(),
         version: z.string().optional(),
+        registryBaseUrl: z.string().optional(),
         transport: z.looseObject({ type: z.string(), url: z.string().optional() }),
         runtimeArguments: z.array(argument).optional(),
         packageArguments: z.array(argument).optional(),
@@ -62,12 +79,16 @@ export interface ImportedServer {
   secrets: { name: string; description?: string; required: boolean }[];
   /** Variables the server needs that have no value yet. */
   missingEnv: { name: string; description?: string }[];
+  /** The npm package the entry runs and the arguments it gets, checked. */
+  npm?: { package: NpmPackageSpec; args: string[] };
 }
 
 /**
- * A registry entry from an official `server.json`: its npm package over stdio (run with
- * npx), or else its streamable-HTTP remote. `args` gives values to arguments that have none,
- * by their valueHint or name.
+ * A registry entry from an official `server.json`: its npm package over stdio (to install,
+ * or run with npx), or else its streamable-HTTP remote. `args` gives values to arguments
+ * that have none, by their valueHint or name. Every value that will reach a process or a
+ * connection is checked first (package name and version, arguments, variables, headers, URL):
+ * it is data, never an option or a shell word.
  */
 export function entryFromServerJson(
   file: string,
@@ -92,26 +113,61 @@ export function entryFromServerJson(
     containment: options.containment,
     enabled: true,
   };
-  const npm = json.packages?.find((p) => p.registryType === 'npm' && p.transport.type === 'stdio');
+  const npmAt = (json.packages ?? []).findIndex(
+    (p) => p.registryType === 'npm' && p.transport.type === 'stdio',
+  );
+  const npm = json.packages?.[npmAt];
   if (npm) {
+    const at = `${file}: packages[${npmAt}]`;
+    const pkg: NpmPackageSpec = { name: checkNpmName(npm.identifier, `${at}.identifier`) };
+    if (npm.version !== undefined) pkg.version = checkNpmVersion(npm.version, `${at}.version`);
+    if (
+      npm.registryBaseUrl !== undefined &&
+      !/^https:\/\/registry\.npmjs\.org\/?$/.test(npm.registryBaseUrl)
+    ) {
+      throw new AgentdError(
+        'registry_invalid',
+        `${at}.registryBaseUrl: ${shown(npm.registryBaseUrl)}: agentd installs from your own npm registry (npm config get registry), never from one an entry names; install it yourself and register the command: agentd mcp add <name> -- <command>`,
+      );
+    }
+    const [runtimeArg] = npm.runtimeArguments ?? [];
+    if (runtimeArg) {
+      throw new AgentdError(
+        'registry_invalid',
+        `${at}.runtimeArguments: ${shown(runtimeArg.name ?? runtimeArg.value ?? runtimeArg.default ?? runtimeArg.type)}: agentd runs the package itself, not through a runtime, and takes no runtime options from an entry; to pass them, register the command yourself: agentd mcp add <name> -- npx ...`,
+      );
+    }
     const values = options.args ?? {};
-    const argv = (list: z.output<typeof argument>[] | undefined, where: string) =>
-      (list ?? []).flatMap((arg, i) => {
-        const key = arg.valueHint ?? arg.name ?? '';
-        const value = arg.value ?? values[key] ?? arg.default;
-        if (value === undefined) {
-          if (arg.type === 'named' && !arg.isRequired && arg.name) return [];
-          throw new AgentdError(
-            'registry_invalid',
-            `${file}: packages[].${where}[${i}] (${key || 'unnamed'}) needs a value: pass --arg ${key || 'NAME'}=<value>`,
-          );
-        }
-        return arg.type === 'named' && arg.name ? [arg.name, value] : [value];
-      });
+    const args = (npm.packageArguments ?? []).flatMap((arg, i) => {
+      const field = `${at}.packageArguments[${i}]`;
+      const key = arg.valueHint ?? arg.name ?? '';
+      const given = arg.value === undefined ? values[key] : undefined;
+      const value = arg.value ?? given ?? arg.default;
+      if (value === undefined) {
+        if (arg.type === 'named' && !arg.isRequired && arg.name) return [];
+        throw new AgentdError(
+          'registry_invalid',
+          `${field} (${key || 'unnamed'}) needs a value: pass --arg ${key || 'NAME'}=<value>`,
+        );
+      }
+      if (given !== undefined) checkArgumentValue(given, `--arg ${key}`, 'user');
+      else
+        checkArgumentValue(
+          value,
+          `${field}.${arg.value === undefined ? 'default' : 'value'}`,
+          'entry',
+        );
+      if (arg.type === 'named' && arg.name) {
+        return [checkArgumentName(arg.name, `${field}.name`), value];
+      }
+      return [value];
+    });
     const env: Record<string, string> = {};
     const secrets: ImportedServer['secrets'] = [];
     const missingEnv: ImportedServer['missingEnv'] = [];
-    for (const variable of npm.environmentVariables ?? []) {
+    for (const [i, variable] of (npm.environmentVariables ?? []).entries()) {
+      const field = `${at}.environmentVariables[${i}]`;
+      checkVariableName(variable.name, `${field}.name`);
       if (variable.isSecret) {
         secrets.push({
           name: variable.name,
@@ -121,52 +177,46 @@ export function entryFromServerJson(
         continue;
       }
       const value = variable.value ?? variable.default;
-      if (value !== undefined) env[variable.name] = value;
+      if (value !== undefined) env[variable.name] = checkVariableValue(value, `${field}.value`);
       else if (variable.isRequired)
         missingEnv.push({ name: variable.name, description: variable.description });
     }
-    const pkg = npm.version ? `${npm.identifier}@${npm.version}` : npm.identifier;
     return {
       entry: {
         ...base,
-        source: { ...base.source },
-        transport: {
-          type: 'stdio',
-          command: 'npx',
-          args: [
-            ...argv(npm.runtimeArguments, 'runtimeArguments'),
-            '-y',
-            pkg,
-            ...argv(npm.packageArguments, 'packageArguments'),
-          ],
-        },
+        transport: npxTransport(pkg, args),
         env,
         headers: {},
         secrets: [],
         secretHeaders: [],
       },
+      npm: { package: pkg, args },
       secrets,
       missingEnv,
     };
   }
-  const remote = json.remotes?.find((r) => r.type === 'streamable-http');
+  const remoteAt = (json.remotes ?? []).findIndex((r) => r.type === 'streamable-http');
+  const remote = json.remotes?.[remoteAt];
   if (remote) {
+    const at = `${file}: remotes[${remoteAt}]`;
     const headers: Record<string, string> = {};
     const secrets: ImportedServer['secrets'] = [];
-    for (const header of remote.headers ?? []) {
+    for (const [i, header] of (remote.headers ?? []).entries()) {
+      const field = `${at}.headers[${i}]`;
+      checkHeaderName(header.name, `${field}.name`);
+      const value = header.value ?? header.default;
       if (header.isSecret)
         secrets.push({
           name: header.name,
           description: header.description,
           required: header.isRequired ?? false,
         });
-      else if (header.value ?? header.default)
-        headers[header.name] = (header.value ?? header.default)!;
+      else if (value) headers[header.name] = checkHeaderValue(value, `${field}.value`);
     }
     return {
       entry: {
         ...base,
-        transport: { type: 'http', url: remote.url },
+        transport: { type: 'http', url: checkServerUrl(remote.url, `${at}.url`) },
         env: {},
         headers,
         secrets: [],

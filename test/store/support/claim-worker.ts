@@ -2,10 +2,14 @@
 // sent, it waits for every worker to be ready (a shared barrier), claims tasks until none is
 // left, and reports what it got.
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { openSpec, type StoreSpec } from './store-spec.ts';
 
-const { path, member, workers } = workerData as { path: string; member: string; workers: number };
-const store = new SqliteStore({ path });
+const { spec, member, workers } = workerData as {
+  spec: StoreSpec;
+  member: string;
+  workers: number;
+};
+const store = openSpec(spec);
 
 parentPort!.on(
   'message',

@@ -19,15 +19,26 @@ export function parseYamlFile<S extends z.ZodType>(
     const reason = yamlError.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
     throw new AgentdError('spec_invalid', `${file}${where}: invalid YAML: ${reason}`);
   }
-  const data: unknown = doc.toJS() ?? {};
-  const parsed = schema.safeParse(data);
+  let data: unknown;
+  try {
+    data = doc.toJS() ?? {};
+  } catch (error) {
+    // an alias to no anchor, or so many aliases that expanding them would exhaust memory
+    throw new AgentdError(
+      'spec_invalid',
+      `${file}: invalid YAML: ${(error as Error).message.split('\n')[0]}`,
+    );
+  }
+  // A file is read once: no compiling the schema's fast path for it (zod's JIT costs more
+  // than it saves on one parse, and start-up is most of a short command).
+  const parsed = schema.safeParse(data, { jitless: true });
   if (parsed.success) return parsed.data;
   throw new AgentdError('spec_invalid', `${file}: ${describeIssue(parsed.error.issues[0]!, data)}`);
 }
 
 /** Why `data` does not fit `schema`, in one line naming the field and value; undefined when it fits. */
 export function schemaIssue(schema: z.ZodType, data: unknown): string | undefined {
-  const parsed = schema.safeParse(data);
+  const parsed = schema.safeParse(data, { jitless: true });
   return parsed.success ? undefined : describeIssue(parsed.error.issues[0]!, data);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAgentSpec } from '../../src/spec/agent-spec.ts';
+import { parseAgentSpec } from '../../src/definition/agent-spec.ts';
 
 describe('agent spec', () => {
   it('reads every field, with paths relative to the file', () => {

@@ -1,0 +1,110 @@
+// Builds the package: dist/ with the JavaScript users run and the declarations they type
+// against. `npm run build` (and `npm pack`, through prepack) runs it; the checkout runs the
+// TypeScript sources and needs no build.
+//
+// - JavaScript: esbuild bundles the entry points with code splitting, so a command loads a
+//   few files instead of hundreds of modules (start-up is most of a short command), and
+//   what a command does not use stays in chunks it never loads. The pure-JavaScript
+//   dependencies on the start-up path are bundled in (BUNDLED); every other dependency stays
+//   an import of the installed package.
+// - Declarations: tsc, file by file under dist/ (the bundle's entries have theirs beside
+//   them: dist/index.d.ts for dist/index.js).
+// - dist/THIRD-PARTY-NOTICES.md: the licence of every package bundled in.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Metafile, type Plugin } from 'esbuild';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const dist = join(root, 'dist');
+
+/** Bundled into dist/: what every command loads at start-up, all plain JavaScript. */
+const BUNDLED = [
+  'zod',
+  'yaml',
+  'commander',
+  '@ai-sdk/provider',
+  '@ai-sdk/provider-utils',
+  '@ai-sdk/openai-compatible',
+  '@ai-sdk/openai',
+  '@ai-sdk/anthropic',
+  'eventsource-parser',
+  '@workflow/serde',
+];
+
+/** Entry points: the API, the CLI, and the files agentd starts threads or processes on. */
+const ENTRIES = ['src/index.ts', 'src/cli/main.ts', 'src/tools/connectors/search-worker.ts'];
+
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+/** Every bare import outside BUNDLED stays external (a dependency the user's npm installed). */
+const externals: Plugin = {
+  name: 'externals',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('node:')) return { path: args.path, external: true };
+      if (BUNDLED.includes(packageName(args.path))) return undefined;
+      return { path: args.path, external: true };
+    });
+  },
+};
+
+function notices(metafile: Metafile): string {
+  const packages = new Map<string, string>();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//);
+    if (match) packages.set(match[1]!, join(root, 'node_modules', match[1]!));
+  }
+  const sections = [...packages.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, dir]) => {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        version: string;
+        license?: string;
+      };
+      const file = ['LICENSE', 'LICENSE.md', 'LICENSE.txt', 'license']
+        .map((f) => join(dir, f))
+        .find((f) => existsSync(f));
+      const text = file ? readFileSync(file, 'utf8').trim() : `License: ${manifest.license}`;
+      return `## ${name} ${manifest.version} (${manifest.license ?? 'see below'})\n\n${text}\n`;
+    });
+  return `# Third-party notices\n\nagentd's built files (dist/) include code of these packages, under their licences.\n\n${sections.join('\n')}`;
+}
+
+rmSync(dist, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: ENTRIES,
+  outbase: 'src',
+  outdir: 'dist',
+  entryNames: '[dir]/[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22.13',
+  plugins: [externals],
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Some bundled CommonJS code calls require() for Node's own modules.
+  banner: {
+    js: "import { createRequire as __agentdRequire } from 'node:module'; const require = __agentdRequire(import.meta.url);",
+  },
+});
+writeFileSync(join(dist, 'THIRD-PARTY-NOTICES.md'), notices(result.metafile));
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
+  { stdio: 'inherit' },
+);
+const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
+const bytes = outputs.reduce((sum, f) => sum + result.metafile.outputs[f]!.bytes, 0);
+process.stdout.write(
+  `build: dist/ with ${outputs.length} files of JavaScript (${(bytes / 1024).toFixed(0)} KiB) and the declarations\n`,
+);

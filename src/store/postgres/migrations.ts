@@ -1,0 +1,370 @@
+/**
+ * Versioned schema migrations of the Postgres store, applied in order inside one transaction
+ * each; the version is kept in `agentd_schema`. Version N here is the same schema as version N
+ * of `../sqlite/migrations.ts` (same tables, columns and meaning; the types are Postgres's), so
+ * a store can be copied between the two at the same version. Never edit a released
+ * migration: add the next one, in both.
+ *
+ * Times are ISO-8601 text, as in SQLite: the audit chain's hashes cover them as written, and
+ * they sort as they read. JSON is text too, so what is read back is what was written, byte for
+ * byte (the redaction of secrets works on that text).
+ */
+export const migrations: readonly string[] = [
+  // 1: runs and their event log
+  `
+  CREATE TABLE runs (
+    id text PRIMARY KEY,
+    agent text NOT NULL,
+    model text NOT NULL,
+    task text NOT NULL,
+    parent_run_id text REFERENCES runs(id),
+    created_at text NOT NULL
+  );
+  CREATE INDEX runs_parent ON runs(parent_run_id) WHERE parent_run_id IS NOT NULL;
+  CREATE INDEX runs_created ON runs(created_at DESC, id DESC);
+  CREATE TABLE events (
+    run_id text NOT NULL REFERENCES runs(id),
+    seq integer NOT NULL,
+    at text NOT NULL,
+    type text NOT NULL,
+    data text NOT NULL,
+    PRIMARY KEY (run_id, seq)
+  );
+  CREATE INDEX events_type ON events(run_id, type);
+  `,
+  // 2: who is running a run now (coordination, not history: never an event)
+  `
+  CREATE TABLE run_leases (
+    run_id text PRIMARY KEY REFERENCES runs(id),
+    owner text NOT NULL,
+    heartbeat_at text NOT NULL
+  );
+  `,
+  // 3: the registry of MCP servers, and their tools for search (a word of the name weighs A,
+  // of the description B)
+  `
+  CREATE TABLE mcp_servers (
+    name text PRIMARY KEY,
+    entry text NOT NULL,
+    secrets text,
+    created_at text NOT NULL,
+    updated_at text NOT NULL
+  );
+  CREATE TABLE mcp_tools (
+    server text NOT NULL REFERENCES mcp_servers(name) ON DELETE CASCADE,
+    name text NOT NULL,
+    description text NOT NULL,
+    input_schema text NOT NULL,
+    annotations text,
+    listed_at text NOT NULL,
+    words text NOT NULL,
+    search tsvector GENERATED ALWAYS AS (
+      setweight(to_tsvector('simple', words), 'A') || setweight(to_tsvector('simple', description), 'B')
+    ) STORED,
+    PRIMARY KEY (server, name)
+  );
+  CREATE INDEX mcp_tools_search ON mcp_tools USING gin (search);
+  `,
+  // 4: API keys for agentd serve (only a hash of each key is kept)
+  `
+  CREATE TABLE api_keys (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    hash text NOT NULL UNIQUE,
+    scopes text NOT NULL,
+    created_at text NOT NULL,
+    revoked_at text
+  );
+  `,
+  // 5: the audit log of policy decisions: append-only (triggers refuse edits and deletes),
+  // hash-chained, and its head kept apart so a cut-off tail shows. The head row exists from
+  // the start (seq 0: empty) so writers queue on its row lock.
+  `
+  CREATE TABLE audit_log (
+    seq bigint PRIMARY KEY,
+    at text NOT NULL,
+    run_id text,
+    call_id text,
+    principal text NOT NULL,
+    user_name text NOT NULL,
+    action text NOT NULL,
+    resource text NOT NULL,
+    input_digest text NOT NULL,
+    decision text NOT NULL,
+    effect text NOT NULL,
+    mode text NOT NULL,
+    policies text NOT NULL,
+    errors text NOT NULL,
+    reason text NOT NULL,
+    latency_us bigint NOT NULL,
+    prev_hash text NOT NULL,
+    hash text NOT NULL
+  );
+  CREATE INDEX audit_log_run ON audit_log(run_id) WHERE run_id IS NOT NULL;
+  CREATE TABLE audit_head (
+    id integer PRIMARY KEY CHECK (id = 1),
+    seq bigint NOT NULL,
+    hash text NOT NULL
+  );
+  INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
+  CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+  CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+  `,
+  // 6: evaluation scores kept with runs (online evaluation scores finished runs); n keeps the
+  // order they were first written in
+  `
+  CREATE TABLE eval_scores (
+    n bigint GENERATED ALWAYS AS IDENTITY,
+    run_id text NOT NULL REFERENCES runs(id),
+    source text NOT NULL,
+    evaluator text NOT NULL,
+    kind text NOT NULL,
+    level text NOT NULL,
+    score double precision NOT NULL,
+    pass boolean NOT NULL,
+    threshold double precision NOT NULL,
+    explanation text NOT NULL,
+    error text,
+    judge text,
+    scored_at text NOT NULL,
+    PRIMARY KEY (run_id, source, evaluator)
+  );
+  CREATE INDEX eval_scores_at ON eval_scores(scored_at);
+  `,
+  // 7: long-term memory: memories with their provenance, full text (tsvector, ts_rank; a word
+  // of the key weighs A, of the text B), the vectors of the embedding model and the log of
+  // vector changes the index replays, queued extractions; and the actor and session of each run
+  `
+  CREATE TABLE memories (
+    n bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    id text NOT NULL UNIQUE,
+    namespace text NOT NULL,
+    kind text NOT NULL,
+    text text NOT NULL,
+    key text,
+    trust text NOT NULL,
+    source text NOT NULL,
+    actor text,
+    agent text,
+    session_id text,
+    run_id text,
+    provenance text NOT NULL,
+    status text NOT NULL,
+    supersedes text,
+    superseded_by text,
+    created_at text NOT NULL,
+    updated_at text NOT NULL,
+    fts tsvector GENERATED ALWAYS AS (
+      setweight(to_tsvector('english', coalesce(key, '')), 'A') || setweight(to_tsvector('english', text), 'B')
+    ) STORED
+  );
+  CREATE INDEX memories_namespace ON memories(namespace text_pattern_ops, status);
+  CREATE INDEX memories_actor ON memories(actor) WHERE actor IS NOT NULL;
+  CREATE INDEX memories_key ON memories(namespace, kind, key) WHERE key IS NOT NULL;
+  CREATE INDEX memories_fts ON memories USING gin (fts) WHERE status = 'active';
+  CREATE TABLE memory_vectors (
+    memory bigint PRIMARY KEY REFERENCES memories(n) ON DELETE CASCADE,
+    model text NOT NULL,
+    vector bytea NOT NULL
+  );
+  CREATE TABLE memory_vector_log (
+    seq bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    memory bigint NOT NULL,
+    model text NOT NULL,
+    op text NOT NULL
+  );
+  CREATE INDEX memory_vector_log_model ON memory_vector_log(model, seq);
+  CREATE TABLE memory_jobs (
+    id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    run_id text NOT NULL,
+    from_seq integer NOT NULL,
+    to_seq integer NOT NULL,
+    reason text NOT NULL,
+    spec_path text,
+    status text NOT NULL,
+    owner text,
+    attempts integer NOT NULL DEFAULT 0,
+    error text,
+    created_at text NOT NULL,
+    updated_at text NOT NULL
+  );
+  CREATE INDEX memory_jobs_status ON memory_jobs(status, id);
+  ALTER TABLE runs ADD COLUMN actor text;
+  ALTER TABLE runs ADD COLUMN session_id text;
+  CREATE INDEX runs_session ON runs(actor, session_id, created_at) WHERE session_id IS NOT NULL;
+  `,
+  // 8: requests for a person's approval of a tool call, and their answers (the first answer
+  // wins: a row is answered once, from pending); one request per call of a run
+  `
+  CREATE TABLE approvals (
+    id text PRIMARY KEY,
+    run_id text NOT NULL REFERENCES runs(id),
+    call_id text NOT NULL,
+    agent text NOT NULL,
+    tool text NOT NULL,
+    action text NOT NULL,
+    principal text NOT NULL,
+    user_name text NOT NULL,
+    resource text NOT NULL,
+    input text NOT NULL,
+    input_digest text NOT NULL,
+    mode text NOT NULL,
+    policies text NOT NULL,
+    reason text NOT NULL,
+    requested_at text NOT NULL,
+    expires_at text NOT NULL,
+    audit_seq bigint NOT NULL,
+    status text NOT NULL,
+    answered_by text,
+    answer_reason text,
+    answered_at text,
+    answer_audit_seq bigint,
+    UNIQUE (run_id, call_id)
+  );
+  CREATE INDEX approvals_status ON approvals(status, requested_at);
+  `,
+  // 9: agent teams: a team (its row is locked by every change to its board or log, so they
+  // queue), its task board, the runs of its members, its own log, members' read marks, and the
+  // results of operations already made
+  `
+  CREATE TABLE teams (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    task text NOT NULL,
+    spec_path text NOT NULL,
+    cwd text NOT NULL,
+    lead_run_id text NOT NULL,
+    status text NOT NULL,
+    result text,
+    detail text,
+    budget text NOT NULL,
+    created_at text NOT NULL,
+    updated_at text NOT NULL
+  );
+  CREATE INDEX teams_lead ON teams(lead_run_id);
+  CREATE TABLE team_tasks (
+    team_id text NOT NULL REFERENCES teams(id),
+    id text NOT NULL,
+    n integer NOT NULL,
+    title text NOT NULL,
+    description text NOT NULL,
+    depends_on text NOT NULL,
+    assignee text,
+    status text NOT NULL,
+    owner text,
+    run_id text,
+    result text,
+    created_by text NOT NULL,
+    created_at text NOT NULL,
+    updated_at text NOT NULL,
+    PRIMARY KEY (team_id, id)
+  );
+  CREATE INDEX team_tasks_status ON team_tasks(team_id, status, n);
+  CREATE TABLE team_runs (
+    n bigint GENERATED ALWAYS AS IDENTITY,
+    run_id text PRIMARY KEY,
+    team_id text NOT NULL REFERENCES teams(id),
+    member text NOT NULL,
+    task_id text,
+    started_at text NOT NULL
+  );
+  CREATE INDEX team_runs_team ON team_runs(team_id, started_at);
+  CREATE TABLE team_events (
+    team_id text NOT NULL REFERENCES teams(id),
+    seq integer NOT NULL,
+    at text NOT NULL,
+    type text NOT NULL,
+    data text NOT NULL,
+    PRIMARY KEY (team_id, seq)
+  );
+  CREATE TABLE team_marks (
+    team_id text NOT NULL REFERENCES teams(id),
+    member text NOT NULL,
+    read_seq integer NOT NULL DEFAULT 0,
+    seen_seq integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, member)
+  );
+  CREATE TABLE team_ops (
+    team_id text NOT NULL REFERENCES teams(id),
+    key text NOT NULL,
+    result text NOT NULL,
+    PRIMARY KEY (team_id, key)
+  );
+  `,
+  // 10: policy sets kept in the store: every saved version, and which one is active
+  `
+  CREATE TABLE policy_sets (
+    name text NOT NULL,
+    version integer NOT NULL,
+    files text NOT NULL,
+    digest text NOT NULL,
+    created_at text NOT NULL,
+    PRIMARY KEY (name, version)
+  );
+  CREATE TABLE policy_set_active (
+    name text PRIMARY KEY,
+    version integer NOT NULL,
+    activated_at text NOT NULL,
+    FOREIGN KEY (name, version) REFERENCES policy_sets(name, version)
+  );
+  `,
+  // 11: leases have a generation, moved on by every claim: an append fenced by a generation
+  // that is no longer the lease's is refused; a released lease keeps its row with no owner
+  `
+  ALTER TABLE run_leases ADD COLUMN generation integer NOT NULL DEFAULT 1;
+  `,
+  // 12: evaluation suites' results (the console lists and compares them); runs by actor and
+  // agent; and, kept by a trigger, the event that set each run's status with that status and
+  // the run's cost, so runs are filtered by them without folding every log
+  `
+  CREATE TABLE eval_results (
+    id text PRIMARY KEY,
+    suite text NOT NULL,
+    started_at text NOT NULL,
+    score double precision,
+    cases integer NOT NULL,
+    passed integer NOT NULL,
+    failed integer NOT NULL,
+    errors integer NOT NULL,
+    result text NOT NULL
+  );
+  CREATE INDEX eval_results_suite ON eval_results(suite, started_at);
+  CREATE INDEX runs_agent ON runs(agent, created_at);
+  CREATE TABLE run_status_events (
+    run_id text PRIMARY KEY REFERENCES runs(id),
+    seq integer NOT NULL,
+    status text NOT NULL,
+    cost_usd double precision
+  );
+  CREATE INDEX run_status_events_status ON run_status_events(status);
+  CREATE FUNCTION run_status_of(type text, data text) RETURNS text AS $$
+    SELECT CASE type
+      WHEN 'run.finished' THEN data::jsonb ->> 'status'
+      WHEN 'run.needs_attention' THEN 'needs_attention'
+      WHEN 'run.suspended' THEN 'suspended'
+      WHEN 'approval.requested' THEN 'awaiting_approval'
+      WHEN 'approval.answered' THEN
+        CASE WHEN (data::jsonb ->> 'othersWaiting')::integer > 0 THEN 'awaiting_approval' ELSE 'running' END
+      ELSE 'running' END
+  $$ LANGUAGE sql IMMUTABLE;
+  INSERT INTO run_status_events (run_id, seq, status, cost_usd)
+    SELECT DISTINCT ON (e.run_id) e.run_id, e.seq, run_status_of(e.type, e.data),
+      CASE WHEN e.type = 'run.finished' THEN (e.data::jsonb ->> 'costUsd')::double precision END
+    FROM events e WHERE e.type IN ('run.finished', 'run.needs_attention', 'run.suspended', 'run.resumed', 'approval.requested', 'approval.answered')
+    ORDER BY e.run_id, e.seq DESC;
+  CREATE FUNCTION run_status_events_follow() RETURNS trigger AS $$
+  BEGIN
+    INSERT INTO run_status_events (run_id, seq, status, cost_usd)
+      VALUES (NEW.run_id, NEW.seq, run_status_of(NEW.type, NEW.data),
+        CASE WHEN NEW.type = 'run.finished' THEN (NEW.data::jsonb ->> 'costUsd')::double precision END)
+      ON CONFLICT (run_id) DO UPDATE SET seq = excluded.seq, status = excluded.status,
+        cost_usd = excluded.cost_usd WHERE excluded.seq > run_status_events.seq;
+    RETURN NEW;
+  END
+  $$ LANGUAGE plpgsql;
+  CREATE TRIGGER run_status_events_follow AFTER INSERT ON events FOR EACH ROW
+    WHEN (NEW.type IN ('run.finished', 'run.needs_attention', 'run.suspended', 'run.resumed', 'approval.requested', 'approval.answered')) EXECUTE FUNCTION run_status_events_follow();
+  `,
+];

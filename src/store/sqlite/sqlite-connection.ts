@@ -1,0 +1,40 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+
+/**
+ * The one connection of a SQLite store, shared by its parts: prepared statements kept per
+ * connection, and write transactions. `node:sqlite` is synchronous, so a transaction runs to
+ * its end before any other call on the connection: no part ever interleaves with another.
+ */
+export class SqliteConnection {
+  readonly db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  /** A prepared statement, prepared once per connection. */
+  prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      // Queries built for a filter vary: keep the cache small.
+      if (this.#statements.size >= 256) this.#statements.clear();
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `fn` in a write transaction (`BEGIN IMMEDIATE`: writers in other processes queue). */
+  transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
