@@ -1,6 +1,6 @@
 /**
  * A run's status as set by one of its events (`e`), in SQL: what `toSummary` reads from the
- * same event (`sqlite-run-summary.ts`).
+ * same event (`../rows/run-row.ts`).
  */
 function statusOf(e: string): string {
   return `CASE ${e}.type
