@@ -28,9 +28,7 @@ interface Check {
 
 const [baselinePath, runId, resultsDir, cliOutput] = process.argv.slice(2);
 if (!baselinePath || !runId || !resultsDir || !cliOutput) {
-  console.error(
-    'usage: mcp-conformance-compare.ts <baseline.json> <run-id> <results-dir> <cli-output>',
-  );
+  console.error('usage: mcp-conformance-compare.ts <baseline.json> <run-id> <results-dir> <cli-output>');
   process.exit(2);
 }
 const baseline = JSON.parse(readFileSync(baselinePath, 'utf8')) as Baseline;
@@ -81,9 +79,7 @@ for (const [scenario, failed] of [...outcomes].sort(([a], [b]) => a.localeCompar
   if (failed.length === 0) {
     passed++;
     if (reason !== undefined) stale.push(scenario);
-    console.log(
-      `  pass  ${scenario}${reason !== undefined ? '  (baselined as failing: remove the entry)' : ''}`,
-    );
+    console.log(`  pass  ${scenario}${reason !== undefined ? '  (baselined as failing: remove the entry)' : ''}`);
   } else if (reason !== undefined) {
     console.log(`  fail  ${scenario}  expected: ${reason}`);
   } else if (flaky.has(scenario)) {

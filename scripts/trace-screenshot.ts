@@ -73,13 +73,9 @@ export function traceHtml(json: string, title: string): string {
       const attrs = Object.fromEntries(
         (span.attributes ?? []).map((a) => [a.key, valueText(a.value)]),
       );
-      const op =
-        attrs['gen_ai.operation.name'] ?? (span.name.startsWith('agentd.') ? 'agentd' : 'other');
+      const op = attrs['gen_ai.operation.name'] ?? (span.name.startsWith('agentd.') ? 'agentd' : 'other');
       const left = ((ms(span.startTimeUnixNano) - start) / total) * 100;
-      const width = Math.max(
-        0.4,
-        ((ms(span.endTimeUnixNano) - ms(span.startTimeUnixNano)) / total) * 100,
-      );
+      const width = Math.max(0.4, ((ms(span.endTimeUnixNano) - ms(span.startTimeUnixNano)) / total) * 100);
       const took = ms(span.endTimeUnixNano) - ms(span.startTimeUnixNano);
       const notes = shown
         .filter((key) => attrs[key] !== undefined)
@@ -117,19 +113,10 @@ if (import.meta.main) {
   const html = traceHtml(readFileSync(input, 'utf8'), title ?? 'agentd trace');
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
   });
   try {
-    const page = await browser.newPage({
-      viewport: { width: 1280, height: 400 },
-      deviceScaleFactor: 1,
-    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 400 }, deviceScaleFactor: 1 });
     await page.setContent(html);
     await page.screenshot({ path: output, fullPage: true });
   } finally {
