@@ -1,5 +1,6 @@
 import type { FrameworkName } from './frameworks/catalog.ts';
 import type { Plan } from './plan.ts';
+import type { ConsoleResults } from './protocols/console.ts';
 import type { GatewayResults } from './protocols/gateway.ts';
 import type { LongRunResults } from './protocols/long-run.ts';
 import type { MemoryBenchResults } from './protocols/memory.ts';
@@ -60,6 +61,8 @@ export interface Results {
   memory?: MemoryBenchResults;
   /** The serve issue's benchmark: a tool call through the MCP gateway against the same call direct. */
   gateway?: GatewayResults;
+  /** The web console issue's benchmark: the runs list at 100,000 runs and a 10,000-event timeline, in Chromium. */
+  console?: ConsoleResults;
   /** The observability issue's benchmark: telemetry's overhead per one-tool run. */
   telemetry?: TelemetryResults;
 }

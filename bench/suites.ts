@@ -1,6 +1,7 @@
 import type { BenchContext } from './context.ts';
 import { runCold } from './protocols/cold.ts';
 import { runConcurrency } from './protocols/concurrency.ts';
+import { runConsoleBench } from './protocols/console.ts';
 import { runGatewayBench } from './protocols/gateway.ts';
 import { runLongRunProcess } from './protocols/long-run-process.ts';
 import { runMemoryBenchProcess } from './protocols/memory-process.ts';
@@ -29,6 +30,7 @@ type SuiteOutput = Partial<
     | 'teams'
     | 'memory'
     | 'gateway'
+    | 'console'
     | 'telemetry'
   >
 >;
@@ -125,6 +127,24 @@ export const suites: Record<string, Suite> = {
         gateway: await runGatewayBench({
           calls: quick ? 500 : 2000,
           seconds: quick ? 1 : 3,
+          log: ctx.log,
+        }),
+      };
+    },
+  },
+  console: {
+    name: 'console',
+    description:
+      'the web console in Chromium: the runs list with 100,000 runs (first render, filter change) and a 10,000-event run timeline (first render, every event, scrolling)',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      const quick = ctx.plan.name === 'quick';
+      return {
+        console: await runConsoleBench({
+          tmpDir: ctx.tmpDir,
+          runs: quick ? 20_000 : 100_000,
+          events: 10_000,
+          rounds: quick ? 3 : 7,
           log: ctx.log,
         }),
       };

@@ -314,6 +314,35 @@ export function markdownReport(results: Results, chartFile?: string): string {
     );
     out.push('');
   }
+  if (results.console) {
+    const c = results.console;
+    const row = (name: string, t: { p50Ms: number; maxMs: number }, budget: string) =>
+      `| ${name} | ${t.p50Ms.toFixed(0)} | ${t.maxMs.toFixed(0)} | ${budget} |`;
+    out.push('## Web console in Chromium');
+    out.push('');
+    out.push(
+      `\`bench/protocols/console.ts\`: \`agentd serve\` on a store of ${c.runs.toLocaleString('en')} runs and one run of ${c.timelineEvents.toLocaleString('en')} events, the console in ${c.browser} (headless, playwright-core), ${c.runsFirstRender.rounds} rounds after a warm-up; each time runs from the action to the DOM showing its result.`,
+    );
+    out.push('');
+    out.push('| what | p50 ms | slowest ms | target |');
+    out.push('|---|---:|---:|---|');
+    out.push(row('runs list, first render (page load to 50 rows)', c.runsFirstRender, '≤ 1000'));
+    out.push(row('filter change (status, 1 run in 6 matches)', c.filterChange, '≤ 200'));
+    out.push(row('filter change, nothing matches (every run scanned)', c.filterNoMatch, '≤ 200'));
+    out.push(row('timeline, first rows', c.timelineFirstRows, '≤ 1000'));
+    out.push(
+      row(
+        `timeline, all ${c.timelineEvents.toLocaleString('en')} events folded`,
+        c.timelineAllEvents,
+        '',
+      ),
+    );
+    out.push('');
+    out.push(
+      `Scrolling the whole timeline: ${c.timelineScroll.frames} frames, ${c.timelineScroll.p50FrameMs.toFixed(1)} ms per frame at the median, ${c.timelineScroll.maxFrameMs.toFixed(1)} ms at the slowest.`,
+    );
+    out.push('');
+  }
   if (results.telemetry) {
     const t = results.telemetry;
     out.push('## Telemetry: overhead per one-tool run');

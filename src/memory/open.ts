@@ -18,8 +18,18 @@ export async function openMemory(
   config: Config,
   options: { redact?: Redactor } = {},
 ): Promise<OpenMemory> {
-  const embedding = await configuredEmbedder(config);
   const store = openStore(config, options.redact ? { redact: options.redact } : {});
+  const { bank, secrets } = await memoryBankOf(store, config, options);
+  return { store, bank, secrets, close: () => store.close() };
+}
+
+/** The memory bank over a store already open (a server's), with config.yaml's embedding model. */
+export async function memoryBankOf(
+  store: Pick<Store, 'memories'>,
+  config: Config,
+  options: { redact?: Redactor } = {},
+): Promise<{ bank: MemoryBank; secrets: string[] }> {
+  const embedding = await configuredEmbedder(config);
   // A snapshot of the index is kept beside the SQLite file; on Postgres each process rebuilds
   // the index from the store's vector log.
   const snapshotDir = config.databaseUrl ? undefined : MemoryBank.snapshotDirFor(config.dbPath);
@@ -29,10 +39,5 @@ export async function openMemory(
     ...(embedding ? { embedder: embedding.embedder } : {}),
     ...(snapshotDir ? { snapshotDir } : {}),
   });
-  return {
-    store,
-    bank,
-    secrets: embedding?.secrets ?? [],
-    close: () => store.close(),
-  };
+  return { bank, secrets: embedding?.secrets ?? [] };
 }

@@ -43,7 +43,17 @@ export async function savePolicySet(
   if (files.length === 0) {
     throw new AgentdError('usage', `${dir}: has no .cedar files to save`);
   }
-  return store.savePolicySet(name, files, digestOf(files), new Date().toISOString());
+  return savePolicyFiles(store, name, files);
+}
+
+/** Saves files given as text (sorted by name) as the next version of `name`. */
+export function savePolicyFiles(
+  store: Store,
+  name: string,
+  files: readonly { name: string; text: string }[],
+): Promise<PolicySetRecord> {
+  const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return store.savePolicySet(name, sorted, digestOf(sorted), new Date().toISOString());
 }
 
 /**

@@ -3,15 +3,23 @@ import { AgentdError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { ApiKeyRecord, Store } from '../store/store.ts';
 
-/** What a key may do. `mcp`: the gateway; `registry`: the registry read API; `metrics`: `/metrics`. */
+/**
+ * What a key may do. `mcp`: the gateway; `registry`: the registry read API; `registry_admin`:
+ * enabling and disabling its servers; `teams`, `evals`, `memory`: reading those (and
+ * forgetting memories); `metrics`: `/metrics`.
+ */
 export const apiScopes = [
   'runs',
   'approvals',
   'mcp',
   'registry',
+  'registry_admin',
   'policies',
   'audit',
   'metrics',
+  'teams',
+  'evals',
+  'memory',
 ] as const;
 export type ApiScope = (typeof apiScopes)[number];
 
@@ -69,6 +77,12 @@ export class ApiKeys {
   async verify(key: string): Promise<ApiKeyRecord | undefined> {
     if (!key.startsWith(keyPrefix)) return undefined;
     const record = await this.#store.findApiKey(hashKey(key));
+    return record && !record.revokedAt ? record : undefined;
+  }
+
+  /** The live key with this hash (a session remembers the hash, never the key). */
+  async verifyHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const record = await this.#store.findApiKey(hash);
     return record && !record.revokedAt ? record : undefined;
   }
 

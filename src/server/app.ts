@@ -6,6 +6,9 @@ import type { Store } from '../store/store.ts';
 import type { ServerTelemetry } from '../telemetry/server-telemetry.ts';
 import type { ApiKeys, ApiScope } from './api-keys.ts';
 import { approvalsApi } from './approvals-api.ts';
+import { consoleAssets } from './console-assets.ts';
+import { registerConsoleRoutes } from './console-routes.ts';
+import { ConsoleSessions } from './console-session.ts';
 import type { Gateway } from './gateway.ts';
 import type { OAuthVerifier } from './oauth.ts';
 import { openApiDocument } from './openapi.ts';
@@ -38,6 +41,8 @@ export interface AppOptions {
    * without an Authorization header are served as the caller `anonymous`.
    */
   gatewayOpen?: boolean;
+  /** The built web console served at `/` (default: the package's console/dist). */
+  consoleDir?: string;
   /** With telemetry on: request logs with trace ids, gateway server spans, `/metrics`. */
   telemetry?: ServerTelemetry;
   version: string;
@@ -86,7 +91,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       );
     }
     const origin = c.req.header('origin');
-    // A page of this server's own origin is no other site (and the server serves no pages).
+    // A page of this server's own origin (the console) is no other site.
     const own = `http://${(c.req.header('host') ?? '').toLowerCase()}`;
     if (origin !== undefined && !origins.has(origin) && origin.toLowerCase() !== own) {
       return problem(
@@ -112,6 +117,10 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   );
 
   app.get('/health', (c) => c.json({ status: 'ok', version: options.version }));
+  // The console's files need no key; its sign-in trades a key for a session cookie.
+  const sessions = new ConsoleSessions(options.keys);
+  app.route('/', consoleAssets(options.consoleDir));
+  app.route('/session', sessions.routes());
 
   const oauth = options.oauth;
   if (oauth) {
@@ -149,37 +158,42 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       c.set('caller', anonymousCaller);
       return next();
     }
-    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-    if (!match) {
-      return problem(
-        c,
-        401,
-        'unauthenticated',
-        `this route needs an API key: send "Authorization: Bearer <key>" (create one with agentd keys create)${oauth ? ' or a token from the authorization server' : ''}`,
-        { 'www-authenticate': challenge(c) },
-      );
-    }
     let caller: Caller;
-    const key = await options.keys.verify(match[1]!);
-    if (key) {
-      caller = { id: key.id, name: key.name, scopes: key.scopes as ApiScope[] };
-    } else if (oauth && !match[1]!.startsWith('agentd_')) {
-      const verified = await oauth.verify(match[1]!);
-      if ('error' in verified) {
-        return problem(c, 401, 'unauthenticated', verified.error, {
+    const session = header === undefined ? await sessions.callerOf(c) : undefined;
+    if (session && 'refused' in session) return session.refused;
+    if (session) caller = session.caller;
+    else {
+      const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+      if (!match) {
+        return problem(
+          c,
+          401,
+          'unauthenticated',
+          `this route needs an API key: send "Authorization: Bearer <key>" (create one with agentd keys create)${oauth ? ' or a token from the authorization server' : ''}`,
+          { 'www-authenticate': challenge(c) },
+        );
+      }
+      const key = await options.keys.verify(match[1]!);
+      if (key) {
+        caller = { id: key.id, name: key.name, scopes: key.scopes as ApiScope[] };
+      } else if (oauth && !match[1]!.startsWith('agentd_')) {
+        const verified = await oauth.verify(match[1]!);
+        if ('error' in verified) {
+          return problem(c, 401, 'unauthenticated', verified.error, {
+            'www-authenticate': challenge(c, 'invalid_token'),
+          });
+        }
+        caller = {
+          id: `token:${verified.subject}`,
+          name: verified.subject,
+          scopes: verified.scopes,
+          claims: verified.claims,
+        };
+      } else {
+        return problem(c, 401, 'unauthenticated', 'the API key is unknown or revoked', {
           'www-authenticate': challenge(c, 'invalid_token'),
         });
       }
-      caller = {
-        id: `token:${verified.subject}`,
-        name: verified.subject,
-        scopes: verified.scopes,
-        claims: verified.claims,
-      };
-    } else {
-      return problem(c, 401, 'unauthenticated', 'the API key is unknown or revoked', {
-        'www-authenticate': challenge(c, 'invalid_token'),
-      });
     }
     const wait = limiter.take(caller.id);
     if (wait > 0) {
@@ -240,6 +254,11 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
 
   app.use('/registry/*', scoped('registry'));
   app.route('/registry', registryToolsApi(options.store));
+
+  registerConsoleRoutes(app, {
+    store: options.store,
+    ...(options.runs ? { config: options.runs.config, manager: options.runs.manager } : {}),
+  });
 
   const registry = registryApi(options.store);
   for (const base of ['/v0', '/v0.1']) {

@@ -1,14 +1,151 @@
+import { consoleOpenApiParts } from './console-routes.ts';
+import { runEventSchemas } from './openapi-events.ts';
+import { authErrors as errors, jsonResponse, problemResponse, ref } from './openapi-parts.ts';
+
 /** The OpenAPI 3.1 document of agentd's HTTP API, served at `/openapi.json`. */
 export function openApiDocument(version: string): Record<string, unknown> {
-  const problemResponse = {
-    description: 'An error: problem+json with a stable `code`',
-    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  const document = coreDocument(version) as {
+    paths: Record<string, unknown>;
+    components: { schemas: Record<string, unknown> };
   };
-  const errors = {
-    '401': problemResponse,
-    '403': problemResponse,
-    '429': problemResponse,
-  };
+  for (const part of consoleOpenApiParts) {
+    Object.assign(document.paths, part.paths);
+    Object.assign(document.components.schemas, part.schemas);
+  }
+  Object.assign(document.components.schemas, runEventSchemas(), runSchemas);
+  return document;
+}
+
+const runSummary = {
+  type: 'object',
+  required: ['id', 'agent', 'model', 'task', 'createdAt', 'status'],
+  properties: {
+    id: { type: 'string' },
+    agent: { type: 'string' },
+    model: { type: 'string' },
+    task: { type: 'string' },
+    parentRunId: { type: 'string' },
+    actor: { type: 'string' },
+    sessionId: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    status: { $ref: '#/components/schemas/RunStatus' },
+    reason: { type: 'string' },
+    turns: { type: 'integer' },
+    usage: { $ref: '#/components/schemas/Usage' },
+    costUsd: { type: ['number', 'null'] },
+    finishedAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+/** Runs, their views, and the audit log's records. */
+const runSchemas = {
+  RunStatus: {
+    enum: [
+      'running',
+      'completed',
+      'failed',
+      'cancelled',
+      'budget_exceeded',
+      'needs_attention',
+      'suspended',
+      'awaiting_approval',
+    ],
+  },
+  RunSummary: runSummary,
+  RunPage: {
+    type: 'object',
+    required: ['runs'],
+    properties: {
+      runs: { type: 'array', items: { $ref: '#/components/schemas/RunSummary' } },
+      nextCursor: { type: 'string', description: 'pass as cursor for the next page' },
+    },
+  },
+  RunView: {
+    allOf: [
+      { $ref: '#/components/schemas/RunSummary' },
+      {
+        type: 'object',
+        required: ['turns', 'usage', 'lastEventId'],
+        properties: {
+          detail: { type: 'string' },
+          output: { type: 'string' },
+          lastEventId: { type: 'integer' },
+        },
+      },
+    ],
+  },
+  AuditRecord: {
+    type: 'object',
+    required: [
+      'seq',
+      'at',
+      'runId',
+      'callId',
+      'principal',
+      'user',
+      'action',
+      'resource',
+      'inputDigest',
+      'decision',
+      'effect',
+      'mode',
+      'policies',
+      'errors',
+      'reason',
+      'latencyUs',
+      'prevHash',
+      'hash',
+    ],
+    properties: {
+      seq: { type: 'integer' },
+      at: { type: 'string', format: 'date-time' },
+      runId: { type: ['string', 'null'] },
+      callId: { type: ['string', 'null'] },
+      principal: { type: 'string' },
+      user: { type: 'string' },
+      action: { type: 'string' },
+      resource: { type: 'string' },
+      inputDigest: { type: 'string' },
+      decision: { type: 'string' },
+      effect: { enum: ['allow', 'deny', 'needs_approval'] },
+      mode: { enum: ['enforce', 'log_only'] },
+      policies: { type: 'array', items: { type: 'string' } },
+      errors: { type: 'array', items: { type: 'string' } },
+      reason: { type: 'string' },
+      latencyUs: { type: 'number' },
+      prevHash: { type: 'string' },
+      hash: { type: 'string' },
+    },
+  },
+  AuditVerification: {
+    type: 'object',
+    required: ['ok', 'entries'],
+    properties: {
+      ok: { type: 'boolean' },
+      entries: { type: 'integer' },
+      head: {
+        type: 'object',
+        required: ['seq', 'hash'],
+        properties: { seq: { type: 'integer' }, hash: { type: 'string' } },
+      },
+      seq: { type: 'integer', description: 'the first broken entry' },
+      problem: { type: 'string' },
+    },
+  },
+  PolicyProblem: {
+    type: 'object',
+    required: ['file', 'line', 'column', 'message', 'severity'],
+    properties: {
+      file: { type: 'string' },
+      line: { type: 'integer' },
+      column: { type: 'integer' },
+      message: { type: 'string' },
+      severity: { enum: ['error', 'warning'] },
+    },
+  },
+};
+
+function coreDocument(version: string): Record<string, unknown> {
   const registryList = (summary: string, parameters: unknown[]) => ({
     get: {
       tags: ['registry'],
@@ -85,7 +222,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
         'The HTTP API of agentd serve. Every route but /health needs an API key with the scope it names.',
     },
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An API key; or the console session cookie agentd_session (POST /session), with the x-agentd-csrf header on every change',
+        },
+      },
       schemas: {
         Limits: {
           type: 'object',
@@ -214,7 +358,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             },
           },
           responses: {
-            '201': { description: 'The run, started (Location: /runs/{id})' },
+            '201': jsonResponse('The run, started (Location: /runs/{id})', ref('RunView')),
             '400': problemResponse,
             '404': problemResponse,
             '422': problemResponse,
@@ -223,14 +367,29 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
         get: {
           tags: ['runs'],
-          summary: 'Runs, newest first',
+          summary: 'Runs, newest first, a page at a time (all filters given apply)',
           security: [{ apiKey: ['runs'] }],
           parameters: [
-            { name: 'status', in: 'query', schema: { type: 'string' } },
+            { name: 'status', in: 'query', schema: ref('RunStatus') },
+            { name: 'agent', in: 'query', schema: { type: 'string' } },
+            { name: 'actor', in: 'query', schema: { type: 'string' } },
+            { name: 'session', in: 'query', schema: { type: 'string' } },
+            { name: 'team', in: 'query', schema: { type: 'string' }, description: 'a team id' },
+            { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'minCost', in: 'query', schema: { type: 'number' }, description: 'USD' },
+            { name: 'maxCost', in: 'query', schema: { type: 'number' }, description: 'USD' },
+            {
+              name: 'q',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'words in the task, or the start of the run id',
+            },
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
           ],
           responses: {
-            '200': { description: '`{ runs: [...] }`' },
+            '200': jsonResponse('A page of runs', ref('RunPage')),
             '400': problemResponse,
             ...errors,
           },
@@ -242,7 +401,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'A run: status, output, turns, usage, last event id',
           security: [{ apiKey: ['runs'] }],
           parameters: [runId],
-          responses: { '200': { description: 'The run' }, '404': problemResponse, ...errors },
+          responses: {
+            '200': jsonResponse('The run', ref('RunView')),
+            '404': problemResponse,
+            ...errors,
+          },
         },
       },
       '/runs/{id}/cancel': {
@@ -252,7 +415,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
           security: [{ apiKey: ['runs'] }],
           parameters: [runId],
           responses: {
-            '202': { description: 'Cancelling' },
+            '202': jsonResponse('Cancelling', {
+              type: 'object',
+              required: ['id', 'cancelling'],
+              properties: { id: { type: 'string' }, cancelling: { type: 'boolean' } },
+            }),
             '404': problemResponse,
             '409': problemResponse,
             ...errors,
@@ -279,7 +446,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             },
           },
           responses: {
-            '202': { description: 'Resumed' },
+            '202': jsonResponse('Resumed', ref('RunView')),
             '404': problemResponse,
             '409': problemResponse,
             ...errors,
@@ -299,7 +466,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
             { name: 'after', in: 'query', schema: { type: 'integer' } },
           ],
           responses: {
-            '200': { description: 'text/event-stream' },
+            '200': {
+              description: 'text/event-stream: each message one event',
+              content: { 'text/event-stream': { schema: ref('RunEvent') } },
+            },
             '404': problemResponse,
             ...errors,
           },
@@ -394,7 +564,17 @@ export function openApiDocument(version: string): Record<string, unknown> {
             },
           },
           responses: {
-            '200': { description: '`{ agent, valid, policies, actions, problems }`' },
+            '200': jsonResponse('What the check found', {
+              type: 'object',
+              required: ['agent', 'valid', 'policies', 'actions', 'problems'],
+              properties: {
+                agent: { type: 'string' },
+                valid: { type: 'boolean' },
+                policies: { type: 'integer' },
+                actions: { type: 'integer' },
+                problems: { type: 'array', items: ref('PolicyProblem') },
+              },
+            }),
             '400': problemResponse,
             '404': problemResponse,
             ...errors,
@@ -406,8 +586,62 @@ export function openApiDocument(version: string): Record<string, unknown> {
           tags: ['policies'],
           summary: 'Decide test cases (as agentd policy test takes them) against policies',
           security: [{ apiKey: ['policies'] }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['agent', 'cases'],
+                  properties: {
+                    agent: { type: 'string' },
+                    mode: { enum: ['enforce', 'log_only'] },
+                    policies: { type: 'object', additionalProperties: { type: 'string' } },
+                    cases: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['tool', 'expect'],
+                        properties: {
+                          name: { type: 'string' },
+                          tool: { type: 'string' },
+                          input: { type: 'object', additionalProperties: true },
+                          agent: { type: 'string' },
+                          user: { type: 'string' },
+                          expect: { enum: ['allow', 'deny', 'needs_approval'] },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
           responses: {
-            '200': { description: '`{ passed, failed, cases }`' },
+            '200': jsonResponse('Each case and the decision it got', {
+              type: 'object',
+              required: ['valid', 'passed', 'failed', 'cases'],
+              properties: {
+                valid: { type: 'boolean' },
+                passed: { type: 'integer' },
+                failed: { type: 'integer' },
+                cases: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['name', 'expect', 'decision', 'passed', 'reason', 'policies'],
+                    properties: {
+                      name: { type: 'string' },
+                      expect: { type: 'string' },
+                      decision: { type: 'string' },
+                      passed: { type: 'boolean' },
+                      reason: { type: 'string' },
+                      policies: { type: 'array', items: { type: 'string' } },
+                    },
+                  },
+                },
+              },
+            }),
             '400': problemResponse,
             '404': problemResponse,
             '422': {
@@ -422,7 +656,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
           tags: ['audit'],
           summary: 'Audit entries in order (`limit`, `after` a seq, `run`)',
           security: [{ apiKey: ['audit'] }],
-          responses: { '200': { description: '`{ entries }`' }, '400': problemResponse, ...errors },
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000 } },
+            { name: 'after', in: 'query', schema: { type: 'integer' } },
+            { name: 'run', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': jsonResponse('The entries', {
+              type: 'object',
+              required: ['entries'],
+              properties: { entries: { type: 'array', items: ref('AuditRecord') } },
+            }),
+            '400': problemResponse,
+            ...errors,
+          },
         },
       },
       '/audit/verify': {
@@ -430,8 +677,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
           tags: ['audit'],
           summary: 'Check the hash chain (`anchor=<seq>:<hash>` also checks a head kept elsewhere)',
           security: [{ apiKey: ['audit'] }],
+          parameters: [{ name: 'anchor', in: 'query', schema: { type: 'string' } }],
           responses: {
-            '200': { description: '`{ ok, entries, head }` or `{ ok: false, seq, problem }`' },
+            '200': jsonResponse(
+              '`{ ok, entries, head }` or `{ ok: false, seq, problem }`',
+              ref('AuditVerification'),
+            ),
             '400': problemResponse,
             ...errors,
           },
@@ -444,7 +695,29 @@ export function openApiDocument(version: string): Record<string, unknown> {
           security: [{ apiKey: ['registry'] }],
           parameters: [nameParam],
           responses: {
-            '200': { description: '`{ server, enabled, tools }`' },
+            '200': jsonResponse("The server's tools", {
+              type: 'object',
+              required: ['server', 'enabled', 'tools'],
+              properties: {
+                server: { type: 'string' },
+                enabled: { type: 'boolean' },
+                tools: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['name', 'ref', 'description', 'inputSchema', 'listedAt'],
+                    properties: {
+                      name: { type: 'string' },
+                      ref: { type: 'string' },
+                      description: { type: 'string' },
+                      inputSchema: { type: 'object', additionalProperties: true },
+                      annotations: { type: 'object', additionalProperties: true },
+                      listedAt: { type: 'string', format: 'date-time' },
+                    },
+                  },
+                },
+              },
+            }),
             '404': problemResponse,
             ...errors,
           },
@@ -459,7 +732,30 @@ export function openApiDocument(version: string): Record<string, unknown> {
             { name: 'q', in: 'query', required: true, schema: { type: 'string' } },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50 } },
           ],
-          responses: { '200': { description: '`{ tools }`' }, '400': problemResponse, ...errors },
+          responses: {
+            '200': jsonResponse('Tools, best match first', {
+              type: 'object',
+              required: ['tools'],
+              properties: {
+                tools: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['ref', 'server', 'name', 'description', 'score'],
+                    properties: {
+                      ref: { type: 'string' },
+                      server: { type: 'string' },
+                      name: { type: 'string' },
+                      description: { type: 'string' },
+                      score: { type: 'number' },
+                    },
+                  },
+                },
+              },
+            }),
+            '400': problemResponse,
+            ...errors,
+          },
         },
       },
       '/v0/servers': registryList('MCP servers registered on this machine', [

@@ -12,6 +12,7 @@ export type ProblemCode =
   | 'not_found'
   | 'invalid_request'
   | 'already_answered'
+  | 'csrf_failed'
   | 'internal';
 
 const titles: Record<ProblemCode, string> = {
@@ -24,6 +25,7 @@ const titles: Record<ProblemCode, string> = {
   not_found: 'Not found',
   invalid_request: 'Invalid request',
   already_answered: 'Already answered',
+  csrf_failed: 'CSRF check failed',
   internal: 'Internal error',
 };
 

@@ -4,15 +4,15 @@ import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { isAgentdError } from '../core/errors.ts';
-import { runStatuses } from '../core/events.ts';
 import { foldRun } from '../core/run-state.ts';
 import { findAgent, listAgents, unknownAgent } from '../definition/agent-catalog.ts';
 import { effortLevels } from '../models/catalog.ts';
-import type { Store } from '../store/store.ts';
+import { BadCursorError, type Store } from '../store/store.ts';
 import { parseTraceparent } from '../telemetry/trace-ids.ts';
 import type { AppEnv } from './app.ts';
 import { problem } from './problem.ts';
 import type { RunManager } from './run-manager.ts';
+import { runQueryOf } from './run-query.ts';
 
 const limitsSchema = z.strictObject({
   maxTurns: z.int().positive().optional(),
@@ -98,24 +98,14 @@ export function runsApi(options: {
   });
 
   api.get('/', async (c) => {
-    const status = c.req.query('status');
-    if (status !== undefined && !(runStatuses as readonly string[]).includes(status)) {
-      return problem(
-        c,
-        400,
-        'invalid_request',
-        `status: "${status}" is not one of ${runStatuses.join(', ')}`,
-      );
+    const query = runQueryOf(c.req.query());
+    if ('error' in query) return problem(c, 400, 'invalid_request', query.error);
+    try {
+      return c.json(await store.queryRuns(query));
+    } catch (error) {
+      if (error instanceof BadCursorError) return problem(c, 400, 'invalid_request', error.message);
+      throw error;
     }
-    const limit = Number(c.req.query('limit') ?? 50);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      return problem(c, 400, 'invalid_request', 'limit: give 1 to 1000');
-    }
-    const runs = await store.listRuns({
-      limit,
-      ...(status ? { status: status as (typeof runStatuses)[number] } : {}),
-    });
-    return c.json({ runs });
   });
 
   api.get('/:id', async (c) => {
@@ -202,7 +192,11 @@ export function runsApi(options: {
             });
             after = event.seq;
           }
-          if (events.length === 500) continue;
+          if (events.length === 500) {
+            // let the page just written reach the socket before reading the next one
+            await new Promise((resolve) => setImmediate(resolve));
+            continue;
+          }
           if (manager.closing) break;
           const active = manager.isActive(run.id);
           const latest = await store.getRun(run.id);

@@ -3,6 +3,7 @@ import type {
   ApiKeyStore,
   ApprovalStore,
   AuditStore,
+  EvalResultStore,
   EvalScoreStore,
   LeaseStore,
   PolicySetStore,
@@ -22,6 +23,7 @@ export interface StoreParts {
   audit: AuditStore;
   approvals: ApprovalStore;
   evalScores: EvalScoreStore;
+  evalResults: EvalResultStore;
   memories: MemoryStore;
   teams: TeamStore;
 }
@@ -47,6 +49,7 @@ export abstract class ComposedStore implements Store {
   readEvents: Store['readEvents'] = (runId, options) => this.#p.runs.readEvents(runId, options);
   getRun: Store['getRun'] = (idOrPrefix) => this.#p.runs.getRun(idOrPrefix);
   listRuns: Store['listRuns'] = (options) => this.#p.runs.listRuns(options);
+  queryRuns: Store['queryRuns'] = (query) => this.#p.runs.queryRuns(query);
 
   getLease: Store['getLease'] = (runId) => this.#p.leases.getLease(runId);
   claimLease: Store['claimLease'] = (runId, owner, expectedOwner, at) =>
@@ -91,4 +94,10 @@ export abstract class ComposedStore implements Store {
 
   putEvalScores: Store['putEvalScores'] = (scores) => this.#p.evalScores.putEvalScores(scores);
   listEvalScores: Store['listEvalScores'] = (options) => this.#p.evalScores.listEvalScores(options);
+
+  putEvalResult: Store['putEvalResult'] = (record) => this.#p.evalResults.putEvalResult(record);
+  getEvalResult: Store['getEvalResult'] = (idOrPrefix) =>
+    this.#p.evalResults.getEvalResult(idOrPrefix);
+  listEvalResults: Store['listEvalResults'] = (options) =>
+    this.#p.evalResults.listEvalResults(options);
 }

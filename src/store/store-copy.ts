@@ -30,6 +30,7 @@ const tables: readonly { name: string; order: string }[] = [
   { name: 'team_ops', order: 'team_id, key' },
   { name: 'policy_sets', order: 'name, version' },
   { name: 'policy_set_active', order: 'rowid' },
+  { name: 'eval_results', order: 'rowid' },
 ];
 
 /** Columns Postgres keeps that SQLite computes elsewhere (its FTS5 tables). */

@@ -18,6 +18,9 @@ export interface RunSummary {
   model: string;
   task: string;
   parentRunId?: string;
+  /** Who the run is for, and the session it continues (memory). */
+  actor?: string;
+  sessionId?: string;
   createdAt: string;
   status: RunStatus;
   reason?: FinishReason;
@@ -119,6 +122,50 @@ export interface ListRunsOptions {
   status?: RunStatus;
 }
 
+/** What a list of runs may be narrowed to (all given filters apply), one page at a time. */
+export interface RunQuery {
+  agent?: string;
+  status?: RunStatus;
+  actor?: string;
+  session?: string;
+  /** Runs of a team: its lead's and its members'. */
+  team?: string;
+  /** Started at or after (ISO time). */
+  since?: string;
+  /** Started before (ISO time). */
+  until?: string;
+  /** Finished runs whose cost is in this range. */
+  minCostUsd?: number;
+  maxCostUsd?: number;
+  /** Words in the task, or the start of the run id (case-insensitive). */
+  search?: string;
+  /** Where the previous page ended (its `nextCursor`). */
+  cursor?: string;
+  /** Runs per page (default 50). */
+  limit?: number;
+}
+
+export interface RunPage {
+  runs: RunSummary[];
+  /** Present when more runs match: pass it as `cursor` for the next page. */
+  nextCursor?: string;
+}
+
+/** An evaluation suite's result (`agentd eval run`), kept in the store for the console. */
+export interface EvalResultRecord {
+  id: string;
+  suite: string;
+  startedAt: string;
+  /** The suite's score; null when nothing was scored. */
+  score: number | null;
+  cases: number;
+  passed: number;
+  failed: number;
+  errors: number;
+  /** The whole result, in the `agentd.eval.result/1` format of result.json. */
+  result: { [key: string]: unknown };
+}
+
 /** A run's append-only event log, and the runs it registers. */
 export interface RunLogStore {
   /**
@@ -133,6 +180,8 @@ export interface RunLogStore {
   getRun(idOrPrefix: string): Promise<RunSummary | undefined>;
   /** Runs, newest first. */
   listRuns(options?: ListRunsOptions): Promise<RunSummary[]>;
+  /** A page of the runs matching `query`, newest first; a bad cursor throws `BadCursorError`. */
+  queryRuns(query: RunQuery): Promise<RunPage>;
 }
 
 /** Who drives a run now: coordination between processes, never history. */
@@ -244,6 +293,19 @@ export interface EvalScoreStore {
   listEvalScores(options?: ListEvalScoresOptions): Promise<EvalScoreRecord[]>;
 }
 
+/** Evaluation suites' results, as `agentd eval run` made them. */
+export interface EvalResultStore {
+  /** Keeps a suite's result (replacing one of the same id). */
+  putEvalResult(record: EvalResultRecord): Promise<void>;
+  /** A kept result by id or a unique prefix of one. */
+  getEvalResult(idOrPrefix: string): Promise<EvalResultRecord | undefined>;
+  /** Kept results, newest first, without their `result` (optionally of one suite). */
+  listEvalResults(options?: {
+    suite?: string;
+    limit?: number;
+  }): Promise<Omit<EvalResultRecord, 'result'>[]>;
+}
+
 /**
  * The one place that talks to a database. Implementations: SQLite (embedded default),
  * Postgres (scale-out), each one file per part below, over one connection (SQLite) or pool
@@ -259,7 +321,8 @@ export interface Store
     ApiKeyStore,
     AuditStore,
     ApprovalStore,
-    EvalScoreStore {
+    EvalScoreStore,
+    EvalResultStore {
   /** Long-term memory: memories, their indexes, queued extractions, sessions. */
   readonly memories: MemoryStore;
   /** Agent teams: teams, their task boards, the runs of their members, their logs. */
@@ -301,5 +364,13 @@ export class DuplicateEventError extends Error {
   constructor(runId: string, seq: number) {
     super(`event ${runId}#${seq} is already in the log`);
     this.name = 'DuplicateEventError';
+  }
+}
+
+/** A `cursor` this store did not hand out (`queryRuns`). */
+export class BadCursorError extends Error {
+  constructor(cursor: string) {
+    super(`cursor: "${cursor}" is not one this list gave (start again without it)`);
+    this.name = 'BadCursorError';
   }
 }

@@ -6,6 +6,7 @@ import { compareResults, comparisonReport, hasRegression } from '../../evals/com
 import { caseLine, casesFromRuns, parseRunFilter } from '../../evals/dataset.ts';
 import { buildEvaluators } from '../../evals/evaluators/index.ts';
 import { type Judge, resolveJudge } from '../../evals/judge.ts';
+import { keepResult } from '../../evals/kept-results.ts';
 import { loadOnlineSettings, onlineSource, scoreOnline } from '../../evals/online.ts';
 import { htmlReport } from '../../evals/reports/html.ts';
 import { junitReport } from '../../evals/reports/junit.ts';
@@ -151,10 +152,11 @@ export async function evalRunCommand(suitePath: string, flags: EvalRunFlags): Pr
     ...(flags.html ? { html: resolve(flags.html) } : {}),
   };
   let result: EvalResult;
+  let kept: string;
   try {
     process.chdir(suite.cwd);
-    result = await withStore((store) =>
-      runSuite({
+    [result, kept] = await withStore(async (store) => {
+      const done = await runSuite({
         suite,
         cases,
         store,
@@ -164,8 +166,9 @@ export async function evalRunCommand(suitePath: string, flags: EvalRunFlags): Pr
         signal,
         onProgress: progressLine,
         onNotice: printNotice,
-      }),
-    );
+      });
+      return [done, await keepResult(store, done)] as const;
+    });
   } catch (error) {
     if (signal.aborted) {
       process.stderr.write(`${paint('yellow', 'cancelled:')} no reports written\n`);
@@ -178,7 +181,9 @@ export async function evalRunCommand(suitePath: string, flags: EvalRunFlags): Pr
   }
   process.stdout.write(`\n${terminalReport(result)}`);
   const files = writeReports(result, reports);
-  process.stderr.write(paint('dim', `wrote ${files.map(relativeToCwd).join(', ')}\n`));
+  process.stderr.write(
+    paint('dim', `wrote ${files.map(relativeToCwd).join(', ')}; kept as ${kept} (agentd serve)\n`),
+  );
   return gate(result, flags.failUnder ?? suite.failUnder);
 }
 
@@ -243,7 +248,7 @@ export async function evalScoreCommand(ids: string[], flags: EvalScoreFlags): Pr
       }
       runIds.push(run.id);
     }
-    return scoreRuns({
+    const scored = await scoreRuns({
       store,
       runIds,
       evaluators,
@@ -251,6 +256,8 @@ export async function evalScoreCommand(ids: string[], flags: EvalScoreFlags): Pr
       ...(suite ? { path: suite.shownAs, cases: suite.cases } : {}),
       ...(judge ? { judge } : {}),
     });
+    await keepResult(store, scored);
+    return scored;
   });
   process.stdout.write(terminalReport(result));
   if (flags.json) {

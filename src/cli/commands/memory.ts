@@ -1,14 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
-import {
-  checkNamespace,
-  type Memory,
-  type MemoryFilter,
-  type MemoryKind,
-  memoryKinds,
-} from '../../core/memory.ts';
+import type { Memory, MemoryFilter } from '../../core/memory.ts';
 import { createRedactor } from '../../core/redact.ts';
+import { memoryFilterOf } from '../../memory/filter.ts';
 import { type OpenMemory, openMemory } from '../../memory/open.ts';
 import { clip, paint, table } from '../format.ts';
 
@@ -34,27 +29,7 @@ async function withMemory<T>(fn: (memory: OpenMemory) => Promise<T>): Promise<T>
 }
 
 function filterOf(flags: MemoryFilterFlags): MemoryFilter {
-  const namespaces = [...(flags.namespace ?? [])];
-  for (const ns of namespaces) {
-    const problem = checkNamespace(ns);
-    if (problem) throw new AgentdError('usage', `--namespace: ${problem}`);
-  }
-  if (flags.agent) namespaces.push(`/agent/${flags.agent}`);
-  if (flags.team) namespaces.push(`/team/${flags.team}`);
-  const kinds = (flags.kind ?? []).map((kind) => {
-    if (!(memoryKinds as readonly string[]).includes(kind)) {
-      throw new AgentdError(
-        'usage',
-        `--kind: "${kind}" is not a kind of memory (use one of: ${memoryKinds.join(', ')})`,
-      );
-    }
-    return kind as MemoryKind;
-  });
-  return {
-    ...(namespaces.length ? { namespaces } : {}),
-    ...(kinds.length ? { kinds } : {}),
-    ...(flags.actor ? { actor: flags.actor } : {}),
-  };
+  return memoryFilterOf(flags, (field) => `--${field}`);
 }
 
 function row(memory: Memory, score?: number): string[] {

@@ -2,8 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type Config, loadConfig } from '../../config/config.ts';
 import type { Verdict } from '../../core/audit.ts';
-import { AgentdError, errorMessage } from '../../core/errors.ts';
-import { type AgentSpec, loadAgentSpec } from '../../definition/agent-spec.ts';
+import { AgentdError } from '../../core/errors.ts';
+import { loadAgentSpec } from '../../definition/agent-spec.ts';
 import { parseYamlFile } from '../../definition/yaml-file.ts';
 import { isProviderName } from '../../models/catalog.ts';
 import { resolveModel } from '../../models/providers.ts';
@@ -17,18 +17,12 @@ import {
   runUser,
   specManifests,
 } from '../../policy/load.ts';
-import { formatProblem, type PolicyMode, readPolicyDir } from '../../policy/policy-set.ts';
+import { formatProblem, type PolicyMode } from '../../policy/policy-set.ts';
 import { activatePolicySet, savePolicySet } from '../../policy/policy-sets.ts';
 import { ResourceResolver } from '../../policy/resources.ts';
 import { generateSchema } from '../../policy/schema.ts';
-import {
-  type ChangedDecision,
-  type ReplayContext,
-  recordedCalls,
-  replayCall,
-  runCwd,
-  sinceTime,
-} from '../../policy/what-if.ts';
+import { sinceTime } from '../../policy/what-if.ts';
+import { type WhatIfReport, whatIfReport } from '../../policy/what-if-report.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { Store } from '../../store/store.ts';
 import { clip, paint, printNotice } from '../format.ts';
@@ -175,108 +169,26 @@ export async function policyWhatIfCommand(
   }
   const config = loadConfig();
   const only = options.agent ? loadAgentSpec(options.agent) : undefined;
-  const contexts = new Map<string, ReplayContext>();
-  const contextFor = async (spec: AgentSpec): Promise<ReplayContext> => {
-    const key = resolve(spec.path);
-    const known = contexts.get(key);
-    if (known) return known;
-    const manifests = await specManifests(spec, config, process.cwd());
-    const checked = await checkPolicySet(folder, manifests);
-    const errors = checked.problems.filter((p) => p.severity === 'error');
-    if (errors.length) {
-      throw new AgentdError(
-        'policy_invalid',
-        `${formatProblem(errors[0]!)}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}: the policies do not fit the schema of ${spec.name} (agentd policy validate ${dir} --agent ${spec.path} lists every problem)`,
-      );
-    }
-    const specDir = dirname(key);
-    const resolver = (cwd: string) =>
-      new ResourceResolver({ connectors: spec.connectors, cwd, specDir });
-    const context: ReplayContext = {
-      authorizer: authorizerFor(checked, {
-        mode: 'enforce',
-        dir: folder,
-        agent: spec.name,
-        user: runUser(config.env),
-        resources: resolver(process.cwd()),
-      }),
-      schema: checked.schema,
-      manifests: new Map(manifests.map((m) => [m.action, m])),
-      resolver,
-      user: runUser(config.env),
-    };
-    contexts.set(key, context);
-    return context;
-  };
-
-  // The folder is checked before any run is read (against the agent's schema when there is one).
-  readPolicyDir(folder);
-  if (only) await contextFor(only);
-
-  const changes: ChangedDecision[] = [];
-  let runsReplayed = 0;
-  let callsReplayed = 0;
-  const skipped = new Map<string, number>();
   const store = openStore(config);
+  let report: WhatIfReport;
   try {
-    const runs = (await store.listRuns({ limit: Number.MAX_SAFE_INTEGER }))
-      .filter((r) => (!since || r.createdAt >= since) && (!only || r.agent === only.name))
-      .reverse();
-    for (const run of runs) {
-      const events = await store.readEvents(run.id);
-      const started = events[0];
-      if (started?.type !== 'run.started') continue;
-      const calls = recordedCalls(events);
-      if (calls.length === 0) continue;
-      let spec = only;
-      if (!spec) {
-        const path = started.data.specPath;
-        if (!path || !existsSync(path)) {
-          const why = path ? `its spec ${path} is gone` : 'it was not started from a spec file';
-          skipped.set(why, (skipped.get(why) ?? 0) + 1);
-          continue;
-        }
-        try {
-          spec = loadAgentSpec(path);
-        } catch (error) {
-          const why = `its spec ${path} does not load (${errorMessage(error)})`;
-          skipped.set(why, (skipped.get(why) ?? 0) + 1);
-          continue;
-        }
-      }
-      const context = await contextFor(spec);
-      const users = new Map(
-        (await store.listAudit({ runId: run.id })).map((entry) => [entry.seq, entry.user]),
-      );
-      runsReplayed++;
-      for (const call of calls) {
-        callsReplayed++;
-        const user = call.recorded ? users.get(call.recorded.auditSeq) : undefined;
-        const change = await replayCall(call, context, {
-          cwd: runCwd(started),
-          ...(user ? { user } : {}),
-        });
-        if (change) changes.push(change);
-      }
-    }
+    report = await whatIfReport({
+      store,
+      config,
+      folder,
+      shown: dir,
+      ...(since ? { since } : {}),
+      ...(only ? { only } : {}),
+    });
   } finally {
     await store.close();
   }
-
-  const counts = new Map<string, number>();
-  for (const c of changes) {
-    const key = `${c.before} → ${c.after}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  const breakdown = [...counts].map(([key, n]) => `${n} ${key}`).join(', ');
-  const summary = {
-    policies: folder,
-    runs: runsReplayed,
-    calls: callsReplayed,
-    changed: changes.length,
-    byChange: Object.fromEntries(counts),
-    ...(skipped.size ? { skippedRuns: Object.fromEntries(skipped) } : {}),
-  };
+  const { changes, summary } = report;
+  const callsReplayed = summary.calls;
+  const runsReplayed = summary.runs;
+  const breakdown = Object.entries(summary.byChange)
+    .map(([key, n]) => `${n} ${key}`)
+    .join(', ');
   if (options.json) {
     for (const change of changes) process.stdout.write(`${JSON.stringify(change)}\n`);
     process.stdout.write(`${JSON.stringify({ summary })}\n`);
@@ -287,7 +199,7 @@ export async function policyWhatIfCommand(
       `${c.runId} ${c.at.replace('T', ' ').slice(0, 19)} ${c.agent} ${c.action} on ${clip(c.resource, 50)}: ${paint(verdictStyle(c.after), `${c.before} → ${c.after}`)} ${paint('dim', `(${clip(c.afterReason, 120)}) [${c.callId}]`)}\n`,
     );
   }
-  for (const [why, n] of skipped) {
+  for (const [why, n] of Object.entries(summary.skippedRuns ?? {})) {
     process.stderr.write(
       `${paint('yellow', 'note:')} ${n} run${n === 1 ? '' : 's'} not replayed: ${why} (give --agent <spec> to replay with it)\n`,
     );

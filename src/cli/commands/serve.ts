@@ -19,6 +19,9 @@ export interface ServeFlags {
   gatewayOpen?: boolean;
 }
 
+/** The scopes a person needs to see every page of the console. */
+const consoleScopes = 'runs,approvals,teams,policies,registry,audit,memory,evals';
+
 /** `agentd serve`: the HTTP API until SIGINT or SIGTERM, then a graceful stop. */
 export async function serveCommand(flags: ServeFlags, version: string): Promise<number> {
   const config = loadConfig();
@@ -56,6 +59,9 @@ export async function serveCommand(flags: ServeFlags, version: string): Promise<
   }
   process.stdout.write(
     `agentd ${version} serving on ${paint('bold', server.url, process.stdout)}  (health: /health, API: /openapi.json, MCP registry: /v0/servers; keys: agentd keys create)\n`,
+  );
+  process.stdout.write(
+    `console: open ${server.url}/ and sign in with an API key (make one with: agentd keys create --name me --scopes ${consoleScopes})\n`,
   );
   if (flags.gatewayOpen) {
     process.stdout.write(

@@ -7,7 +7,7 @@ import type { Redactor } from '../../core/redact.ts';
 import { openStore } from '../../store/open-store.ts';
 import type { Store } from '../../store/store.ts';
 import type { TeamBudget, TeamRecord, TeamStatus } from '../../store/team-store.ts';
-import { priorActiveMs, TeamMeter } from '../../teams/budget.ts';
+import { teamOverview } from '../../teams/overview.ts';
 import { prepareTeam, teamRoster } from '../../teams/prepare-team.ts';
 import { resumeTeam, runTeam, type TeamResult } from '../../teams/runner.ts';
 import { TeamSession } from '../../teams/session.ts';
@@ -244,45 +244,18 @@ export async function teamListCommand(options: {
 export async function teamShowCommand(id: string, options: { json?: boolean }): Promise<number> {
   const store = openStore(loadConfig());
   try {
-    const team = await findTeam(store, id);
-    const tasks = await store.teams.listTasks(team.id);
-    const log = await store.teams.readTeamEvents(team.id);
-    const runs = await store.teams.listTeamRuns(team.id);
-    const meter = new TeamMeter();
-    const all = [{ runId: team.leadRunId, member: 'lead', taskId: undefined }, ...runs];
-    const members: {
-      member: string;
-      runId: string;
-      task?: string;
-      status: string;
-      turns: number;
-      tokens: number;
-      cost: string;
-    }[] = [];
-    for (const run of all) {
-      const events = await store.readEvents(run.runId);
-      const one = new TeamMeter();
-      for (const event of events) {
-        meter.add(event);
-        one.add(event);
-      }
-      const summary = await store.getRun(run.runId);
-      const use = one.usage(0);
-      members.push({
-        member: run.member,
-        runId: run.runId,
-        ...(run.taskId ? { task: run.taskId } : {}),
-        status: summary?.status ?? 'not started',
-        turns: use.turns,
-        tokens: use.tokens,
-        cost: use.costKnown ? `$${use.costUsd.toFixed(4)}` : 'unknown',
-      });
-    }
-    const usage = meter.usage(priorActiveMs(log));
-    const messages = log.filter((e) => e.type === 'message');
+    const { team, usage, tasks, runs, messages, log } = await teamOverview(
+      store,
+      await findTeam(store, id),
+    );
+    const members = runs.map((m) => ({
+      ...m,
+      cost: m.costUsd === null ? 'unknown' : `$${m.costUsd.toFixed(4)}`,
+    }));
     if (options.json) {
       process.stdout.write(
-        `${JSON.stringify({ team, usage, tasks, runs: members, messages: messages.map((m) => ({ seq: m.seq, at: m.at, ...m.data })), log }, null, 2)}\n`,
+        `${JSON.stringify({ team, usage, tasks, runs: members.map(({ costUsd: _, ...m }) => m), messages, log }, null, 2)}
+`,
       );
       return 0;
     }
@@ -303,9 +276,8 @@ export async function teamShowCommand(id: string, options: { json?: boolean }): 
     out.write('\nmessages\n');
     if (messages.length === 0) out.write('(none)\n');
     for (const m of messages) {
-      const d = m.data as { from: string; to: string; text: string; auto?: boolean };
       out.write(
-        `${m.at.slice(11, 19)} ${d.from} → ${d.to}${d.auto ? ' (auto)' : ''}: ${clip(d.text, 200)}\n`,
+        `${m.at.slice(11, 19)} ${m.from} → ${m.to}${m.auto ? ' (auto)' : ''}: ${clip(m.text, 200)}\n`,
       );
     }
     out.write('\nmembers\n');

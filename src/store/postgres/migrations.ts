@@ -315,4 +315,56 @@ export const migrations: readonly string[] = [
   `
   ALTER TABLE run_leases ADD COLUMN generation integer NOT NULL DEFAULT 1;
   `,
+  // 12: evaluation suites' results (the console lists and compares them); runs by actor and
+  // agent; and, kept by a trigger, the event that set each run's status with that status and
+  // the run's cost, so runs are filtered by them without folding every log
+  `
+  CREATE TABLE eval_results (
+    id text PRIMARY KEY,
+    suite text NOT NULL,
+    started_at text NOT NULL,
+    score double precision,
+    cases integer NOT NULL,
+    passed integer NOT NULL,
+    failed integer NOT NULL,
+    errors integer NOT NULL,
+    result text NOT NULL
+  );
+  CREATE INDEX eval_results_suite ON eval_results(suite, started_at);
+  CREATE INDEX runs_agent ON runs(agent, created_at);
+  CREATE TABLE run_status_events (
+    run_id text PRIMARY KEY REFERENCES runs(id),
+    seq integer NOT NULL,
+    status text NOT NULL,
+    cost_usd double precision
+  );
+  CREATE INDEX run_status_events_status ON run_status_events(status);
+  CREATE FUNCTION run_status_of(type text, data text) RETURNS text AS $$
+    SELECT CASE type
+      WHEN 'run.finished' THEN data::jsonb ->> 'status'
+      WHEN 'run.needs_attention' THEN 'needs_attention'
+      WHEN 'run.suspended' THEN 'suspended'
+      WHEN 'approval.requested' THEN 'awaiting_approval'
+      WHEN 'approval.answered' THEN
+        CASE WHEN (data::jsonb ->> 'othersWaiting')::integer > 0 THEN 'awaiting_approval' ELSE 'running' END
+      ELSE 'running' END
+  $$ LANGUAGE sql IMMUTABLE;
+  INSERT INTO run_status_events (run_id, seq, status, cost_usd)
+    SELECT DISTINCT ON (e.run_id) e.run_id, e.seq, run_status_of(e.type, e.data),
+      CASE WHEN e.type = 'run.finished' THEN (e.data::jsonb ->> 'costUsd')::double precision END
+    FROM events e WHERE e.type IN ('run.finished', 'run.needs_attention', 'run.suspended', 'run.resumed', 'approval.requested', 'approval.answered')
+    ORDER BY e.run_id, e.seq DESC;
+  CREATE FUNCTION run_status_events_follow() RETURNS trigger AS $$
+  BEGIN
+    INSERT INTO run_status_events (run_id, seq, status, cost_usd)
+      VALUES (NEW.run_id, NEW.seq, run_status_of(NEW.type, NEW.data),
+        CASE WHEN NEW.type = 'run.finished' THEN (NEW.data::jsonb ->> 'costUsd')::double precision END)
+      ON CONFLICT (run_id) DO UPDATE SET seq = excluded.seq, status = excluded.status,
+        cost_usd = excluded.cost_usd WHERE excluded.seq > run_status_events.seq;
+    RETURN NEW;
+  END
+  $$ LANGUAGE plpgsql;
+  CREATE TRIGGER run_status_events_follow AFTER INSERT ON events FOR EACH ROW
+    WHEN (NEW.type IN ('run.finished', 'run.needs_attention', 'run.suspended', 'run.resumed', 'approval.requested', 'approval.answered')) EXECUTE FUNCTION run_status_events_follow();
+  `,
 ];

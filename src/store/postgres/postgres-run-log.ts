@@ -1,19 +1,15 @@
 import type { RunEvent } from '../../core/events.ts';
 import type { Redactor } from '../../core/redact.ts';
-import {
-  type EventRow,
-  escapeLike,
-  type RunRow,
-  statusEventTypesSql,
-  toEvent,
-  toSummary,
-} from '../rows/run-row.ts';
+import { encodeCursor, runQueryConditions } from '../rows/run-query.ts';
+import { type EventRow, escapeLike, type RunRow, toEvent, toSummary } from '../rows/run-row.ts';
 import {
   DuplicateEventError,
   type LeaseFence,
   LeaseLostError,
   type ListRunsOptions,
   type RunLogStore,
+  type RunPage,
+  type RunQuery,
   type RunSummary,
 } from '../store.ts';
 import {
@@ -24,10 +20,9 @@ import {
 
 /** A run with the last event that set its status, if any. */
 const selectRuns = `SELECT r.id, r.agent, r.model, r.task, r.parent_run_id, r.created_at,
-  s.type AS status_type, s.data AS status_data, s.at AS status_at
-  FROM runs r LEFT JOIN events s ON s.run_id = r.id AND s.seq = (
-    SELECT max(e.seq) FROM events e
-    WHERE e.run_id = r.id AND e.type IN (${statusEventTypesSql}))`;
+  r.actor, r.session_id, s.type AS status_type, s.data AS status_data, s.at AS status_at
+  FROM runs r LEFT JOIN run_status_events rs ON rs.run_id = r.id
+  LEFT JOIN events s ON s.run_id = r.id AND s.seq = rs.seq`;
 
 /**
  * Runs and their event log in Postgres: an append is one transaction (the runs it starts,
@@ -128,6 +123,25 @@ export class PostgresRunLog implements RunLogStore {
       }
       if (rows.length < page) return out;
     }
+  }
+
+  async queryRuns(query: RunQuery): Promise<RunPage> {
+    const params: (string | number)[] = [];
+    const param = (value: string | number) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const where = runQueryConditions(query, param);
+    if (query.status && query.status !== 'running')
+      where.push(`rs.status = ${param(query.status)}`);
+    const limit = query.limit ?? 50;
+    const rows = await this.#c.query<RunRow>(
+      `${selectRuns} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY r.created_at DESC, r.id DESC LIMIT ${param(limit + 1)}`,
+      params,
+    );
+    const runs = rows.slice(0, limit).map(toSummary);
+    return rows.length > limit ? { runs, nextCursor: encodeCursor(runs.at(-1)!) } : { runs };
   }
 }
 

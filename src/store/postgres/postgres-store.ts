@@ -6,6 +6,7 @@ import { PostgresApiKeys } from './postgres-api-keys.ts';
 import { PostgresApprovals } from './postgres-approvals.ts';
 import { PostgresAudit } from './postgres-audit.ts';
 import { PostgresConnection, quoteIdent } from './postgres-connection.ts';
+import { PostgresEvalResults } from './postgres-eval-results.ts';
 import { PostgresEvalScores } from './postgres-eval-scores.ts';
 import { type InsertRows, importRows } from './postgres-import.ts';
 import { PostgresLeases } from './postgres-leases.ts';
@@ -56,6 +57,7 @@ export class PostgresStore extends ComposedStore {
       audit,
       approvals: new PostgresApprovals(connection, redact, audit),
       evalScores: new PostgresEvalScores(connection, redact),
+      evalResults: new PostgresEvalResults(connection, redact),
       memories: new PostgresMemoryStore(connection, redact),
       teams: new PostgresTeamStore(connection, redact),
     });

@@ -12,6 +12,8 @@ export interface RunRow {
   task: string;
   parent_run_id: string | null;
   created_at: string;
+  actor?: string | null;
+  session_id?: string | null;
   status_type: string | null;
   status_data: string | null;
   status_at: string | null;
@@ -58,6 +60,8 @@ export function toSummary(row: RunRow): RunSummary {
     status: 'running',
   };
   if (row.parent_run_id) summary.parentRunId = row.parent_run_id;
+  if (row.actor) summary.actor = row.actor;
+  if (row.session_id) summary.sessionId = row.session_id;
   if (row.status_type === 'run.needs_attention') summary.status = 'needs_attention';
   if (row.status_type === 'run.suspended') summary.status = 'suspended';
   if (row.status_type === 'approval.requested') summary.status = 'awaiting_approval';

@@ -1,4 +1,23 @@
 /**
+ * A run's status as set by one of its events (`e`), in SQL: what `toSummary` reads from the
+ * same event (`../rows/run-row.ts`).
+ */
+function statusOf(e: string): string {
+  return `CASE ${e}.type
+    WHEN 'run.finished' THEN json_extract(${e}.data, '$.status')
+    WHEN 'run.needs_attention' THEN 'needs_attention'
+    WHEN 'run.suspended' THEN 'suspended'
+    WHEN 'approval.requested' THEN 'awaiting_approval'
+    WHEN 'approval.answered' THEN
+      CASE WHEN json_extract(${e}.data, '$.othersWaiting') > 0 THEN 'awaiting_approval' ELSE 'running' END
+    ELSE 'running' END`;
+}
+
+function costOf(e: string): string {
+  return `CASE WHEN ${e}.type = 'run.finished' THEN json_extract(${e}.data, '$.costUsd') END`;
+}
+
+/**
  * Versioned schema migrations, applied in order inside one transaction each; the schema
  * version is SQLite's `user_version`. Never edit a released migration: add the next one, and
  * the same version to `../postgres/migrations.ts` (version N is the same schema in both).
@@ -295,5 +314,42 @@ export const migrations: readonly string[] = [
   // a released lease keeps its row with no owner, so generations only grow
   `
   ALTER TABLE run_leases ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;
+  `,
+  // 12: evaluation suites' results (the console lists and compares them); indexes for listing
+  // runs newest first a page at a time, and for finding the event that set a run's status (an
+  // index kept by a trigger: the status is still read from that event)
+  `
+  CREATE TABLE eval_results (
+    id TEXT PRIMARY KEY,
+    suite TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    score REAL,
+    cases INTEGER NOT NULL,
+    passed INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    result TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX eval_results_suite ON eval_results(suite, started_at);
+  CREATE INDEX runs_created ON runs(created_at, id);
+  CREATE INDEX runs_agent ON runs(agent, created_at);
+  CREATE TABLE run_status_events (
+    run_id TEXT PRIMARY KEY REFERENCES runs(id),
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    cost_usd REAL
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX run_status_events_status ON run_status_events(status);
+  INSERT INTO run_status_events (run_id, seq, status, cost_usd)
+    SELECT e.run_id, e.seq, ${statusOf('e')}, ${costOf('e')} FROM events e
+    WHERE e.seq = (SELECT max(x.seq) FROM events x WHERE x.run_id = e.run_id AND x.type IN ('run.finished', 'run.needs_attention', 'run.suspended', 'run.resumed', 'approval.requested', 'approval.answered'));
+  CREATE TRIGGER run_status_events_follow AFTER INSERT ON events
+    WHEN NEW.type IN ('run.finished', 'run.needs_attention', 'run.suspended', 'run.resumed', 'approval.requested', 'approval.answered')
+    BEGIN
+      INSERT INTO run_status_events (run_id, seq, status, cost_usd)
+        VALUES (NEW.run_id, NEW.seq, ${statusOf('NEW')}, ${costOf('NEW')})
+        ON CONFLICT (run_id) DO UPDATE SET seq = excluded.seq, status = excluded.status,
+          cost_usd = excluded.cost_usd WHERE excluded.seq > run_status_events.seq;
+    END;
   `,
 ];

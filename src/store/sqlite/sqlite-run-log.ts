@@ -1,13 +1,6 @@
 import type { RunEvent, RunStartedData } from '../../core/events.ts';
 import type { Redactor } from '../../core/redact.ts';
-import {
-  type EventRow,
-  escapeLike,
-  type RunRow,
-  statusEventTypesSql,
-  toEvent,
-  toSummary,
-} from '../rows/run-row.ts';
+import { type EventRow, escapeLike, type RunRow, toEvent, toSummary } from '../rows/run-row.ts';
 import {
   DuplicateEventError,
   type Durability,
@@ -15,16 +8,12 @@ import {
   LeaseLostError,
   type ListRunsOptions,
   type RunLogStore,
+  type RunPage,
+  type RunQuery,
   type RunSummary,
 } from '../store.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
-
-/** A run with the last event that set its status, if any. */
-const selectRuns = `SELECT r.id, r.agent, r.model, r.task, r.parent_run_id, r.created_at,
-  s.type AS status_type, s.data AS status_data, s.at AS status_at
-  FROM runs r LEFT JOIN events s ON s.run_id = r.id AND s.seq = (
-    SELECT max(e.seq) FROM events e
-    WHERE e.run_id = r.id AND e.type IN (${statusEventTypesSql}))`;
+import { queryRuns, selectRuns } from './sqlite-run-query.ts';
 
 interface PendingAppend {
   events: readonly RunEvent[];
@@ -181,5 +170,9 @@ export class SqliteRunLog implements RunLogStore {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  async queryRuns(query: RunQuery): Promise<RunPage> {
+    return queryRuns(this.#c, query);
   }
 }

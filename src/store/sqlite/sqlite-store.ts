@@ -10,6 +10,7 @@ import { SqliteApiKeys } from './sqlite-api-keys.ts';
 import { SqliteApprovals } from './sqlite-approvals.ts';
 import { SqliteAudit } from './sqlite-audit.ts';
 import { SqliteConnection } from './sqlite-connection.ts';
+import { SqliteEvalResults } from './sqlite-eval-results.ts';
 import { SqliteEvalScores } from './sqlite-eval-scores.ts';
 import { SqliteLeases } from './sqlite-leases.ts';
 import { SqliteMemoryStore } from './sqlite-memory-store.ts';
@@ -50,6 +51,7 @@ export class SqliteStore extends ComposedStore {
       audit,
       approvals: new SqliteApprovals(connection, redact, audit),
       evalScores: new SqliteEvalScores(connection, redact),
+      evalResults: new SqliteEvalResults(connection, redact),
       memories: new SqliteMemoryStore(connection, redact),
       teams: new SqliteTeamStore(connection, redact),
     });
