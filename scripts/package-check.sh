@@ -104,6 +104,24 @@ EOF
 out=$(cd search && npx agentd run agent.yaml "find the TODO")
 grep -q 'src/a.ts:1' <<<"$out" || fail "fs.search found nothing: $out"
 
+say "agentd serve from the package serves the web console at /"
+[ -f node_modules/agentd/console/dist/index.html ] || fail "the package has no console/dist/index.html"
+serve_log="$work/serve.log"
+node_modules/.bin/agentd serve --port 0 > "$serve_log" 2>&1 &
+serve_pid=$!
+url=""
+for _ in $(seq 1 600); do
+  url=$(grep -o 'serving on http://[^ ]*' "$serve_log" | head -n 1 | cut -d' ' -f3 || true)
+  [ -n "$url" ] && break
+  kill -0 "$serve_pid" 2>/dev/null || break
+  sleep 0.1
+done
+[ -n "$url" ] || { kill "$serve_pid" 2>/dev/null; fail "agentd serve did not start: $(cat "$serve_log")"; }
+page=$(curl -fsS "$url/" || true)
+kill "$serve_pid" 2>/dev/null
+wait "$serve_pid" 2>/dev/null || true
+grep -qi '<!doctype html' <<<"$page" || fail "GET / did not answer the console's page: ${page:0:200}"
+
 say "the API from an .mjs file"
 cat > api.mjs <<'EOF'
 import { defineTool, runAgent, ScriptedModel, SqliteStore, z } from 'agentd';
