@@ -13,6 +13,7 @@ import {
 } from '../models/catalog.ts';
 import type { ModelSettings } from '../models/model.ts';
 import { parseToolRef, type ToolSource } from '../tools/tool-ref.ts';
+import { durationSchema } from './duration-schema.ts';
 import { type MemorySpec, memorySpec, memorySpecSchema } from './memory-spec.ts';
 import { parseYamlFile } from './yaml-file.ts';
 
@@ -118,20 +119,7 @@ const agentSpecSchema = z.strictObject({
       max_tool_repairs: z.int().min(0).optional(),
       max_tokens: z.int().positive().optional(),
       max_cost_usd: z.number().positive().optional(),
-      max_time: z
-        .union([z.number().positive(), z.string()])
-        .transform((value, ctx) => {
-          const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
-          if (ms === undefined || ms <= 0) {
-            ctx.addIssue({
-              code: 'custom',
-              message: `"${value}" is not a duration (write e.g. 90s, 30m, 2h, or a number of seconds)`,
-            });
-            return z.NEVER;
-          }
-          return ms;
-        })
-        .optional(),
+      max_time: durationSchema.optional(),
     })
     .optional(),
   effort: z.enum(effortLevels).optional(),
@@ -159,20 +147,7 @@ const agentSpecSchema = z.strictObject({
         .optional(),
       mode: z.enum(['enforce', 'log_only']).optional(),
       /** How long a call that needs a person's approval waits before it is denied. */
-      approval_timeout: z
-        .union([z.number().positive(), z.string()])
-        .transform((value, ctx) => {
-          const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
-          if (ms === undefined || ms <= 0) {
-            ctx.addIssue({
-              code: 'custom',
-              message: `"${value}" is not a duration (write e.g. 90s, 30m, 2h, or a number of seconds)`,
-            });
-            return z.NEVER;
-          }
-          return ms;
-        })
-        .optional(),
+      approval_timeout: durationSchema.optional(),
     })
     .optional(),
 });

@@ -5,6 +5,7 @@ import { parseDuration } from '../core/duration.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import { type Limits, type RunStatus, runStatuses } from '../core/events.ts';
 import type { JsonValue } from '../core/messages.ts';
+import { durationSchema } from '../definition/duration-schema.ts';
 import { schemaIssue } from '../definition/yaml-file.ts';
 import type { Store } from '../store/store.ts';
 import { answerOf } from './evaluators/common.ts';
@@ -52,20 +53,7 @@ export const budgetSchema = z.strictObject({
   max_turns: z.int().positive().optional(),
   max_tokens: z.int().positive().optional(),
   max_cost_usd: z.number().positive().optional(),
-  max_time: z
-    .union([z.number().positive(), z.string()])
-    .transform((value, ctx) => {
-      const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
-      if (ms === undefined || ms <= 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${value}" is not a duration (write e.g. 90s, 30m, 2h, or a number of seconds)`,
-        });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .optional(),
+  max_time: durationSchema.optional(),
 });
 
 export function budgetLimits(budget: z.output<typeof budgetSchema> | undefined): Partial<Limits> {

@@ -3,11 +3,11 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
-import { parseDuration } from '../core/duration.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { Limits } from '../core/events.ts';
 import { loadCatalogAgent } from '../definition/agent-catalog.ts';
 import { type AgentSpec, loadAgentSpec, parseAgentSpec } from '../definition/agent-spec.ts';
+import { durationSchema } from '../definition/duration-schema.ts';
 import { parseYamlFile } from '../definition/yaml-file.ts';
 import {
   type EffortLevel,
@@ -23,24 +23,12 @@ const roleName = /^[a-z][a-z0-9_-]*$/;
 /** Names members cannot have: the lead's, and what messages and tasks use for everyone. */
 const reserved = new Set(['lead', 'all', 'team', 'agentd']);
 
-const duration = z.union([z.number().positive(), z.string()]).transform((value, ctx) => {
-  const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${value}" is not a duration (write e.g. 90s, 30m, 2h, or a number of seconds)`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
-
 const limits = z.strictObject({
   max_turns: z.int().positive().optional(),
   max_tool_repairs: z.int().min(0).optional(),
   max_tokens: z.int().positive().optional(),
   max_cost_usd: z.number().positive().optional(),
-  max_time: duration.optional(),
+  max_time: durationSchema.optional(),
 });
 
 const modelRef = z.string().superRefine((value, ctx) => {
@@ -114,7 +102,7 @@ const teamSchema = z.strictObject({
       max_turns: z.int().positive().optional(),
       max_tokens: z.int().positive().optional(),
       max_cost_usd: z.number().positive().optional(),
-      max_time: duration.optional(),
+      max_time: durationSchema.optional(),
     })
     .optional(),
   /** Cedar policies for every member (principal Agent::"<team>/<member>"). */
