@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { verifyAudit } from '../core/audit.ts';
@@ -20,6 +20,7 @@ import {
 import { ResourceResolver } from '../policy/resources.ts';
 import type { Store } from '../store/store.ts';
 import type { AppEnv } from './app.ts';
+import { jsonBody } from './json-body.ts';
 import { problem } from './problem.ts';
 
 /** Policy texts by file name, as a request gives them (instead of a folder on the server). */
@@ -50,21 +51,6 @@ export function policyApi(options: { store: Store; config: Config }): {
   audit: Hono<AppEnv>;
 } {
   const { store, config } = options;
-
-  const parse = async <T>(c: Context<AppEnv>, schema: z.ZodType<T>) => {
-    let raw: unknown;
-    try {
-      raw = await c.req.json();
-    } catch {
-      return { error: 'the body is not JSON' };
-    }
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      return { error: `${issue.path.join('.') || 'body'}: ${issue.message}` };
-    }
-    return { value: parsed.data };
-  };
 
   /** Checks the given texts (or the agent's folder) against the agent's schema. */
   const check = async <R>(
@@ -97,7 +83,7 @@ export function policyApi(options: { store: Store; config: Config }): {
 
   const policies = new Hono<AppEnv>();
   policies.post('/validate', async (c) => {
-    const body = await parse(c, validateSchema);
+    const body = await jsonBody(c, validateSchema);
     if ('error' in body) return problem(c, 400, 'invalid_request', body.error!);
     try {
       const result = await check(body.value!.agent, body.value!.policies, ({ spec, checked }) => ({
@@ -116,7 +102,7 @@ export function policyApi(options: { store: Store; config: Config }): {
   });
 
   policies.post('/test', async (c) => {
-    const body = await parse(c, testSchema);
+    const body = await jsonBody(c, testSchema);
     if ('error' in body) return problem(c, 400, 'invalid_request', body.error!);
     const cases = body.value!;
     try {

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
@@ -10,6 +10,7 @@ import { effortLevels } from '../models/catalog.ts';
 import { BadCursorError, type Store } from '../store/store.ts';
 import { parseTraceparent } from '../telemetry/trace-ids.ts';
 import type { AppEnv } from './app.ts';
+import { jsonBody } from './json-body.ts';
 import { problem } from './problem.ts';
 import type { RunManager } from './run-manager.ts';
 import { runQueryOf } from './run-query.ts';
@@ -53,24 +54,8 @@ export function runsApi(options: {
   const { store, config, manager } = options;
   const api = new Hono<AppEnv>();
 
-  const body = async <T>(c: Context<AppEnv>, schema: z.ZodType<T>) => {
-    let raw: unknown;
-    try {
-      raw = await c.req.json();
-    } catch {
-      raw = c.req.header('content-length') === '0' ? {} : undefined;
-      if (raw === undefined) return { error: 'the body is not JSON' };
-    }
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      return { error: `${issue.path.join('.') || 'body'}: ${issue.message}` };
-    }
-    return { value: parsed.data };
-  };
-
   api.post('/', async (c) => {
-    const parsed = await body(c, startSchema);
+    const parsed = await jsonBody(c, startSchema);
     if ('error' in parsed) return problem(c, 400, 'invalid_request', parsed.error!);
     const request = parsed.value!;
     const catalog = listAgents(config);
@@ -131,7 +116,7 @@ export function runsApi(options: {
   api.post('/:id/resume', async (c) => {
     const run = await store.getRun(c.req.param('id'));
     if (!run) return problem(c, 404, 'not_found', `no run "${c.req.param('id')}"`);
-    const parsed = await body(c, resumeSchema);
+    const parsed = await jsonBody(c, resumeSchema);
     if ('error' in parsed) return problem(c, 400, 'invalid_request', parsed.error!);
     if (run.status === 'completed' || manager.isActive(run.id)) {
       return problem(
