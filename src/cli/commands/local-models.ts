@@ -11,7 +11,8 @@ import { formatInt, table } from '../format.ts';
 export async function localModelsCommand(options: { json?: boolean }): Promise<number> {
   const config = loadConfig();
   const folders = modelFolders(config.home, config.local?.modelDirs);
-  const servers = discoverServers({ ports: config.local?.ports });
+  // A person waits for this listing, so a slow machine gets longer than the 200 ms a run allows.
+  const servers = discoverServers({ ports: config.local?.ports, timeoutMs: 1000 });
   const files = listGgufFiles(folders);
   const rows: { ref: string; source: string; details: string[]; info?: object }[] = [];
   if (files.length > 0) {

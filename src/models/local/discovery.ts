@@ -5,6 +5,8 @@
  * never holds a run up longer than that.
  */
 
+import { get } from 'node:http';
+
 export const serverKinds = ['ollama', 'llama-cpp', 'vllm', 'lm-studio'] as const;
 export type ServerKind = (typeof serverKinds)[number];
 
@@ -123,13 +125,32 @@ async function probe(
   }
 }
 
-async function getJson(url: string, signal: AbortSignal): Promise<unknown> {
-  const response = await fetch(url, { signal, redirect: 'error' });
-  if (!response.ok) {
-    await response.body?.cancel();
-    return undefined;
-  }
-  return await response.json();
+/** GET over node:http (not fetch: its first use costs more than the whole deadline on a busy machine). */
+function getJson(url: string, signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { signal, headers: { accept: 'application/json' } }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        resolve(undefined);
+        return;
+      }
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+        if (body.length > 4_000_000) req.destroy(new Error('too large'));
+      });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch (error) {
+          reject(error);
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
 }
 
 function str<K extends string>(key: K, value: unknown): { [P in K]?: string } {
