@@ -39,7 +39,7 @@ describe('CLI bad input', () => {
     [
       'unknown provider',
       'name: t\nmodel: antropic/claude-sonnet-4-5\n',
-      /^agentd: .*bad\.yaml: model: unknown provider "antropic" \(known: anthropic, openai, openai-compatible, scripted\)$/,
+      /^agentd: .*bad\.yaml: model: unknown provider "antropic" \(known: anthropic, openai, openai-compatible, ollama, local, scripted\)$/,
     ],
     [
       'model without id',
