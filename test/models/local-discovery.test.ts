@@ -62,6 +62,8 @@ describe('discovery of model servers on 127.0.0.1', () => {
     const llamaCpp = await fakeServer({ '/v1/models': llamaCppModels });
     const found = await discoverServers({
       ports: { ollama: [ollama], 'llama-cpp': [llamaCpp], vllm: [], 'lm-studio': [] },
+      // A generous deadline: what is found must not depend on how busy the machine is.
+      timeoutMs: 10_000,
     });
     expect(found).toEqual([
       {
