@@ -98,6 +98,7 @@ const agentSpecSchema = z.strictObject({
           env_allowlist: z.array(z.string()).optional(),
           sandbox: z.enum(['auto', 'required', 'off']).optional(),
           network: z.boolean().optional(),
+          read_only: z.boolean().optional(),
           paths: z
             .array(
               z.union([
@@ -134,6 +135,8 @@ const agentSpecSchema = z.strictObject({
     })
     .optional(),
   script: z.string().min(1).optional(),
+  /** The folder the agent works in, relative to this file (default: where agentd runs). */
+  workdir: z.string().min(1).optional(),
   /** Long-term memory: strategies, extraction, recall, sessions (see docs/memory.md). */
   memory: memorySpecSchema.optional(),
   /** Cedar policies for the agent's tool calls (see docs/policy.md). */
@@ -162,6 +165,8 @@ export interface ConnectorOptions {
     sandbox?: 'auto' | 'required' | 'off';
     /** Network inside the sandbox (default false). */
     network?: boolean;
+    /** Its folder is read-only inside the sandbox (needs bubblewrap). */
+    readOnly?: boolean;
     /** Further paths the sandboxed command sees, relative to the folder the agent runs in. */
     paths?: { path: string; writable: boolean }[];
   };
@@ -194,6 +199,11 @@ export interface AgentSpec {
   };
   /** Absolute path of the scripted-model script: the model for `scripted/*`, else the offline fallback. */
   script?: string;
+  /**
+   * Absolute path of the folder the agent works in (connectors' roots and the shell's folder
+   * are relative to it), when the spec names one; `agentd run --cwd` overrides it.
+   */
+  workdir?: string;
   /** Long-term memory, when the spec has a `memory:` section. */
   memory?: MemorySpec;
   /**
@@ -276,6 +286,7 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
   if (c?.context_window !== undefined) spec.compaction.contextWindow = c.context_window;
   if (c?.mode) spec.compaction.mode = c.mode;
   if (raw.script) spec.script = resolve(dir, raw.script);
+  if (raw.workdir) spec.workdir = resolve(dir, raw.workdir);
   if (raw.memory) {
     const memory = memorySpec(raw.memory, dir, path);
     if (typeof memory === 'string') throw new AgentdError('spec_invalid', memory);
@@ -331,6 +342,7 @@ function connectorOptions(raw: z.output<typeof agentSpecSchema>['connectors']): 
       ...(raw.shell.env_allowlist ? { envAllowlist: raw.shell.env_allowlist } : {}),
       ...(raw.shell.sandbox ? { sandbox: raw.shell.sandbox } : {}),
       ...(raw.shell.network !== undefined ? { network: raw.shell.network } : {}),
+      ...(raw.shell.read_only ? { readOnly: true } : {}),
       ...(raw.shell.paths
         ? {
             paths: raw.shell.paths.map((p) =>

@@ -178,7 +178,7 @@ async function runTrial(
         agent: prepared.agent,
         task: c.input,
         specPath: prepared.spec.path,
-        cwd: suite.cwd,
+        cwd: prepared.cwd,
         ...(prepared.resolved.scripted ? { scripted: prepared.resolved.scripted } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
