@@ -97,7 +97,10 @@ function rename(dir: string, from: string, to: string): void {
   const spec = join(dir, 'agent.yaml');
   writeFileSync(
     spec,
-    readFileSync(spec, 'utf8').replace(new RegExp(`^name: ${escape(from)}$`, 'm'), `name: ${to}`),
+    readFileSync(spec, 'utf8').replace(
+      new RegExp(`^name: ${escapeRegExp(from)}$`, 'm'),
+      `name: ${to}`,
+    ),
   );
   for (const file of filesUnder(dir)) {
     if (!file.endsWith('.cedar')) continue;
@@ -112,7 +115,7 @@ function filesUnder(dir: string): string[] {
     .map((entry) => join(entry.parentPath, entry.name));
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -98,9 +98,14 @@ export class RunManager {
       );
     }
     const cwd = started.data.cwd ?? process.cwd();
-    const prepared = await this.#prepare(started.data.specPath, { model: started.data.model }, cwd, {
-      resumed: true,
-    });
+    const prepared = await this.#prepare(
+      started.data.specPath,
+      { model: started.data.model },
+      cwd,
+      {
+        resumed: true,
+      },
+    );
     return this.#launch(runId, prepared, (io) =>
       resumeRun({
         ...io,
