@@ -5,7 +5,6 @@ import { DatabaseSync } from 'node:sqlite';
 import Ajv from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import type { RunEvent } from '../../src/core/events.ts';
 import { agentd, repoRoot } from '../support/cli.ts';
 import { agentdUntilKilled } from '../support/kill-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -23,7 +22,13 @@ function git(repo: string, ...args: string[]): string {
 }
 
 /** The run's events, read from the store in `home` (a read-only connection). */
-function eventsOf(home: string, runId: string): RunEvent[] {
+interface StoredEvent {
+  seq: number;
+  type: string;
+  data: { [key: string]: unknown };
+}
+
+function eventsOf(home: string, runId: string): StoredEvent[] {
   const db = new DatabaseSync(join(home, 'agentd.db'), { readOnly: true });
   try {
     return (
@@ -32,7 +37,7 @@ function eventsOf(home: string, runId: string): RunEvent[] {
         type: string;
         data: string;
       }[]
-    ).map((row) => ({ seq: row.seq, type: row.type, data: JSON.parse(row.data) }) as RunEvent);
+    ).map((row) => ({ seq: row.seq, type: row.type, data: JSON.parse(row.data) }));
   } finally {
     db.close();
   }
@@ -305,7 +310,7 @@ describe('the security reviewer', () => {
     const schema = JSON.parse(
       readFileSync(join(repoRoot, 'test/fixtures/sarif/sarif-2.1.0-rtm.5.json'), 'utf8'),
     );
-    const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
+    const ajv = new Ajv.default({ strict: false, allErrors: true, unicodeRegExp: false });
     addFormats.default(ajv);
     const validate = ajv.compile(schema);
     expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
@@ -400,7 +405,8 @@ describe('the ops agent', () => {
     const restart = events.find(
       (e) =>
         e.type === 'tool.result' &&
-        e.data.callId === (restartCall?.data as { callId: string }).callId,
+        restartCall !== undefined &&
+        e.data.callId === restartCall.data.callId,
     );
     expect(restart?.data).toMatchObject({ isError: true, errorKind: 'denied' });
     // nothing changed: the service is still degraded, and the report was written
