@@ -121,7 +121,8 @@ function escapeRegExp(text: string): string {
 
 /**
  * Makes `path` a git repository on branch main with everything in it committed, as
- * "agentd init" (the user's hooks and templates are not used).
+ * "agentd init" (the user's hooks and templates are not used), with a local author for the
+ * commits an agent makes there (a sandboxed command does not see ~/.gitconfig).
  */
 export function initRepository(
   path: string,
@@ -143,7 +144,6 @@ export function initRepository(
     run('init', '--quiet', '--initial-branch=main');
     run('add', '-A');
     run('commit', '--quiet', '-m', 'the demo repository, as agentd init made it');
-    // The agent's commits in the demo need an author; the sandbox does not see ~/.gitconfig.
     run('config', 'user.name', 'agentd demo');
     run('config', 'user.email', 'demo@agentd.invalid');
     return { path, git: true };
