@@ -1,9 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentd } from '../support/cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
+
+// The reviewer's shell keeps the repository read-only, which needs bubblewrap.
+const hasBwrap = ['/usr/bin/bwrap', '/bin/bwrap', '/usr/local/bin/bwrap'].some(existsSync);
 
 interface Summary {
   score: number;
@@ -82,17 +85,20 @@ describe('the templates’ eval suites, offline', () => {
     expect(score('rename-api', 'tests_pass').score).toBe(1);
   });
 
-  it('security-review: recall and precision of the findings against the planted vulnerabilities', async () => {
-    const { run, result, score } = await evalRun('security-review');
-    expect(run.code, run.stderr).toBe(0);
-    expect(result.summary.byEvaluator.findings_recall!.mean).toBe(1);
-    // the secrets replay flags a token read from the environment: one false positive in two
-    expect(score('secrets', 'findings_precision').score).toBe(0.5);
-    expect(result.summary.byEvaluator.findings_precision!.mean).toBeCloseTo(5 / 6, 10);
-    expect(score('web-api', 'findings_recall').explanation).toMatch(/^2 of 2 planted found/);
-  });
+  it.skipIf(!hasBwrap)(
+    'security-review: recall and precision of the findings against the planted vulnerabilities',
+    async () => {
+      const { run, result, score } = await evalRun('security-review');
+      expect(run.code, run.stderr).toBe(0);
+      expect(result.summary.byEvaluator.findings_recall!.mean).toBe(1);
+      // the secrets replay flags a token read from the environment: one false positive in two
+      expect(score('secrets', 'findings_precision').score).toBe(0.5);
+      expect(result.summary.byEvaluator.findings_precision!.mean).toBeCloseTo(5 / 6, 10);
+      expect(score('web-api', 'findings_recall').explanation).toMatch(/^2 of 2 planted found/);
+    },
+  );
 
-  it('security-review: a missed vulnerability lowers recall', async () => {
+  it.skipIf(!hasBwrap)('security-review: a missed vulnerability lowers recall', async () => {
     const { score } = await evalRun('security-review', (dir) => {
       const script = join(dir, 'evals', 'scripts', 'web-api.yaml');
       const text = readFileSync(script, 'utf8').split('\n');

@@ -297,59 +297,64 @@ test('waits while hold exists', async () => {
 });
 
 describe('the security reviewer', () => {
-  it('reviews its demo read-only and writes SARIF that validates against the SARIF 2.1.0 schema, and Markdown', async () => {
-    const { home, work, dir, name } = await scaffold('security-review', 'reviewer');
-    const repo = join(dir, 'demo-repo');
-    const before = git(repo, 'status', '--porcelain');
-    const run = await agentd(['run', name, 'Review the repository'], { home, cwd: work });
-    expect(run.code, run.stderr).toBe(0);
-    const runId = runIdOf(run.stderr);
-    const sarif = JSON.parse(
-      readFileSync(join(dir, 'reports', `security-review-${runId}.sarif`), 'utf8'),
-    );
-    const schema = JSON.parse(
-      readFileSync(join(repoRoot, 'test/fixtures/sarif/sarif-2.1.0-rtm.5.json'), 'utf8'),
-    );
-    const ajv = new Ajv.default({ strict: false, allErrors: true, unicodeRegExp: false });
-    addFormats.default(ajv);
-    const validate = ajv.compile(schema);
-    expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
-    // and the schema does catch a broken log
-    expect(validate({ ...sarif, version: '2.0.0' })).toBe(false);
-    const results = sarif.runs[0].results as {
-      ruleId: string;
-      level: string;
-      locations: {
-        physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } };
+  it.skipIf(!hasBwrap)(
+    'reviews its demo read-only and writes SARIF that validates against the SARIF 2.1.0 schema, and Markdown',
+    async () => {
+      const { home, work, dir, name } = await scaffold('security-review', 'reviewer');
+      const repo = join(dir, 'demo-repo');
+      const before = git(repo, 'status', '--porcelain');
+      const run = await agentd(['run', name, 'Review the repository'], { home, cwd: work });
+      expect(run.code, run.stderr).toBe(0);
+      const runId = runIdOf(run.stderr);
+      const sarif = JSON.parse(
+        readFileSync(join(dir, 'reports', `security-review-${runId}.sarif`), 'utf8'),
+      );
+      const schema = JSON.parse(
+        readFileSync(join(repoRoot, 'test/fixtures/sarif/sarif-2.1.0-rtm.5.json'), 'utf8'),
+      );
+      const ajv = new Ajv.default({ strict: false, allErrors: true, unicodeRegExp: false });
+      addFormats.default(ajv);
+      const validate = ajv.compile(schema);
+      expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
+      // and the schema does catch a broken log
+      expect(validate({ ...sarif, version: '2.0.0' })).toBe(false);
+      const results = sarif.runs[0].results as {
+        ruleId: string;
+        level: string;
+        locations: {
+          physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } };
+        }[];
       }[];
-    }[];
-    expect(
-      results.map((r) => [
-        r.ruleId,
-        r.level,
-        r.locations[0]!.physicalLocation.artifactLocation.uri,
-        r.locations[0]!.physicalLocation.region.startLine,
-      ]),
-    ).toEqual([
-      ['CWE-22', 'error', 'src/files.js', 8],
-      ['CWE-89', 'error', 'src/db.js', 3],
-      ['CWE-798', 'warning', 'src/config.js', 4],
-    ]);
-    // every line the findings point at is the evidence they quote
-    for (const r of results) {
-      const loc = r.locations[0]!.physicalLocation;
-      const line = readFileSync(join(repo, loc.artifactLocation.uri), 'utf8').split('\n')[
-        loc.region.startLine - 1
-      ]!;
-      expect(line.length).toBeGreaterThan(0);
-    }
-    const markdown = readFileSync(join(dir, 'reports', `security-review-${runId}.md`), 'utf8');
-    expect(markdown).toContain('| error | CWE-22 | src/files.js:8 | Path traversal in download |');
-    expect(markdown).not.toContain('7QWERTY');
-    expect(run.stdout).toContain('# Security review');
-    // it changed nothing in the repository
-    expect(git(repo, 'status', '--porcelain')).toBe(before);
-  });
+      expect(
+        results.map((r) => [
+          r.ruleId,
+          r.level,
+          r.locations[0]!.physicalLocation.artifactLocation.uri,
+          r.locations[0]!.physicalLocation.region.startLine,
+        ]),
+      ).toEqual([
+        ['CWE-22', 'error', 'src/files.js', 8],
+        ['CWE-89', 'error', 'src/db.js', 3],
+        ['CWE-798', 'warning', 'src/config.js', 4],
+      ]);
+      // every line the findings point at is the evidence they quote
+      for (const r of results) {
+        const loc = r.locations[0]!.physicalLocation;
+        const line = readFileSync(join(repo, loc.artifactLocation.uri), 'utf8').split('\n')[
+          loc.region.startLine - 1
+        ]!;
+        expect(line.length).toBeGreaterThan(0);
+      }
+      const markdown = readFileSync(join(dir, 'reports', `security-review-${runId}.md`), 'utf8');
+      expect(markdown).toContain(
+        '| error | CWE-22 | src/files.js:8 | Path traversal in download |',
+      );
+      expect(markdown).not.toContain('7QWERTY');
+      expect(run.stdout).toContain('# Security review');
+      // it changed nothing in the repository
+      expect(git(repo, 'status', '--porcelain')).toBe(before);
+    },
+  );
 
   it.skipIf(!hasBwrap)(
     'its shell cannot write the repository even with a permitted command',
