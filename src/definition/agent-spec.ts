@@ -132,6 +132,8 @@ const agentSpecSchema = z.strictObject({
       model: modelString.optional(),
       context_window: z.int().positive().optional(),
       mode: z.enum(['runtime', 'provider', 'auto']).optional(),
+      /** Tools whose latest result stays verbatim through compaction (`update_plan`, `shell.run`). */
+      pin: z.array(z.string().min(1)).optional(),
     })
     .optional(),
   script: z.string().min(1).optional(),
@@ -196,6 +198,8 @@ export interface AgentSpec {
     model?: string;
     contextWindow?: number;
     mode?: 'runtime' | 'provider' | 'auto';
+    /** Tools whose latest result stays verbatim through compaction, as the spec names them. */
+    pin?: string[];
   };
   /** Absolute path of the scripted-model script: the model for `scripted/*`, else the offline fallback. */
   script?: string;
@@ -285,6 +289,7 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
   if (c?.model) spec.compaction.model = c.model;
   if (c?.context_window !== undefined) spec.compaction.contextWindow = c.context_window;
   if (c?.mode) spec.compaction.mode = c.mode;
+  if (c?.pin) spec.compaction.pin = c.pin;
   if (raw.script) spec.script = resolve(dir, raw.script);
   if (raw.workdir) spec.workdir = resolve(dir, raw.workdir);
   if (raw.memory) {

@@ -151,6 +151,19 @@ export async function prepareAgentSpec(
     },
   });
   const tools = [...toolset.tools, ...(options.extraTools ?? [])];
+  if (spec.compaction.pin) {
+    // Pinned tools as the model calls them (`shell.run` is `shell__run`); each must be the agent's.
+    const names = new Set(tools.map((t) => t.name));
+    compaction.pin = spec.compaction.pin.map((name) => name.replace('.', '__'));
+    const unknown = spec.compaction.pin.find((_, i) => !names.has(compaction.pin![i]!));
+    if (unknown !== undefined) {
+      await toolset.close();
+      throw new AgentdError(
+        'spec_invalid',
+        `${spec.path}: compaction.pin: "${unknown}" is not one of the agent's tools (${[...names].join(', ')})`,
+      );
+    }
+  }
   // The policy set is checked against the tools the run has: an invalid one never applies.
   let policy: Awaited<ReturnType<typeof runAuthorizer>>;
   try {

@@ -194,6 +194,17 @@ describe('the coder', () => {
     expect(gone.stderr.trim()).toMatch(
       /agent\.yaml: workdir: .*gone is not a folder \(create it, or fix the path; it is relative to the spec\)$/,
     );
+    writeFileSync(
+      join(dir, 'agent.yaml'),
+      readFileSync(join(dir, 'agent.yaml'), 'utf8')
+        .replace('workdir: ./gone', 'workdir: ./demo-repo')
+        .replace('pin: [update_plan]', 'pin: [update_plans]'),
+    );
+    const badPin = await agentd(['run', dir, 'Fix it'], { home, cwd: work });
+    expect(badPin.code).toBe(2);
+    expect(badPin.stderr.trim()).toMatch(
+      /agent\.yaml: compaction\.pin: "update_plans" is not one of the agent's tools \(update_plan, fs__list, /,
+    );
     const empty = join(work, 'empty-folder');
     mkdirSync(empty);
     const noSpec = await agentd(['run', empty, 'Fix it'], { home, cwd: work });
