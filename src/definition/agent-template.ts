@@ -30,6 +30,12 @@ export function templatesDir(): string {
 
 /** Every template, with the description its agent.yaml gives. */
 export function listTemplates(dir = templatesDir()): AgentTemplate[] {
+  if (!existsSync(dir)) {
+    throw new AgentdError(
+      'spec_not_found',
+      `init: no templates at ${dir}: this agentd install is incomplete (reinstall the agentd package)`,
+    );
+  }
   return readdirSync(dir)
     .filter((name) => existsSync(join(dir, name, 'agent.yaml')))
     .sort()
