@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { agentd } from '../support/cli.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
+// A hang guard, not a speed check: each test runs several agentd processes (and git, node
+// --test in a sandbox), which takes minutes on a busy machine.
+const hangGuard = 300_000;
+
 // The reviewer's shell keeps the repository read-only, which needs bubblewrap.
 const hasBwrap = ['/usr/bin/bwrap', '/bin/bwrap', '/usr/local/bin/bwrap'].some(existsSync);
 
@@ -39,7 +43,7 @@ async function evalRun(template: string, edit?: (dir: string) => void) {
   return { run, result, score, dir };
 }
 
-describe('the templates’ eval suites, offline', () => {
+describe('the templates’ eval suites, offline', { timeout: hangGuard }, () => {
   it('coder: three fixture repositories, each in a fresh copy, scored by tests, diff size, commits and cost', async () => {
     const { run, result, score, dir } = await evalRun('coder');
     expect(run.code, run.stderr).toBe(0);
@@ -131,7 +135,7 @@ describe('the templates’ eval suites, offline', () => {
   });
 });
 
-describe('eval cases with a folder, a script and answers', () => {
+describe('eval cases with a folder, a script and answers', { timeout: hangGuard }, () => {
   it('refuses a bad workdir, script or approvals in one line naming the line', async () => {
     const home = tempDir();
     const work = tempDir();

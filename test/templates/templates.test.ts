@@ -9,6 +9,10 @@ import { agentd, repoRoot } from '../support/cli.ts';
 import { agentdUntilKilled } from '../support/kill-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
+// A hang guard, not a speed check: each test runs several agentd processes (and git, node
+// --test in a sandbox), which takes minutes on a busy machine.
+const hangGuard = 300_000;
+
 const hasBwrap = ['/usr/bin/bwrap', '/bin/bwrap', '/usr/local/bin/bwrap'].some(existsSync);
 
 function runIdOf(stderr: string): string {
@@ -52,7 +56,7 @@ async function scaffold(template: string, name = `my-${template}`) {
   return { home, work, dir: join(work, name), name };
 }
 
-describe('agentd init', () => {
+describe('agentd init', { timeout: hangGuard }, () => {
   it('lists the three templates with what each does', async () => {
     const home = tempDir();
     const list = await agentd(['init', '--list'], { home });
@@ -128,7 +132,7 @@ describe('agentd init', () => {
   });
 });
 
-describe('the coder', () => {
+describe('the coder', { timeout: hangGuard }, () => {
   it('runs its demo offline: a work branch, the failing test fixed, the tests run, the step committed', async () => {
     const { home, work, dir, name } = await scaffold('coder', 'my-coder');
     const repo = join(dir, 'demo-repo');
@@ -307,7 +311,7 @@ test('waits while hold exists', async () => {
   );
 });
 
-describe('the security reviewer', () => {
+describe('the security reviewer', { timeout: hangGuard }, () => {
   it.skipIf(!hasBwrap)(
     'reviews its demo read-only and writes SARIF that validates against the SARIF 2.1.0 schema, and Markdown',
     async () => {
@@ -398,7 +402,7 @@ describe('the security reviewer', () => {
   );
 });
 
-describe('the ops agent', () => {
+describe('the ops agent', { timeout: hangGuard }, () => {
   it('asks a person before a change, showing the command, its reason and expected effect, and is denied when nobody answers', async () => {
     const { home, work, dir, name } = await scaffold('ops', 'ops');
     const spec = join(dir, 'agent.yaml');
