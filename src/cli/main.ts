@@ -8,6 +8,7 @@ import { registerApprovals } from './program/approvals.ts';
 import { registerAudit } from './program/audit.ts';
 import type { CommandContext } from './program/command-context.ts';
 import { registerEval } from './program/eval.ts';
+import { registerInit } from './program/init.ts';
 import { registerKeys } from './program/keys.ts';
 import { registerMcp } from './program/mcp.ts';
 import { registerMemory } from './program/memory.ts';
@@ -23,6 +24,7 @@ const version = '0.1.0';
 
 /** The command groups, in the order `agentd --help` lists them. */
 const groups = [
+  registerInit,
   registerRun,
   registerRuns,
   registerTeam,

@@ -270,11 +270,23 @@ export interface ContextCompactedData {
   tokensBefore: number;
   tokensAfter: number;
   summary: string;
+  /**
+   * Tool results kept verbatim beside the summary (the spec's `compaction.pin`): the latest of
+   * each pinned tool that left the context, or that an earlier compaction pinned.
+   */
+  pinned?: PinnedResult[];
   /** The model that wrote the summary, and what it cost. */
   model: string;
   usage: Usage;
   costUsd: number | null;
   durationMs: number;
+}
+
+/** A tool's result kept verbatim through compaction. */
+export interface PinnedResult {
+  /** The tool as the model calls it (`update_plan`, `shell__run`). */
+  name: string;
+  text: string;
 }
 
 export interface RunResumedData {

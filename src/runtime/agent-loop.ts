@@ -50,6 +50,7 @@ import {
   contextTokens,
   defaultCompaction,
   messagesToCompact,
+  pinnedResults,
   providerTrigger,
   summarize,
   unmeasuredTokens,
@@ -491,9 +492,12 @@ async function drive(
                 ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
               });
               const kept = [state.messages[0]!, ...state.messages.slice(1 + removed)];
+              const pinned = compaction.pin?.length
+                ? pinnedResults(state, removed, compaction.pin)
+                : [];
               const after =
                 overhead +
-                estimateTokens(withSummary(pinnedText(state), written.summary)) +
+                estimateTokens(withSummary(pinnedText(state), written.summary, pinned)) +
                 kept.slice(1).reduce((n, m) => n + messageTokens(m), 0);
               await log.append({
                 type: 'context.compacted',
@@ -504,6 +508,7 @@ async function drive(
                   tokensBefore: tokens,
                   tokensAfter: after,
                   ...written,
+                  ...(compaction.pin?.length ? { pinned } : {}),
                 },
               });
               tokens = after;
