@@ -1,7 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
+import { checkDesignTerms, resolveDesignModels } from '../../data/design/design-models.ts';
+import { loadDesign } from '../../data/design/design-spec.ts';
+import { compileValidators, type RowContext } from '../../data/design/generate-row.ts';
+import { type GenerationProgress, generate, preview } from '../../data/design/generation.ts';
+import { loadSeeds } from '../../data/design/seeds.ts';
 import { type ExportKind, exportRuns, type RunSelection } from '../../data/export.ts';
 import type { ChatFormat } from '../../data/formats.ts';
 import { verifyDataset } from '../../data/manifest.ts';
@@ -9,7 +14,7 @@ import { environmentSecrets } from '../../data/secret-scan.ts';
 import { parseRunFilter } from '../../evals/dataset.ts';
 import { relativeToCwd } from '../../evals/suite.ts';
 import { openStore, storeExists } from '../../store/open-store.ts';
-import { paint } from '../format.ts';
+import { formatCost, paint } from '../format.ts';
 
 export interface DataExportFlags {
   out: string;
@@ -120,4 +125,128 @@ export async function dataVerifyCommand(dir: string): Promise<number> {
     `${paint('green', '✓')} ${manifest.files.data.rows} rows match their hashes and the manifest (${manifest.kind}, ${manifest.intendedUse}; ${manifest.models.map((m) => `${m.model}: ${m.distillable}`).join(', ')}${manifest.overrides.length ? `; overrides: ${manifest.overrides.map((o) => o.model).join(', ')}` : ''}${unknown ? `; ${unknown} row(s) flagged for unknown terms` : ''})\n`,
   );
   return 0;
+}
+
+export interface DataDesignFlags {
+  out?: string;
+  preview?: number;
+  rows?: number;
+  concurrency?: number;
+  restart?: boolean;
+}
+
+function progressLine(p: GenerationProgress): string {
+  const width = 24;
+  const filled = Math.round((p.done / p.total) * width);
+  const eta =
+    p.etaSeconds === undefined
+      ? '-'
+      : p.etaSeconds < 90
+        ? `${Math.ceil(p.etaSeconds)}s`
+        : `${Math.ceil(p.etaSeconds / 60)}m`;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} rows (${p.kept} kept, ${p.dropped} dropped) · ${p.rowsPerSecond.toFixed(1)} rows/s · ${formatCost(p.costUsd)} · ${p.tokens} tokens · ETA ${eta}`;
+}
+
+/** `agentd data design <design.yaml>`: a synthetic dataset, durable and resumable. */
+export async function dataDesignCommand(
+  file: string,
+  flags: DataDesignFlags,
+  version: string,
+): Promise<number> {
+  const config = loadConfig();
+  const design = loadDesign(file);
+  // Terms before anything is called or read: refused up front, not after spending money.
+  const terms = checkDesignTerms(design, config);
+  const validators = await compileValidators(design);
+  const seeds = await loadSeeds(design, () => openStore(config));
+  const { models, secrets } = await resolveDesignModels(design, config, terms);
+  // Ctrl-C stops new rows; the rows in flight finish and are kept (so no signal reaches them).
+  const controller = new AbortController();
+  const ctx: RowContext = { design, models, seeds, validators };
+  const concurrency = flags.concurrency ?? design.file.concurrency ?? 8;
+  const allSecrets = [...secrets, ...environmentSecrets(config.env)];
+  if (flags.preview !== undefined) {
+    const rows = await preview(ctx, flags.preview, concurrency);
+    for (const r of rows) {
+      process.stdout.write(`${JSON.stringify(r.row ?? { _dropped: r.dropped, _row: r.index })}\n`);
+    }
+    const dropped = rows.filter((r) => !r.row).length;
+    process.stderr.write(
+      `preview: ${rows.length - dropped} kept, ${dropped} dropped; nothing was written\n`,
+    );
+    return 0;
+  }
+  const outDir = resolve(
+    flags.out ??
+      join(
+        dirname(resolve(file)),
+        basename(file, extname(file)) === design.file.name
+          ? `${design.file.name}-data`
+          : design.file.name,
+      ),
+  );
+  const tty = process.stderr.isTTY === true;
+  let lastTenth = -1;
+  let lastDraw = 0;
+  const onSignal = () => {
+    process.stderr.write(
+      '\nstopping: the rows in flight finish and are kept (run the same command to continue)\n',
+    );
+    controller.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const budget = design.file.budget;
+    const result = await generate({
+      ctx,
+      outDir,
+      rows: flags.rows ?? design.file.rows,
+      concurrency,
+      ...(budget
+        ? {
+            budget: {
+              ...(budget.max_tokens ? { maxTokens: budget.max_tokens } : {}),
+              ...(budget.max_cost_usd ? { maxCostUsd: budget.max_cost_usd } : {}),
+            },
+          }
+        : {}),
+      agentdVersion: version,
+      secrets: allSecrets,
+      ...(flags.restart ? { restart: true } : {}),
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (tty) {
+          const at = Date.now();
+          if (at - lastDraw < 100 && p.done < p.total) return;
+          lastDraw = at;
+          process.stderr.write(`\r${progressLine(p)}\x1b[K`);
+          return;
+        }
+        const tenth = Math.floor((p.done / p.total) * 10);
+        if (tenth !== lastTenth) {
+          lastTenth = tenth;
+          process.stderr.write(`${progressLine(p)}\n`);
+        }
+      },
+    });
+    if (tty) process.stderr.write('\n');
+    const where = relativeToCwd(outDir);
+    if (result.status === 'stopped') {
+      process.stderr.write(
+        result.why === 'budget'
+          ? `stopped at the budget: ${result.progress.done} of ${result.progress.total} rows, ${result.progress.tokens} tokens, ${formatCost(result.progress.costUsd)}; raise budget in ${file} and run again to continue\n`
+          : `stopped: ${result.progress.done} of ${result.progress.total} rows are kept in ${where}; run the same command to continue\n`,
+      );
+      return result.why === 'budget' ? 1 : 130;
+    }
+    const m = result.manifest;
+    process.stderr.write(
+      `wrote ${m.counts.kept} rows (${m.counts.dropped} dropped${m.counts.repairs ? `, ${m.counts.repairs} repairs` : ''}) to ${where}/data.jsonl and data.parquet with lineage.jsonl, manifest.json and DATASET.md${result.progress.resumedFrom ? ` (resumed after ${result.progress.resumedFrom} rows)` : ''}\n`,
+    );
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import type { DataExportFlags } from '../commands/data.ts';
+import type { DataDesignFlags, DataExportFlags } from '../commands/data.ts';
 import type { CommandContext } from './command-context.ts';
 import { collect, positiveInt, unitScore } from './option-parsers.ts';
 
@@ -78,5 +78,24 @@ export function registerData(program: Command, context: CommandContext): void {
     .action(async (dir: string) => {
       const { dataVerifyCommand } = await import('../commands/data.ts');
       context.exit(await dataVerifyCommand(dir));
+    });
+  data
+    .command('design')
+    .description(
+      'generate a synthetic dataset from a design file (samplers, LLM columns, judges, validations)',
+    )
+    .argument('<design.yaml>')
+    .option('-o, --out <dir>', "the dataset folder (default: the design's name beside it)")
+    .option(
+      '--preview <n>',
+      'generate this many rows and print them; nothing is written',
+      positiveInt,
+    )
+    .option('--rows <n>', "rows to generate (default: the design's)", positiveInt)
+    .option('--concurrency <n>', "rows at once (default: the design's, else 8)", positiveInt)
+    .option('--restart', 'discard a stopped generation in the folder and start again')
+    .action(async (file: string, flags: DataDesignFlags) => {
+      const { dataDesignCommand } = await import('../commands/data.ts');
+      context.exit(await dataDesignCommand(file, flags, context.version));
     });
 }
