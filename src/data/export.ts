@@ -4,6 +4,7 @@ import { AgentdError } from '../core/errors.ts';
 import type { RunStatus } from '../core/events.ts';
 import { caseLine } from '../evals/dataset.ts';
 import type { EvalCase, ExpectedCall } from '../evals/types.ts';
+import { loadProviderTerms } from '../models/provider-terms.ts';
 import { type ModelTerms, termsFor } from '../models/terms.ts';
 import type { RunQuery, RunSummary, Store } from '../store/store.ts';
 import { DatasetWriter } from './dataset-writer.ts';
@@ -35,7 +36,7 @@ export interface RunSelection {
 
 export interface ExportOptions {
   store: Store;
-  config: Pick<Config, 'modelTerms' | 'env'>;
+  config: Pick<Config, 'modelTerms' | 'env' | 'home'>;
   kind: ExportKind;
   format: ChatFormat;
   selection: RunSelection;
@@ -136,10 +137,11 @@ export async function exportRuns(options: ExportOptions): Promise<ExportResult> 
   const training = kind !== 'eval';
   const allowed = new Set(options.allowTerms);
   const termsCache = new Map<string, ModelTerms>();
+  const fromProvider = loadProviderTerms(options.config.home);
   const terms = (model: string) => {
     const known = termsCache.get(model);
     if (known) return known;
-    const found = termsFor(model, { config: options.config });
+    const found = termsFor(model, { config: options.config, fromProvider });
     termsCache.set(model, found);
     return found;
   };

@@ -1,4 +1,6 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
@@ -460,5 +462,109 @@ describe('agentd data export', { timeout: 120_000 }, () => {
     const bad = await agentd(['data', 'export', 'sft', '-o', join(dir, 'w')], { home });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/config\.yaml.*model_terms/);
+  });
+
+  it('reads which models may be distilled from an OpenRouter-style API, and exports by it', async () => {
+    const dir = tempDir();
+    const home = join(dir, 'home');
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(`${req.url} ${req.headers.authorization ?? ''}`);
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname !== '/api/v1/models') {
+        res.writeHead(404).end();
+        return;
+      }
+      const distillable = url.searchParams.get('distillable');
+      const data =
+        distillable === 'true'
+          ? [{ id: 'open/weights-8b' }]
+          : distillable === 'false'
+            ? [{ id: 'closed/pro' }]
+            : [];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+    try {
+      const refreshed = await agentd(['models', '--refresh-terms', base], {
+        home,
+        env: { OPENAI_COMPATIBLE_API_KEY: 'sk-or-v1-test' },
+      });
+      expect(refreshed.code, refreshed.stderr).toBe(0);
+      expect(refreshed.stdout).toMatch(
+        /: 1 model distillable, 1 not, kept in .*provider-terms\.json as openai-compatible\/<id>/,
+      );
+      expect(asked).toEqual([
+        `/api/v1/models?distillable=true Bearer sk-or-v1-test`,
+        `/api/v1/models?distillable=false Bearer sk-or-v1-test`,
+      ]);
+      const listed = await agentd(['models', '--provider', 'openai-compatible'], { home });
+      expect(listed.stdout).toMatch(
+        /openai-compatible\/open\/weights-8b +yes +http:\/\/127\.0\.0\.1:\d+\/api\/v1\/models\?distillable=true +\d{4}-\d\d-\d\d/,
+      );
+      const store = new SqliteStore({ path: join(home, 'agentd.db') });
+      await store.append(
+        handRun({
+          runId: 'run_open',
+          turns: [{ model: 'openai-compatible/open/weights-8b', text: 'ok' }],
+        }),
+      );
+      await store.append(
+        handRun({
+          runId: 'run_closed',
+          turns: [{ model: 'openai-compatible/closed/pro', text: 'no' }],
+        }),
+      );
+      await store.close();
+      const out = join(dir, 'out');
+      const made = await agentd(['data', 'export', 'sft', '-o', out], { home });
+      expect(made.code, made.stderr).toBe(0);
+      expect(made.stderr).toMatch(
+        /refused run run_closed: openai-compatible\/closed\/pro \(the provider's API lists the model as not distillable\)/,
+      );
+      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+      expect(manifest.models).toEqual([
+        expect.objectContaining({
+          model: 'openai-compatible/open/weights-8b',
+          distillable: 'yes',
+          origin: 'provider',
+        }),
+      ]);
+      const down = await agentd(['models', '--refresh-terms', `${base}/nothing`], { home });
+      expect(down.code).toBe(2);
+      expect(down.stderr).toMatch(
+        /^agentd: http:.*\/nothing\/models\?distillable=true: HTTP 404 \(the endpoint lists no models there\)\n$/,
+      );
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("exports the example agents' runs as a verified SFT dataset, offline", async () => {
+    const dir = tempDir();
+    const home = join(dir, 'home');
+    for (const [spec, task] of [
+      ['examples/unit-converter/agent.yaml', 'A marathon in km?'],
+      ['examples/repo-inspector/agent.yaml', 'How big is this repository?'],
+    ] as const) {
+      const run = await agentd(['run', spec, task], { home });
+      expect(run.code, run.stderr).toBe(0);
+    }
+    const out = join(dir, 'sft');
+    const made = await agentd(['data', 'export', 'sft', '-o', out, '--filter', 'since=1d'], {
+      home,
+    });
+    expect(made.code, made.stderr).toBe(0);
+    const rows = jsonl(join(out, 'data.jsonl'));
+    expect(rows).toHaveLength(2);
+    validate(openaiChatSchema, rows);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(
+      manifest.models
+        .map((m: { model: string; distillable: string }) => `${m.model}: ${m.distillable}`)
+        .sort(),
+    ).toEqual(['scripted/repo-inspector: yes', 'scripted/unit-converter: yes']);
+    expect((await agentd(['data', 'verify', out], { home })).code).toBe(0);
   });
 });

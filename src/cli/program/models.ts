@@ -8,8 +8,12 @@ export function registerModels(program: Command, context: CommandContext): void 
     .description('the model catalog: context windows, prices, settings, distillation terms')
     .option('--provider <name>', 'only this provider')
     .option('--json', 'one JSON object per line, with sources')
-    .action(async (options: { json?: boolean; provider?: string }) => {
+    .option(
+      '--refresh-terms <base-url>',
+      'read which models allow distillation from an OpenRouter-style API (<base-url>/models?distillable=true|false) and keep it',
+    )
+    .action(async (options: { json?: boolean; provider?: string; refreshTerms?: string }) => {
       const { modelsCommand } = await import('../commands/models.ts');
-      context.exit(modelsCommand(options));
+      context.exit(await modelsCommand(options));
     });
 }

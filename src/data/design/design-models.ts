@@ -6,6 +6,7 @@ import type { Usage } from '../../core/usage.ts';
 import type { AgentSpec } from '../../definition/agent-spec.ts';
 import { costOf, isProviderName } from '../../models/catalog.ts';
 import type { Model, ModelSettings } from '../../models/model.ts';
+import { loadProviderTerms } from '../../models/provider-terms.ts';
 import { resolveModel } from '../../models/providers.ts';
 import { streamWithRetry } from '../../models/retry.ts';
 import { type ModelTerms, termsFor } from '../../models/terms.ts';
@@ -37,16 +38,17 @@ export interface Completion {
  */
 export function checkDesignTerms(
   design: Design,
-  config: Pick<Config, 'modelTerms' | 'configPath'>,
+  config: Pick<Config, 'modelTerms' | 'configPath' | 'home'>,
 ): Map<string, ModelTerms> {
   const used = new Map<string, string[]>();
   for (const c of design.file.columns) {
     if ('model' in c) used.set(c.model, [...(used.get(c.model) ?? []), c.name]);
   }
   const terms = new Map<string, ModelTerms>();
+  const fromProvider = loadProviderTerms(config.home);
   for (const [key, columns] of used) {
     const ref = design.file.models![key]!.model;
-    const t = termsFor(ref, { config });
+    const t = termsFor(ref, { config, fromProvider });
     terms.set(key, t);
     if ((design.file.use ?? 'training') !== 'training') continue;
     if (t.distillable === 'no') {
