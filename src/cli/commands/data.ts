@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
 import { checkDesignTerms, resolveDesignModels } from '../../data/design/design-models.ts';
@@ -176,15 +176,7 @@ export async function dataDesignCommand(
     );
     return 0;
   }
-  const outDir = resolve(
-    flags.out ??
-      join(
-        dirname(resolve(file)),
-        basename(file, extname(file)) === design.file.name
-          ? `${design.file.name}-data`
-          : design.file.name,
-      ),
-  );
+  const outDir = resolve(flags.out ?? design.file.name);
   const tty = process.stderr.isTTY === true;
   let lastTenth = -1;
   let lastDraw = 0;

@@ -85,7 +85,10 @@ export function registerData(program: Command, context: CommandContext): void {
       'generate a synthetic dataset from a design file (samplers, LLM columns, judges, validations)',
     )
     .argument('<design.yaml>')
-    .option('-o, --out <dir>', "the dataset folder (default: the design's name beside it)")
+    .option(
+      '-o, --out <dir>',
+      "the dataset folder (default: ./<the design's name>; a stopped generation there resumes)",
+    )
     .option(
       '--preview <n>',
       'generate this many rows and print them; nothing is written',

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
-import { errorMessage } from '../../core/errors.ts';
+import { AgentdError, errorMessage } from '../../core/errors.ts';
 import type { Message } from '../../core/messages.ts';
 import { parseJudgeJson } from '../../evals/judge.ts';
 import { SCRIPTED_PREFIX } from '../../models/scripted-model.ts';
@@ -54,7 +54,6 @@ export async function compileValidators(design: Design): Promise<Map<string, Val
     try {
       out.set(c.name, ajv.compile(schema));
     } catch (error) {
-      const { AgentdError } = await import('../../core/errors.ts');
       throw new AgentdError(
         'design_invalid',
         `${design.path}: columns[${i}] (${c.name}): not a JSON Schema: ${errorMessage(error)}`,

@@ -5,6 +5,8 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
+  renameSync,
   rmSync,
   truncateSync,
   writeFileSync,
@@ -57,30 +59,77 @@ export type GenerationResult =
 
 const STATE = '.generation';
 
-/** The rows decided so far, from the progress log; a line torn by a kill is cut off. */
-function readProgress(path: string): Map<number, RowOutcome> {
-  const done = new Map<number, RowOutcome>();
-  if (!existsSync(path)) return done;
-  const text = readFileSync(path, 'utf8');
+/** What the progress log says was decided, without holding the rows. */
+interface Decided {
+  /** 1 at each row index already decided. */
+  rows: Uint8Array;
+  count: number;
+  kept: number;
+  dropped: number;
+  tokens: number;
+  costUsd: number;
+}
+
+/**
+ * Reads the progress log a chunk at a time (memory stays flat however long it is). A last line
+ * without its newline, or one that is not JSON, was torn by a kill: it and anything after it are
+ * cut off, and those rows count as not decided.
+ */
+function readProgress(path: string, total: number): Decided {
+  const decided: Decided = {
+    rows: new Uint8Array(total),
+    count: 0,
+    kept: 0,
+    dropped: 0,
+    tokens: 0,
+    costUsd: 0,
+  };
+  if (!existsSync(path)) return decided;
+  const fd = openSync(path, 'r');
+  const chunk = Buffer.alloc(1 << 20);
+  let carry = Buffer.alloc(0);
   let good = 0;
-  let offset = 0;
-  for (const line of text.split('\n')) {
-    const end = offset + Buffer.byteLength(line) + 1;
-    if (line) {
-      let outcome: RowOutcome;
-      try {
-        outcome = JSON.parse(line) as RowOutcome;
-      } catch {
-        break; // a torn last line: everything after it is unwritten
+  let position = 0;
+  let torn = false;
+  try {
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, position);
+      if (n === 0) break;
+      position += n;
+      let data = Buffer.concat([carry, chunk.subarray(0, n)]);
+      let start = 0;
+      for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
+        const line = data.toString('utf8', start, nl);
+        start = nl + 1;
+        if (!line) {
+          good += 1;
+          continue;
+        }
+        let o: RowOutcome;
+        try {
+          o = JSON.parse(line) as RowOutcome;
+        } catch {
+          torn = true;
+          break;
+        }
+        good += Buffer.byteLength(line) + 1;
+        if (o.index < 0 || o.index >= total || decided.rows[o.index]) continue;
+        decided.rows[o.index] = 1;
+        decided.count++;
+        if (o.row) decided.kept++;
+        else decided.dropped++;
+        decided.tokens += o.tokens;
+        decided.costUsd += o.costUsd;
       }
-      if (end > Buffer.byteLength(text)) break; // no newline: not complete
-      done.set(outcome.index, outcome);
+      if (torn) break;
+      data = data.subarray(start);
+      carry = Buffer.from(data);
     }
-    good = Math.min(end, Buffer.byteLength(text));
-    offset = end;
+  } finally {
+    closeSync(fd);
   }
-  if (good < Buffer.byteLength(text)) truncateSync(path, good);
-  return done;
+  if (good < position || torn || carry.length) truncateSync(path, good);
+  return decided;
 }
 
 /**
@@ -126,25 +175,19 @@ export async function generate(options: GenerationOptions): Promise<GenerationRe
       }),
     );
   }
-  const done = readProgress(logPath);
-  for (const index of done.keys()) if (index >= rows) done.delete(index);
-  const resumedFrom = done.size;
+  const decided = readProgress(logPath, rows);
+  const done = decided.rows;
+  const resumedFrom = decided.count;
   const progress: GenerationProgress = {
     total: rows,
-    done: done.size,
-    kept: 0,
-    dropped: 0,
-    tokens: 0,
-    costUsd: 0,
+    done: decided.count,
+    kept: decided.kept,
+    dropped: decided.dropped,
+    tokens: decided.tokens,
+    costUsd: decided.costUsd,
     rowsPerSecond: 0,
     resumedFrom,
   };
-  for (const o of done.values()) {
-    if (o.row) progress.kept++;
-    else progress.dropped++;
-    progress.tokens += o.tokens;
-    progress.costUsd += o.costUsd;
-  }
   const overBudget = () =>
     (options.budget?.maxTokens !== undefined && progress.tokens >= options.budget.maxTokens) ||
     (options.budget?.maxCostUsd !== undefined && progress.costUsd >= options.budget.maxCostUsd);
@@ -165,7 +208,7 @@ export async function generate(options: GenerationOptions): Promise<GenerationRe
       stoppedFor = 'budget';
       return undefined;
     }
-    while (next < rows && done.has(next)) next++;
+    while (next < rows && done[next]) next++;
     return next < rows ? next++ : undefined;
   };
   const worker = async () => {
@@ -181,7 +224,7 @@ export async function generate(options: GenerationOptions): Promise<GenerationRe
         return;
       }
       writeSync(log, `${JSON.stringify(outcome)}\n`);
-      done.set(index, outcome);
+      done[index] = 1;
       sessionDone++;
       progress.done++;
       if (outcome.row) progress.kept++;
@@ -203,7 +246,6 @@ export async function generate(options: GenerationOptions): Promise<GenerationRe
   if (failure !== undefined) throw failure;
   if (progress.done < rows)
     return { status: 'stopped', why: stoppedFor ?? 'interrupted', progress };
-  done.clear();
   const manifest = await assemble(options, logPath, designHash, progress);
   return { status: 'complete', manifest, progress };
 }
@@ -285,7 +327,6 @@ async function assemble(
     rmSync(join(outDir, 'data.parquet.partial'), { force: true });
     throw error;
   }
-  const { renameSync } = await import('node:fs');
   renameSync(join(outDir, 'data.parquet.partial'), join(outDir, 'data.parquet'));
   return writer.finish(
     {
