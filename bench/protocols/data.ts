@@ -60,13 +60,13 @@ columns:
 }
 
 async function designRate(dir: string, fake: FakeDataModel, concurrency: number, rows: number) {
-  const home = join(dir, `home-${concurrency}`);
+  const home = join(dir, `home-${concurrency}-${rows}`);
   mkdirSync(home, { recursive: true });
   writeFileSync(
     join(home, 'config.yaml'),
     `model_terms:\n  "${FAKE}": { distillable: "yes", source: bench, as_of: "2026-12-07" }\n`,
   );
-  const file = join(dir, `design-${concurrency}.yaml`);
+  const file = join(dir, `design-${concurrency}-${rows}.yaml`);
   writeFileSync(file, designText(fake.baseUrl, rows, concurrency));
   const config = loadConfig({ AGENTD_HOME: home });
   const design = loadDesign(file);
@@ -76,7 +76,7 @@ async function designRate(dir: string, fake: FakeDataModel, concurrency: number,
   const started = performance.now();
   const result = await generate({
     ctx,
-    outDir: join(dir, `out-${concurrency}`),
+    outDir: join(dir, `out-${concurrency}-${rows}`),
     rows,
     concurrency,
     agentdVersion: 'bench',
@@ -272,6 +272,9 @@ export async function runDataBench(options: {
   const fake = await FakeDataModel.start({ latencyMs });
   try {
     const design: DataBenchResults['design'] = [];
+    // warm-up: the provider package loads and the connection opens before anything is timed
+    options.log('data: warm-up');
+    await designRate(dir, fake, 2, 6);
     for (const concurrency of [1, 8, 32]) {
       const rows = concurrency * (options.quick ? 5 : 15);
       options.log(`data: ${rows} rows at concurrency ${concurrency}`);

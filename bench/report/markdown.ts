@@ -457,7 +457,7 @@ export function markdownReport(results: Results, chartFile?: string): string {
     out.push('## Datasets: synthetic-data generation and export');
     out.push('');
     out.push(
-      `\`bench/protocols/data.ts\`: a design of a category sampler, an llm-text and an llm-judge column (${d.callsPerRow} model calls a row, one after the other) against a local OpenAI-compatible fake answering after ${d.latencyMs} ms; the ideal is concurrency / (${d.callsPerRow} × ${d.latencyMs} ms). Export: \`agentd data export sft\` (OpenAI format, lineage, manifest) from a SQLite store of ${d.export.runs.toLocaleString('en')} two-turn runs. Memory: sampler and expression columns only, each size in its own process, peak RSS.`,
+      `\`bench/protocols/data.ts\`: a design of a category sampler, an llm-text and an llm-judge column (${d.callsPerRow} model calls a row, one after the other) against a local OpenAI-compatible fake answering after ${d.latencyMs} ms; the ideal is concurrency / (${d.callsPerRow} × ${d.latencyMs} ms); after a warm-up design. Export: \`agentd data export sft\` (OpenAI format, lineage, manifest) from a SQLite store of ${d.export.runs.toLocaleString('en')} two-turn runs. Memory: sampler and expression columns only, each size in its own process, peak RSS.`,
     );
     out.push('');
     out.push('| concurrency | rows | rows/s | ideal rows/s | of ideal |');

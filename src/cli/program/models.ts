@@ -16,13 +16,20 @@ export function registerModels(program: Command, context: CommandContext): void 
       '--local',
       'models on this machine: GGUF files in ~/.agentd/models and local.model_dirs, and servers on 127.0.0.1',
     )
-    .action(async (options: { json?: boolean; provider?: string; local?: boolean; refreshTerms?: string }) => {
-      if (options.local) {
-        const { localModelsCommand } = await import('../commands/local-models.ts');
-        context.exit(await localModelsCommand(options));
-        return;
-      }
-      const { modelsCommand } = await import('../commands/models.ts');
-      context.exit(await modelsCommand(options));
-    });
+    .action(
+      async (options: {
+        json?: boolean;
+        provider?: string;
+        local?: boolean;
+        refreshTerms?: string;
+      }) => {
+        if (options.local) {
+          const { localModelsCommand } = await import('../commands/local-models.ts');
+          context.exit(await localModelsCommand(options));
+          return;
+        }
+        const { modelsCommand } = await import('../commands/models.ts');
+        context.exit(await modelsCommand(options));
+      },
+    );
 }
