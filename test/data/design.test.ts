@@ -78,7 +78,7 @@ columns:
 ${extra}`;
 }
 
-describe('agentd data design', { timeout: 240_000 }, () => {
+describe('agentd data design', { timeout: 600_000 }, () => {
   it('generates, repairs or drops invalid JSON, filters by the judge, writes JSONL and Parquet', async () => {
     const dir = tempDir();
     const h = home(dir);

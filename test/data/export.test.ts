@@ -95,7 +95,7 @@ async function seed(home: string, extra: RunEvent[][] = []): Promise<void> {
   await store.close();
 }
 
-describe('agentd data export', { timeout: 120_000 }, () => {
+describe('agentd data export', { timeout: 300_000 }, () => {
   it('writes OpenAI SFT rows with lineage, refuses non-distillable turns, and verifies', async () => {
     const dir = tempDir();
     const home = join(dir, 'home');
