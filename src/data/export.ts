@@ -203,7 +203,9 @@ export async function exportRuns(options: ExportOptions): Promise<ExportResult> 
     ...(scores.has(t.runId) ? { evalScore: scores.get(t.runId) } : {}),
   });
 
-  const groups = new Map<string, { t: Trajectory; score: number }[]>();
+  // Per task, only the best and the worst run so far are held (not every trajectory).
+  type Scored = { t: Trajectory; score: number };
+  const groups = new Map<string, { best: Scored; worst: Scored; runs: number }>();
   try {
     for await (const run of selectedRuns(store, selection)) {
       const score = scores.get(run.id);
@@ -219,10 +221,15 @@ export async function exportRuns(options: ExportOptions): Promise<ExportResult> 
       }
       if (kind === 'preference') {
         const key = `${t.agent}\u0000${t.task.trim().replace(/\s+/g, ' ')}`;
-        const group = groups.get(key) ?? [];
         // No eval score: the outcome decides (a completed run over one that was not).
-        group.push({ t, score: score ?? (t.status === 'completed' ? 1 : 0) });
-        groups.set(key, group);
+        const scored = { t, score: score ?? (t.status === 'completed' ? 1 : 0) };
+        const group = groups.get(key);
+        if (!group) groups.set(key, { best: scored, worst: scored, runs: 1 });
+        else {
+          group.runs++;
+          if (scored.score > group.best.score) group.best = scored;
+          if (scored.score < group.worst.score) group.worst = scored;
+        }
         continue;
       }
       const models = check([t]);
@@ -232,12 +239,8 @@ export async function exportRuns(options: ExportOptions): Promise<ExportResult> 
       writer.add(row, lineageOf(t), models, origin);
     }
     let pairs = 0;
-    for (const group of groups.values()) {
-      if (group.length < 2) continue;
-      const sorted = [...group].sort((a, b) => b.score - a.score);
-      const best = sorted[0]!;
-      const worst = sorted.at(-1)!;
-      if (best.score === worst.score) continue;
+    for (const { best, worst, runs } of groups.values()) {
+      if (runs < 2 || best.score === worst.score) continue;
       const models = check([best.t, worst.t]);
       if (!models) continue;
       pairs++;
