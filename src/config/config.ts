@@ -54,6 +54,8 @@ export const configSchema = lazy(() =>
             'lm-studio': z.array(z.int().min(1).max(65535)).optional(),
           })
           .optional(),
+        /** How long one look for local servers waits for answers, in milliseconds (200). */
+        discovery_timeout_ms: z.int().min(1).max(60_000).optional(),
       })
       .optional(),
     /** Folders of agent specs besides `$AGENTD_HOME/agents` (relative to AGENTD_HOME; `~/` is home). */
@@ -155,7 +157,7 @@ export interface Config {
     Record<'anthropic' | 'openai' | 'openai-compatible' | 'ollama', ProviderConfig>
   >;
   /** `local.model_dirs` from config.yaml as absolute paths, and the ports to look for servers on. */
-  local?: { modelDirs: string[]; ports?: LocalConfig['ports'] };
+  local?: { modelDirs: string[]; ports?: LocalConfig['ports']; discoveryTimeoutMs?: number };
   /** `agent_dirs` from config.yaml, as absolute paths (none when unset). */
   agentDirs?: string[];
   /** `online_eval` from config.yaml, as written (see src/evals/online.ts). */
@@ -213,6 +215,9 @@ export function loadConfig(
     local: {
       modelDirs: (file.local?.model_dirs ?? []).map((dir) => agentDirPath(dir, home)),
       ...(file.local?.ports ? { ports: file.local.ports } : {}),
+      ...(file.local?.discovery_timeout_ms
+        ? { discoveryTimeoutMs: file.local.discovery_timeout_ms }
+        : {}),
     },
     ...(file.online_eval ? { onlineEval: file.online_eval } : {}),
     ...(file.memory ? { memory: file.memory } : {}),

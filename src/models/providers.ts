@@ -58,7 +58,10 @@ export async function resolveModel(spec: AgentSpec, config: Config): Promise<Res
   if (provider === 'openai-compatible' && !baseUrl) {
     const { discoverServers, findServing } = await import('./local/discovery.ts');
     const server = findServing(
-      await discoverServers({ ports: config.local?.ports }),
+      await discoverServers({
+        ports: config.local?.ports,
+        timeoutMs: config.local?.discoveryTimeoutMs,
+      }),
       provider,
       spec.modelId,
     );

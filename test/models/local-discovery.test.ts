@@ -52,7 +52,11 @@ const llamaCppModels = { object: 'list', data: [{ id: 'gemma-3-4b-it-q4', object
 function homeWithPorts(ports: Record<string, number[]>): string {
   const home = tempDir();
   const lines = Object.entries(ports).map(([kind, list]) => `    ${kind}: [${list.join(', ')}]`);
-  writeFileSync(join(home, 'config.yaml'), `local:\n  ports:\n${lines.join('\n')}\n`);
+  // A generous deadline: what is found must not depend on how busy the machine is.
+  writeFileSync(
+    join(home, 'config.yaml'),
+    `local:\n  discovery_timeout_ms: 30000\n  ports:\n${lines.join('\n')}\n`,
+  );
   return home;
 }
 
