@@ -35,7 +35,7 @@ export class Random {
   }
 
   gaussian(): number {
-    // Box–Muller
+    // Box-Muller
     const u = 1 - this.next();
     const v = this.next();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
