@@ -1,6 +1,7 @@
 import type { FrameworkName } from './frameworks/catalog.ts';
 import type { Plan } from './plan.ts';
 import type { ConsoleResults } from './protocols/console.ts';
+import type { DataBenchResults } from './protocols/data.ts';
 import type { GatewayResults } from './protocols/gateway.ts';
 import type { LocalResults } from './protocols/local.ts';
 import type { LongRunResults } from './protocols/long-run.ts';
@@ -66,6 +67,8 @@ export interface Results {
   console?: ConsoleResults;
   /** The observability issue's benchmark: telemetry's overhead per one-tool run. */
   telemetry?: TelemetryResults;
+  /** The data issue's benchmark: design rows/s, export rows/s, generation memory. */
+  data?: DataBenchResults;
   /** The local-models issue's benchmark: the tiny GGUF through agentd against node-llama-cpp direct. */
   local?: LocalResults;
 }

@@ -2,6 +2,7 @@ import type { BenchContext } from './context.ts';
 import { runCold } from './protocols/cold.ts';
 import { runConcurrency } from './protocols/concurrency.ts';
 import { runConsoleBench } from './protocols/console.ts';
+import { runDataBench } from './protocols/data.ts';
 import { runGatewayBench } from './protocols/gateway.ts';
 import { runLocalBench } from './protocols/local.ts';
 import { runLongRunProcess } from './protocols/long-run-process.ts';
@@ -33,6 +34,7 @@ type SuiteOutput = Partial<
     | 'gateway'
     | 'console'
     | 'telemetry'
+    | 'data'
     | 'local'
   >
 >;
@@ -209,6 +211,15 @@ export const suites: Record<string, Suite> = {
         }),
       };
     },
+  },
+  data: {
+    name: 'data',
+    description:
+      'datasets: rows/s of a sampler + llm-text + llm-judge design on a 100 ms model at concurrency 1, 8, 32 against the ideal; SFT export rows/s from 100,000 stored runs; peak RSS of 100k- and 1M-row generations',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => ({
+      data: await runDataBench({ quick: ctx.plan.name === 'quick', log: ctx.log }),
+    }),
   },
   local: {
     name: 'local',

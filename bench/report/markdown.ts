@@ -452,6 +452,34 @@ export function markdownReport(results: Results, chartFile?: string): string {
     );
     out.push('');
   }
+  if (results.data) {
+    const d = results.data;
+    out.push('## Datasets: synthetic-data generation and export');
+    out.push('');
+    out.push(
+      `\`bench/protocols/data.ts\`: a design of a category sampler, an llm-text and an llm-judge column (${d.callsPerRow} model calls a row, one after the other) against a local OpenAI-compatible fake answering after ${d.latencyMs} ms; the ideal is concurrency / (${d.callsPerRow} × ${d.latencyMs} ms); after a warm-up design. Export: \`agentd data export sft\` (OpenAI format, lineage, manifest) from a SQLite store of ${d.export.runs.toLocaleString('en')} two-turn runs. Memory: sampler and expression columns only, each size in its own process, peak RSS.`,
+    );
+    out.push('');
+    out.push('| concurrency | rows | rows/s | ideal rows/s | of ideal |');
+    out.push('| ---: | ---: | ---: | ---: | ---: |');
+    for (const r of d.design) {
+      out.push(
+        `| ${r.concurrency} | ${r.rows} | ${r.rowsPerSecond.toFixed(2)} | ${r.idealRowsPerSecond.toFixed(1)} | ${(r.ofIdeal * 100).toFixed(0)}% |`,
+      );
+    }
+    out.push('');
+    out.push(
+      `Export: ${d.export.rows.toLocaleString('en')} rows in ${d.export.seconds.toFixed(1)} s, ${Math.round(d.export.rowsPerSecond).toLocaleString('en')} rows/s.`,
+    );
+    out.push('');
+    out.push('| generated rows | seconds | peak RSS (MiB) |');
+    out.push('| ---: | ---: | ---: |');
+    for (const r of d.rss)
+      out.push(
+        `| ${r.rows.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${r.peakRssMib.toFixed(0)} |`,
+      );
+    out.push('');
+  }
   if (results.teams) {
     const t = results.teams;
     out.push('## Agent teams: speed-up with the number of teammates');

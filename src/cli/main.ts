@@ -7,6 +7,7 @@ import { registerAgents } from './program/agents.ts';
 import { registerApprovals } from './program/approvals.ts';
 import { registerAudit } from './program/audit.ts';
 import type { CommandContext } from './program/command-context.ts';
+import { registerData } from './program/data.ts';
 import { registerEval } from './program/eval.ts';
 import { registerInit } from './program/init.ts';
 import { registerKeys } from './program/keys.ts';
@@ -37,6 +38,7 @@ const groups = [
   registerPolicy,
   registerAudit,
   registerEval,
+  registerData,
   registerMemory,
   registerModels,
 ];

@@ -100,6 +100,23 @@ export const configSchema = lazy(() =>
           .optional(),
       })
       .optional(),
+    /**
+     * A team's own terms for training on models' outputs (a contract, a licence), overriding the
+     * catalog: keys are `provider/model-id`, `*` matching any text (see docs/data.md).
+     */
+    model_terms: z
+      .record(
+        z.string().regex(/^[a-z-]+\/.+$/, 'write provider/model-id (a * matches any text)'),
+        z.strictObject({
+          distillable: z.enum(['yes', 'no', 'unknown']),
+          source: z.string().min(1),
+          as_of: z
+            .string()
+            .regex(/^\d{4}-\d{2}-\d{2}$/, 'write the date the terms were checked as YYYY-MM-DD'),
+          note: z.string().min(1).optional(),
+        }),
+      )
+      .optional(),
     /** OpenTelemetry export of runs' traces and metrics (see docs/observability.md). */
     telemetry: z
       .strictObject({
@@ -125,6 +142,7 @@ export type ProviderConfig = z.infer<ReturnType<typeof providerConfig>>;
 export type OnlineEvalConfig = NonNullable<ConfigFile['online_eval']>;
 export type MemoryConfig = NonNullable<ConfigFile['memory']>;
 export type TelemetryConfig = NonNullable<ConfigFile['telemetry']>;
+export type ModelTermsConfig = NonNullable<ConfigFile['model_terms']>;
 export type LocalConfig = NonNullable<ConfigFile['local']>;
 
 /** agentd's settings: `$AGENTD_HOME/config.yaml`, overridden by the environment. */
@@ -148,6 +166,8 @@ export interface Config {
   memory?: MemoryConfig;
   /** `telemetry` from config.yaml, as written (src/telemetry/settings.ts adds the environment). */
   telemetry?: TelemetryConfig;
+  /** `model_terms` from config.yaml: a team's terms for training on models' outputs. */
+  modelTerms?: ModelTermsConfig;
   env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -202,6 +222,7 @@ export function loadConfig(
     ...(file.online_eval ? { onlineEval: file.online_eval } : {}),
     ...(file.memory ? { memory: file.memory } : {}),
     ...(file.telemetry ? { telemetry: file.telemetry } : {}),
+    ...(file.model_terms ? { modelTerms: file.model_terms } : {}),
     env,
   };
 }

@@ -21,6 +21,12 @@ export type ErrorCode =
   | 'store_failed'
   | 'policy_invalid'
   | 'telemetry_export_failed'
+  | 'dataset_empty'
+  | 'dataset_invalid'
+  | 'dataset_terms_refused'
+  | 'secret_in_dataset'
+  | 'design_invalid'
+  | 'design_budget_exceeded'
   | 'usage';
 
 export class AgentdError extends Error {
