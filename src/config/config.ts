@@ -37,6 +37,8 @@ export const configSchema = lazy(() =>
         anthropic: providerConfig().optional(),
         openai: providerConfig().optional(),
         'openai-compatible': providerConfig().optional(),
+        /** Mistral: Voxtral transcription (see docs/voice.md). */
+        mistral: providerConfig().optional(),
       })
       .optional(),
     /** Folders of agent specs besides `$AGENTD_HOME/agents` (relative to AGENTD_HOME; `~/` is home). */
@@ -115,7 +117,9 @@ export interface Config {
   durability: Durability;
   /** The Postgres store's URL (`store` in config.yaml, or AGENTD_DATABASE_URL); unset: SQLite at `dbPath`. */
   databaseUrl?: string;
-  providers: Partial<Record<'anthropic' | 'openai' | 'openai-compatible', ProviderConfig>>;
+  providers: Partial<
+    Record<'anthropic' | 'openai' | 'openai-compatible' | 'mistral', ProviderConfig>
+  >;
   /** `agent_dirs` from config.yaml, as absolute paths (none when unset). */
   agentDirs?: string[];
   /** `online_eval` from config.yaml, as written (see src/evals/online.ts). */

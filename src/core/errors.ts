@@ -20,6 +20,10 @@ export type ErrorCode =
   | 'store_failed'
   | 'policy_invalid'
   | 'telemetry_export_failed'
+  | 'audio_invalid'
+  | 'audio_converter_missing'
+  | 'voice_provider_failed'
+  | 'voice_engine_missing'
   | 'usage';
 
 export class AgentdError extends Error {
