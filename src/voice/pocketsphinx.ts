@@ -49,25 +49,37 @@ export function findPocketsphinx(
   return { binary, modelDir };
 }
 
+/**
+ * pocketsphinx reads `-infile /dev/stdin`, which must be a pipe: Node gives a child a socket,
+ * so `cat` copies it into one. The two run in their own process group, ended together.
+ */
 function start(engine: Engine): ChildProcessWithoutNullStreams {
-  return spawn(
-    engine.binary,
-    [
-      '-infile',
-      '/dev/stdin',
-      '-time',
-      'yes',
-      '-logfn',
-      '/dev/null',
-      '-hmm',
-      join(engine.modelDir, 'en-us'),
-      '-lm',
-      join(engine.modelDir, 'en-us.lm.bin'),
-      '-dict',
-      join(engine.modelDir, 'cmudict-en-us.dict'),
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
+  const args = [
+    '-infile',
+    '/dev/stdin',
+    '-time',
+    'yes',
+    '-logfn',
+    '/dev/null',
+    '-hmm',
+    join(engine.modelDir, 'en-us'),
+    '-lm',
+    join(engine.modelDir, 'en-us.lm.bin'),
+    '-dict',
+    join(engine.modelDir, 'cmudict-en-us.dict'),
+  ];
+  return spawn('sh', ['-c', 'cat | "$0" "$@"', engine.binary, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+}
+
+function killGroup(child: ChildProcessWithoutNullStreams): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 const wordLine = /^(\S+) (\d+\.\d+) (\d+\.\d+) (-?\d+(?:\.\d+)?)$/;
@@ -148,7 +160,7 @@ async function* streamUtterances(
   signal: AbortSignal | undefined,
 ): AsyncIterable<StreamEvent> {
   const child = start(engine);
-  const kill = () => child.kill('SIGKILL');
+  const kill = () => killGroup(child);
   signal?.addEventListener('abort', kill, { once: true });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => {
@@ -158,11 +170,12 @@ async function* streamUtterances(
     child.on('close', (code) => resolve(code)),
   );
   child.stdin.on('error', () => {});
+  const gone = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const feeding = (async () => {
     for await (const chunk of audio) {
-      if (signal?.aborted) break;
+      if (signal?.aborted || child.exitCode !== null) break;
       if (!child.stdin.write(pcmBytes(chunk))) {
-        await new Promise((resolve) => child.stdin.once('drain', resolve));
+        await Promise.race([new Promise((resolve) => child.stdin.once('drain', resolve)), gone]);
       }
     }
     child.stdin.end();
