@@ -163,10 +163,16 @@ async function* stream(
           yield { type: 'speech-stopped', atMs: endMs };
           break;
         }
-        case 'input_audio_buffer.committed':
-          if (awaitingCommit) awaitingCommit = false;
-          if (!items.has(itemId)) items.set(itemId, { endMs: sentMs });
+        case 'input_audio_buffer.committed': {
+          // The server's VAD commits after speech_stopped; an item committed without one
+          // is the answer to our commit of the tail.
+          const item = items.get(itemId);
+          if (item?.endMs === undefined) {
+            awaitingCommit = false;
+            items.set(itemId, { ...item, endMs: sentMs });
+          }
           break;
+        }
         case 'conversation.item.input_audio_transcription.delta':
           partial += String(data.delta ?? '');
           yield { type: 'partial', text: partial };
