@@ -12,10 +12,15 @@ afterAll(async () => {
   await fake.close();
 });
 
-async function collect(transcriber: StreamingTranscriber, utterances: number): Promise<StreamEvent[]> {
+async function collect(
+  transcriber: StreamingTranscriber,
+  utterances: number,
+): Promise<StreamEvent[]> {
   const rate = transcriber.sampleRate;
   const events: StreamEvent[] = [];
-  for await (const event of transcriber.stream(chunked(toneUtterances(rate, utterances), rate), { language: 'en' })) {
+  for await (const event of transcriber.stream(chunked(toneUtterances(rate, utterances), rate), {
+    language: 'en',
+  })) {
     events.push(event);
   }
   return events;
@@ -26,7 +31,12 @@ const finals = (events: StreamEvent[]) =>
 
 describe('OpenAI realtime transcription', () => {
   const transcriber = () =>
-    openaiRealtime({ baseUrl: fake.baseUrl, apiKey: 'sk-voice-test', keyName: 'OPENAI_API_KEY', model: 'gpt-4o-transcribe' });
+    openaiRealtime({
+      baseUrl: fake.baseUrl,
+      apiKey: 'sk-voice-test',
+      keyName: 'OPENAI_API_KEY',
+      model: 'gpt-4o-transcribe',
+    });
 
   it('configures a transcription session, streams 24 kHz PCM and gives each committed item as an utterance', async () => {
     fake.setRealtime({ texts: ['what time is it', 'thank you'], key: 'sk-voice-test' });
@@ -40,7 +50,12 @@ describe('OpenAI realtime transcription', () => {
     expect(utterances[0]!.segments[0]!.confidence).toBeCloseTo(Math.exp(-0.1), 5);
     expect(events.filter((e) => e.type === 'partial').length).toBeGreaterThan(0);
     expect(events.map((e) => e.type).filter((t) => t !== 'partial')).toEqual([
-      'speech-started', 'speech-stopped', 'final', 'speech-started', 'speech-stopped', 'final',
+      'speech-started',
+      'speech-stopped',
+      'final',
+      'speech-started',
+      'speech-stopped',
+      'final',
     ]);
     const [connection] = fake.realtime.connections;
     expect(connection!.url).toBe('/v1/realtime?intent=transcription');
@@ -71,7 +86,11 @@ describe('OpenAI realtime transcription', () => {
   });
 
   it('opens a dropped socket again and sends the audio not yet transcribed again', async () => {
-    fake.setRealtime({ texts: ['first words', 'second words'], key: 'sk-voice-test', dropAfterAppends: 15 });
+    fake.setRealtime({
+      texts: ['first words', 'second words'],
+      key: 'sk-voice-test',
+      dropAfterAppends: 15,
+    });
     fake.realtime.connections.length = 0;
     const events = await collect(transcriber(), 2);
     expect(finals(events).map((u) => u.text)).toEqual(['first words', 'second words']);
@@ -80,7 +99,9 @@ describe('OpenAI realtime transcription', () => {
     expect(fake.realtime.connections).toHaveLength(2);
     // The second session is configured again before the audio is sent again.
     expect(fake.realtime.connections[1]!.messages[0]!.type).toBe('session.update');
-    const appended = (i: number) => fake.realtime.connections[i]!.messages.filter((m) => m.type === 'input_audio_buffer.append').length;
+    const appended = (i: number) =>
+      fake.realtime.connections[i]!.messages.filter((m) => m.type === 'input_audio_buffer.append')
+        .length;
     // 14 appends reached the first server before the drop; all of them were sent again.
     expect(appended(1)).toBeGreaterThan(14);
   });
@@ -88,7 +109,13 @@ describe('OpenAI realtime transcription', () => {
 
 describe('Mistral Voxtral Realtime', () => {
   const transcriber = () =>
-    mistralRealtime({ baseUrl: fake.baseUrl, apiKey: 'sk-mistral-test', keyName: 'MISTRAL_API_KEY', model: 'voxtral-mini-transcribe-realtime-2602', targetDelayMs: 160 });
+    mistralRealtime({
+      baseUrl: fake.baseUrl,
+      apiKey: 'sk-mistral-test',
+      keyName: 'MISTRAL_API_KEY',
+      model: 'voxtral-mini-transcribe-realtime-2602',
+      targetDelayMs: 160,
+    });
 
   it('streams each utterance its VAD finds on its own session and ends it with input_audio.end', async () => {
     fake.setRealtime({ texts: ['bonjour tout le monde', 'merci'], key: 'sk-mistral-test' });
@@ -101,12 +128,19 @@ describe('Mistral Voxtral Realtime', () => {
     expect(utterances[1]!.segments[0]!.start).toBeCloseTo(utterances[1]!.startMs / 1000 + 0.1, 3);
     expect(fake.realtime.connections).toHaveLength(2);
     for (const connection of fake.realtime.connections) {
-      expect(connection.url).toBe('/v1/audio/transcriptions/realtime?model=voxtral-mini-transcribe-realtime-2602');
+      expect(connection.url).toBe(
+        '/v1/audio/transcriptions/realtime?model=voxtral-mini-transcribe-realtime-2602',
+      );
       expect(connection.messages[0]).toEqual({
         type: 'session.update',
-        session: { audio_format: { encoding: 'pcm_s16le', sample_rate: 16000 }, target_streaming_delay_ms: 160 },
+        session: {
+          audio_format: { encoding: 'pcm_s16le', sample_rate: 16000 },
+          target_streaming_delay_ms: 160,
+        },
       });
-      expect(connection.messages.slice(1, -1).every((m) => m.type === 'input_audio.append')).toBe(true);
+      expect(connection.messages.slice(1, -1).every((m) => m.type === 'input_audio.append')).toBe(
+        true,
+      );
       expect(connection.messages.at(-1)).toEqual({ type: 'input_audio.end' });
     }
   });
@@ -123,6 +157,8 @@ describe('Mistral Voxtral Realtime', () => {
 
   it('says which key the server refused', async () => {
     fake.setRealtime({ texts: ['x'], key: 'sk-right' });
-    await expect(collect(transcriber(), 1)).rejects.toThrow(/Mistral refused the realtime connection \(HTTP 401\).*check MISTRAL_API_KEY/);
+    await expect(collect(transcriber(), 1)).rejects.toThrow(
+      /Mistral refused the realtime connection \(HTTP 401\).*check MISTRAL_API_KEY/,
+    );
   });
 });
