@@ -62,16 +62,17 @@ describe.skipIf(!hasEngine || !canSpeak)(
   'the offline engine (skipped without pocketsphinx, espeak-ng and sox)',
   () => {
     it('transcribes a generated sentence; word error rate measured, asserted loosely', async () => {
-      const sentence = 'how many kilometers is a marathon and what is one hundred degrees fahrenheit in celsius';
+      const sentence =
+        'how many kilometers is a marathon and what is one hundred degrees fahrenheit in celsius';
       const transcript = await pocketsphinxBatch().transcribe(
         { bytes: spoken(tempDir(), sentence), name: 'speech.wav' },
         {},
       );
       const wer = wordErrorRate(sentence, transcript.text);
       console.info(`pocketsphinx: "${transcript.text}" for "${sentence}": WER ${wer.toFixed(2)}`);
-      // espeak-ng's voice is far from the speech pocketsphinx was trained on: about 0.5 here.
-      expect(wer).toBeLessThan(0.85);
-      expect(words(transcript.text)).toContain('what');
+      // espeak-ng's voice is far from the speech pocketsphinx was trained on: 0.60 measured.
+      expect(wer).toBeLessThan(0.8);
+      expect(words(transcript.text)).toContain('marathon');
       expect(transcript).toMatchObject({
         provider: 'offline',
         model: 'pocketsphinx-en-us',
