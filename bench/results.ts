@@ -15,6 +15,7 @@ import type { StartupResults } from './protocols/startup.ts';
 import type { StepsResults } from './protocols/steps.ts';
 import type { TeamsResults } from './protocols/teams.ts';
 import type { TelemetryResults } from './protocols/telemetry.ts';
+import type { VoiceResults } from './protocols/voice.ts';
 import type { ProfileSummary } from './report/profile-summary.ts';
 import type { PeerSummary } from './summarize.ts';
 
@@ -65,4 +66,6 @@ export interface Results {
   console?: ConsoleResults;
   /** The observability issue's benchmark: telemetry's overhead per one-tool run. */
   telemetry?: TelemetryResults;
+  /** The voice issue's benchmark: latency from a final transcript to the model, offline engine speed. */
+  voice?: VoiceResults;
 }
