@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Config } from '../config/config.ts';
@@ -164,6 +165,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       );
     });
   });
+  // Voice sessions over WebSocket (/voice), with the same keys as /runs.
+  const voice =
+    manager && options.config
+      ? (await import('./voice-route.ts')).attachVoiceRoute(server as Server, {
+          store: options.store,
+          config: options.config,
+          keys: new ApiKeys(options.store),
+          ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+          log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+        })
+      : undefined;
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const resumed = manager ? await manager.recover() : [];
@@ -171,6 +183,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     url: `http://${shown}:${address.port}`,
     resumed,
     close: async () => {
+      await voice?.close();
       await manager?.suspendAll('agentd serve is shutting down');
       await online?.close();
       await gateway?.close();
