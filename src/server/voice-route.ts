@@ -111,7 +111,7 @@ export function attachVoiceRoute(
     const catalog = listAgents(options.config);
     const name = url.searchParams.get('agent') ?? '';
     const agent = findAgent(catalog, name);
-    if (!agent || !agent.valid) {
+    if (!agent?.valid) {
       refuse(
         socket,
         agent ? 422 : 404,
