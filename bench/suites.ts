@@ -3,6 +3,7 @@ import { runCold } from './protocols/cold.ts';
 import { runConcurrency } from './protocols/concurrency.ts';
 import { runConsoleBench } from './protocols/console.ts';
 import { runGatewayBench } from './protocols/gateway.ts';
+import { runLocalBench } from './protocols/local.ts';
 import { runLongRunProcess } from './protocols/long-run-process.ts';
 import { runMemoryBenchProcess } from './protocols/memory-process.ts';
 import { runPolicyBench } from './protocols/policy.ts';
@@ -34,6 +35,7 @@ type SuiteOutput = Partial<
     | 'console'
     | 'telemetry'
     | 'voice'
+    | 'local'
   >
 >;
 
@@ -219,6 +221,23 @@ export const suites: Record<string, Suite> = {
       const utterances = ctx.plan.name === 'quick' ? 30 : 100;
       ctx.log(`voice: ${utterances} utterances into one run, provider 150 ms, model 100 ms`);
       return { voice: await runVoiceBench({ utterances, tmpDir: ctx.tmpDir, log: ctx.log }) };
+    },
+  },
+  local: {
+    name: 'local',
+    description:
+      'the tiny GGUF through agentd (local/<file>.gguf) against node-llama-cpp called directly in the same process: time to first token, tokens/s; RSS with 1 and 4 concurrent runs',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      const quick = ctx.plan.name === 'quick';
+      return {
+        local: await runLocalBench({
+          rounds: quick ? 6 : 20,
+          tokens: 128,
+          tmpDir: ctx.tmpDir,
+          log: ctx.log,
+        }),
+      };
     },
   },
   teams: {
