@@ -2,7 +2,7 @@
 // The key is the same as for /runs (scope `runs`): `Authorization: Bearer <key>`, or, from a
 // browser (which cannot set headers on a WebSocket), the subprotocols `agentd-voice, <key>`.
 // The protocol is in docs/voice.md.
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config/config.ts';
@@ -34,17 +34,20 @@ function refuse(socket: Duplex, status: number, reason: string, message: string)
   );
 }
 
-/** Takes WebSocket upgrades of `/voice` on the server; returns what stops every session. */
-export function attachVoiceRoute(
-  server: Server,
-  options: VoiceRouteOptions,
-): { close(): Promise<void> } {
+export interface VoiceRoute {
+  /** Takes a WebSocket upgrade of `/voice` (anything else is refused with 404). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Ends every session (their runs are suspended). */
+  close(): Promise<void>;
+}
+
+export function createVoiceRoute(options: VoiceRouteOptions): VoiceRoute {
   const wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (protocols) => (protocols.has(protocol) ? protocol : false),
   });
   const sessions = new Set<{ controller: AbortController; done: Promise<void> }>();
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://agentd');
     if (url.pathname !== '/voice') {
       refuse(
@@ -59,7 +62,7 @@ export function attachVoiceRoute(
       options.log(`agentd serve: voice: ${errorMessage(error)}`);
       socket.destroy();
     });
-  });
+  };
 
   async function accept(
     req: IncomingMessage,
@@ -246,6 +249,7 @@ export function attachVoiceRoute(
   }
 
   return {
+    upgrade,
     async close() {
       for (const session of sessions)
         session.controller.abort(new RunSuspension('agentd serve is shutting down'));

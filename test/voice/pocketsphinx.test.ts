@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   PocketsphinxParser,
   pocketsphinxBatch,
@@ -9,6 +9,10 @@ import {
 } from '../../src/voice/pocketsphinx.ts';
 import { wordErrorRate, words } from '../../src/voice/transcript.ts';
 import { tempDir } from '../support/temp-dir.ts';
+
+// These tests start agentd and pocketsphinx processes (each a few seconds of CPU): the hang
+// guard is 2 minutes, for a machine shared with other work.
+vi.setConfig({ testTimeout: 120_000 });
 
 const has = (tool: string, arg: string) => !spawnSync(tool, [arg], { stdio: 'ignore' }).error;
 const hasEngine = has('pocketsphinx_continuous', '-h');

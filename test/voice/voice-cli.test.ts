@@ -1,13 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunEvent } from '../../src/core/events.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { wavOf } from '../../src/voice/audio.ts';
 import { agentd } from '../support/cli.ts';
 import { FakeVoiceServer, toneUtterances } from '../support/fake-voice.ts';
 import { tempDir } from '../support/temp-dir.ts';
+
+// These tests start agentd and pocketsphinx processes (each a few seconds of CPU): the hang
+// guard is 2 minutes, for a machine shared with other work.
+vi.setConfig({ testTimeout: 120_000 });
 
 const hasEngine = !spawnSync('pocketsphinx_continuous', ['-h'], { stdio: 'ignore' }).error;
 if (!hasEngine)
