@@ -82,8 +82,7 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
         endLine();
         const d = event.data;
         err.write(
-          `${paint('cyan', `🎙 "${d.text}"`)} ${paint('dim', `(${d.provider}/${d.model}, final ${formatDuration(d.finalLatencyMs)} after end of speech)`)}
-`,
+          `${paint('cyan', `🎙 "${d.text}"`)} ${paint('dim', `(${d.provider}/${d.model}, final ${formatDuration(d.finalLatencyMs)} after end of speech)`)}\n`,
         );
         break;
       }

@@ -298,7 +298,8 @@ export interface TranscriptSegmentData {
 
 /**
  * One utterance of a voice session, as transcribed: logged before it becomes a user turn.
- * The audio itself is never in the log; with --keep-audio, its digest in the blob store is.
+ * The audio itself is never in the log; with --keep-audio, the digest of its WAV file
+ * (content-addressed in `$AGENTD_HOME/audio/`) is.
  */
 export interface VoiceTranscriptData {
   /** 0 for the session's first utterance; a resumed session goes on counting. */
@@ -315,7 +316,7 @@ export interface VoiceTranscriptData {
   finalLatencyMs: number;
   /** The price of the utterance's audio (null: no price in the catalog). */
   costUsd: number | null;
-  /** With --keep-audio: the utterance's audio (WAV) in the blob store. */
+  /** With --keep-audio: the utterance's audio, `$AGENTD_HOME/audio/<sha256>.wav`. */
   audio?: { digest: string; bytes: number };
 }
 
