@@ -80,6 +80,8 @@ export async function runVoiceSession(options: VoiceSessionOptions): Promise<Voi
     | { controller: AbortController; done: Promise<RunResult | undefined>; report: UtteranceReport }
     | undefined;
   let last: RunResult | undefined;
+  // A turn that threw (not a run that failed: that is in its log) ends the session with its error.
+  let failure: unknown;
   let next = options.firstUtterance ?? 0;
   const offset = options.audioOffsetMs ?? 0;
 
@@ -161,44 +163,52 @@ export async function runVoiceSession(options: VoiceSessionOptions): Promise<Voi
     })();
     answering = { controller, done, report };
     // The first run's id is known once run.started is durable; later turns need it.
-    await done.catch(() => undefined);
+    await done.catch((error: unknown) => {
+      failure ??= error;
+    });
   };
 
   let turn: Promise<void> = Promise.resolve();
-  for await (const event of transcriber.stream(options.audio, {
-    ...(options.language ? { language: options.language } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-  })) {
-    if (options.signal?.aborted) break;
-    switch (event.type) {
-      case 'speech-started':
-        bargeIn();
-        break;
-      case 'partial':
-        options.onPartial?.(event.text);
-        break;
-      case 'reconnected':
-        options.onReconnected?.(event.attempt, event.reason);
-        break;
-      case 'final': {
-        const finalAt = now();
-        const report: UtteranceReport = {
-          utterance: -1,
-          text: event.utterance.text,
-          finalLatencyMs: Math.max(0, finalAt - options.heardAt(event.utterance.endMs)),
-          interrupted: false,
-        };
-        reports.push(report);
-        // An answer still streaming is cut off: the person has spoken again.
-        bargeIn();
-        const previous = turn;
-        turn = previous.then(() => answer(event.utterance, finalAt, report));
-        break;
+  try {
+    for await (const event of transcriber.stream(options.audio, {
+      ...(options.language ? { language: options.language } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    })) {
+      if (options.signal?.aborted) break;
+      switch (event.type) {
+        case 'speech-started':
+          bargeIn();
+          break;
+        case 'partial':
+          options.onPartial?.(event.text);
+          break;
+        case 'reconnected':
+          options.onReconnected?.(event.attempt, event.reason);
+          break;
+        case 'final': {
+          const finalAt = now();
+          const report: UtteranceReport = {
+            utterance: -1,
+            text: event.utterance.text,
+            finalLatencyMs: Math.max(0, finalAt - options.heardAt(event.utterance.endMs)),
+            interrupted: false,
+          };
+          reports.push(report);
+          // An answer still streaming is cut off: the person has spoken again.
+          bargeIn();
+          const previous = turn;
+          turn = previous.then(() => answer(event.utterance, finalAt, report));
+          break;
+        }
       }
     }
+  } finally {
+    // A transcriber that fails leaves the answer in progress to finish and be logged.
+    await turn.catch(() => undefined);
   }
   await turn;
   await answering?.done.catch(() => undefined);
+  if (failure !== undefined) throw failure;
   await options.speaker?.flush();
   return { runId, utterances: reports, ...(last ? { last } : {}) };
 }
