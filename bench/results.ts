@@ -17,6 +17,7 @@ import type { StartupResults } from './protocols/startup.ts';
 import type { StepsResults } from './protocols/steps.ts';
 import type { TeamsResults } from './protocols/teams.ts';
 import type { TelemetryResults } from './protocols/telemetry.ts';
+import type { VoiceResults } from './protocols/voice.ts';
 import type { ProfileSummary } from './report/profile-summary.ts';
 import type { PeerSummary } from './summarize.ts';
 
@@ -69,6 +70,8 @@ export interface Results {
   telemetry?: TelemetryResults;
   /** The data issue's benchmark: design rows/s, export rows/s, generation memory. */
   data?: DataBenchResults;
+  /** The voice issue's benchmark: latency from a final transcript to the model, offline engine speed. */
+  voice?: VoiceResults;
   /** The local-models issue's benchmark: the tiny GGUF through agentd against node-llama-cpp direct. */
   local?: LocalResults;
 }

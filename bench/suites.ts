@@ -13,6 +13,7 @@ import { runStartup } from './protocols/startup.ts';
 import { runSteps } from './protocols/steps.ts';
 import { runTeamsBench } from './protocols/teams.ts';
 import { runTelemetryBench } from './protocols/telemetry.ts';
+import { runVoiceBench } from './protocols/voice.ts';
 import { runWarm, type WarmResults } from './protocols/warm.ts';
 import { summarizeProfile } from './report/profile-summary.ts';
 import type { Results } from './results.ts';
@@ -35,6 +36,7 @@ type SuiteOutput = Partial<
     | 'console'
     | 'telemetry'
     | 'data'
+    | 'voice'
     | 'local'
   >
 >;
@@ -220,6 +222,17 @@ export const suites: Record<string, Suite> = {
     run: async (ctx) => ({
       data: await runDataBench({ quick: ctx.plan.name === 'quick', log: ctx.log }),
     }),
+  },
+  voice: {
+    name: 'voice',
+    description:
+      "voice: agentd's latency from a provider's final transcript to the model request and from end of speech to the first token (fake provider and model at fixed latency, 100 utterances of one run); the offline engine's real-time factor",
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      const utterances = ctx.plan.name === 'quick' ? 30 : 100;
+      ctx.log(`voice: ${utterances} utterances into one run, provider 150 ms, model 100 ms`);
+      return { voice: await runVoiceBench({ utterances, tmpDir: ctx.tmpDir, log: ctx.log }) };
+    },
   },
   local: {
     name: 'local',

@@ -367,6 +367,30 @@ export function markdownReport(results: Results, chartFile?: string): string {
     }
     out.push('');
   }
+  if (results.voice) {
+    const v = results.voice;
+    out.push('## Voice: from end of speech to the agent');
+    out.push('');
+    out.push(
+      `\`bench/protocols/voice.ts\`: ${v.utterances} utterances into one durable run (SQLite), each a turn, from a fake OpenAI realtime transcription server whose transcript comes ${v.transcriptionLatencyMs} ms after the end of speech, to a fake model whose answer starts ${v.modelLatencyMs} ms after its request. agentd's own part is the time from the final transcript to the model request being durable in the run log (the transcript and the user turn are logged first).`,
+    );
+    out.push('');
+    out.push('| measure | p50 (ms) | p95 (ms) |');
+    out.push('|---|---:|---:|');
+    out.push(
+      `| final transcript → model request (goal ≤ 10 ms p50) | ${v.toRequestMs.p50.toFixed(2)} | ${v.toRequestMs.p95.toFixed(2)} |`,
+    );
+    out.push(
+      `| end of speech → first agent token (floor ${v.floorMs} ms) | ${v.firstTokenMs.p50.toFixed(1)} | ${v.firstTokenMs.p95.toFixed(1)} |`,
+    );
+    out.push('');
+    out.push(
+      'skipped' in v.offline
+        ? `Offline engine: skipped (${v.offline.skipped}).`
+        : `Offline engine (pocketsphinx, en-us): real-time factor ${v.offline.realTimeFactor.toFixed(2)} (decoding time over audio time, median of ${v.offline.runs} on ${v.offline.audioSeconds.toFixed(1)} s of audio, whole file).`,
+    );
+    out.push('');
+  }
   if (results.memory) {
     const m = results.memory;
     out.push('## Long-term memory: recall and ingestion');

@@ -20,6 +20,7 @@ import { registerRuns } from './program/runs.ts';
 import { registerServe } from './program/serve.ts';
 import { registerStore } from './program/store.ts';
 import { registerTeam } from './program/team.ts';
+import { registerVoice } from './program/voice.ts';
 
 const version = '0.1.0';
 
@@ -28,6 +29,7 @@ const groups = [
   registerInit,
   registerRun,
   registerRuns,
+  registerVoice,
   registerTeam,
   registerAgents,
   registerMcp,
@@ -59,7 +61,8 @@ Environment:
   AGENTD_HOME          data directory (default ~/.agentd): the run store and config.yaml
   AGENTD_DURABILITY    process (default) or machine; see the README
   AGENTD_TELEMETRY     on or off: OpenTelemetry traces and metrics (OTEL_* variables; docs/observability.md)
-  ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_COMPATIBLE_BASE_URL, OPENAI_COMPATIBLE_API_KEY`,
+  ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_COMPATIBLE_BASE_URL, OPENAI_COMPATIBLE_API_KEY
+  MISTRAL_API_KEY, MISTRAL_BASE_URL   Voxtral transcription (agentd voice, agentd transcribe; docs/voice.md)`,
     );
   const context: CommandContext = {
     version,

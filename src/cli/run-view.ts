@@ -78,6 +78,14 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
           ),
         );
         break;
+      case 'voice.transcript': {
+        endLine();
+        const d = event.data;
+        err.write(
+          `${paint('cyan', `🎙 "${d.text}"`)} ${paint('dim', `(${d.provider}/${d.model}, final ${formatDuration(d.finalLatencyMs)} after end of speech)`)}\n`,
+        );
+        break;
+      }
       case 'model.response':
         endLine();
         break;

@@ -38,6 +38,8 @@ export const configSchema = lazy(() =>
         openai: providerConfig().optional(),
         'openai-compatible': providerConfig().optional(),
         ollama: providerConfig().optional(),
+        /** Mistral: Voxtral transcription (see docs/voice.md). */
+        mistral: providerConfig().optional(),
       })
       .optional(),
     /** Models on this machine: GGUF folders and local servers to look for (see docs/local-models.md). */
@@ -154,7 +156,7 @@ export interface Config {
   /** The Postgres store's URL (`store` in config.yaml, or AGENTD_DATABASE_URL); unset: SQLite at `dbPath`. */
   databaseUrl?: string;
   providers: Partial<
-    Record<'anthropic' | 'openai' | 'openai-compatible' | 'ollama', ProviderConfig>
+    Record<'anthropic' | 'openai' | 'openai-compatible' | 'ollama' | 'mistral', ProviderConfig>
   >;
   /** `local.model_dirs` from config.yaml as absolute paths, and the ports to look for servers on. */
   local?: { modelDirs: string[]; ports?: LocalConfig['ports']; discoveryTimeoutMs?: number };

@@ -27,6 +27,10 @@ export type ErrorCode =
   | 'secret_in_dataset'
   | 'design_invalid'
   | 'design_budget_exceeded'
+  | 'audio_invalid'
+  | 'audio_converter_missing'
+  | 'voice_provider_failed'
+  | 'voice_engine_missing'
   | 'usage';
 
 export class AgentdError extends Error {

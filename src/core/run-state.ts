@@ -234,6 +234,17 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.finishedAt = undefined;
       if (event.data.limits) state.limits = event.data.limits;
       return;
+    case 'voice.transcript':
+      // Transcription is paid for like model calls, and counts toward the cost budget.
+      if (event.data.costUsd === null) state.costKnown = false;
+      else state.costUsd += event.data.costUsd;
+      return;
+    case 'user.message':
+      state.messages.push({ role: 'user', text: event.data.text });
+      state.messageEvents.push([event.seq]);
+      // An answer cut off (barge-in) is not asked for again: the new turn is.
+      state.awaitingModel = false;
+      return;
     case 'model.retry':
     case 'tool.progress':
     case 'policy.decision':
