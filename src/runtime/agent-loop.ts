@@ -194,9 +194,31 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
         `run ${runId} already completed; there is nothing to resume`,
       );
     }
+    await restoreTools(options.agent.tools, events, runId, options.signal);
     return await continueRun(log, options);
   } finally {
     await lease.release();
+  }
+}
+
+/** Tools that keep state across a run's calls rebuild it from the log before the run goes on. */
+async function restoreTools(
+  tools: readonly Tool[],
+  events: readonly RunEvent[],
+  runId: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (const tool of tools) {
+    if (!tool.restore) continue;
+    try {
+      await tool.restore(events, signal);
+    } catch (error) {
+      throw new AgentdError(
+        'run_not_resumable',
+        `run ${runId}: tool ${tool.name} cannot restore its state from the log: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
   }
 }
 
