@@ -6,6 +6,10 @@ import { loggedObservation, observationDigest } from './observation-digest.ts';
 /** What one step logs, in its tool result: the event of the step in the run's log. */
 export interface StepRecord {
   [key: string]: JsonValue;
+  environment: string;
+  seed: number;
+  /** The fewest steps to the goal from the reset, when the environment knows it. */
+  optimal_steps: number | null;
   step: number;
   action: JsonValue;
   observation: { [key: string]: JsonValue };
@@ -83,6 +87,9 @@ export class Episode {
     else if (truncated) this.#over = 'truncated';
     this.#last = result.observation;
     const record: StepRecord = {
+      environment: this.environment.kind,
+      seed: this.settings.seed,
+      optimal_steps: this.environment.optimalSteps?.() ?? null,
       step: this.#steps,
       action,
       observation: loggedObservation(result.observation),

@@ -144,6 +144,7 @@ export class Gridworld implements Environment {
       } else if (cell === 'G') {
         reward += goalReward;
         terminated = true;
+        info.success = true;
         said = `You move ${move} and reach the goal.`;
       } else {
         said = `You move ${move}.`;

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import { type Limits, type RunStatus, runStatuses } from '../core/events.ts';
 import type { JsonValue } from '../core/messages.ts';
 import { durationSchema } from '../definition/duration-schema.ts';
+import { environmentSpec, environmentSpecSchema } from '../definition/environment-spec.ts';
 import { schemaIssue } from '../definition/yaml-file.ts';
 import type { Store } from '../store/store.ts';
 import { answerOf } from './evaluators/common.ts';
@@ -69,7 +70,14 @@ export function budgetLimits(budget: z.output<typeof budgetSchema> | undefined):
 /** One line of a dataset. */
 export const caseSchema = z.strictObject({
   id: z.string().min(1).max(200).optional(),
-  input: z.string().min(1),
+  input: z.string().min(1).optional(),
+  /** `environment`: an episode of the agent's environment (seed, goal, step limit), scored on it. */
+  kind: z.enum(['task', 'environment']).optional(),
+  /** The environment of an episode, when not the agent's own. */
+  environment: environmentSpecSchema.optional(),
+  seed: z.int().min(0).optional(),
+  goal: z.string().min(1).optional(),
+  max_steps: z.int().positive().max(10_000).optional(),
   expected_response: z.string().optional(),
   expected_trajectory: z.array(expectedCallSchema).optional(),
   assertions: z.array(assertionSchema).optional(),
@@ -125,6 +133,22 @@ export function loadDataset(path: string, shownAs = path): EvalCase[] {
     const issue = schemaIssue(caseSchema, data);
     if (issue) throw new AgentdError('spec_invalid', `${where}: ${issue}`);
     const parsed = caseSchema.parse(data);
+    const episode = parsed.kind === 'environment';
+    const episodeField = (['environment', 'seed', 'goal', 'max_steps'] as const).find(
+      (f) => parsed[f] !== undefined,
+    );
+    if (!episode && episodeField) {
+      throw new AgentdError(
+        'spec_invalid',
+        `${where}: ${episodeField}: only environment cases have one (add "kind": "environment")`,
+      );
+    }
+    if (!episode && parsed.input === undefined) {
+      throw new AgentdError(
+        'spec_invalid',
+        `${where}: input: is required (the task; only "kind": "environment" cases may leave it for the goal)`,
+      );
+    }
     const id = parsed.id ?? `${stem}-${line}`;
     const first = ids.get(id);
     if (first !== undefined) {
@@ -134,15 +158,20 @@ export function loadDataset(path: string, shownAs = path): EvalCase[] {
       );
     }
     ids.set(id, line);
-    cases.push(fromParsed(parsed, id, where));
+    cases.push(fromParsed(parsed, id, where, dirname(resolve(path))));
   }
   return cases;
 }
 
-function fromParsed(p: z.output<typeof caseSchema>, id: string, origin: string): EvalCase {
+function fromParsed(
+  p: z.output<typeof caseSchema>,
+  id: string,
+  origin: string,
+  dir: string,
+): EvalCase {
   const c: EvalCase = {
     id,
-    input: p.input,
+    input: p.input ?? p.goal ?? p.environment?.goal ?? 'Reach the goal.',
     assertions: p.assertions ?? [],
     tags: p.tags ?? [],
     origin,
@@ -152,6 +181,17 @@ function fromParsed(p: z.output<typeof caseSchema>, id: string, origin: string):
   if (p.agent) c.agent = p.agent;
   if (p.budget) c.budget = budgetLimits(p.budget);
   if (p.source_run) c.sourceRun = p.source_run;
+  if (p.kind === 'environment') {
+    c.episode = {
+      ...(p.seed !== undefined ? { seed: p.seed } : {}),
+      ...(p.goal !== undefined ? { goal: p.goal } : {}),
+      ...(p.max_steps !== undefined ? { max_steps: p.max_steps } : {}),
+    };
+    if (p.environment) {
+      const spec = environmentSpec(p.environment, dir);
+      c.episode.spec = { ...spec, ...c.episode };
+    }
+  }
   return c;
 }
 
@@ -172,6 +212,13 @@ export function caseLine(c: EvalCase): string {
     out.budget = b;
   }
   if (c.sourceRun) out.source_run = c.sourceRun;
+  if (c.episode) {
+    out.kind = 'environment';
+    if (c.episode.spec) out.environment = c.episode.spec;
+    if (c.episode.seed !== undefined) out.seed = c.episode.seed;
+    if (c.episode.goal !== undefined) out.goal = c.episode.goal;
+    if (c.episode.max_steps !== undefined) out.max_steps = c.episode.max_steps;
+  }
   return JSON.stringify(out);
 }
 

@@ -1,4 +1,4 @@
-import { errorMessage } from '../core/errors.ts';
+import { AgentdError, errorMessage } from '../core/errors.ts';
 import type { Limits } from '../core/events.ts';
 import { zeroUsage } from '../core/usage.ts';
 import { runAgent } from '../runtime/agent-loop.ts';
@@ -66,6 +66,15 @@ export async function checkAgents(
       { cwd: suite.cwd, onNotice: notice },
     );
     await prepared.toolset.close();
+    const episode = cases.find(
+      (c) => c.episode && !c.episode.spec && suite.specs.get(c.id) === spec,
+    );
+    if (episode && !prepared.environment) {
+      throw new AgentdError(
+        'spec_invalid',
+        `${episode.origin ?? episode.id}: an environment case for ${spec}, which has no environment: section (add one to the agent, or an "environment" to the case)`,
+      );
+    }
   }
 }
 
@@ -169,14 +178,20 @@ async function runTrial(
   try {
     const prepared = await prepareAgent(
       suite.specs.get(c.id)!,
-      { limits },
+      {
+        limits,
+        ...(c.episode
+          ? { environment: c.episode.spec ? { spec: c.episode.spec } : c.episode }
+          : {}),
+      },
       { cwd: suite.cwd, onNotice: notice },
     );
     try {
       const result = await runAgent({
         store: redactingStore(options.store, prepared.redact),
         agent: prepared.agent,
-        task: c.input,
+        // An episode's agent is told the goal and shown the first observation.
+        task: c.episode && prepared.environment ? prepared.environment.task(c.input) : c.input,
         specPath: prepared.spec.path,
         cwd: suite.cwd,
         ...(prepared.resolved.scripted ? { scripted: prepared.resolved.scripted } : {}),

@@ -1,10 +1,11 @@
 import type { Config } from '../config/config.ts';
-import { AgentdError } from '../core/errors.ts';
+import { AgentdError, errorMessage } from '../core/errors.ts';
 import type { AgentSpec } from '../definition/agent-spec.ts';
+import { importUserModule, UserModuleError } from '../tools/user-module.ts';
 import { AiSdkModel } from './ai-sdk-model.ts';
 import { type EffortLevel, findModel, type ProviderName } from './catalog.ts';
 import type { Model } from './model.ts';
-import { loadScript, ScriptedModel } from './scripted-model.ts';
+import { loadScript, type Script, ScriptedModel, type ScriptedPolicy } from './scripted-model.ts';
 
 export interface ResolvedModel {
   model: Model;
@@ -160,9 +161,48 @@ function effortFor(
   return { effort };
 }
 
-function scripted(spec: AgentSpec, id: string, notices: string[]): ResolvedModel {
+function scripted(
+  spec: AgentSpec,
+  id: string,
+  notices: string[],
+): Promise<ResolvedModel> | ResolvedModel {
   const script = spec.script!;
-  const model = new ScriptedModel(id, loadScript(script));
+  if (/\.(?:ts|mts|js|mjs)$/.test(script)) {
+    return loadPolicy(script).then((policy) => scriptedWith(spec, id, policy, notices));
+  }
+  return scriptedWith(spec, id, loadScript(script), notices);
+}
+
+/** A scripted policy module (`script: ./policy.ts`): its default export, or its export `policy`. */
+async function loadPolicy(path: string): Promise<ScriptedPolicy> {
+  let module: Record<string, unknown>;
+  try {
+    module = await importUserModule(path);
+  } catch (error) {
+    throw new AgentdError(
+      error instanceof UserModuleError && error.notFound ? 'spec_not_found' : 'spec_invalid',
+      `script: ${error instanceof UserModuleError && error.notFound ? `${path} not found (check the spec's script field)` : errorMessage(error)}`,
+      { cause: error },
+    );
+  }
+  const policy = module.default ?? module.policy;
+  if (typeof policy !== 'function') {
+    throw new AgentdError(
+      'spec_invalid',
+      `script: ${path} exports no policy (export default definePolicy((request) => turn))`,
+    );
+  }
+  return policy as ScriptedPolicy;
+}
+
+function scriptedWith(
+  spec: AgentSpec,
+  id: string,
+  source: Script | ScriptedPolicy,
+  notices: string[],
+): ResolvedModel {
+  const script = spec.script!;
+  const model = new ScriptedModel(id, source);
   effortFor(model, spec.settings.effort, notices);
   return {
     model,

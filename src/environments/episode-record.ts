@@ -1,0 +1,61 @@
+import type { RunEvent } from '../core/events.ts';
+import type { JsonValue } from '../core/messages.ts';
+import { environmentToolNames } from './environment-tools.ts';
+import type { StepRecord } from './episode.ts';
+
+/** An episode as a run's log tells it: a fold over its step tools' calls and results. */
+export interface EpisodeRecord {
+  environment?: string;
+  seed?: number;
+  steps: StepRecord[];
+  /** Step calls that were refused or failed: a bad action, a step after the end, a server's no. */
+  invalid: { action: JsonValue; error: string }[];
+  return: number;
+  terminated: boolean;
+  truncated: boolean;
+  optimalSteps?: number;
+  /** Digests of the frames the episode showed, in order (world models). */
+  frames: string[];
+}
+
+/** The episode of a run, or undefined when the run took no step of an environment. */
+export function episodeRecord(events: readonly RunEvent[]): EpisodeRecord | undefined {
+  const calls = new Map<string, JsonValue>();
+  const record: EpisodeRecord = {
+    steps: [],
+    invalid: [],
+    return: 0,
+    terminated: false,
+    truncated: false,
+    frames: [],
+  };
+  for (const event of events) {
+    if (event.type === 'tool.call' && event.data.name === environmentToolNames.step) {
+      calls.set(event.data.callId, event.data.input);
+    } else if (event.type === 'tool.result' && event.data.name === environmentToolNames.step) {
+      if (event.data.isError) {
+        if (event.data.errorKind === 'denied' || event.data.errorKind === 'cancelled') continue;
+        record.invalid.push({
+          action: calls.get(event.data.callId) ?? null,
+          error:
+            typeof event.data.output === 'string'
+              ? event.data.output
+              : JSON.stringify(event.data.output),
+        });
+        continue;
+      }
+      const step = event.data.output as StepRecord;
+      record.steps.push(step);
+      record.environment = step.environment;
+      record.seed = step.seed;
+      if (step.optimal_steps !== null) record.optimalSteps = step.optimal_steps;
+      record.return = step.return;
+      record.terminated = step.terminated;
+      record.truncated = step.truncated;
+      const images = (step.observation.images ?? []) as { digest?: string }[];
+      for (const image of images) if (image.digest) record.frames.push(image.digest);
+    }
+  }
+  if (!calls.size) return undefined;
+  return record;
+}
