@@ -220,7 +220,9 @@ export function generateGrid(seed: number, options: Required<GridworldOptions>):
   const place = (p: GridPosition, cell: string) => {
     grid[p.y]![p.x] = cell;
   };
-  const goal = freeIn(region(columns.length));
+  let goal: GridPosition;
+  do goal = freeIn(region(columns.length));
+  while (goal.x === start.x && goal.y === start.y);
   place(goal, 'G');
   for (let i = 0; i < columns.length; i++) {
     let key: GridPosition;
