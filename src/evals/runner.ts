@@ -1,3 +1,4 @@
+import type { Config } from '../config/config.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import type { Limits } from '../core/events.ts';
 import { zeroUsage } from '../core/usage.ts';
@@ -39,6 +40,8 @@ export interface RunSuiteOptions {
   /** The cases to run (default: all the suite's). */
   cases?: readonly EvalCase[];
   store: Store;
+  /** agentd's settings the agents run with (default: loaded from this process's environment). */
+  config?: Config;
   judge?: Judge;
   concurrency?: number;
   trials?: number;
@@ -57,13 +60,14 @@ export async function checkAgents(
   suite: Suite,
   cases: readonly EvalCase[],
   notice: (n: string) => void,
+  config?: Config,
 ): Promise<void> {
   const specs = new Set(cases.map((c) => suite.specs.get(c.id)!));
   for (const spec of specs) {
     const prepared = await prepareAgent(
       spec,
       { limits: suite.budget },
-      { cwd: suite.cwd, onNotice: notice },
+      { cwd: suite.cwd, onNotice: notice, ...(config ? { config } : {}) },
     );
     await prepared.toolset.close();
     const episode = cases.find(
@@ -95,7 +99,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<EvalResult> {
     seen.add(text);
     options.onNotice?.(text);
   };
-  await checkAgents(suite, cases, notice);
+  await checkAgents(suite, cases, notice, options.config);
   const work = cases.flatMap((c) =>
     Array.from({ length: trials }, (_, i) => ({ c, trial: i + 1 })),
   );
@@ -184,7 +188,7 @@ async function runTrial(
           ? { environment: c.episode.spec ? { spec: c.episode.spec } : c.episode }
           : {}),
       },
-      { cwd: suite.cwd, onNotice: notice },
+      { cwd: suite.cwd, onNotice: notice, ...(options.config ? { config: options.config } : {}) },
     );
     try {
       const result = await runAgent({
