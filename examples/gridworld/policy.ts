@@ -33,7 +33,7 @@ export default definePolicy(({ messages, turn }): ScriptedTurn => {
   const plan = solveGrid(state.grid, { x: state.agent[0], y: state.agent[1] }, state.keys ?? []);
   if (!plan?.length) return { text: 'The goal cannot be reached from here.' };
   return {
-    text: `${plan.length} steps to the goal; moving ${plan[0]}.`,
+    text: `${plan.length} step${plan.length === 1 ? '' : 's'} to the goal; moving ${plan[0]}.`,
     tool_calls: [{ name: 'env_step', input: { action: plan[0]! } }],
   };
 });

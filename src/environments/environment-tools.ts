@@ -28,7 +28,8 @@ export function environmentTools(episode: Episode): Tool[] {
       return checked.ok ? { ok: true, value: checked.action } : checked;
     },
     async execute(input, context): Promise<JsonValue> {
-      return episode.step(input as JsonValue, context.idempotencyKey, context.signal);
+      const record = await episode.step(input as JsonValue, context.idempotencyKey, context.signal);
+      return record as unknown as JsonValue;
     },
     restore(events, signal) {
       return episode.restore(events, signal);

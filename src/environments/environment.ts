@@ -46,14 +46,14 @@ export interface Environment {
   readonly actionSpace: JsonSchema;
   /** JSON Schema of an observation's `state`. */
   readonly observationSpace: JsonSchema;
+  /** What, with the kind and the seed, makes the same world again (logged with the first step). */
+  readonly settings: { [key: string]: JsonValue };
   /** Whether replaying the same actions from the same seed gives the same observations. */
   readonly deterministic: boolean;
   /** Checks an action against the action space: the parsed action, or what is wrong with it. */
   parseAction(input: unknown): { ok: true; action: JsonValue } | { ok: false; error: string };
   reset(seed: number, signal?: AbortSignal): Promise<Observation>;
   step(action: JsonValue, signal?: AbortSignal): Promise<StepResult>;
-  /** The fewest steps that reach the goal from the last reset, when the environment knows it. */
-  optimalSteps?(): number | undefined;
   close?(): Promise<void>;
 }
 

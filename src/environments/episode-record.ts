@@ -2,6 +2,7 @@ import type { RunEvent } from '../core/events.ts';
 import type { JsonValue } from '../core/messages.ts';
 import { environmentToolNames } from './environment-tools.ts';
 import type { StepRecord } from './episode.ts';
+import { bestSteps } from './optimum.ts';
 
 /** An episode as a run's log tells it: a fold over its step tools' calls and results. */
 export interface EpisodeRecord {
@@ -44,11 +45,14 @@ export function episodeRecord(events: readonly RunEvent[]): EpisodeRecord | unde
         });
         continue;
       }
-      const step = event.data.output as StepRecord;
+      const step = event.data.output as unknown as StepRecord;
       record.steps.push(step);
-      record.environment = step.environment;
-      record.seed = step.seed;
-      if (step.optimal_steps !== null) record.optimalSteps = step.optimal_steps;
+      if (step.episode) {
+        record.environment = step.episode.environment;
+        record.seed = step.episode.seed;
+        const best = bestSteps(step.episode.environment, step.episode.seed, step.episode.settings);
+        if (best !== undefined) record.optimalSteps = best;
+      }
       record.return = step.return;
       record.terminated = step.terminated;
       record.truncated = step.truncated;

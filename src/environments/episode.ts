@@ -5,11 +5,8 @@ import { loggedObservation, observationDigest } from './observation-digest.ts';
 
 /** What one step logs, in its tool result: the event of the step in the run's log. */
 export interface StepRecord {
-  [key: string]: JsonValue;
-  environment: string;
-  seed: number;
-  /** The fewest steps to the goal from the reset, when the environment knows it. */
-  optimal_steps: number | null;
+  /** On the first step only: the environment, seed and settings, enough to make the world again. */
+  episode?: { environment: string; seed: number; settings: { [key: string]: JsonValue } };
   step: number;
   action: JsonValue;
   observation: { [key: string]: JsonValue };
@@ -87,9 +84,15 @@ export class Episode {
     else if (truncated) this.#over = 'truncated';
     this.#last = result.observation;
     const record: StepRecord = {
-      environment: this.environment.kind,
-      seed: this.settings.seed,
-      optimal_steps: this.environment.optimalSteps?.() ?? null,
+      ...(this.#steps === 1
+        ? {
+            episode: {
+              environment: this.environment.kind,
+              seed: this.settings.seed,
+              settings: this.environment.settings,
+            },
+          }
+        : {}),
       step: this.#steps,
       action,
       observation: loggedObservation(result.observation),
@@ -126,7 +129,10 @@ export class Episode {
         !event.data.isError &&
         keys.has(event.data.callId)
       ) {
-        steps.push({ key: keys.get(event.data.callId)!, record: event.data.output as StepRecord });
+        steps.push({
+          key: keys.get(event.data.callId)!,
+          record: event.data.output as unknown as StepRecord,
+        });
       }
     }
     await this.start(signal);

@@ -24,6 +24,13 @@ export interface GridworldOptions {
   maxSteps?: number;
 }
 
+export const gridworldDefaults: Required<GridworldOptions> = {
+  size: 7,
+  doors: 1,
+  walls: 0.15,
+  maxSteps: 100,
+};
+
 export const gridworldOptionsSchema = z.strictObject({
   size: z.int().min(5).max(15).optional(),
   doors: z.int().min(0).max(3).optional(),
@@ -81,12 +88,7 @@ export class Gridworld implements Environment {
   #optimal: number | undefined;
 
   constructor(options: GridworldOptions = {}) {
-    this.#options = {
-      size: options.size ?? 7,
-      doors: options.doors ?? 1,
-      walls: options.walls ?? 0.15,
-      maxSteps: options.maxSteps ?? 100,
-    };
+    this.#options = { ...gridworldDefaults, ...options };
   }
 
   parseAction(input: unknown): { ok: true; action: JsonValue } | { ok: false; error: string } {
@@ -156,8 +158,14 @@ export class Gridworld implements Environment {
     return { observation: this.#observe(said), reward, terminated, truncated, info };
   }
 
+  /** The fewest steps from the last reset to the goal. */
   optimalSteps(): number | undefined {
     return this.#optimal;
+  }
+
+  get settings(): { [key: string]: JsonValue } {
+    const o = this.#options;
+    return { size: o.size, doors: o.doors, walls: o.walls, max_steps: o.maxSteps };
   }
 
   #observe(said: string): Observation {

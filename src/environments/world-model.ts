@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,7 @@ export class WorldModelEnvironment implements Environment {
   readonly #token: string | undefined;
   readonly #timeoutMs: number;
   readonly frames: FrameStore;
+  readonly settings: { [key: string]: JsonValue };
   #session: string | undefined;
   #step = 0;
 
@@ -122,6 +124,11 @@ export class WorldModelEnvironment implements Environment {
     this.#token = options.token;
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.frames = new FrameStore(options.framesDir);
+    this.settings = {
+      url: this.#url,
+      prompt: this.#prompt,
+      ...(this.#image ? { image: createHash('sha256').update(this.#image).digest('hex') } : {}),
+    };
   }
 
   static fromSpec(spec: EnvironmentSpec, context: EnvironmentContext): WorldModelEnvironment {

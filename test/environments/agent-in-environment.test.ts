@@ -43,7 +43,7 @@ async function run(store: Store, home: string, seed: number) {
 const steps = (events: readonly RunEvent[]) =>
   events.flatMap((e) =>
     e.type === 'tool.result' && e.data.name === 'env_step' && !e.data.isError
-      ? [e.data.output as StepRecord]
+      ? [e.data.output as unknown as StepRecord]
       : [],
   );
 
@@ -74,7 +74,16 @@ describe('an agent in a gridworld', () => {
         expect(step.observation_digest).toBe(observationDigest(direct.observation));
         expect(step.observation.text).toBe(direct.observation.text);
       }
+      // The agent is never shown the optimum; evaluations compute it from the logged seed.
+      expect(JSON.stringify(logged)).not.toMatch(/optimal/);
+      expect(logged[0]!.episode).toEqual({
+        environment: 'gridworld',
+        seed: 4,
+        settings: { size: 7, doors: 1, walls: 0.15, max_steps: 60 },
+      });
+      expect(logged.slice(1).every((s) => s.episode === undefined)).toBe(true);
       const episode = episodeRecord(events)!;
+      expect(episode.optimalSteps).toBe(world.optimalSteps());
       expect(episode).toMatchObject({ terminated: true, truncated: false, seed: 4, invalid: [] });
       expect(episode.return).toBeCloseTo(1 - 0.01 * logged.length, 6);
       const finished = events.at(-1)!;

@@ -10,7 +10,10 @@ export function registerRun(program: Command, context: CommandContext): void {
       .command('run')
       .description('run an agent on a task, streaming what it does')
       .argument('<agent.yaml>', 'agent spec file, or the name of an agent (see agentd agents list)')
-      .argument('[task]', 'what the agent should do (optional with --prompt)')
+      .argument(
+        '[task]',
+        'what the agent should do (optional with --prompt, or for an agent in an environment: its goal)',
+      )
       .option('--prompt <server/name>', "an MCP server's prompt, as the task (or before it)")
       .option('--arg <name=value>', 'an argument of the prompt (repeatable)', collect, [])
       .option('--session <id>', "continue a session: the earlier runs' conversation comes along")
