@@ -1,6 +1,7 @@
 import type { FrameworkName } from './frameworks/catalog.ts';
 import type { Plan } from './plan.ts';
 import type { ConsoleResults } from './protocols/console.ts';
+import type { EnvironmentsResults } from './protocols/environments.ts';
 import type { GatewayResults } from './protocols/gateway.ts';
 import type { LongRunResults } from './protocols/long-run.ts';
 import type { MemoryBenchResults } from './protocols/memory.ts';
@@ -65,4 +66,6 @@ export interface Results {
   console?: ConsoleResults;
   /** The observability issue's benchmark: telemetry's overhead per one-tool run. */
   telemetry?: TelemetryResults;
+  /** The environments issue's benchmark: env_step's overhead over the environment, eval episodes/s. */
+  environments?: EnvironmentsResults;
 }

@@ -2,6 +2,7 @@ import type { BenchContext } from './context.ts';
 import { runCold } from './protocols/cold.ts';
 import { runConcurrency } from './protocols/concurrency.ts';
 import { runConsoleBench } from './protocols/console.ts';
+import { runEnvironmentsBench } from './protocols/environments.ts';
 import { runGatewayBench } from './protocols/gateway.ts';
 import { runLongRunProcess } from './protocols/long-run-process.ts';
 import { runMemoryBenchProcess } from './protocols/memory-process.ts';
@@ -32,6 +33,7 @@ type SuiteOutput = Partial<
     | 'gateway'
     | 'console'
     | 'telemetry'
+    | 'environments'
   >
 >;
 
@@ -204,6 +206,26 @@ export const suites: Record<string, Suite> = {
           rounds: quick ? 2 : 5,
           log: ctx.log,
           server: ctx.server,
+        }),
+      };
+    },
+  },
+  environments: {
+    name: 'environments',
+    description:
+      "environments: a gridworld step through agentd's env_step tool (validation, gate, episode, step record) against the environment called directly; episodes/s of the gridworld eval with the scripted agent",
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      const quick = ctx.plan.name === 'quick';
+      ctx.log(
+        'environments: gridworld steps direct and through env_step, rotating; eval episodes/s',
+      );
+      return {
+        environments: await runEnvironmentsBench({
+          steps: quick ? 2000 : 10_000,
+          rounds: quick ? 3 : 7,
+          episodes: quick ? 20 : 100,
+          log: ctx.log,
         }),
       };
     },
