@@ -7,6 +7,7 @@ import { registerAgents } from './program/agents.ts';
 import { registerApprovals } from './program/approvals.ts';
 import { registerAudit } from './program/audit.ts';
 import type { CommandContext } from './program/command-context.ts';
+import { registerEnv } from './program/env.ts';
 import { registerEval } from './program/eval.ts';
 import { registerKeys } from './program/keys.ts';
 import { registerMcp } from './program/mcp.ts';
@@ -35,6 +36,7 @@ const groups = [
   registerPolicy,
   registerAudit,
   registerEval,
+  registerEnv,
   registerMemory,
   registerModels,
 ];

@@ -42,9 +42,10 @@ export class Episode {
     this.stepTool = stepTool;
   }
 
-  /** Resets the environment with the episode's seed; the first observation. */
-  async start(signal?: AbortSignal): Promise<Observation> {
-    this.#first = await this.environment.reset(this.settings.seed, signal);
+  /** Resets the environment with the episode's seed (or a new one); the first observation. */
+  async start(signal?: AbortSignal, seed = this.settings.seed): Promise<Observation> {
+    this.settings.seed = seed;
+    this.#first = await this.environment.reset(seed, signal);
     this.#last = this.#first;
     this.#steps = 0;
     this.#return = 0;
