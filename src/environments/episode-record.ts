@@ -8,6 +8,9 @@ import { bestSteps } from './optimum.ts';
 export interface EpisodeRecord {
   environment?: string;
   seed?: number;
+  settings?: { [key: string]: JsonValue };
+  /** What the reset showed, as its first step logged it. */
+  firstObservation?: { [key: string]: JsonValue };
   steps: StepRecord[];
   /** Step calls that were refused or failed: a bad action, a step after the end, a server's no. */
   invalid: { action: JsonValue; error: string }[];
@@ -50,16 +53,28 @@ export function episodeRecord(events: readonly RunEvent[]): EpisodeRecord | unde
       if (step.episode) {
         record.environment = step.episode.environment;
         record.seed = step.episode.seed;
+        record.settings = step.episode.settings;
+        record.firstObservation = step.episode.first_observation;
+        for (const image of imagesOf(step.episode.first_observation)) record.frames.push(image);
         const best = bestSteps(step.episode.environment, step.episode.seed, step.episode.settings);
         if (best !== undefined) record.optimalSteps = best;
       }
       record.return = step.return;
       record.terminated = step.terminated;
       record.truncated = step.truncated;
-      const images = (step.observation.images ?? []) as { digest?: string }[];
-      for (const image of images) if (image.digest) record.frames.push(image.digest);
+      for (const image of imagesOf(step.observation)) record.frames.push(image);
     }
   }
   if (!calls.size) return undefined;
   return record;
+}
+
+/** Frame digests of a logged observation (absent from logs of older agentd versions). */
+function imagesOf(observation: { [key: string]: JsonValue } | undefined): string[] {
+  const images = observation?.images;
+  if (!Array.isArray(images)) return [];
+  return images.flatMap((image) => {
+    const digest = (image as { digest?: unknown } | null)?.digest;
+    return typeof digest === 'string' ? [digest] : [];
+  });
 }

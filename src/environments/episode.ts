@@ -6,7 +6,13 @@ import { loggedObservation, observationDigest } from './observation-digest.ts';
 /** What one step logs, in its tool result: the event of the step in the run's log. */
 export interface StepRecord {
   /** On the first step only: the environment, seed and settings, enough to make the world again. */
-  episode?: { environment: string; seed: number; settings: { [key: string]: JsonValue } };
+  episode?: {
+    environment: string;
+    seed: number;
+    settings: { [key: string]: JsonValue };
+    /** What the reset showed (as the log keeps it: frames by digest). */
+    first_observation: { [key: string]: JsonValue };
+  };
   step: number;
   action: JsonValue;
   observation: { [key: string]: JsonValue };
@@ -91,6 +97,7 @@ export class Episode {
               environment: this.environment.kind,
               seed: this.settings.seed,
               settings: this.environment.settings,
+              first_observation: loggedObservation(this.#first!),
             },
           }
         : {}),

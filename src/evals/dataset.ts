@@ -3,12 +3,12 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
-import { type Limits, type RunStatus, runStatuses } from '../core/events.ts';
+import { type Limits, type RunEvent, type RunStatus, runStatuses } from '../core/events.ts';
 import type { JsonValue } from '../core/messages.ts';
 import { durationSchema } from '../definition/duration-schema.ts';
 import { environmentSpec, environmentSpecSchema } from '../definition/environment-spec.ts';
 import { schemaIssue } from '../definition/yaml-file.ts';
-import type { Store } from '../store/store.ts';
+import type { RunSummary, Store } from '../store/store.ts';
 import { answerOf } from './evaluators/common.ts';
 import { isFinished, runRecord } from './run-record.ts';
 import type { Assertion, EvalCase, ExpectedCall } from './types.ts';
@@ -309,23 +309,32 @@ function timeOf(value: string, now: number, text: string): string {
   return new Date(at).toISOString();
 }
 
-/**
- * Recorded runs as cases: the task is the input, the final answer the expected response, and
- * the calls that succeeded the expected trajectory (with their arguments) — to review and
- * edit before they become a test. Newest runs first, at most `limit`.
- */
-export async function casesFromRuns(store: Store, filter: RunFilter): Promise<EvalCase[]> {
-  const runs = await store.listRuns({ limit: 100_000 });
-  const cases: EvalCase[] = [];
-  for (const run of runs) {
-    if (cases.length >= filter.limit) break;
+/** The recorded runs a filter takes, newest first, with their events. */
+export async function* matchingRuns(
+  store: Store,
+  filter: RunFilter,
+): AsyncIterable<{ run: RunSummary; events: RunEvent[] }> {
+  for (const run of await store.listRuns({ limit: 100_000 })) {
     if (!filter.statuses.includes(run.status)) continue;
     if (filter.agent && run.agent !== filter.agent) continue;
     if (filter.since && run.createdAt < filter.since) continue;
     if (filter.until && run.createdAt > filter.until) continue;
     if (filter.task && !run.task.toLowerCase().includes(filter.task.toLowerCase())) continue;
     if (filter.ids && !filter.ids.some((prefix) => run.id.startsWith(prefix))) continue;
-    const record = runRecord(await store.readEvents(run.id));
+    yield { run, events: await store.readEvents(run.id) };
+  }
+}
+
+/**
+ * Recorded runs as cases: the task is the input, the final answer the expected response, and
+ * the calls that succeeded the expected trajectory (with their arguments) — to review and
+ * edit before they become a test. Newest runs first, at most `limit`.
+ */
+export async function casesFromRuns(store: Store, filter: RunFilter): Promise<EvalCase[]> {
+  const cases: EvalCase[] = [];
+  for await (const { run, events } of matchingRuns(store, filter)) {
+    if (cases.length >= filter.limit) break;
+    const record = runRecord(events);
     const c: EvalCase = {
       id: run.id,
       input: record.task,

@@ -14,6 +14,33 @@ describe('agentd with environments', () => {
     );
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/\[scripted\] Done: reached the goal after \d+ steps/);
+    // Its episode, as a dataset line and as a page that plays it back.
+    const exported = await agentd(['env', 'trajectories'], { home });
+    expect(exported.code, exported.stderr).toBe(0);
+    const lines = exported.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const trajectory = JSON.parse(lines[0]!) as Record<string, unknown> & {
+      steps: unknown[];
+      source: { run: string };
+    };
+    expect(trajectory).toMatchObject({
+      environment: 'gridworld',
+      seed: 7,
+      success: true,
+      terminated: true,
+      source: { agent: 'gridworld-navigator', scripted: true },
+    });
+    expect(trajectory.steps).toHaveLength(trajectory.optimal_steps as number);
+    const page = join(home, 'replay.html');
+    const replay = await agentd(['env', 'replay', trajectory.source.run.slice(0, 12), '-o', page], {
+      home,
+    });
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(readFileSync(page, 'utf8')).toMatch(/<pre>|id="frames"/);
+    const missing = await agentd(['env', 'replay', 'run_nope'], { home });
+    expect(missing.stderr.trim()).toBe(
+      'agentd: no run "run_nope" (or the prefix matches several): see agentd runs list',
+    );
   });
 
   it('agentd eval run examples/gridworld/suite.yaml scores the seeded episodes offline, with trials', async () => {

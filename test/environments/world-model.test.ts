@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { episodeRecord } from '../../src/environments/episode-record.ts';
+import { FrameStore } from '../../src/environments/frame-store.ts';
 import { decodePng, encodePng } from '../../src/environments/png.ts';
+import { replayHtml } from '../../src/environments/replay-html.ts';
+import { trajectoryOf } from '../../src/environments/trajectory.ts';
 import { WorldModelEnvironment } from '../../src/environments/world-model.ts';
 import { runSuite } from '../../src/evals/runner.ts';
 import { loadSuite } from '../../src/evals/suite.ts';
@@ -197,11 +200,28 @@ describe('the world-model adapter against a fake world-model server', () => {
         seed: 3,
       });
       expect(episode.steps).toHaveLength(5);
-      expect(episode.frames).toHaveLength(5);
+      expect(episode.frames).toHaveLength(1 + 5); // the reset's frame, then one a step
       for (const digest of episode.frames)
         expect(existsSync(join(home, 'frames', `${digest}.png`))).toBe(true);
       // The log holds frames by digest, never their bytes.
       expect(JSON.stringify(await store.readEvents(run))).not.toMatch(/iVBORw0KGgo/);
+      // Played back: the reset's frame and one a step, inlined from the frame store.
+      const trajectory = trajectoryOf(await store.readEvents(run))!;
+      expect(trajectory).toMatchObject({ environment: 'world-model', seed: 3, success: true });
+      const html = replayHtml(trajectory, new FrameStore(join(home, 'frames')));
+      const json = /<script id="frames" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!;
+      const frames = JSON.parse(json) as { caption: string; image?: string }[];
+      expect(frames.map((f) => f.caption)).toEqual([
+        'reset',
+        ...[1, 2, 3, 4].map(
+          (n) =>
+            `step ${n}: {"keys":["w"],"mouse":{"dx":0,"dy":0,"left":false,"right":false},"ticks":1} · reward 0 · return 0`,
+        ),
+        'step 5: {"keys":["w"],"mouse":{"dx":0,"dy":0,"left":false,"right":false},"ticks":1} · reward 1 · return 1 · terminated',
+      ]);
+      expect(frames.every((f) => f.image?.startsWith('data:image/png;base64,iVBORw0KGgo'))).toBe(
+        true,
+      );
     } finally {
       await store.close();
     }
