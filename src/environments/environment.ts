@@ -1,5 +1,6 @@
 import type { JsonValue } from '../core/messages.ts';
 import type { JsonSchema } from '../models/model.ts';
+import type { FrameStore } from './frame-store.ts';
 
 /**
  * An image in an observation (a world model's frame): the bytes' SHA-256 names it, so it is
@@ -48,6 +49,8 @@ export interface Environment {
   readonly observationSpace: JsonSchema;
   /** What, with the kind and the seed, makes the same world again (logged with the first step). */
   readonly settings: { [key: string]: JsonValue };
+  /** Where the images of its observations are stored, for environments that show images. */
+  readonly frames?: FrameStore;
   /** Whether replaying the same actions from the same seed gives the same observations. */
   readonly deterministic: boolean;
   /** Checks an action against the action space: the parsed action, or what is wrong with it. */

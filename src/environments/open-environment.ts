@@ -1,4 +1,5 @@
 import type { EnvironmentSpec } from '../definition/environment-spec.ts';
+import type { ImageSource } from '../models/model.ts';
 import type { Tool } from '../tools/tool.ts';
 import type { Environment } from './environment.ts';
 import { environmentToolNames, environmentTools } from './environment-tools.ts';
@@ -10,6 +11,8 @@ export interface OpenEnvironment {
   spec: EnvironmentSpec;
   episode: Episode;
   tools: Tool[];
+  /** The stored frames by digest, for environments that show images (world models). */
+  images?: ImageSource;
   /** The task the agent is given: the goal and the first observation. */
   task(goal?: string): string;
   close(): Promise<void>;
@@ -63,10 +66,12 @@ export async function openEnvironment(
     await environment.close?.();
     throw error;
   }
+  const frames = environment.frames;
   return {
     spec,
     episode,
     tools: environmentTools(episode),
+    ...(frames ? { images: (digest: string) => frames.get(digest) } : {}),
     task(goal) {
       const first = episode.observation!;
       const said = goal ?? spec.goal ?? 'Reach the goal.';

@@ -12,7 +12,13 @@ import type { StopReason } from '../core/events.ts';
 import type { JsonValue, Message, ToolCall } from '../core/messages.ts';
 import type { Usage } from '../core/usage.ts';
 import type { CatalogEntry, EffortLevel, ProviderName } from './catalog.ts';
-import { type Model, ModelCallError, type ModelRequest, type ModelStreamPart } from './model.ts';
+import {
+  type ImageSource,
+  type Model,
+  ModelCallError,
+  type ModelRequest,
+  type ModelStreamPart,
+} from './model.ts';
 
 /**
  * A `Model` over an AI SDK provider's language model, called at the provider level
@@ -210,11 +216,11 @@ function parseInput(text: string): JsonValue {
 function toPrompt(request: ModelRequest): LanguageModelV4Prompt {
   const prompt: LanguageModelV4Prompt = [];
   if (request.instructions) prompt.push({ role: 'system', content: request.instructions });
-  for (const message of request.messages) prompt.push(toMessage(message));
+  for (const message of request.messages) prompt.push(toMessage(message, request.images));
   return prompt;
 }
 
-function toMessage(message: Message): LanguageModelV4Message {
+function toMessage(message: Message, images?: ImageSource): LanguageModelV4Message {
   switch (message.role) {
     case 'user':
       return { role: 'user', content: [{ type: 'text', text: message.text }] };
@@ -266,10 +272,44 @@ function toMessage(message: Message): LanguageModelV4Message {
             ? { type: 'error-text' as const, value: textOf(result.output) }
             : typeof result.output === 'string'
               ? { type: 'text' as const, value: result.output }
-              : { type: 'json' as const, value: result.output },
+              : (withImages(result.output, images) ?? {
+                  type: 'json' as const,
+                  value: result.output,
+                }),
         })),
       };
   }
+}
+
+/**
+ * A tool result whose observation names images by digest (an environment's frames), as
+ * content the model sees: the result's JSON, then each image it has the bytes of.
+ */
+function withImages(output: JsonValue, images: ImageSource | undefined) {
+  if (!images || !isObject(output)) return undefined;
+  const observation = output.observation;
+  const named = isObject(observation ?? null)
+    ? (observation as { images?: JsonValue }).images
+    : undefined;
+  if (!Array.isArray(named)) return undefined;
+  const files = named.flatMap((image) => {
+    const digest = isObject(image) ? image.digest : undefined;
+    const bytes = typeof digest === 'string' ? images(digest) : undefined;
+    return bytes
+      ? [
+          {
+            type: 'file' as const,
+            data: { type: 'data' as const, data: bytes },
+            mediaType: 'image/png',
+          },
+        ]
+      : [];
+  });
+  if (!files.length) return undefined;
+  return {
+    type: 'content' as const,
+    value: [{ type: 'text' as const, text: JSON.stringify(output) }, ...files],
+  };
 }
 
 function isObject(value: JsonValue): value is { [key: string]: JsonValue } {

@@ -24,7 +24,13 @@ import {
 import { estimateTokens, messageTokens } from '../core/tokens.ts';
 import { type Usage, zeroUsage } from '../core/usage.ts';
 import { costOf } from '../models/catalog.ts';
-import { type Model, ModelCallError, type ModelSettings, modelRef } from '../models/model.ts';
+import {
+  type ImageSource,
+  type Model,
+  ModelCallError,
+  type ModelSettings,
+  modelRef,
+} from '../models/model.ts';
 import { type RetryPolicy, streamWithRetry } from '../models/retry.ts';
 import {
   type Authorizer,
@@ -73,6 +79,8 @@ export interface AgentDefinition {
    * allowed, and the run records that no policy set applies.
    */
   policy?: Authorizer;
+  /** Images tool results name by digest (a world model's frames), shown to the model. */
+  images?: ImageSource;
 }
 
 /** What streams while a model answers: shown live, never logged (the response event is). */
@@ -573,6 +581,7 @@ async function drive(
           tools: toolDefinitions,
           settings,
           turn,
+          ...(agent.images ? { images: agent.images } : {}),
         };
         const stream = streamWithRetry(model, request, { signal, policy: options.retryPolicy });
         for await (const part of stream) {

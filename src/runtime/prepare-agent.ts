@@ -205,6 +205,7 @@ export async function prepareAgentSpec(
       limits: spec.limits,
       compaction,
       policy,
+      ...(environment?.images ? { images: environment.images } : {}),
     },
   };
 }
