@@ -32,6 +32,7 @@ export class AiSdkModel implements Model {
   readonly #model: LanguageModelV4;
   /** Where the key came from (e.g. `ANTHROPIC_API_KEY`), named when the provider rejects it. */
   readonly #keyName: string | undefined;
+  readonly #toolResultImages: boolean;
 
   constructor(
     provider: ProviderName,
@@ -45,16 +46,18 @@ export class AiSdkModel implements Model {
     this.entry = entry;
     this.#model = model;
     this.#keyName = keyName;
-    // Anthropic Messages and OpenAI Responses compact server-side; Chat Completions does not.
+    // Anthropic Messages and OpenAI Responses compact server-side and take images in tool
+    // results; Chat Completions does neither (its tool messages are text).
     this.serverCompaction =
       model.provider === 'anthropic.messages' || model.provider === 'openai.responses';
+    this.#toolResultImages = this.serverCompaction;
   }
 
   async *stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart> {
     let result: Awaited<ReturnType<LanguageModelV4['doStream']>>;
     try {
       result = await this.#model.doStream({
-        prompt: toPrompt(request),
+        prompt: toPrompt(request, this.#toolResultImages ? request.images : undefined),
         tools: request.tools.map((tool) => ({
           type: 'function' as const,
           name: tool.name,
@@ -213,10 +216,10 @@ function parseInput(text: string): JsonValue {
   }
 }
 
-function toPrompt(request: ModelRequest): LanguageModelV4Prompt {
+function toPrompt(request: ModelRequest, images: ImageSource | undefined): LanguageModelV4Prompt {
   const prompt: LanguageModelV4Prompt = [];
   if (request.instructions) prompt.push({ role: 'system', content: request.instructions });
-  for (const message of request.messages) prompt.push(toMessage(message, request.images));
+  for (const message of request.messages) prompt.push(toMessage(message, images));
   return prompt;
 }
 

@@ -59,4 +59,35 @@ describe("a world model's frames reach a vision-capable model as images", () => 
     const plain = fake.requests.at(-1)!.body as { messages: { content: { content: unknown }[] }[] };
     expect(plain.messages[2]!.content[0]!.content).toBe(JSON.stringify(output));
   });
+
+  it('openai responses: an input image after the output text; chat completions (text-only tool messages): the JSON alone', async () => {
+    const frames = new FrameStore(tempDir());
+    const png = encodePng(2, 2, new Uint8Array(12).fill(90));
+    const digest = frames.put(png);
+    const output = { step: 1, observation: { images: [{ mediaType: 'image/png', digest }] } };
+    const request = (): ModelRequest => ({
+      instructions: 'x',
+      messages: [
+        { role: 'user', text: 'Go.' },
+        { role: 'assistant', text: '', toolCalls: [{ id: 'call_1', name: 'env_step', input: {} }] },
+        { role: 'tool', results: [{ callId: 'call_1', name: 'env_step', output, isError: false }] },
+      ],
+      tools: [],
+      settings: {},
+      images: (d) => frames.get(d),
+    });
+    fake.enqueue(reply.text('ok'));
+    await run(await modelOn(fake, 'openai-responses'), request());
+    const responses = fake.requests.at(-1)!.body as {
+      input: { type?: string; output?: unknown }[];
+    };
+    expect(responses.input.find((i) => i.type === 'function_call_output')!.output).toEqual([
+      { type: 'input_text', text: JSON.stringify(output) },
+      { type: 'input_image', image_url: `data:image/png;base64,${png.toString('base64')}` },
+    ]);
+    fake.enqueue(reply.text('ok'));
+    await run(await modelOn(fake, 'openai-chat'), request());
+    const chat = fake.requests.at(-1)!.body as { messages: { role: string; content: unknown }[] };
+    expect(chat.messages.find((m) => m.role === 'tool')!.content).toBe(JSON.stringify(output));
+  });
 });
