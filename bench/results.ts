@@ -3,6 +3,7 @@ import type { Plan } from './plan.ts';
 import type { ConsoleResults } from './protocols/console.ts';
 import type { EnvironmentsResults } from './protocols/environments.ts';
 import type { GatewayResults } from './protocols/gateway.ts';
+import type { LocalResults } from './protocols/local.ts';
 import type { LongRunResults } from './protocols/long-run.ts';
 import type { MemoryBenchResults } from './protocols/memory.ts';
 import type { PolicyResults } from './protocols/policy.ts';
@@ -68,4 +69,6 @@ export interface Results {
   telemetry?: TelemetryResults;
   /** The environments issue's benchmark: env_step's overhead over the environment, eval episodes/s. */
   environments?: EnvironmentsResults;
+  /** The local-models issue's benchmark: the tiny GGUF through agentd against node-llama-cpp direct. */
+  local?: LocalResults;
 }

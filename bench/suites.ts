@@ -4,6 +4,7 @@ import { runConcurrency } from './protocols/concurrency.ts';
 import { runConsoleBench } from './protocols/console.ts';
 import { runEnvironmentsBench } from './protocols/environments.ts';
 import { runGatewayBench } from './protocols/gateway.ts';
+import { runLocalBench } from './protocols/local.ts';
 import { runLongRunProcess } from './protocols/long-run-process.ts';
 import { runMemoryBenchProcess } from './protocols/memory-process.ts';
 import { runPolicyBench } from './protocols/policy.ts';
@@ -34,6 +35,7 @@ type SuiteOutput = Partial<
     | 'console'
     | 'telemetry'
     | 'environments'
+    | 'local'
   >
 >;
 
@@ -225,6 +227,23 @@ export const suites: Record<string, Suite> = {
           steps: quick ? 2000 : 10_000,
           rounds: quick ? 3 : 7,
           episodes: quick ? 20 : 100,
+          log: ctx.log,
+        }),
+      };
+    },
+  },
+  local: {
+    name: 'local',
+    description:
+      'the tiny GGUF through agentd (local/<file>.gguf) against node-llama-cpp called directly in the same process: time to first token, tokens/s; RSS with 1 and 4 concurrent runs',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      const quick = ctx.plan.name === 'quick';
+      return {
+        local: await runLocalBench({
+          rounds: quick ? 6 : 20,
+          tokens: 128,
+          tmpDir: ctx.tmpDir,
           log: ctx.log,
         }),
       };
