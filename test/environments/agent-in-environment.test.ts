@@ -76,7 +76,7 @@ describe('an agent in a gridworld', () => {
       }
       // The agent is never shown the optimum; evaluations compute it from the logged seed.
       expect(JSON.stringify(logged)).not.toMatch(/optimal/);
-      expect(logged[0]!.episode).toEqual({
+      expect(logged[0]!.episode).toMatchObject({
         environment: 'gridworld',
         seed: 4,
         settings: { size: 7, doors: 1, walls: 0.15, max_steps: 60 },

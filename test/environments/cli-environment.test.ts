@@ -133,7 +133,7 @@ describe('agentd with environments', () => {
       expect(result.stderr.trim().split('\n'), spec).toHaveLength(1);
       expect(result.code, spec).not.toBe(0);
     }
-  });
+  }, 180_000);
 
   it('bad environment cases in a dataset are one line naming file:line and the field', async () => {
     const home = tempDir();
@@ -189,5 +189,5 @@ describe('agentd with environments', () => {
       ).toHaveLength(1);
       expect(result.code, line).not.toBe(0);
     }
-  });
+  }, 180_000);
 });
