@@ -41,7 +41,7 @@ describe('agentd with environments', () => {
     expect(missing.stderr.trim()).toBe(
       'agentd: no run "run_nope" (or the prefix matches several): see agentd runs list',
     );
-  });
+  }, 120_000);
 
   it('agentd eval run examples/gridworld/suite.yaml scores the seeded episodes offline, with trials', async () => {
     const home = tempDir();
@@ -75,7 +75,7 @@ describe('agentd with environments', () => {
     ).toBe('did not reach the goal: truncated at 4 steps');
     expect(report.summary.byEvaluator.episode_success!.mean).toBeCloseTo(6 / 7, 6);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
-  });
+  }, 120_000);
 
   it('bad environment settings are one line each, before anything runs', async () => {
     const home = tempDir();
