@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import type { Config } from '../config/config.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import type { AgentSpec } from '../definition/agent-spec.ts';
-import { importUserModule, UserModuleError } from '../tools/user-module.ts';
+import { importUserModule } from '../tools/user-module.ts';
 import { AiSdkModel } from './ai-sdk-model.ts';
 import { type EffortLevel, findModel } from './catalog.ts';
 import type { Model } from './model.ts';
@@ -199,15 +200,17 @@ function scripted(
 
 /** A scripted policy module (`script: ./policy.ts`): its default export, or its export `policy`. */
 async function loadPolicy(path: string): Promise<ScriptedPolicy> {
+  if (!existsSync(path)) {
+    throw new AgentdError(
+      'spec_not_found',
+      `script: ${path} not found (check the spec's script field)`,
+    );
+  }
   let module: Record<string, unknown>;
   try {
     module = await importUserModule(path);
   } catch (error) {
-    throw new AgentdError(
-      error instanceof UserModuleError && error.notFound ? 'spec_not_found' : 'spec_invalid',
-      `script: ${error instanceof UserModuleError && error.notFound ? `${path} not found (check the spec's script field)` : errorMessage(error)}`,
-      { cause: error },
-    );
+    throw new AgentdError('spec_invalid', `script: ${errorMessage(error)}`, { cause: error });
   }
   const policy = module.default ?? module.policy;
   if (typeof policy !== 'function') {

@@ -104,12 +104,15 @@ export class ScriptedModel implements Model {
       (request.turn ?? request.messages.filter((m) => m.role === 'assistant').length + 1) - 1;
     const turn =
       typeof this.#script === 'function'
-        ? await this.#script({
-            turn: turnIndex + 1,
-            task: request.messages.find((m) => m.role === 'user')?.text ?? '',
-            messages: request.messages,
-            tools: request.tools.map((t) => t.name),
-          })
+        ? checkedTurn(
+            await this.#script({
+              turn: turnIndex + 1,
+              task: request.messages.find((m) => m.role === 'user')?.text ?? '',
+              messages: request.messages,
+              tools: request.tools.map((t) => t.name),
+            }),
+            turnIndex + 1,
+          )
         : this.#turnAt(turnIndex);
     const text = turn
       ? turn.text !== undefined
@@ -171,6 +174,17 @@ export class ScriptedModel implements Model {
       },
     };
   }
+}
+
+/** What a scripted policy returned, checked as a script's turn is: a bad one is a one-line error. */
+function checkedTurn(turn: unknown, n: number): ScriptedTurn {
+  const parsed = scriptSchema.shape.turns.element.safeParse(turn);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new AgentdError(
+    'spec_invalid',
+    `the scripted policy's turn ${n} is not a turn (${issue.path.join('.') || 'turn'}: ${issue.message}); return { text, tool_calls: [{ name, input }] }`,
+  );
 }
 
 /** The tokens a request would take, estimated as the scripted model's usage. */
