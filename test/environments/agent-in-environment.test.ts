@@ -132,7 +132,7 @@ describe('an agent in a gridworld', () => {
     }
     // Some deaths fell between a step's call and its result: those steps ran again.
     expect(inDoubtSteps).toBeGreaterThan(0);
-  });
+  }, 180_000);
 
   it('a log the environment does not replay to stops the resume with one line', async () => {
     const home = tempDir();
