@@ -104,7 +104,7 @@ for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith
   const path = join(root, file);
   const text = readFileSync(path, 'utf8');
   const ascii = text.replace(
-    /[^\x00-\x7f]/g,
+    /[\u0080-\uffff]/g,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
   if (ascii !== text) writeFileSync(path, ascii);
