@@ -2,6 +2,7 @@ import type { FrameworkName } from './frameworks/catalog.ts';
 import type { Plan } from './plan.ts';
 import type { ConsoleResults } from './protocols/console.ts';
 import type { DataBenchResults } from './protocols/data.ts';
+import type { EnvironmentsResults } from './protocols/environments.ts';
 import type { GatewayResults } from './protocols/gateway.ts';
 import type { LocalResults } from './protocols/local.ts';
 import type { LongRunResults } from './protocols/long-run.ts';
@@ -72,6 +73,8 @@ export interface Results {
   data?: DataBenchResults;
   /** The voice issue's benchmark: latency from a final transcript to the model, offline engine speed. */
   voice?: VoiceResults;
+  /** The environments issue's benchmark: env_step's overhead over the environment, eval episodes/s. */
+  environments?: EnvironmentsResults;
   /** The local-models issue's benchmark: the tiny GGUF through agentd against node-llama-cpp direct. */
   local?: LocalResults;
 }

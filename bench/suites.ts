@@ -3,6 +3,7 @@ import { runCold } from './protocols/cold.ts';
 import { runConcurrency } from './protocols/concurrency.ts';
 import { runConsoleBench } from './protocols/console.ts';
 import { runDataBench } from './protocols/data.ts';
+import { runEnvironmentsBench } from './protocols/environments.ts';
 import { runGatewayBench } from './protocols/gateway.ts';
 import { runLocalBench } from './protocols/local.ts';
 import { runLongRunProcess } from './protocols/long-run-process.ts';
@@ -36,6 +37,7 @@ type SuiteOutput = Partial<
     | 'console'
     | 'telemetry'
     | 'data'
+    | 'environments'
     | 'voice'
     | 'local'
   >
@@ -210,6 +212,26 @@ export const suites: Record<string, Suite> = {
           rounds: quick ? 2 : 5,
           log: ctx.log,
           server: ctx.server,
+        }),
+      };
+    },
+  },
+  environments: {
+    name: 'environments',
+    description:
+      "environments: a gridworld step through agentd's env_step tool (validation, gate, episode, step record) against the environment called directly; episodes/s of the gridworld eval with the scripted agent",
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      const quick = ctx.plan.name === 'quick';
+      ctx.log(
+        'environments: gridworld steps direct and through env_step, rotating; eval episodes/s',
+      );
+      return {
+        environments: await runEnvironmentsBench({
+          steps: quick ? 2000 : 10_000,
+          rounds: quick ? 3 : 7,
+          episodes: quick ? 20 : 100,
+          log: ctx.log,
         }),
       };
     },

@@ -4,6 +4,15 @@ export type { RunEvent, RunStatus } from './core/events.ts';
 export type { JsonValue, Message, ToolCall, ToolResult } from './core/messages.ts';
 export type { RunState } from './core/run-state.ts';
 export { foldRun } from './core/run-state.ts';
+export type {
+  Environment,
+  Observation,
+  ObservationImage,
+  StepResult,
+} from './environments/environment.ts';
+export type { StepRecord } from './environments/episode.ts';
+export { Gridworld, generateGrid } from './environments/gridworld.ts';
+export { type GridAction, gridActions, solveGrid } from './environments/gridworld-solver.ts';
 export type { CallRecord, RunRecord, TurnRecord } from './evals/run-record.ts';
 export {
   type CustomEvaluatorDefinition,
@@ -15,7 +24,12 @@ export {
 } from './evals/types.ts';
 export type { Model, ModelRequest, ModelStreamPart } from './models/model.ts';
 export { createModel, type HostedModelOptions } from './models/providers.ts';
-export { ScriptedModel } from './models/scripted-model.ts';
+export {
+  definePolicy,
+  ScriptedModel,
+  type ScriptedPolicy,
+  type ScriptedTurn,
+} from './models/scripted-model.ts';
 export {
   type AgentDefinition,
   type RunOptions,

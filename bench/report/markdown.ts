@@ -476,6 +476,44 @@ export function markdownReport(results: Results, chartFile?: string): string {
     );
     out.push('');
   }
+  if (results.environments) {
+    const e = results.environments;
+    out.push('## Environments: step overhead and eval episodes');
+    out.push('');
+    out.push(
+      `\`bench/protocols/environments.ts\`: ${e.steps.toLocaleString('en')} gridworld steps a round (the solver's actions over 50 seeds), ${e.rounds} rounds alternating the environment called directly and the same steps through \`env_step\` with \`runToolCall\` and the gate (validation, authorization, the episode, the step record and its observation digest; the run's log append is the steps benchmark's). Median of the rounds' medians.`,
+    );
+    out.push('');
+    out.push(
+      header(
+        ['direct (µs)', 'env_step (µs)', 'overhead (µs)', 'goal'],
+        ['---:', '---:', '---:', '---:'],
+      ),
+    );
+    out.push(row([e.directUs.toFixed(1), e.toolUs.toFixed(1), e.overheadUs.toFixed(1), '≤ 200']));
+    out.push('');
+    out.push(
+      header(
+        ['eval episodes', 'concurrency', 'seconds', 'episodes/s'],
+        ['---:', '---:', '---:', '---:'],
+      ),
+    );
+    for (const r of e.eval) {
+      out.push(
+        row([
+          String(r.episodes),
+          String(r.concurrency),
+          r.seconds.toFixed(2),
+          r.episodesPerSecond.toFixed(1),
+        ]),
+      );
+    }
+    out.push('');
+    out.push(
+      'The eval runs the gridworld example agent (its scripted policy plans with the solver) on seeds 0..n-1, every run recorded in SQLite (in memory), every episode scored by episode_success and optimal_steps.',
+    );
+    out.push('');
+  }
   if (results.data) {
     const d = results.data;
     out.push('## Datasets: synthetic-data generation and export');

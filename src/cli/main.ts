@@ -8,6 +8,7 @@ import { registerApprovals } from './program/approvals.ts';
 import { registerAudit } from './program/audit.ts';
 import type { CommandContext } from './program/command-context.ts';
 import { registerData } from './program/data.ts';
+import { registerEnv } from './program/env.ts';
 import { registerEval } from './program/eval.ts';
 import { registerInit } from './program/init.ts';
 import { registerKeys } from './program/keys.ts';
@@ -41,6 +42,7 @@ const groups = [
   registerAudit,
   registerEval,
   registerData,
+  registerEnv,
   registerMemory,
   registerModels,
 ];

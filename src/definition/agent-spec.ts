@@ -14,6 +14,11 @@ import {
 import type { ModelSettings } from '../models/model.ts';
 import { parseToolRef, type ToolSource } from '../tools/tool-ref.ts';
 import { durationSchema } from './duration-schema.ts';
+import {
+  type EnvironmentSpec,
+  environmentSpec,
+  environmentSpecSchema,
+} from './environment-spec.ts';
 import { type MemorySpec, memorySpec, memorySpecSchema } from './memory-spec.ts';
 import { parseYamlFile } from './yaml-file.ts';
 
@@ -147,6 +152,8 @@ const agentSpecSchema = z.strictObject({
   workdir: z.string().min(1).optional(),
   /** Long-term memory: strategies, extraction, recall, sessions (see docs/memory.md). */
   memory: memorySpecSchema.optional(),
+  /** A world the agent acts in through step tools (see docs/environments.md). */
+  environment: environmentSpecSchema.optional(),
   /** Cedar policies for the agent's tool calls (see docs/policy.md). */
   policy: z
     .strictObject({
@@ -222,6 +229,8 @@ export interface AgentSpec {
   workdir?: string;
   /** Long-term memory, when the spec has a `memory:` section. */
   memory?: MemorySpec;
+  /** The environment the agent acts in, when the spec has an `environment:` section. */
+  environment?: EnvironmentSpec;
   /**
    * The policy set: its folder (absolute; default `policies/` beside the spec) and mode.
    * Absent: the spec has no `policy:` (a `policies/` folder beside it still applies).
@@ -323,6 +332,7 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
     if (typeof memory === 'string') throw new AgentdError('spec_invalid', memory);
     spec.memory = memory;
   }
+  if (raw.environment) spec.environment = environmentSpec(raw.environment, dir);
   if (raw.policy?.dir && raw.policy.set) {
     throw new AgentdError(
       'spec_invalid',

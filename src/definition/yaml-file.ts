@@ -57,6 +57,13 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
     case 'custom':
       return `${where}${issue.message}`;
     case 'invalid_union': {
+      // A discriminated union: the discriminator has a value none of its branches takes.
+      const options = (issue as { options?: unknown[] }).options;
+      if (issue.errors.length === 0 && Array.isArray(options)) {
+        return value === undefined
+          ? `${where}is required (one of: ${options.map(String).join(', ')})`
+          : `${where}${show(value)} is not allowed (use one of: ${options.map(String).join(', ')})`;
+      }
       // The branch the value was meant for is the one that did not fail on its type.
       const branch =
         issue.errors.find((issues) => issues.some((i) => i.code !== 'invalid_type')) ??

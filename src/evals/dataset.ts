@@ -3,11 +3,12 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
-import { type Limits, type RunStatus, runStatuses } from '../core/events.ts';
+import { type Limits, type RunEvent, type RunStatus, runStatuses } from '../core/events.ts';
 import type { JsonValue } from '../core/messages.ts';
 import { durationSchema } from '../definition/duration-schema.ts';
+import { environmentSpec, environmentSpecSchema } from '../definition/environment-spec.ts';
 import { schemaIssue } from '../definition/yaml-file.ts';
-import type { Store } from '../store/store.ts';
+import type { RunSummary, Store } from '../store/store.ts';
 import { answerOf } from './evaluators/common.ts';
 import { isFinished, runRecord } from './run-record.ts';
 import type { Assertion, EvalCase, ExpectedCall } from './types.ts';
@@ -69,7 +70,14 @@ export function budgetLimits(budget: z.output<typeof budgetSchema> | undefined):
 /** One line of a dataset. */
 export const caseSchema = z.strictObject({
   id: z.string().min(1).max(200).optional(),
-  input: z.string().min(1),
+  input: z.string().min(1).optional(),
+  /** `environment`: an episode of the agent's environment (seed, goal, step limit), scored on it. */
+  kind: z.enum(['task', 'environment']).optional(),
+  /** The environment of an episode, when not the agent's own. */
+  environment: environmentSpecSchema.optional(),
+  seed: z.int().min(0).optional(),
+  goal: z.string().min(1).optional(),
+  max_steps: z.int().positive().max(10_000).optional(),
   expected_response: z.string().optional(),
   expected_trajectory: z.array(expectedCallSchema).optional(),
   assertions: z.array(assertionSchema).optional(),
@@ -131,6 +139,22 @@ export function loadDataset(path: string, shownAs = path): EvalCase[] {
     const issue = schemaIssue(caseSchema, data);
     if (issue) throw new AgentdError('spec_invalid', `${where}: ${issue}`);
     const parsed = caseSchema.parse(data);
+    const episode = parsed.kind === 'environment';
+    const episodeField = (['environment', 'seed', 'goal', 'max_steps'] as const).find(
+      (f) => parsed[f] !== undefined,
+    );
+    if (!episode && episodeField) {
+      throw new AgentdError(
+        'spec_invalid',
+        `${where}: ${episodeField}: only environment cases have one (add "kind": "environment")`,
+      );
+    }
+    if (!episode && parsed.input === undefined) {
+      throw new AgentdError(
+        'spec_invalid',
+        `${where}: input: is required (the task; only "kind": "environment" cases may leave it for the goal)`,
+      );
+    }
     const id = parsed.id ?? `${stem}-${line}`;
     const first = ids.get(id);
     if (first !== undefined) {
@@ -140,7 +164,7 @@ export function loadDataset(path: string, shownAs = path): EvalCase[] {
       );
     }
     ids.set(id, line);
-    const c = fromParsed(parsed, id, where);
+    const c = fromParsed(parsed, id, where, dirname(resolve(path)));
     for (const [field, kind] of [
       ['workdir', 'folder'],
       ['script', 'file'],
@@ -162,10 +186,15 @@ export function loadDataset(path: string, shownAs = path): EvalCase[] {
   return cases;
 }
 
-function fromParsed(p: z.output<typeof caseSchema>, id: string, origin: string): EvalCase {
+function fromParsed(
+  p: z.output<typeof caseSchema>,
+  id: string,
+  origin: string,
+  dir: string,
+): EvalCase {
   const c: EvalCase = {
     id,
-    input: p.input,
+    input: p.input ?? p.goal ?? p.environment?.goal ?? 'Reach the goal.',
     assertions: p.assertions ?? [],
     tags: p.tags ?? [],
     origin,
@@ -177,6 +206,17 @@ function fromParsed(p: z.output<typeof caseSchema>, id: string, origin: string):
   if (p.source_run) c.sourceRun = p.source_run;
   if (p.metadata) c.metadata = p.metadata;
   if (p.approvals) c.approvals = p.approvals;
+  if (p.kind === 'environment') {
+    c.episode = {
+      ...(p.seed !== undefined ? { seed: p.seed } : {}),
+      ...(p.goal !== undefined ? { goal: p.goal } : {}),
+      ...(p.max_steps !== undefined ? { max_steps: p.max_steps } : {}),
+    };
+    if (p.environment) {
+      const spec = environmentSpec(p.environment, dir);
+      c.episode.spec = { ...spec, ...c.episode };
+    }
+  }
   return c;
 }
 
@@ -199,6 +239,13 @@ export function caseLine(c: EvalCase): string {
   if (c.sourceRun) out.source_run = c.sourceRun;
   if (c.approvals) out.approvals = c.approvals;
   if (c.metadata) out.metadata = c.metadata;
+  if (c.episode) {
+    out.kind = 'environment';
+    if (c.episode.spec) out.environment = c.episode.spec;
+    if (c.episode.seed !== undefined) out.seed = c.episode.seed;
+    if (c.episode.goal !== undefined) out.goal = c.episode.goal;
+    if (c.episode.max_steps !== undefined) out.max_steps = c.episode.max_steps;
+  }
   return JSON.stringify(out);
 }
 
@@ -289,23 +336,32 @@ function timeOf(value: string, now: number, text: string): string {
   return new Date(at).toISOString();
 }
 
-/**
- * Recorded runs as cases: the task is the input, the final answer the expected response, and
- * the calls that succeeded the expected trajectory (with their arguments) — to review and
- * edit before they become a test. Newest runs first, at most `limit`.
- */
-export async function casesFromRuns(store: Store, filter: RunFilter): Promise<EvalCase[]> {
-  const runs = await store.listRuns({ limit: 100_000 });
-  const cases: EvalCase[] = [];
-  for (const run of runs) {
-    if (cases.length >= filter.limit) break;
+/** The recorded runs a filter takes, newest first, with their events. */
+export async function* matchingRuns(
+  store: Store,
+  filter: RunFilter,
+): AsyncIterable<{ run: RunSummary; events: RunEvent[] }> {
+  for (const run of await store.listRuns({ limit: 100_000 })) {
     if (!filter.statuses.includes(run.status)) continue;
     if (filter.agent && run.agent !== filter.agent) continue;
     if (filter.since && run.createdAt < filter.since) continue;
     if (filter.until && run.createdAt > filter.until) continue;
     if (filter.task && !run.task.toLowerCase().includes(filter.task.toLowerCase())) continue;
     if (filter.ids && !filter.ids.some((prefix) => run.id.startsWith(prefix))) continue;
-    const record = runRecord(await store.readEvents(run.id));
+    yield { run, events: await store.readEvents(run.id) };
+  }
+}
+
+/**
+ * Recorded runs as cases: the task is the input, the final answer the expected response, and
+ * the calls that succeeded the expected trajectory (with their arguments) — to review and
+ * edit before they become a test. Newest runs first, at most `limit`.
+ */
+export async function casesFromRuns(store: Store, filter: RunFilter): Promise<EvalCase[]> {
+  const cases: EvalCase[] = [];
+  for await (const { run, events } of matchingRuns(store, filter)) {
+    if (cases.length >= filter.limit) break;
+    const record = runRecord(events);
     const c: EvalCase = {
       id: run.id,
       input: record.task,

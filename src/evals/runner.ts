@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
-import { errorMessage } from '../core/errors.ts';
+import type { Config } from '../config/config.ts';
+import { AgentdError, errorMessage } from '../core/errors.ts';
 import type { Limits, RunEvent } from '../core/events.ts';
 import { zeroUsage } from '../core/usage.ts';
 import { loadAgentSpec } from '../definition/agent-spec.ts';
@@ -42,6 +43,8 @@ export interface RunSuiteOptions {
   /** The cases to run (default: all the suite's). */
   cases?: readonly EvalCase[];
   store: Store;
+  /** agentd's settings the agents run with (default: loaded from this process's environment). */
+  config?: Config;
   judge?: Judge;
   concurrency?: number;
   trials?: number;
@@ -60,15 +63,25 @@ export async function checkAgents(
   suite: Suite,
   cases: readonly EvalCase[],
   notice: (n: string) => void,
+  config?: Config,
 ): Promise<void> {
   const specs = new Set(cases.map((c) => suite.specs.get(c.id)!));
   for (const spec of specs) {
     const prepared = await prepareAgent(
       spec,
       { limits: suite.budget },
-      { cwd: suite.cwd, onNotice: notice },
+      { cwd: suite.cwd, onNotice: notice, ...(config ? { config } : {}) },
     );
     await prepared.toolset.close();
+    const episode = cases.find(
+      (c) => c.episode && !c.episode.spec && suite.specs.get(c.id) === spec,
+    );
+    if (episode && !prepared.environment) {
+      throw new AgentdError(
+        'spec_invalid',
+        `${episode.origin ?? episode.id}: an environment case for ${spec}, which has no environment: section (add one to the agent, or an "environment" to the case)`,
+      );
+    }
   }
 }
 
@@ -89,7 +102,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<EvalResult> {
     seen.add(text);
     options.onNotice?.(text);
   };
-  await checkAgents(suite, cases, notice);
+  await checkAgents(suite, cases, notice, options.config);
   const work = cases.flatMap((c) =>
     Array.from({ length: trials }, (_, i) => ({ c, trial: i + 1 })),
   );
@@ -176,14 +189,25 @@ async function runTrial(
     if (c.script) spec.script = c.script;
     const prepared = await prepareAgentSpec(
       spec,
-      { limits },
-      { cwd: suite.cwd, ...(workdir ? { workdir } : {}), onNotice: notice },
+      {
+        limits,
+        ...(c.episode
+          ? { environment: c.episode.spec ? { spec: c.episode.spec } : c.episode }
+          : {}),
+      },
+      {
+        cwd: suite.cwd,
+        ...(workdir ? { workdir } : {}),
+        onNotice: notice,
+        ...(options.config ? { config: options.config } : {}),
+      },
     );
     try {
       const result = await runAgent({
         store: redactingStore(options.store, prepared.redact),
         agent: prepared.agent,
-        task: c.input,
+        // An episode's agent is told the goal and shown the first observation.
+        task: c.episode && prepared.environment ? prepared.environment.task(c.input) : c.input,
         specPath: prepared.spec.path,
         cwd: prepared.cwd,
         ...(prepared.resolved.scripted ? { scripted: prepared.resolved.scripted } : {}),

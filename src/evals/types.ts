@@ -1,6 +1,7 @@
 import type { Limits, RunEvent } from '../core/events.ts';
 import type { JsonValue } from '../core/messages.ts';
 import type { Usage } from '../core/usage.ts';
+import type { EnvironmentSpec } from '../definition/environment-spec.ts';
 import type { Judge } from './judge.ts';
 import type { RunRecord } from './run-record.ts';
 
@@ -56,6 +57,19 @@ export interface EvalCase {
   approvals?: 'approve' | 'deny';
   /** What else the dataset line keeps (custom evaluators read their expectations here). */
   metadata?: { [key: string]: JsonValue };
+  /**
+   * An environment case (`"kind": "environment"`): the episode to run, over the agent's own
+   * environment, or in `spec` when the case brings its own.
+   */
+  episode?: CaseEpisode;
+}
+
+/** The episode of an environment case. */
+export interface CaseEpisode {
+  seed?: number;
+  goal?: string;
+  max_steps?: number;
+  spec?: EnvironmentSpec;
 }
 
 /** What an evaluator found; `undefined` from an evaluator means it does not apply to this run. */

@@ -12,7 +12,13 @@ import type { StopReason } from '../core/events.ts';
 import type { JsonValue, Message, ToolCall } from '../core/messages.ts';
 import type { Usage } from '../core/usage.ts';
 import type { CatalogEntry, EffortLevel, ProviderName } from './catalog.ts';
-import { type Model, ModelCallError, type ModelRequest, type ModelStreamPart } from './model.ts';
+import {
+  type ImageSource,
+  type Model,
+  ModelCallError,
+  type ModelRequest,
+  type ModelStreamPart,
+} from './model.ts';
 
 /**
  * A `Model` over an AI SDK provider's language model, called at the provider level
@@ -26,6 +32,7 @@ export class AiSdkModel implements Model {
   readonly #model: LanguageModelV4;
   /** Where the key came from (e.g. `ANTHROPIC_API_KEY`), named when the provider rejects it. */
   readonly #keyName: string | undefined;
+  readonly #toolResultImages: boolean;
 
   constructor(
     provider: ProviderName,
@@ -39,16 +46,18 @@ export class AiSdkModel implements Model {
     this.entry = entry;
     this.#model = model;
     this.#keyName = keyName;
-    // Anthropic Messages and OpenAI Responses compact server-side; Chat Completions does not.
+    // Anthropic Messages and OpenAI Responses compact server-side and take images in tool
+    // results; Chat Completions does neither (its tool messages are text).
     this.serverCompaction =
       model.provider === 'anthropic.messages' || model.provider === 'openai.responses';
+    this.#toolResultImages = this.serverCompaction;
   }
 
   async *stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart> {
     let result: Awaited<ReturnType<LanguageModelV4['doStream']>>;
     try {
       result = await this.#model.doStream({
-        prompt: toPrompt(request),
+        prompt: toPrompt(request, this.#toolResultImages ? request.images : undefined),
         tools: request.tools.map((tool) => ({
           type: 'function' as const,
           name: tool.name,
@@ -207,14 +216,14 @@ function parseInput(text: string): JsonValue {
   }
 }
 
-function toPrompt(request: ModelRequest): LanguageModelV4Prompt {
+function toPrompt(request: ModelRequest, images: ImageSource | undefined): LanguageModelV4Prompt {
   const prompt: LanguageModelV4Prompt = [];
   if (request.instructions) prompt.push({ role: 'system', content: request.instructions });
-  for (const message of request.messages) prompt.push(toMessage(message));
+  for (const message of request.messages) prompt.push(toMessage(message, images));
   return prompt;
 }
 
-function toMessage(message: Message): LanguageModelV4Message {
+function toMessage(message: Message, images?: ImageSource): LanguageModelV4Message {
   switch (message.role) {
     case 'user':
       return { role: 'user', content: [{ type: 'text', text: message.text }] };
@@ -266,10 +275,44 @@ function toMessage(message: Message): LanguageModelV4Message {
             ? { type: 'error-text' as const, value: textOf(result.output) }
             : typeof result.output === 'string'
               ? { type: 'text' as const, value: result.output }
-              : { type: 'json' as const, value: result.output },
+              : (withImages(result.output, images) ?? {
+                  type: 'json' as const,
+                  value: result.output,
+                }),
         })),
       };
   }
+}
+
+/**
+ * A tool result whose observation names images by digest (an environment's frames), as
+ * content the model sees: the result's JSON, then each image it has the bytes of.
+ */
+function withImages(output: JsonValue, images: ImageSource | undefined) {
+  if (!images || !isObject(output)) return undefined;
+  const observation = output.observation;
+  const named = isObject(observation ?? null)
+    ? (observation as { images?: JsonValue }).images
+    : undefined;
+  if (!Array.isArray(named)) return undefined;
+  const files = named.flatMap((image) => {
+    const digest = isObject(image) ? image.digest : undefined;
+    const bytes = typeof digest === 'string' ? images(digest) : undefined;
+    return bytes
+      ? [
+          {
+            type: 'file' as const,
+            data: { type: 'data' as const, data: bytes },
+            mediaType: 'image/png',
+          },
+        ]
+      : [];
+  });
+  if (!files.length) return undefined;
+  return {
+    type: 'content' as const,
+    value: [{ type: 'text' as const, text: JSON.stringify(output) }, ...files],
+  };
 }
 
 function isObject(value: JsonValue): value is { [key: string]: JsonValue } {

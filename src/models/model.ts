@@ -34,7 +34,15 @@ export interface ModelRequest {
   turn?: number;
   /** `compaction`: summarize the conversation instead of acting (runtime compaction). */
   purpose?: 'turn' | 'compaction';
+  /**
+   * The bytes of images tool results name by digest (`observation.images[].digest`: an
+   * environment's frames), so they reach the model as images and not only as their digests.
+   */
+  images?: ImageSource;
 }
+
+/** The PNG bytes of an image by its SHA-256 digest; undefined when not stored. */
+export type ImageSource = (digest: string) => Uint8Array | undefined;
 
 export type ModelStreamPart =
   | { type: 'text-delta'; text: string }

@@ -1,10 +1,12 @@
+import { existsSync } from 'node:fs';
 import type { Config } from '../config/config.ts';
-import { AgentdError } from '../core/errors.ts';
+import { AgentdError, errorMessage } from '../core/errors.ts';
 import type { AgentSpec } from '../definition/agent-spec.ts';
+import { importUserModule } from '../tools/user-module.ts';
 import { AiSdkModel } from './ai-sdk-model.ts';
 import { type EffortLevel, findModel } from './catalog.ts';
 import type { Model } from './model.ts';
-import { loadScript, ScriptedModel } from './scripted-model.ts';
+import { loadScript, type Script, ScriptedModel, type ScriptedPolicy } from './scripted-model.ts';
 
 export interface ResolvedModel {
   model: Model;
@@ -184,9 +186,50 @@ export function effortFor(
   return { effort };
 }
 
-function scripted(spec: AgentSpec, id: string, notices: string[]): ResolvedModel {
+function scripted(
+  spec: AgentSpec,
+  id: string,
+  notices: string[],
+): Promise<ResolvedModel> | ResolvedModel {
   const script = spec.script!;
-  const model = new ScriptedModel(id, loadScript(script));
+  if (/\.(?:ts|mts|js|mjs)$/.test(script)) {
+    return loadPolicy(script).then((policy) => scriptedWith(spec, id, policy, notices));
+  }
+  return scriptedWith(spec, id, loadScript(script), notices);
+}
+
+/** A scripted policy module (`script: ./policy.ts`): its default export, or its export `policy`. */
+async function loadPolicy(path: string): Promise<ScriptedPolicy> {
+  if (!existsSync(path)) {
+    throw new AgentdError(
+      'spec_not_found',
+      `script: ${path} not found (check the spec's script field)`,
+    );
+  }
+  let module: Record<string, unknown>;
+  try {
+    module = await importUserModule(path);
+  } catch (error) {
+    throw new AgentdError('spec_invalid', `script: ${errorMessage(error)}`, { cause: error });
+  }
+  const policy = module.default ?? module.policy;
+  if (typeof policy !== 'function') {
+    throw new AgentdError(
+      'spec_invalid',
+      `script: ${path} exports no policy (export default definePolicy((request) => turn))`,
+    );
+  }
+  return policy as ScriptedPolicy;
+}
+
+function scriptedWith(
+  spec: AgentSpec,
+  id: string,
+  source: Script | ScriptedPolicy,
+  notices: string[],
+): ResolvedModel {
+  const script = spec.script!;
+  const model = new ScriptedModel(id, source);
   effortFor(model, spec.settings.effort, notices);
   return {
     model,

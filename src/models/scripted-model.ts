@@ -36,6 +36,27 @@ const scriptSchema = z.strictObject({
 
 export type Script = z.output<typeof scriptSchema>;
 
+/** One turn of a scripted model: what it says and the tools it calls. */
+export type ScriptedTurn = Script['turns'][number];
+
+/**
+ * A scripted policy: code that decides each turn from what the run has seen so far (an
+ * environment's observations), for agents whose right moves depend on a seed. Like a script it
+ * is deterministic and written by a person: a baseline, not a model.
+ */
+export type ScriptedPolicy = (request: {
+  /** 1-based turn of the run. */
+  turn: number;
+  task: string;
+  messages: readonly Message[];
+  tools: readonly string[];
+}) => ScriptedTurn | Promise<ScriptedTurn>;
+
+/** Declares a scripted policy in TypeScript (a spec's `script: ./policy.ts`; see docs/environments.md). */
+export function definePolicy(policy: ScriptedPolicy): ScriptedPolicy {
+  return policy;
+}
+
 export const SCRIPTED_PREFIX = '[scripted] ';
 
 export function loadScript(path: string): Script {
@@ -66,9 +87,9 @@ export class ScriptedModel implements Model {
   readonly provider = 'scripted' as const;
   readonly id: string;
   readonly entry: CatalogEntry | undefined;
-  readonly #script: Script;
+  readonly #script: Script | ScriptedPolicy;
 
-  constructor(id: string, script: Script) {
+  constructor(id: string, script: Script | ScriptedPolicy) {
     this.id = id;
     this.#script = script;
     this.entry = findModel('scripted', id);
@@ -81,7 +102,18 @@ export class ScriptedModel implements Model {
     }
     const turnIndex =
       (request.turn ?? request.messages.filter((m) => m.role === 'assistant').length + 1) - 1;
-    const turn = this.#turnAt(turnIndex);
+    const turn =
+      typeof this.#script === 'function'
+        ? checkedTurn(
+            await this.#script({
+              turn: turnIndex + 1,
+              task: request.messages.find((m) => m.role === 'user')?.text ?? '',
+              messages: request.messages,
+              tools: request.tools.map((t) => t.name),
+            }),
+            turnIndex + 1,
+          )
+        : this.#turnAt(turnIndex);
     const text = turn
       ? turn.text !== undefined
         ? SCRIPTED_PREFIX + fill(turn.text, request.messages)
@@ -113,9 +145,9 @@ export class ScriptedModel implements Model {
   }
 
   /** The script's turn at a 0-based index, counting repeated turns as many times as they repeat. */
-  #turnAt(index: number): Script['turns'][number] | undefined {
+  #turnAt(index: number): ScriptedTurn | undefined {
     let left = index;
-    for (const turn of this.#script.turns) {
+    for (const turn of (this.#script as Script).turns) {
       const times = turn.repeat ?? 1;
       if (left < times) return turn;
       left -= times;
@@ -142,6 +174,17 @@ export class ScriptedModel implements Model {
       },
     };
   }
+}
+
+/** What a scripted policy returned, checked as a script's turn is: a bad one is a one-line error. */
+function checkedTurn(turn: unknown, n: number): ScriptedTurn {
+  const parsed = scriptSchema.shape.turns.element.safeParse(turn);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new AgentdError(
+    'spec_invalid',
+    `the scripted policy's turn ${n} is not a turn (${issue.path.join('.') || 'turn'}: ${issue.message}); return { text, tool_calls: [{ name, input }] }`,
+  );
 }
 
 /** The tokens a request would take, estimated as the scripted model's usage. */

@@ -17,7 +17,8 @@ export type ResourceKind = 'file' | 'host' | 'server' | 'module' | 'registry';
 /**
  * The Cedar action of a tool: `server.tool` for connectors and MCP servers (as specs name
  * them), the tool's own name for in-process tools, `registry:search` for the registry search,
- * `team.<tool>` for a team's board and mailboxes.
+ * `team.<tool>` for a team's board and mailboxes, `env.<tool>` for the environment's step and
+ * observe tools.
  */
 export function actionOf(origin: ToolOrigin, toolName: string): string {
   switch (origin.kind) {
@@ -31,6 +32,8 @@ export function actionOf(origin: ToolOrigin, toolName: string): string {
       return 'registry:search';
     case 'team':
       return `team.${origin.tool}`;
+    case 'environment':
+      return `env.${origin.tool}`;
   }
 }
 
@@ -43,6 +46,8 @@ export function groupOf(origin: ToolOrigin): string | undefined {
       return origin.server;
     case 'team':
       return 'team';
+    case 'environment':
+      return 'env';
     case 'module':
     case 'registry-search':
       return undefined;
@@ -66,6 +71,7 @@ export function resourceKindOf(origin: ToolOrigin, inputSchema: JsonSchema): Res
     case 'mcp-stdio':
     case 'mcp-http':
     case 'team':
+    case 'environment':
       return 'server';
     case 'module':
       return 'module';

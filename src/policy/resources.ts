@@ -201,7 +201,9 @@ export function serverResource(origin: ToolOrigin): Resource {
           ? [origin.server, 'http']
           : origin.kind === 'team'
             ? ['team', 'team']
-            : ['agentd', 'agentd'];
+            : origin.kind === 'environment'
+              ? [`env:${origin.environment}`, 'environment']
+              : ['agentd', 'agentd'];
   return { uid: { type: 'Server', id: name }, entities: [entity('Server', name, { name, kind })] };
 }
 

@@ -25,7 +25,13 @@ import {
 import { estimateTokens, messageTokens } from '../core/tokens.ts';
 import { type Usage, zeroUsage } from '../core/usage.ts';
 import { costOf } from '../models/catalog.ts';
-import { type Model, ModelCallError, type ModelSettings, modelRef } from '../models/model.ts';
+import {
+  type ImageSource,
+  type Model,
+  ModelCallError,
+  type ModelSettings,
+  modelRef,
+} from '../models/model.ts';
 import { type RetryPolicy, streamWithRetry } from '../models/retry.ts';
 import {
   type Authorizer,
@@ -75,6 +81,8 @@ export interface AgentDefinition {
    * allowed, and the run records that no policy set applies.
    */
   policy?: Authorizer;
+  /** Images tool results name by digest (a world model's frames), shown to the model. */
+  images?: ImageSource;
 }
 
 /** What streams while a model answers: shown live, never logged (the response event is). */
@@ -247,9 +255,31 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
         `run ${runId} already completed; there is nothing to resume`,
       );
     }
+    await restoreTools(options.agent.tools, events, runId, options.signal);
     return await continueRun(log, options);
   } finally {
     await lease.release();
+  }
+}
+
+/** Tools that keep state across a run's calls rebuild it from the log before the run goes on. */
+async function restoreTools(
+  tools: readonly Tool[],
+  events: readonly RunEvent[],
+  runId: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  for (const tool of tools) {
+    if (!tool.restore) continue;
+    try {
+      await tool.restore(events, signal);
+    } catch (error) {
+      throw new AgentdError(
+        'run_not_resumable',
+        `run ${runId}: tool ${tool.name} cannot restore its state from the log: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
   }
 }
 
@@ -608,6 +638,7 @@ async function drive(
           tools: toolDefinitions,
           settings,
           turn,
+          ...(agent.images ? { images: agent.images } : {}),
         };
         const stream = streamWithRetry(model, request, { signal, policy: options.retryPolicy });
         for await (const part of stream) {

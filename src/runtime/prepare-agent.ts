@@ -1,9 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Config, loadConfig } from '../config/config.ts';
-import { AgentdError } from '../core/errors.ts';
+import { AgentdError, errorMessage } from '../core/errors.ts';
 import type { Limits } from '../core/events.ts';
 import { createRedactor, type Redactor } from '../core/redact.ts';
 import { type AgentSpec, loadAgentSpec } from '../definition/agent-spec.ts';
+import type { EnvironmentSpec } from '../definition/environment-spec.ts';
+import type { OpenEnvironment } from '../environments/open-environment.ts';
 import { actorOf } from '../memory/actor.ts';
 import { type EffortLevel, isProviderName, providerNames } from '../models/catalog.ts';
 import { type ResolvedModel, resolveModel } from '../models/providers.ts';
@@ -20,7 +23,14 @@ export interface AgentOverrides {
   effort?: EffortLevel;
   /** An MCP prompt to fetch; its text is `toolset.promptText`. */
   prompt?: PromptRequest;
+  /** The episode to run instead of the spec's own (an eval case's seed, goal, step limit). */
+  environment?: EnvironmentOverride;
 }
+
+/** An eval case's episode: over the spec's environment, or a whole environment of its own. */
+export type EnvironmentOverride =
+  | { seed?: number; goal?: string; max_steps?: number }
+  | { spec: EnvironmentSpec };
 
 export interface PreparedAgent {
   config: Config;
@@ -28,10 +38,12 @@ export interface PreparedAgent {
   agent: AgentDefinition;
   resolved: ResolvedModel;
   redact: Redactor;
-  /** Stops the MCP servers the agent's tools started. */
+  /** Stops the MCP servers the agent's tools started (and closes the environment). */
   toolset: Toolset;
   /** The folder the agent works in: the run records it, and a resume goes back to it. */
   cwd: string;
+  /** The environment the agent acts in, reset with its seed, when the spec or a case has one. */
+  environment?: OpenEnvironment;
 }
 
 export interface PrepareOptions {
@@ -150,6 +162,31 @@ export async function prepareAgentSpec(
       ...(spec.memory ? { memory: spec.memory } : {}),
     },
   });
+  let environment: OpenEnvironment | undefined;
+  const environmentSpec = episodeSpec(spec, overrides.environment);
+  if (environmentSpec) {
+    try {
+      const { openEnvironment } = await import('../environments/open-environment.ts');
+      environment = await openEnvironment(environmentSpec, {
+        env: config.env,
+        framesDir: join(config.home, 'frames'),
+      });
+    } catch (error) {
+      await toolset.close();
+      throw error instanceof AgentdError
+        ? error
+        : new AgentdError(
+            'tool_load_failed',
+            `${spec.path}: environment: cannot start the ${environmentSpec.kind} environment: ${errorMessage(error)}`,
+            { cause: error },
+          );
+    }
+    const closeTools = toolset.close;
+    toolset.close = async () => {
+      await Promise.allSettled([closeTools(), environment!.close()]);
+    };
+    toolset.tools.push(...environment.tools);
+  }
   const tools = [...toolset.tools, ...(options.extraTools ?? [])];
   if (spec.compaction.pin) {
     // Pinned tools as the model calls them (`shell.run` is `shell__run`); each must be the agent's.
@@ -190,6 +227,7 @@ export async function prepareAgentSpec(
     redact: createRedactor([...resolved.secrets, ...toolset.secrets]),
     toolset,
     cwd,
+    ...(environment ? { environment } : {}),
     agent: {
       name: governed.name,
       instructions: spec.instructions,
@@ -199,6 +237,30 @@ export async function prepareAgentSpec(
       limits: spec.limits,
       compaction,
       policy,
+      ...(environment?.images ? { images: environment.images } : {}),
     },
+  };
+}
+
+/** The environment of a run: the case's own, the spec's with the case's episode, or the spec's. */
+function episodeSpec(
+  spec: AgentSpec,
+  override: EnvironmentOverride | undefined,
+): EnvironmentSpec | undefined {
+  if (override && 'spec' in override) return override.spec;
+  if (!spec.environment) {
+    if (override) {
+      throw new AgentdError(
+        'spec_invalid',
+        `${spec.path}: the case is an environment episode but the agent has no environment: section (add one, or give the case an environment)`,
+      );
+    }
+    return undefined;
+  }
+  return {
+    ...spec.environment,
+    ...(override?.seed !== undefined ? { seed: override.seed } : {}),
+    ...(override?.goal !== undefined ? { goal: override.goal } : {}),
+    ...(override?.max_steps !== undefined ? { max_steps: override.max_steps } : {}),
   };
 }

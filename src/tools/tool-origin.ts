@@ -18,7 +18,9 @@ export type ToolOrigin =
   /** `registry:search`: finds registered tools by what they do. */
   | { kind: 'registry-search' }
   /** A tool of an agent team's board and mailboxes (`team__task_claim`, ...): see src/teams. */
-  | { kind: 'team'; tool: string };
+  | { kind: 'team'; tool: string }
+  /** A tool of the environment the agent acts in (`env_step`, `env_observe`): see src/environments. */
+  | { kind: 'environment'; environment: string; tool: string };
 
 export type ToolOriginKind = ToolOrigin['kind'];
 

@@ -1,3 +1,4 @@
+import type { RunEvent } from '../core/events.ts';
 import type { JsonValue } from '../core/messages.ts';
 import type { JsonSchema } from '../models/model.ts';
 
@@ -46,6 +47,11 @@ export interface Tool {
   validate(input: unknown): ValidationResult;
   /** Runs a validated input; throwing gives the model an error result. */
   execute(input: unknown, context: ToolContext): Promise<JsonValue>;
+  /**
+   * For a tool that keeps state across calls of a run (an environment's episode): rebuilds it
+   * from the run's log before a resumed run goes on. Throwing stops the resume.
+   */
+  restore?(events: readonly RunEvent[], signal?: AbortSignal): Promise<void>;
 }
 
 export function isTool(value: unknown): value is Tool {

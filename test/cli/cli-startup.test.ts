@@ -51,6 +51,7 @@ const groups = [
   'policy',
   'audit',
   'eval',
+  'env',
   'memory',
   'models',
 ];
@@ -70,7 +71,9 @@ describe('agentd start-up', () => {
     for (const group of groups) expect(local).toContain(`cli/program/${group}.ts`);
     // ...and nothing behind the commands was loaded: no implementation, store, runtime or provider.
     const heavy = local.filter((path) =>
-      /^(cli\/commands|store|runtime|server|tools|policy|memory|teams|evals)\//.test(path!),
+      /^(cli\/commands|store|runtime|server|tools|policy|memory|teams|evals|environments)\//.test(
+        path!,
+      ),
     );
     expect(heavy).toEqual([]);
     expect(loaded.filter((url) => url.includes('@ai-sdk'))).toEqual([]);

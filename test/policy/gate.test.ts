@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { SecretBox } from '../../src/config/secret-box.ts';
+import { type OpenEnvironment, openEnvironment } from '../../src/environments/open-environment.ts';
 import type { Authorizer, Decision } from '../../src/policy/authorizer.ts';
 import { ToolGate } from '../../src/policy/gate.ts';
 import { actionOf } from '../../src/policy/manifests.ts';
@@ -44,6 +45,7 @@ const callsByOrigin: Record<ToolOriginKind, { name: string; input: Record<string
   ],
   'registry-search': [{ name: 'registry_search', input: { query: 'write a file' } }],
   team: [{ name: 'team__task_create', input: { tasks: [{ title: 'created through the gate' }] } }],
+  environment: [{ name: 'env_step', input: { action: 'up' } }],
 };
 
 /** One call of each built-in connector: a connector added to builtinServers must be added here. */
@@ -80,6 +82,7 @@ describe('every tool source goes through the policy gate', () => {
   let tools: Tool[];
   let teamStore: SqliteStore;
   let everything: { url: string; process: ChildProcess } | undefined;
+  let environment: OpenEnvironment;
 
   beforeAll(async () => {
     home = tempDir();
@@ -159,7 +162,8 @@ describe('every tool source goes through the policy gate', () => {
       name: 'crew',
       members: [lead],
     });
-    tools = [...toolset.tools, ...teamTools(session, lead)];
+    environment = await openEnvironment({ kind: 'gridworld', seed: 1, max_steps: 10 });
+    tools = [...toolset.tools, ...teamTools(session, lead), ...environment.tools];
   }, 60_000);
 
   afterAll(async () => {
@@ -232,6 +236,7 @@ describe('every tool source goes through the policy gate', () => {
     expect(decisions.every((d) => d.decision === 'deny' && d.effect === 'deny')).toBe(true);
     for (const file of sideEffects()) expect(existsSync(file), file).toBe(false);
     expect(await teamStore.teams.listTasks('team_gate')).toEqual([]);
+    expect(environment.episode.observation?.state?.step).toBe(0);
   });
 
   it('under an allow-all policy set, the same calls really run', async () => {
@@ -256,6 +261,7 @@ describe('every tool source goes through the policy gate', () => {
     expect((await teamStore.teams.listTasks('team_gate')).map((t) => t.title)).toEqual([
       'created through the gate',
     ]);
+    expect(environment.episode.observation?.state?.step).toBe(1);
   });
 
   it('a permit runs once, and only the gate that issued it runs it', async () => {

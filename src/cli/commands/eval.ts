@@ -160,6 +160,7 @@ export async function evalRunCommand(suitePath: string, flags: EvalRunFlags): Pr
         suite,
         cases,
         store,
+        config,
         ...(judge ? { judge } : {}),
         ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
         ...(flags.trials ? { trials: flags.trials } : {}),

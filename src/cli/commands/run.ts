@@ -3,12 +3,13 @@ import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
 import type { Limits } from '../../core/events.ts';
 import { resolveAgentRef } from '../../definition/agent-catalog.ts';
+import { loadAgentSpec } from '../../definition/agent-spec.ts';
 import { actorOf } from '../../memory/actor.ts';
 import type { RunMemory } from '../../memory/run-memory.ts';
 import type { WorkerReport } from '../../memory/worker.ts';
 import type { EffortLevel } from '../../models/catalog.ts';
 import { type RunResult, runAgent } from '../../runtime/agent-loop.ts';
-import { prepareAgent } from '../../runtime/prepare-agent.ts';
+import { prepareAgentSpec } from '../../runtime/prepare-agent.ts';
 import type { PromptRequest } from '../../tools/toolset.ts';
 import { paint, printNotice } from '../format.ts';
 import { runInTerminal } from '../run-view.ts';
@@ -68,15 +69,18 @@ export async function runCommand(
   options: RunCommandOptions,
 ): Promise<number> {
   const prompt = promptRequest(options);
-  if (!prompt && !taskArgument?.trim()) {
+  const specPath = resolveAgentRef(agentRef, loadConfig());
+  const loaded = loadAgentSpec(specPath);
+  // An agent in an environment has its goal in the spec: a task given is the goal instead.
+  if (!prompt && !taskArgument?.trim() && !loaded.environment) {
     throw new AgentdError(
       'usage',
       'the task is empty: give the agent something to do, e.g. agentd run agent.yaml "count the lines in src/"',
     );
   }
-  const specPath = resolveAgentRef(agentRef, loadConfig());
-  const { config, spec, agent, resolved, redact, toolset, cwd } = await prepareAgent(
-    specPath,
+  const { config, spec, agent, resolved, redact, toolset, cwd, environment } =
+    await prepareAgentSpec(
+    loaded,
     {
       ...(options.model ? { model: options.model } : {}),
       ...(options.effort ? { effort: options.effort } : {}),
@@ -91,7 +95,8 @@ export async function runCommand(
     },
   );
   // A prompt's text comes first; a task given as well follows it.
-  const task = [toolset.promptText, taskArgument?.trim()].filter(Boolean).join('\n\n');
+  const given = [toolset.promptText, taskArgument?.trim()].filter(Boolean).join('\n\n');
+  const task = environment ? environment.task(given || undefined) : given;
   let result: RunResult | undefined;
   let memory: RunMemory | undefined;
   try {

@@ -14,7 +14,10 @@ export function registerRun(program: Command, context: CommandContext): void {
         '<agent>',
         'agent spec file, its folder, or the name of an agent (see agentd agents list)',
       )
-      .argument('[task]', 'what the agent should do (optional with --prompt)')
+      .argument(
+        '[task]',
+        'what the agent should do (optional with --prompt, or for an agent in an environment: its goal)',
+      )
       .option('--prompt <server/name>', "an MCP server's prompt, as the task (or before it)")
       .option('--arg <name=value>', 'an argument of the prompt (repeatable)', collect, [])
       .option('-C, --cwd <folder>', "the folder the agent works in (over the spec's workdir)")

@@ -7,6 +7,7 @@ import { schemaIssue } from '../../definition/yaml-file.ts';
 import { customPrompt, type JudgePrompt, type PromptId, prompts } from '../prompts.ts';
 import { type EvalLevel, type Evaluator, evalLevels } from '../types.ts';
 import { custom, loadCustom } from './custom.ts';
+import { environmentEvaluator, environmentKinds } from './environment.ts';
 import { countKinds, type OperationalKind, operational, operationalKinds } from './operational.ts';
 import { correctness, correctnessModes, goalSuccess, helpfulness } from './session.ts';
 import { toolParameters, toolSelection, trajectory, trajectoryModes } from './tool-call.ts';
@@ -22,6 +23,7 @@ export const evaluatorKinds = [
   'tool_selection',
   'tool_parameters',
   ...operationalKinds,
+  ...environmentKinds,
   'custom',
 ] as const;
 export type EvaluatorKind = (typeof evaluatorKinds)[number];
@@ -65,6 +67,10 @@ const optionSchemas = {
   wall_time: z.strictObject({ ...common, max: maxDuration }),
   policy_denials: z.strictObject({ ...common, max: z.int().min(0).optional() }),
   errors: z.strictObject({ ...common, max: z.int().min(0).optional() }),
+  episode_success: z.strictObject(common),
+  episode_return: z.strictObject(common),
+  optimal_steps: z.strictObject(common),
+  invalid_actions: z.strictObject({ ...common, max: z.int().min(0).optional() }),
   custom: z.strictObject({
     ...common,
     module: z.string().min(1),
@@ -89,6 +95,10 @@ export const defaultThresholds: Record<EvaluatorKind, number> = {
   wall_time: 1,
   policy_denials: 1,
   errors: 1,
+  episode_success: 1,
+  episode_return: 0.5,
+  optimal_steps: 1,
+  invalid_actions: 1,
   custom: 0.5,
 };
 
@@ -244,6 +254,15 @@ async function build(
         definition,
       });
     }
+    case 'episode_success':
+    case 'episode_return':
+    case 'optimal_steps':
+    case 'invalid_actions':
+      return environmentEvaluator({
+        ...common,
+        kind,
+        max: (o.max as number | undefined) ?? 0,
+      });
     default: {
       const op = kind as OperationalKind;
       const max = o.max as number | undefined;
