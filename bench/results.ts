@@ -1,6 +1,7 @@
 import type { FrameworkName } from './frameworks/catalog.ts';
 import type { Plan } from './plan.ts';
 import type { ConsoleResults } from './protocols/console.ts';
+import type { DataBenchResults } from './protocols/data.ts';
 import type { GatewayResults } from './protocols/gateway.ts';
 import type { LocalResults } from './protocols/local.ts';
 import type { LongRunResults } from './protocols/long-run.ts';
@@ -16,6 +17,7 @@ import type { StartupResults } from './protocols/startup.ts';
 import type { StepsResults } from './protocols/steps.ts';
 import type { TeamsResults } from './protocols/teams.ts';
 import type { TelemetryResults } from './protocols/telemetry.ts';
+import type { VoiceResults } from './protocols/voice.ts';
 import type { ProfileSummary } from './report/profile-summary.ts';
 import type { PeerSummary } from './summarize.ts';
 
@@ -66,6 +68,10 @@ export interface Results {
   console?: ConsoleResults;
   /** The observability issue's benchmark: telemetry's overhead per one-tool run. */
   telemetry?: TelemetryResults;
+  /** The data issue's benchmark: design rows/s, export rows/s, generation memory. */
+  data?: DataBenchResults;
+  /** The voice issue's benchmark: latency from a final transcript to the model, offline engine speed. */
+  voice?: VoiceResults;
   /** The local-models issue's benchmark: the tiny GGUF through agentd against node-llama-cpp direct. */
   local?: LocalResults;
 }

@@ -2,6 +2,7 @@ import type { BenchContext } from './context.ts';
 import { runCold } from './protocols/cold.ts';
 import { runConcurrency } from './protocols/concurrency.ts';
 import { runConsoleBench } from './protocols/console.ts';
+import { runDataBench } from './protocols/data.ts';
 import { runGatewayBench } from './protocols/gateway.ts';
 import { runLocalBench } from './protocols/local.ts';
 import { runLongRunProcess } from './protocols/long-run-process.ts';
@@ -12,6 +13,7 @@ import { runStartup } from './protocols/startup.ts';
 import { runSteps } from './protocols/steps.ts';
 import { runTeamsBench } from './protocols/teams.ts';
 import { runTelemetryBench } from './protocols/telemetry.ts';
+import { runVoiceBench } from './protocols/voice.ts';
 import { runWarm, type WarmResults } from './protocols/warm.ts';
 import { summarizeProfile } from './report/profile-summary.ts';
 import type { Results } from './results.ts';
@@ -33,6 +35,8 @@ type SuiteOutput = Partial<
     | 'gateway'
     | 'console'
     | 'telemetry'
+    | 'data'
+    | 'voice'
     | 'local'
   >
 >;
@@ -208,6 +212,26 @@ export const suites: Record<string, Suite> = {
           server: ctx.server,
         }),
       };
+    },
+  },
+  data: {
+    name: 'data',
+    description:
+      'datasets: rows/s of a sampler + llm-text + llm-judge design on a 100 ms model at concurrency 1, 8, 32 against the ideal; SFT export rows/s from 100,000 stored runs; peak RSS of 100k- and 1M-row generations',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => ({
+      data: await runDataBench({ quick: ctx.plan.name === 'quick', log: ctx.log }),
+    }),
+  },
+  voice: {
+    name: 'voice',
+    description:
+      "voice: agentd's latency from a provider's final transcript to the model request and from end of speech to the first token (fake provider and model at fixed latency, 100 utterances of one run); the offline engine's real-time factor",
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      const utterances = ctx.plan.name === 'quick' ? 30 : 100;
+      ctx.log(`voice: ${utterances} utterances into one run, provider 150 ms, model 100 ms`);
+      return { voice: await runVoiceBench({ utterances, tmpDir: ctx.tmpDir, log: ctx.log }) };
     },
   },
   local: {

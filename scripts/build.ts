@@ -97,6 +97,18 @@ const result = await build({
     js: "import { createRequire as __agentdRequire } from 'node:module'; const require = __agentdRequire(import.meta.url);",
   },
 });
+// esbuild escapes what is not ASCII in strings and names but keeps it in the comments it
+// keeps; one such character makes V8 hold the whole file as two-byte text, and every start
+// then converts it back to UTF-8 to look up the compile cache. Escaped, a comment reads the same.
+for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'))) {
+  const path = join(root, file);
+  const text = readFileSync(path, 'utf8');
+  const ascii = text.replace(
+    /[\u0080-\uffff]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  if (ascii !== text) writeFileSync(path, ascii);
+}
 writeFileSync(join(dist, 'THIRD-PARTY-NOTICES.md'), notices(result.metafile));
 execFileSync(
   process.execPath,

@@ -40,6 +40,14 @@ out=$(npx agentd run unit-converter/agent.yaml "A marathon in km, and 100 F in C
 grep -q '42.19' <<<"$out" || fail "the example's answer lacks 42.19 km: $out"
 grep -q '37.77' <<<"$out" || fail "the example's answer lacks 37.78 C: $out"
 
+say "npx agentd init coder, then its offline demo: a fix committed on a work branch"
+npx agentd init coder my-coder >/dev/null || fail "agentd init coder failed"
+npx agentd policy test my-coder/policy-cases.yaml >/dev/null || fail "the coder's policy cases failed"
+npx agentd run my-coder "Fix the failing test" >/dev/null 2>&1 || fail "the coder's demo failed"
+[ "$(git -C my-coder/demo-repo log --format=%s -1)" = "fix slugify: one dash for each run of other characters" ] ||
+  fail "the coder's demo committed no fix"
+npx agentd init --list | grep -q '^security-review ' || fail "agentd init --list lacks security-review"
+
 say "telemetry on: the OpenTelemetry SDK loads from the installed dependencies"
 err=$(AGENTD_TELEMETRY=on OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9 npx agentd run unit-converter/agent.yaml "5 miles in km" 2>&1 >/dev/null) ||
   fail "the run with telemetry on failed: $err"

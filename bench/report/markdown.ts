@@ -367,6 +367,30 @@ export function markdownReport(results: Results, chartFile?: string): string {
     }
     out.push('');
   }
+  if (results.voice) {
+    const v = results.voice;
+    out.push('## Voice: from end of speech to the agent');
+    out.push('');
+    out.push(
+      `\`bench/protocols/voice.ts\`: ${v.utterances} utterances into one durable run (SQLite), each a turn, from a fake OpenAI realtime transcription server whose transcript comes ${v.transcriptionLatencyMs} ms after the end of speech, to a fake model whose answer starts ${v.modelLatencyMs} ms after its request. agentd's own part is the time from the final transcript to the model request being durable in the run log (the transcript and the user turn are logged first).`,
+    );
+    out.push('');
+    out.push('| measure | p50 (ms) | p95 (ms) |');
+    out.push('|---|---:|---:|');
+    out.push(
+      `| final transcript → model request (goal ≤ 10 ms p50) | ${v.toRequestMs.p50.toFixed(2)} | ${v.toRequestMs.p95.toFixed(2)} |`,
+    );
+    out.push(
+      `| end of speech → first agent token (floor ${v.floorMs} ms) | ${v.firstTokenMs.p50.toFixed(1)} | ${v.firstTokenMs.p95.toFixed(1)} |`,
+    );
+    out.push('');
+    out.push(
+      'skipped' in v.offline
+        ? `Offline engine: skipped (${v.offline.skipped}).`
+        : `Offline engine (pocketsphinx, en-us): real-time factor ${v.offline.realTimeFactor.toFixed(2)} (decoding time over audio time, median of ${v.offline.runs} on ${v.offline.audioSeconds.toFixed(1)} s of audio, whole file).`,
+    );
+    out.push('');
+  }
   if (results.memory) {
     const m = results.memory;
     out.push('## Long-term memory: recall and ingestion');
@@ -450,6 +474,34 @@ export function markdownReport(results: Results, chartFile?: string): string {
     out.push(
       `A one-tool step of a scripted run with the durable log: ${ms(p.stepMs.withoutPolicy)} ms without a policy, ${ms(p.stepMs.withPolicy)} ms with one; the decision, its audit row and its event are ${percent(p.policyShareOfStep)} of the step.`,
     );
+    out.push('');
+  }
+  if (results.data) {
+    const d = results.data;
+    out.push('## Datasets: synthetic-data generation and export');
+    out.push('');
+    out.push(
+      `\`bench/protocols/data.ts\`: a design of a category sampler, an llm-text and an llm-judge column (${d.callsPerRow} model calls a row, one after the other) against a local OpenAI-compatible fake answering after ${d.latencyMs} ms; the ideal is concurrency / (${d.callsPerRow} × ${d.latencyMs} ms); after a warm-up design. Export: \`agentd data export sft\` (OpenAI format, lineage, manifest) from a SQLite store of ${d.export.runs.toLocaleString('en')} two-turn runs. Memory: sampler and expression columns only, each size in its own process, peak RSS.`,
+    );
+    out.push('');
+    out.push('| concurrency | rows | rows/s | ideal rows/s | of ideal |');
+    out.push('| ---: | ---: | ---: | ---: | ---: |');
+    for (const r of d.design) {
+      out.push(
+        `| ${r.concurrency} | ${r.rows} | ${r.rowsPerSecond.toFixed(2)} | ${r.idealRowsPerSecond.toFixed(1)} | ${(r.ofIdeal * 100).toFixed(0)}% |`,
+      );
+    }
+    out.push('');
+    out.push(
+      `Export: ${d.export.rows.toLocaleString('en')} rows in ${d.export.seconds.toFixed(1)} s, ${Math.round(d.export.rowsPerSecond).toLocaleString('en')} rows/s.`,
+    );
+    out.push('');
+    out.push('| generated rows | seconds | peak RSS (MiB) |');
+    out.push('| ---: | ---: | ---: |');
+    for (const r of d.rss)
+      out.push(
+        `| ${r.rows.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${r.peakRssMib.toFixed(0)} |`,
+      );
     out.push('');
   }
   if (results.teams) {

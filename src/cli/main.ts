@@ -7,7 +7,9 @@ import { registerAgents } from './program/agents.ts';
 import { registerApprovals } from './program/approvals.ts';
 import { registerAudit } from './program/audit.ts';
 import type { CommandContext } from './program/command-context.ts';
+import { registerData } from './program/data.ts';
 import { registerEval } from './program/eval.ts';
+import { registerInit } from './program/init.ts';
 import { registerKeys } from './program/keys.ts';
 import { registerMcp } from './program/mcp.ts';
 import { registerMemory } from './program/memory.ts';
@@ -18,13 +20,16 @@ import { registerRuns } from './program/runs.ts';
 import { registerServe } from './program/serve.ts';
 import { registerStore } from './program/store.ts';
 import { registerTeam } from './program/team.ts';
+import { registerVoice } from './program/voice.ts';
 
 const version = '0.1.0';
 
 /** The command groups, in the order `agentd --help` lists them. */
 const groups = [
+  registerInit,
   registerRun,
   registerRuns,
+  registerVoice,
   registerTeam,
   registerAgents,
   registerMcp,
@@ -35,6 +40,7 @@ const groups = [
   registerPolicy,
   registerAudit,
   registerEval,
+  registerData,
   registerMemory,
   registerModels,
 ];
@@ -55,7 +61,8 @@ Environment:
   AGENTD_HOME          data directory (default ~/.agentd): the run store and config.yaml
   AGENTD_DURABILITY    process (default) or machine; see the README
   AGENTD_TELEMETRY     on or off: OpenTelemetry traces and metrics (OTEL_* variables; docs/observability.md)
-  ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_COMPATIBLE_BASE_URL, OPENAI_COMPATIBLE_API_KEY`,
+  ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_COMPATIBLE_BASE_URL, OPENAI_COMPATIBLE_API_KEY
+  MISTRAL_API_KEY, MISTRAL_BASE_URL   Voxtral transcription (agentd voice, agentd transcribe; docs/voice.md)`,
     );
   const context: CommandContext = {
     version,

@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.ts';
-import { describeAnswer } from '../core/approval.ts';
+import { describeAnswer, statedIntent } from '../core/approval.ts';
 import type { RunEvent, RunStatus } from '../core/events.ts';
 import { resultText } from '../core/messages.ts';
 import type { Redactor } from '../core/redact.ts';
@@ -78,6 +78,14 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
           ),
         );
         break;
+      case 'voice.transcript': {
+        endLine();
+        const d = event.data;
+        err.write(
+          `${paint('cyan', `🎙 "${d.text}"`)} ${paint('dim', `(${d.provider}/${d.model}, final ${formatDuration(d.finalLatencyMs)} after end of speech)`)}\n`,
+        );
+        break;
+      }
       case 'model.response':
         endLine();
         break;
@@ -145,6 +153,9 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
         err.write(
           `${paint('magenta', `⏸ awaiting approval ${d.approvalId}${d.resumed ? ' (still)' : ''}:`)} ${d.action} on ${clip(d.resource, 60)} ${paint('dim', clip(JSON.stringify(d.input), 100))}\n`,
         );
+        for (const line of statedIntent(d.input)) {
+          err.write(`  ${line.label}: ${clip(line.text, 400)}\n`);
+        }
         err.write(
           paint('dim', `why: ${clip(d.reason, 160)}; unanswered by ${d.expiresAt}, it is denied\n`),
         );

@@ -38,6 +38,8 @@ export const configSchema = lazy(() =>
         openai: providerConfig().optional(),
         'openai-compatible': providerConfig().optional(),
         ollama: providerConfig().optional(),
+        /** Mistral: Voxtral transcription (see docs/voice.md). */
+        mistral: providerConfig().optional(),
       })
       .optional(),
     /** Models on this machine: GGUF folders and local servers to look for (see docs/local-models.md). */
@@ -100,6 +102,23 @@ export const configSchema = lazy(() =>
           .optional(),
       })
       .optional(),
+    /**
+     * A team's own terms for training on models' outputs (a contract, a licence), overriding the
+     * catalog: keys are `provider/model-id`, `*` matching any text (see docs/data.md).
+     */
+    model_terms: z
+      .record(
+        z.string().regex(/^[a-z-]+\/.+$/, 'write provider/model-id (a * matches any text)'),
+        z.strictObject({
+          distillable: z.enum(['yes', 'no', 'unknown']),
+          source: z.string().min(1),
+          as_of: z
+            .string()
+            .regex(/^\d{4}-\d{2}-\d{2}$/, 'write the date the terms were checked as YYYY-MM-DD'),
+          note: z.string().min(1).optional(),
+        }),
+      )
+      .optional(),
     /** OpenTelemetry export of runs' traces and metrics (see docs/observability.md). */
     telemetry: z
       .strictObject({
@@ -125,6 +144,7 @@ export type ProviderConfig = z.infer<ReturnType<typeof providerConfig>>;
 export type OnlineEvalConfig = NonNullable<ConfigFile['online_eval']>;
 export type MemoryConfig = NonNullable<ConfigFile['memory']>;
 export type TelemetryConfig = NonNullable<ConfigFile['telemetry']>;
+export type ModelTermsConfig = NonNullable<ConfigFile['model_terms']>;
 export type LocalConfig = NonNullable<ConfigFile['local']>;
 
 /** agentd's settings: `$AGENTD_HOME/config.yaml`, overridden by the environment. */
@@ -136,7 +156,7 @@ export interface Config {
   /** The Postgres store's URL (`store` in config.yaml, or AGENTD_DATABASE_URL); unset: SQLite at `dbPath`. */
   databaseUrl?: string;
   providers: Partial<
-    Record<'anthropic' | 'openai' | 'openai-compatible' | 'ollama', ProviderConfig>
+    Record<'anthropic' | 'openai' | 'openai-compatible' | 'ollama' | 'mistral', ProviderConfig>
   >;
   /** `local.model_dirs` from config.yaml as absolute paths, and the ports to look for servers on. */
   local?: { modelDirs: string[]; ports?: LocalConfig['ports']; discoveryTimeoutMs?: number };
@@ -148,6 +168,8 @@ export interface Config {
   memory?: MemoryConfig;
   /** `telemetry` from config.yaml, as written (src/telemetry/settings.ts adds the environment). */
   telemetry?: TelemetryConfig;
+  /** `model_terms` from config.yaml: a team's terms for training on models' outputs. */
+  modelTerms?: ModelTermsConfig;
   env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -202,6 +224,7 @@ export function loadConfig(
     ...(file.online_eval ? { onlineEval: file.online_eval } : {}),
     ...(file.memory ? { memory: file.memory } : {}),
     ...(file.telemetry ? { telemetry: file.telemetry } : {}),
+    ...(file.model_terms ? { modelTerms: file.model_terms } : {}),
     env,
   };
 }

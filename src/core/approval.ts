@@ -120,3 +120,22 @@ export function describeAnswer(answer: Pick<ApprovalAnswer, 'status' | 'by' | 'r
       return `withdrawn${why}`;
   }
 }
+
+/**
+ * What a call says about itself for the person asked to approve it: the command it runs and
+ * the `reason` and `expected_effect` it gives (the shell connector's fields), when it has them.
+ */
+export function statedIntent(input: unknown): { label: string; text: string }[] {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return [];
+  const fields = input as Record<string, unknown>;
+  const lines: { label: string; text: string }[] = [];
+  for (const [key, label] of [
+    ['command', 'command'],
+    ['reason', 'reason'],
+    ['expected_effect', 'expected effect'],
+  ] as const) {
+    const value = fields[key];
+    if (typeof value === 'string' && value.trim()) lines.push({ label, text: value });
+  }
+  return lines.length > 1 || lines[0]?.label !== 'command' ? lines : [];
+}

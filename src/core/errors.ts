@@ -21,6 +21,16 @@ export type ErrorCode =
   | 'store_failed'
   | 'policy_invalid'
   | 'telemetry_export_failed'
+  | 'dataset_empty'
+  | 'dataset_invalid'
+  | 'dataset_terms_refused'
+  | 'secret_in_dataset'
+  | 'design_invalid'
+  | 'design_budget_exceeded'
+  | 'audio_invalid'
+  | 'audio_converter_missing'
+  | 'voice_provider_failed'
+  | 'voice_engine_missing'
   | 'usage';
 
 export class AgentdError extends Error {

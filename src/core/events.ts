@@ -270,11 +270,23 @@ export interface ContextCompactedData {
   tokensBefore: number;
   tokensAfter: number;
   summary: string;
+  /**
+   * Tool results kept verbatim beside the summary (the spec's `compaction.pin`): the latest of
+   * each pinned tool that left the context, or that an earlier compaction pinned.
+   */
+  pinned?: PinnedResult[];
   /** The model that wrote the summary, and what it cost. */
   model: string;
   usage: Usage;
   costUsd: number | null;
   durationMs: number;
+}
+
+/** A tool's result kept verbatim through compaction. */
+export interface PinnedResult {
+  /** The tool as the model calls it (`update_plan`, `shell__run`). */
+  name: string;
+  text: string;
 }
 
 export interface RunResumedData {
@@ -286,6 +298,47 @@ export interface RunResumedData {
   inDoubt?: 'rerun' | 'skip';
   /** The policy set in force from here on. */
   policy?: RunPolicy;
+}
+
+/** A segment of a transcript: seconds from the start of the session's audio. */
+export interface TranscriptSegmentData {
+  text: string;
+  start: number;
+  end: number;
+  confidence?: number;
+}
+
+/**
+ * One utterance of a voice session, as transcribed: logged before it becomes a user turn.
+ * The audio itself is never in the log; with --keep-audio, the digest of its WAV file
+ * (content-addressed in `$AGENTD_HOME/audio/`) is.
+ */
+export interface VoiceTranscriptData {
+  /** 0 for the session's first utterance; a resumed session goes on counting. */
+  utterance: number;
+  text: string;
+  provider: string;
+  model: string;
+  language?: string;
+  segments: TranscriptSegmentData[];
+  /** Where the utterance was in the session's audio (ms from its start). */
+  startMs: number;
+  endMs: number;
+  /** Wall-clock milliseconds from the end of speech to the final transcript. */
+  finalLatencyMs: number;
+  /** The price of the utterance's audio (null: no price in the catalog). */
+  costUsd: number | null;
+  /** With --keep-audio: the utterance's audio, `$AGENTD_HOME/audio/<sha256>.wav`. */
+  audio?: { digest: string; bytes: number };
+}
+
+/** A person's next turn in a run that had answered (a voice utterance, a message). */
+export interface UserMessageData {
+  text: string;
+  /** Where it came from. */
+  source: 'voice' | 'text';
+  /** The voice.transcript event it was transcribed in. */
+  transcriptSeq?: number;
 }
 
 export interface NeedsAttentionData {
@@ -376,6 +429,8 @@ export interface EventDataMap {
   'approval.answered': ApprovalAnsweredData;
   'budget.warning': BudgetWarningData;
   'run.finished': RunFinishedData;
+  'voice.transcript': VoiceTranscriptData;
+  'user.message': UserMessageData;
 }
 
 export type RunEventType = keyof EventDataMap;

@@ -1,4 +1,11 @@
-import type { BudgetName, FinishReason, Limits, RunEvent, RunStatus } from './events.ts';
+import type {
+  BudgetName,
+  FinishReason,
+  Limits,
+  PinnedResult,
+  RunEvent,
+  RunStatus,
+} from './events.ts';
 import type { JsonValue, Message, ToolResult } from './messages.ts';
 import { addUsage, type Usage, zeroUsage } from './usage.ts';
 
@@ -30,6 +37,8 @@ export interface RunState {
   recalledInstructions?: string;
   /** What the first message carries before the task (session so far, recalled data). */
   pinnedContext?: string;
+  /** Tool results compaction keeps verbatim beside its summary (the latest of each pinned tool). */
+  pinnedResults: PinnedResult[];
   limits: Limits;
   /** What the model sees next. */
   messages: Message[];
@@ -78,6 +87,7 @@ export function emptyRunState(runId: string): RunState {
     messageEvents: [],
     context: { tokens: 0, measuredAt: 0 },
     compactions: 0,
+    pinnedResults: [],
     turns: 0,
     awaitingModel: false,
     usage: zeroUsage,
@@ -175,8 +185,13 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.messages.splice(1, d.removedMessages);
       state.messageEvents.splice(1, d.removedMessages);
       // runtime: the summary joins the pinned task; provider: it is in the answer that carries it
-      if (d.mode === 'runtime')
-        state.messages[0] = { role: 'user', text: withSummary(pinnedText(state), d.summary) };
+      if (d.mode === 'runtime') {
+        if (d.pinned) state.pinnedResults = d.pinned;
+        state.messages[0] = {
+          role: 'user',
+          text: withSummary(pinnedText(state), d.summary, state.pinnedResults),
+        };
+      }
       state.usage = addUsage(state.usage, d.usage);
       if (d.costUsd === null) state.costKnown = false;
       else state.costUsd += d.costUsd;
@@ -218,6 +233,17 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.reason = undefined;
       state.finishedAt = undefined;
       if (event.data.limits) state.limits = event.data.limits;
+      return;
+    case 'voice.transcript':
+      // Transcription is paid for like model calls, and counts toward the cost budget.
+      if (event.data.costUsd === null) state.costKnown = false;
+      else state.costUsd += event.data.costUsd;
+      return;
+    case 'user.message':
+      state.messages.push({ role: 'user', text: event.data.text });
+      state.messageEvents.push([event.seq]);
+      // An answer cut off (barge-in) is not asked for again: the new turn is.
+      state.awaitingModel = false;
       return;
     case 'model.retry':
     case 'tool.progress':
@@ -277,8 +303,13 @@ export function instructionsOf(
 }
 
 /** The pinned task, followed by the summary of what compaction took out of the context. */
-export function withSummary(task: string, summary: string): string {
-  return `${task}\n\n[Summary of the earlier part of this run, written when the context filled up. The full history is in the run log.]\n${summary}`;
+export function withSummary(
+  task: string,
+  summary: string,
+  pinned: readonly PinnedResult[] = [],
+): string {
+  const kept = pinned.map((p) => `\n\n[The latest result of ${p.name}, kept as it was]\n${p.text}`);
+  return `${task}\n\n[Summary of the earlier part of this run, written when the context filled up. The full history is in the run log.]\n${summary}${kept.join('')}`;
 }
 
 export function foldRun(runId: string, events: Iterable<RunEvent>): RunState {

@@ -186,6 +186,15 @@ const bareName = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * else an agent of the catalog by name. Returns the spec file's path.
  */
 export function resolveAgentRef(ref: string, config: Pick<Config, 'home' | 'agentDirs'>): string {
+  // An agent's folder (what agentd init makes) stands for its agent.yaml.
+  if (existsSync(ref) && statSync(ref).isDirectory()) {
+    const spec = join(ref, 'agent.yaml');
+    if (existsSync(spec)) return spec;
+    throw new AgentdError(
+      'spec_not_found',
+      `${ref}: is a folder without an agent.yaml; give the agent's YAML file`,
+    );
+  }
   if (existsSync(ref) || !bareName.test(ref) || specExtensions.has(extname(ref))) return ref;
   const catalog = listAgents(config);
   const agent = findAgent(catalog, ref);

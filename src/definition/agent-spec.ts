@@ -104,6 +104,7 @@ const agentSpecSchema = z.strictObject({
           env_allowlist: z.array(z.string()).optional(),
           sandbox: z.enum(['auto', 'required', 'off']).optional(),
           network: z.boolean().optional(),
+          read_only: z.boolean().optional(),
           paths: z
             .array(
               z.union([
@@ -137,9 +138,13 @@ const agentSpecSchema = z.strictObject({
       model: modelString.optional(),
       context_window: z.int().positive().optional(),
       mode: z.enum(['runtime', 'provider', 'auto']).optional(),
+      /** Tools whose latest result stays verbatim through compaction (`update_plan`, `shell.run`). */
+      pin: z.array(z.string().min(1)).optional(),
     })
     .optional(),
   script: z.string().min(1).optional(),
+  /** The folder the agent works in, relative to this file (default: where agentd runs). */
+  workdir: z.string().min(1).optional(),
   /** Long-term memory: strategies, extraction, recall, sessions (see docs/memory.md). */
   memory: memorySpecSchema.optional(),
   /** Cedar policies for the agent's tool calls (see docs/policy.md). */
@@ -168,6 +173,8 @@ export interface ConnectorOptions {
     sandbox?: 'auto' | 'required' | 'off';
     /** Network inside the sandbox (default false). */
     network?: boolean;
+    /** Its folder is read-only inside the sandbox (needs bubblewrap). */
+    readOnly?: boolean;
     /** Further paths the sandboxed command sees, relative to the folder the agent runs in. */
     paths?: { path: string; writable: boolean }[];
   };
@@ -203,9 +210,16 @@ export interface AgentSpec {
     model?: string;
     contextWindow?: number;
     mode?: 'runtime' | 'provider' | 'auto';
+    /** Tools whose latest result stays verbatim through compaction, as the spec names them. */
+    pin?: string[];
   };
   /** Absolute path of the scripted-model script: the model for `scripted/*`, else the offline fallback. */
   script?: string;
+  /**
+   * Absolute path of the folder the agent works in (connectors' roots and the shell's folder
+   * are relative to it), when the spec names one; `agentd run --cwd` overrides it.
+   */
+  workdir?: string;
   /** Long-term memory, when the spec has a `memory:` section. */
   memory?: MemorySpec;
   /**
@@ -301,7 +315,9 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
   if (c?.model) spec.compaction.model = c.model;
   if (c?.context_window !== undefined) spec.compaction.contextWindow = c.context_window;
   if (c?.mode) spec.compaction.mode = c.mode;
+  if (c?.pin) spec.compaction.pin = c.pin;
   if (raw.script) spec.script = resolve(dir, raw.script);
+  if (raw.workdir) spec.workdir = resolve(dir, raw.workdir);
   if (raw.memory) {
     const memory = memorySpec(raw.memory, dir, path);
     if (typeof memory === 'string') throw new AgentdError('spec_invalid', memory);
@@ -357,6 +373,7 @@ function connectorOptions(raw: z.output<typeof agentSpecSchema>['connectors']): 
       ...(raw.shell.env_allowlist ? { envAllowlist: raw.shell.env_allowlist } : {}),
       ...(raw.shell.sandbox ? { sandbox: raw.shell.sandbox } : {}),
       ...(raw.shell.network !== undefined ? { network: raw.shell.network } : {}),
+      ...(raw.shell.read_only ? { readOnly: true } : {}),
       ...(raw.shell.paths
         ? {
             paths: raw.shell.paths.map((p) =>

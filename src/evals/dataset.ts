@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
@@ -77,6 +77,12 @@ export const caseSchema = z.strictObject({
   agent: z.string().min(1).optional(),
   budget: budgetSchema.optional(),
   source_run: z.string().optional(),
+  /** A folder the case runs in, relative to the dataset: each trial works in a fresh copy. */
+  workdir: z.string().min(1).optional(),
+  /** The scripted replay for this case, relative to the dataset (when the agent replays one). */
+  script: z.string().min(1).optional(),
+  /** How the case's person answers approval requests (default: nobody answers). */
+  approvals: z.enum(['approve', 'deny']).optional(),
   /** Anything else a team keeps with a case; agentd carries it along. */
   metadata: z.record(z.string(), jsonValue).optional(),
 });
@@ -134,7 +140,24 @@ export function loadDataset(path: string, shownAs = path): EvalCase[] {
       );
     }
     ids.set(id, line);
-    cases.push(fromParsed(parsed, id, where));
+    const c = fromParsed(parsed, id, where);
+    for (const [field, kind] of [
+      ['workdir', 'folder'],
+      ['script', 'file'],
+    ] as const) {
+      const value = parsed[field];
+      if (value === undefined) continue;
+      const full = resolve(dirname(path), value);
+      const found = existsSync(full) ? statSync(full).isDirectory() : undefined;
+      if (found !== (kind === 'folder')) {
+        throw new AgentdError(
+          'spec_invalid',
+          `${where}: ${field}: ${value} is not a ${kind}${found === undefined ? ' (it does not exist)' : ''}; paths are relative to the dataset`,
+        );
+      }
+      c[field] = full;
+    }
+    cases.push(c);
   }
   return cases;
 }
@@ -152,6 +175,8 @@ function fromParsed(p: z.output<typeof caseSchema>, id: string, origin: string):
   if (p.agent) c.agent = p.agent;
   if (p.budget) c.budget = budgetLimits(p.budget);
   if (p.source_run) c.sourceRun = p.source_run;
+  if (p.metadata) c.metadata = p.metadata;
+  if (p.approvals) c.approvals = p.approvals;
   return c;
 }
 
@@ -172,6 +197,8 @@ export function caseLine(c: EvalCase): string {
     out.budget = b;
   }
   if (c.sourceRun) out.source_run = c.sourceRun;
+  if (c.approvals) out.approvals = c.approvals;
+  if (c.metadata) out.metadata = c.metadata;
   return JSON.stringify(out);
 }
 

@@ -1,8 +1,10 @@
+import { rmSync } from 'node:fs';
 import { errorMessage } from '../core/errors.ts';
-import type { Limits } from '../core/events.ts';
+import type { Limits, RunEvent } from '../core/events.ts';
 import { zeroUsage } from '../core/usage.ts';
+import { loadAgentSpec } from '../definition/agent-spec.ts';
 import { runAgent } from '../runtime/agent-loop.ts';
-import { prepareAgent } from '../runtime/prepare-agent.ts';
+import { prepareAgent, prepareAgentSpec } from '../runtime/prepare-agent.ts';
 import { redactingStore } from '../store/redacting-store.ts';
 import type { Store } from '../store/store.ts';
 import type { Judge } from './judge.ts';
@@ -22,6 +24,7 @@ import { runRecord } from './run-record.ts';
 import { scoreRun } from './score.ts';
 import type { Suite } from './suite.ts';
 import type { EvalCase } from './types.ts';
+import { freshWorkdir } from './workdir.ts';
 
 export type Progress =
   | { type: 'started'; total: number }
@@ -166,11 +169,15 @@ async function runTrial(
     error,
   });
   let runId: string;
+  let workdir: string | undefined;
   try {
-    const prepared = await prepareAgent(
-      suite.specs.get(c.id)!,
+    workdir = c.workdir ? freshWorkdir(c.workdir) : undefined;
+    const spec = loadAgentSpec(suite.specs.get(c.id)!);
+    if (c.script) spec.script = c.script;
+    const prepared = await prepareAgentSpec(
+      spec,
       { limits },
-      { cwd: suite.cwd, onNotice: notice },
+      { cwd: suite.cwd, ...(workdir ? { workdir } : {}), onNotice: notice },
     );
     try {
       const result = await runAgent({
@@ -178,15 +185,17 @@ async function runTrial(
         agent: prepared.agent,
         task: c.input,
         specPath: prepared.spec.path,
-        cwd: suite.cwd,
+        cwd: prepared.cwd,
         ...(prepared.resolved.scripted ? { scripted: prepared.resolved.scripted } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(c.approvals ? { onEvent: answerAs(options.store, c) } : {}),
       });
       runId = result.runId;
     } finally {
       await prepared.toolset.close();
     }
   } catch (error) {
+    if (workdir) rmSync(workdir, { recursive: true, force: true });
     options.signal?.throwIfAborted();
     return failed(`the case could not run: ${errorMessage(error)}`);
   }
@@ -196,12 +205,15 @@ async function runTrial(
   try {
     scores = await scoreRun(suite.evaluators, events, {
       case: c,
+      ...(workdir ? { workdir } : {}),
       ...(options.judge ? { judge: options.judge } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (error) {
     options.signal?.throwIfAborted();
     return failed(`the run could not be scored: ${errorMessage(error)}`, runId);
+  } finally {
+    if (workdir) rmSync(workdir, { recursive: true, force: true });
   }
   const result: TrialResult = {
     trial,
@@ -218,6 +230,23 @@ async function runTrial(
   if (run.reason) result.reason = run.reason;
   if (run.answer !== undefined) result.answer = run.answer;
   return result;
+}
+
+/** The case's person: answers each approval request of the run as the case says, at once. */
+function answerAs(store: Store, c: EvalCase): (event: RunEvent) => void {
+  return (event) => {
+    if (event.type !== 'approval.requested' || event.data.resumed) return;
+    void store
+      .answerApproval(event.data.approvalId, {
+        status: c.approvals === 'approve' ? 'approved' : 'denied',
+        by: `eval case ${c.id}`,
+        reason: `the case ${c.approvals === 'approve' ? 'approves' : 'denies'} its changes`,
+        at: new Date().toISOString(),
+      })
+      .catch(() => {
+        // The request closed another way (its run was cancelled): nothing to answer.
+      });
+  };
 }
 
 /**

@@ -12,13 +12,14 @@ import type { EvalCase, Evaluator, Outcome, Score } from './types.ts';
 export async function scoreRun(
   evaluators: readonly Evaluator[],
   events: readonly RunEvent[],
-  options: { case?: EvalCase; judge?: Judge; signal?: AbortSignal } = {},
+  options: { case?: EvalCase; workdir?: string; judge?: Judge; signal?: AbortSignal } = {},
 ): Promise<Score[]> {
   const run = runRecord(events);
   const context = {
     run,
     events,
     ...(options.case ? { case: options.case } : {}),
+    ...(options.workdir ? { workdir: options.workdir } : {}),
     ...(options.judge ? { judge: options.judge } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   };

@@ -42,6 +42,20 @@ export interface EvalCase {
   sourceRun?: string;
   /** `file:line` it was read from. */
   origin?: string;
+  /**
+   * A folder (absolute) the case runs in: each trial gets a fresh copy of it, a git
+   * repository with one commit, removed after scoring (evaluators get it as `workdir`).
+   */
+  workdir?: string;
+  /** The scripted replay (absolute path) the agent plays for this case when it replays one. */
+  script?: string;
+  /**
+   * How the case's person answers the run's approval requests, at once: a scripted incident
+   * says whether its change is approved. Absent: nobody answers, and a request times out.
+   */
+  approvals?: 'approve' | 'deny';
+  /** What else the dataset line keeps (custom evaluators read their expectations here). */
+  metadata?: { [key: string]: JsonValue };
 }
 
 /** What an evaluator found; `undefined` from an evaluator means it does not apply to this run. */
@@ -90,6 +104,8 @@ export interface EvalContext {
   events: readonly RunEvent[];
   /** The case the run was made for; absent when scoring recorded or production runs. */
   case?: EvalCase;
+  /** The fresh copy of the case's `workdir` the run worked in, until scoring ends. */
+  workdir?: string;
   judge?: Judge;
   signal?: AbortSignal;
 }

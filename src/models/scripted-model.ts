@@ -58,7 +58,7 @@ export function loadScript(path: string): Script {
  * resume or a compaction. Asked to compact, it writes a plain summary of what it is given. Every text it writes starts with
  * `[scripted]`: it is a replay written by a person, not intelligence.
  *
- * Texts may use `{{task}}`, `{{results}}` (every result of the previous turn) and
+ * Texts may use `{{task}}`, `{{message}}` (the latest user message), `{{results}}` (every result of the previous turn) and
  * `{{result:<tool>}}` (the latest result of that tool), so a demo can report what its tools
  * really returned.
  */
@@ -155,9 +155,10 @@ function requestTokens(request: ModelRequest): number {
 
 function fill(template: string, messages: readonly Message[]): string {
   return template.replace(
-    /\{\{\s*(task|results|result:([\w-]+))\s*\}\}/g,
+    /\{\{\s*(task|message|results|result:([\w-]+))\s*\}\}/g,
     (_, key: string, tool?: string) => {
       if (key === 'task') return messages.find((m) => m.role === 'user')?.text ?? '';
+      if (key === 'message') return messages.findLast((m) => m.role === 'user')?.text ?? '';
       const toolMessages = messages.filter((m) => m.role === 'tool');
       if (key === 'results') {
         return (toolMessages.at(-1)?.results ?? []).map((r) => resultText(r.output)).join('\n');

@@ -11,6 +11,7 @@ import type {
   RunFinishedData,
   RunSession,
   StopReason,
+  VoiceTranscriptData,
 } from '../core/events.ts';
 import { newId } from '../core/ids.ts';
 import type { Message, ProviderCompaction, ToolCall } from '../core/messages.ts';
@@ -50,6 +51,7 @@ import {
   contextTokens,
   defaultCompaction,
   messagesToCompact,
+  pinnedResults,
   providerTrigger,
   summarize,
   unmeasuredTokens,
@@ -110,6 +112,15 @@ export interface RunOptions extends DriveOptions {
   memory?: RecallRecord;
   /** The caller's W3C `traceparent`, recorded so the run's spans join the caller's trace. */
   traceparent?: string;
+  /** The task was spoken: its transcript, logged right after `run.started`. */
+  transcript?: VoiceTranscriptData;
+}
+
+export interface UserTurnOptions extends DriveOptions {
+  runId: string;
+  text: string;
+  /** The turn was spoken: its transcript, logged before the turn. */
+  transcript?: VoiceTranscriptData;
 }
 
 export interface ResumeOptions extends DriveOptions {
@@ -165,9 +176,51 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
       ...(options.traceparent ? { traceparent: options.traceparent } : {}),
     },
   });
+  if (options.transcript) await log.append({ type: 'voice.transcript', data: options.transcript });
   const lease = await acquireLease(options.store, runId);
   try {
     return await drive(log, options, new Set());
+  } finally {
+    await lease.release();
+  }
+}
+
+/**
+ * A person's next turn in a run that answered (or was stopped): the run goes on from its
+ * log with the turn as the newest message, as a new session of the run (`run.resumed`).
+ */
+export async function continueWithTurn(options: UserTurnOptions): Promise<RunResult> {
+  const { store, runId } = options;
+  const lease = await acquireLease(store, runId);
+  try {
+    const events = await store.readEvents(runId);
+    if (events[0]?.type !== 'run.started') {
+      throw new AgentdError('run_not_found', `no run "${runId}": see agentd runs list`);
+    }
+    const log = RunLog.fromEvents(runId, store, events, logOptions(options));
+    const state = log.state;
+    await log.append({
+      type: 'run.resumed',
+      data: {
+        session: state.session + 1,
+        policy: (options.agent.policy ?? permissiveAuthorizer).policy,
+      },
+    });
+    let transcriptSeq: number | undefined;
+    if (options.transcript) {
+      await log.append({ type: 'voice.transcript', data: options.transcript });
+      transcriptSeq = state.lastSeq;
+    }
+    await log.append({
+      type: 'user.message',
+      data: {
+        text: options.text,
+        source: options.transcript ? 'voice' : 'text',
+        ...(transcriptSeq !== undefined ? { transcriptSeq } : {}),
+      },
+    });
+    // Calls logged without a result (the run was stopped while they ran) are in doubt.
+    return await drive(log, options, new Set(state.pendingCalls.keys()));
   } finally {
     await lease.release();
   }
@@ -491,9 +544,12 @@ async function drive(
                 ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
               });
               const kept = [state.messages[0]!, ...state.messages.slice(1 + removed)];
+              const pinned = compaction.pin?.length
+                ? pinnedResults(state, removed, compaction.pin)
+                : [];
               const after =
                 overhead +
-                estimateTokens(withSummary(pinnedText(state), written.summary)) +
+                estimateTokens(withSummary(pinnedText(state), written.summary, pinned)) +
                 kept.slice(1).reduce((n, m) => n + messageTokens(m), 0);
               await log.append({
                 type: 'context.compacted',
@@ -504,6 +560,7 @@ async function drive(
                   tokensBefore: tokens,
                   tokensAfter: after,
                   ...written,
+                  ...(compaction.pin?.length ? { pinned } : {}),
                 },
               });
               tokens = after;

@@ -1,4 +1,4 @@
-import type { ContextCompactedData } from '../core/events.ts';
+import type { ContextCompactedData, PinnedResult } from '../core/events.ts';
 import { type Message, resultText } from '../core/messages.ts';
 import { pinnedText, type RunState } from '../core/run-state.ts';
 import { messageTokens } from '../core/tokens.ts';
@@ -24,6 +24,11 @@ export interface CompactionSettings {
    * can, runtime otherwise. `auto`: the same as provider.
    */
   mode: 'runtime' | 'provider' | 'auto';
+  /**
+   * Tools (as the model calls them) whose latest result stays verbatim through compaction,
+   * beside the summary: a plan, the last failing test output.
+   */
+  pin?: readonly string[];
 }
 
 export const defaultCompaction: CompactionSettings = {
@@ -189,4 +194,40 @@ export async function summarize(options: {
     costUsd: costOf(usage, model.entry?.pricing),
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/** The most characters of one pinned result kept (its end is cut, and says so). */
+const maxPinnedChars = 6_000;
+
+/**
+ * What a compaction that takes out `removed` messages keeps verbatim: for each pinned tool,
+ * its latest result among them, or else what an earlier compaction pinned; nothing for a tool
+ * whose newer result is still in the context (the model sees it there).
+ */
+export function pinnedResults(
+  state: Pick<RunState, 'messages' | 'pinnedResults'>,
+  removed: number,
+  pin: readonly string[],
+): PinnedResult[] {
+  const latest = (messages: readonly Message[], name: string) => {
+    for (let i = messages.length - 1; i >= 0; i--) {
+      const m = messages[i]!;
+      if (m.role !== 'tool') continue;
+      const found = m.results.findLast((r) => r.name === name);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const leaving = state.messages.slice(1, 1 + removed);
+  const staying = state.messages.slice(1 + removed);
+  const out: PinnedResult[] = [];
+  for (const name of pin) {
+    if (latest(staying, name)) continue;
+    const result = latest(leaving, name);
+    const text = result ? clip(resultText(result.output), maxPinnedChars) : undefined;
+    const earlier = state.pinnedResults.find((p) => p.name === name);
+    if (text !== undefined) out.push({ name, text });
+    else if (earlier) out.push(earlier);
+  }
+  return out;
 }

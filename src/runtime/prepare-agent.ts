@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { type Config, loadConfig } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { Limits } from '../core/events.ts';
@@ -29,13 +30,20 @@ export interface PreparedAgent {
   redact: Redactor;
   /** Stops the MCP servers the agent's tools started. */
   toolset: Toolset;
+  /** The folder the agent works in: the run records it, and a resume goes back to it. */
+  cwd: string;
 }
 
 export interface PrepareOptions {
   /** agentd's settings (a server passes its own); default: loaded from this process's environment. */
   config?: Config;
-  /** The folder the agent works in (connectors' roots are relative to it); default: this process's. */
+  /**
+   * Where the agent was started (connectors' roots are relative to it unless the spec names a
+   * `workdir`); default: this process's folder.
+   */
   cwd?: string;
+  /** The folder the agent works in, whatever its spec says (`agentd run --cwd`). */
+  workdir?: string;
   /** Told what a person should know (a model without server-side compaction, ...). */
   onNotice?: (notice: string) => void;
   /** Who the run is for, and the session it continues (for the memory connector). */
@@ -107,7 +115,17 @@ export async function prepareAgentSpec(
     );
   }
   // Last: it starts MCP servers, which the caller stops when the run is over.
-  const cwd = options.cwd ?? process.cwd();
+  const cwd = options.workdir ?? spec.workdir ?? options.cwd ?? process.cwd();
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+    throw new AgentdError(
+      'spec_invalid',
+      options.workdir !== undefined
+        ? `--cwd: ${cwd} is not a folder; give the folder the agent works in`
+        : spec.workdir !== undefined
+          ? `${spec.path}: workdir: ${cwd} is not a folder (create it, or fix the path; it is relative to the spec)`
+          : `${cwd} is not a folder`,
+    );
+  }
   // Under a policy set the http connector returns redirects instead of following them, so
   // every URL fetched is one the policies decided (a permitted host cannot redirect past them).
   const governed: AgentSpec = {
@@ -133,6 +151,19 @@ export async function prepareAgentSpec(
     },
   });
   const tools = [...toolset.tools, ...(options.extraTools ?? [])];
+  if (spec.compaction.pin) {
+    // Pinned tools as the model calls them (`shell.run` is `shell__run`); each must be the agent's.
+    const names = new Set(tools.map((t) => t.name));
+    compaction.pin = spec.compaction.pin.map((name) => name.replace('.', '__'));
+    const unknown = spec.compaction.pin.find((_, i) => !names.has(compaction.pin![i]!));
+    if (unknown !== undefined) {
+      await toolset.close();
+      throw new AgentdError(
+        'spec_invalid',
+        `${spec.path}: compaction.pin: "${unknown}" is not one of the agent's tools (${[...names].join(', ')})`,
+      );
+    }
+  }
   // The policy set is checked against the tools the run has: an invalid one never applies.
   let policy: Awaited<ReturnType<typeof runAuthorizer>>;
   try {
@@ -158,6 +189,7 @@ export async function prepareAgentSpec(
     resolved,
     redact: createRedactor([...resolved.secrets, ...toolset.secrets]),
     toolset,
+    cwd,
     agent: {
       name: governed.name,
       instructions: spec.instructions,

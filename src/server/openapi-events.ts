@@ -234,6 +234,45 @@ const eventData: Record<RunEventType, Schema> = {
     },
   }),
   'run.suspended': object(['reason'], { reason: str }),
+  'voice.transcript': object(
+    [
+      'utterance',
+      'text',
+      'provider',
+      'model',
+      'segments',
+      'startMs',
+      'endMs',
+      'finalLatencyMs',
+      'costUsd',
+    ],
+    {
+      utterance: int,
+      text: str,
+      provider: str,
+      model: str,
+      language: str,
+      segments: {
+        type: 'array',
+        items: object(['text', 'start', 'end'], {
+          text: str,
+          start: num,
+          end: num,
+          confidence: num,
+        }),
+      },
+      startMs: num,
+      endMs: num,
+      finalLatencyMs: num,
+      costUsd: cost,
+      audio: object(['digest', 'bytes'], { digest: str, bytes: int }),
+    },
+  ),
+  'user.message': object(['text', 'source'], {
+    text: str,
+    source: { enum: ['voice', 'text'] },
+    transcriptSeq: int,
+  }),
   'approval.requested': object(
     [
       'approvalId',

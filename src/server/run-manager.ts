@@ -71,7 +71,7 @@ export class RunManager {
         runId,
         task: request.task,
         specPath: prepared.spec.path,
-        cwd: request.cwd,
+        cwd: prepared.cwd,
         ...(prepared.resolved.scripted ? { scripted: prepared.resolved.scripted } : {}),
         ...(request.traceparent ? { traceparent: request.traceparent } : {}),
       }),
@@ -98,7 +98,14 @@ export class RunManager {
       );
     }
     const cwd = started.data.cwd ?? process.cwd();
-    const prepared = await this.#prepare(started.data.specPath, { model: started.data.model }, cwd);
+    const prepared = await this.#prepare(
+      started.data.specPath,
+      { model: started.data.model },
+      cwd,
+      {
+        resumed: true,
+      },
+    );
     return this.#launch(runId, prepared, (io) =>
       resumeRun({
         ...io,
@@ -162,10 +169,12 @@ export class RunManager {
     specPath: string,
     overrides: Pick<StartRun, 'model' | 'effort' | 'limits'>,
     cwd: string,
+    { resumed = false } = {},
   ): Promise<PreparedAgent> {
     return prepareAgent(specPath, overrides, {
       config: this.#config,
-      cwd,
+      // A resumed run works where it worked before; a new one where its spec says.
+      ...(resumed ? { workdir: cwd } : { cwd }),
       onNotice: (notice) => this.#log(`agentd serve: ${specPath}: ${notice}`),
     });
   }

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
 import type { Config } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
@@ -10,6 +12,7 @@ import { Gateway } from './gateway.ts';
 import { type GatewayPolicy, gatewayAuthorizer } from './gateway-policy.ts';
 import { type OAuthOptions, OAuthVerifier } from './oauth.ts';
 import { RunManager } from './run-manager.ts';
+import type { VoiceRoute } from './voice-route.ts';
 
 export interface ServeOptions {
   store: Store;
@@ -164,6 +167,24 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       );
     });
   });
+  // Voice sessions over WebSocket (/voice), with the same keys as /runs; the route and its
+  // transcribers load with the first upgrade.
+  const config = options.config;
+  let voice: Promise<VoiceRoute> | undefined;
+  if (manager && config) {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      voice ??= import('./voice-route.ts').then((m) =>
+        m.createVoiceRoute({
+          store: options.store,
+          config,
+          keys: new ApiKeys(options.store),
+          ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+          log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+        }),
+      );
+      voice.then((route) => route.upgrade(req, socket, head)).catch(() => socket.destroy());
+    });
+  }
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const resumed = manager ? await manager.recover() : [];
@@ -171,6 +192,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     url: `http://${shown}:${address.port}`,
     resumed,
     close: async () => {
+      await (await voice)?.close();
       await manager?.suspendAll('agentd serve is shutting down');
       await online?.close();
       await gateway?.close();

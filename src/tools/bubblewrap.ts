@@ -23,8 +23,10 @@ export interface ContainmentHost {
 
 /** What a sandboxed program sees and may do. */
 export interface SandboxLayout {
-  /** Where it starts: writable. */
+  /** Where it starts: writable unless `readOnlyCwd`. */
   cwd: string;
+  /** The starting folder is visible read-only (a reviewer that must change nothing). */
+  readOnlyCwd?: boolean;
   /** Network (the host's) inside the sandbox; without it the sandbox has only its own loopback. */
   network: boolean;
   /** Declared paths, visible read-only or writable as declared. */
@@ -113,7 +115,7 @@ export function bubblewrapArgs(layout: SandboxLayout, host: ContainmentHost): st
   for (const entry of layout.paths) {
     mounts.push({ kind: entry.writable ? 'rw' : 'ro', path: entry.path });
   }
-  mounts.push({ kind: 'rw', path: layout.cwd });
+  mounts.push({ kind: layout.readOnlyCwd ? 'ro' : 'rw', path: layout.cwd });
   mounts.sort((a, b) => depth(a.path) - depth(b.path));
   for (const mount of mounts) {
     args.push(mount.kind === 'rw' ? '--bind' : '--ro-bind', mount.path, mount.path);
@@ -133,7 +135,7 @@ export function describeSandbox(layout: SandboxLayout, host: ContainmentHost): s
   const runtime = runtimeMounts(layout);
   const lines = [
     `sandbox: bubblewrap (${host.bwrapPath}), ${layout.network ? 'network allowed' : 'no network'}`,
-    `  writable: ${writable.join(', ')}`,
+    `  writable: ${writable.join(', ') || 'nothing'}`,
   ];
   if (readOnly.length) lines.push(`  read-only: ${readOnly.join(', ')}`);
   lines.push(
@@ -148,7 +150,7 @@ export function summarizeSandbox(layout: SandboxLayout): string {
   const { writable, readOnly } = visiblePaths(layout);
   return [
     `Sandboxed (bubblewrap): ${layout.network ? 'network allowed' : 'no network'}`,
-    `only ${writable.join(', ')} writable`,
+    writable.length ? `only ${writable.join(', ')} writable` : 'nothing writable',
     ...(readOnly.length ? [`${readOnly.join(', ')} read-only`] : []),
     `${systemSummary} read-only`,
     'a private /tmp; every other path is invisible.',
@@ -160,8 +162,14 @@ const systemSummary =
 
 function visiblePaths(layout: SandboxLayout): { writable: string[]; readOnly: string[] } {
   return {
-    writable: [layout.cwd, ...layout.paths.filter((p) => p.writable).map((p) => p.path)],
-    readOnly: layout.paths.filter((p) => !p.writable).map((p) => p.path),
+    writable: [
+      ...(layout.readOnlyCwd ? [] : [layout.cwd]),
+      ...layout.paths.filter((p) => p.writable).map((p) => p.path),
+    ],
+    readOnly: [
+      ...(layout.readOnlyCwd ? [layout.cwd] : []),
+      ...layout.paths.filter((p) => !p.writable).map((p) => p.path),
+    ],
   };
 }
 

@@ -71,6 +71,7 @@ function shellOptions(options: ConnectorOptions, cwd: string): ShellConnectorOpt
     ...(shell.envAllowlist ? { envAllowlist: shell.envAllowlist } : {}),
     ...(shell.sandbox ? { sandbox: shell.sandbox } : {}),
     ...(shell.network !== undefined ? { network: shell.network } : {}),
+    ...(shell.readOnly ? { readOnly: true } : {}),
     ...(shell.paths
       ? { paths: shell.paths.map((p) => ({ path: resolve(cwd, p.path), writable: p.writable })) }
       : {}),

@@ -202,6 +202,6 @@ describe('CLI bad input', () => {
     expect(unknown.stderr).toMatch(/unknown command 'runn'/);
     const missing = await agentd(['run'], { home: dir });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/missing required argument 'agent.yaml'/);
+    expect(missing.stderr).toMatch(/missing required argument 'agent'/);
   });
 });

@@ -158,7 +158,7 @@ export const wait = defineTool({ name: 'wait', description: 'waits', input: z.ob
     const models = await agentd(['models'], { home });
     expect(models.code).toBe(0);
     expect(models.stdout).toMatch(
-      /anthropic\/claude-opus-4-5 +200,000 +[\d,]+ +\$5 \/ \$25 \/ \$0\.5 .* prohibited/,
+      /anthropic\/claude-opus-4-5 +200,000 +[\d,]+ +\$5 \/ \$25 \/ \$0\.5 .* no +catalog 2026-11-22\n/,
     );
     const json = await agentd(['models', '--json', '--provider', 'openai'], { home });
     const entries = json.stdout

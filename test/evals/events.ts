@@ -12,6 +12,8 @@ export interface HandCall {
 
 export interface HandTurn {
   text?: string;
+  /** The model that wrote the turn (default anthropic/claude-sonnet-4-5). */
+  model?: string;
   calls?: HandCall[];
   usage?: Partial<Usage>;
   costUsd?: number | null;
@@ -31,11 +33,14 @@ export function handRun(options: {
   scripted?: boolean;
   /** Extra events after everything else, before run.finished. */
   extra?: NewEvent[];
+  agent?: string;
+  /** When the run started (ISO; default 2026-11-01T10:00:00Z). */
+  at?: string;
   durationMs?: number;
 }): RunEvent[] {
   const runId = options.runId ?? 'run_hand';
   const events: RunEvent[] = [];
-  let t = Date.parse('2026-11-01T10:00:00.000Z');
+  let t = Date.parse(options.at ?? '2026-11-01T10:00:00.000Z');
   const push = (event: NewEvent) => {
     events.push({
       runId,
@@ -48,7 +53,7 @@ export function handRun(options: {
   push({
     type: 'run.started',
     data: {
-      agent: 'hand',
+      agent: options.agent ?? 'hand',
       model: options.scripted ? 'scripted/hand' : 'anthropic/claude-sonnet-4-5',
       task: options.task ?? 'Convert 10 miles to km.',
       instructions: options.instructions ?? 'Use the tools; answer briefly.',
@@ -66,7 +71,12 @@ export function handRun(options: {
     const n = i + 1;
     push({
       type: 'model.request',
-      data: { turn: n, model: 'anthropic/claude-sonnet-4-5', messageCount: 1, toolCount: 2 },
+      data: {
+        turn: n,
+        model: turn.model ?? 'anthropic/claude-sonnet-4-5',
+        messageCount: 1,
+        toolCount: 2,
+      },
     });
     const calls = (turn.calls ?? []).map((call) => ({ ...call, id: `call_${++callNo}` }));
     push({

@@ -96,6 +96,8 @@ describe('the npm package', () => {
     let relative = 0;
     for (const file of built) {
       const source = readFileSync(join(dir, file), 'utf8');
+      // ASCII only: V8 keeps a file with one other character as two-byte text (start-up cost).
+      expect(source.match(/[\u0080-\uffff]/)?.[0], `${file} is not ASCII`).toBeUndefined();
       for (const specifier of imports(source)) {
         if (!specifier.startsWith('.')) {
           // A package the bundle leaves external must be one npm installs with agentd, or an

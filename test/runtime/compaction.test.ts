@@ -102,6 +102,78 @@ describe('runtime compaction', () => {
     expect(events.filter((e) => e.type === 'tool.result')).toHaveLength(TURNS - 1);
   }, 120_000);
 
+  it('keeps the latest result of each pinned tool verbatim through every compaction, and only that one', async () => {
+    const plan = defineTool({
+      name: 'update_plan',
+      description: 'Records the plan.',
+      input: z.object({ version: z.int() }),
+      execute: ({ version }) => `PLAN v${version}: 1. migrate 2. test 3. commit`,
+    });
+    const turns = 300;
+    const script = new ScriptedModel('pins', {
+      turns: [
+        { text: 'Planning.', tool_calls: [{ name: 'update_plan', input: { version: 1 } }] },
+        { text: 'Working.', tool_calls: [{ name: 'work', input: { step: 'a' } }], repeat: 100 },
+        { text: 'Replanning.', tool_calls: [{ name: 'update_plan', input: { version: 2 } }] },
+        {
+          text: 'Working.',
+          tool_calls: [{ name: 'work', input: { step: 'b' } }],
+          repeat: turns - 103,
+        },
+        { text: 'Done.' },
+      ],
+    });
+    const model = recording(script);
+    const store = new SqliteStore({ path: ':memory:' });
+    const result = await runAgent({
+      store,
+      agent: {
+        name: 'pins',
+        instructions: 'Work step by step.',
+        model,
+        tools: [work, plan],
+        limits: { maxTurns: turns + 10 },
+        compaction: {
+          contextWindow: WINDOW,
+          threshold: 0.8,
+          keepRecentTurns: 3,
+          pin: ['update_plan'],
+        },
+      },
+      task: 'Migrate.',
+    });
+    expect(result.state.status).toBe('completed');
+    const events = await store.readEvents(result.runId);
+    const compactions = events.flatMap((e) => (e.type === 'context.compacted' ? [e] : []));
+    expect(compactions.length).toBeGreaterThanOrEqual(3);
+    // while update_plan's result is still in the kept turns it is not pinned; once it left, it is
+    expect(compactions[0]!.data.pinned).toEqual([
+      { name: 'update_plan', text: 'PLAN v1: 1. migrate 2. test 3. commit' },
+    ]);
+    expect(compactions.at(-1)!.data.pinned).toEqual([
+      { name: 'update_plan', text: 'PLAN v2: 1. migrate 2. test 3. commit' },
+    ]);
+    const first = (r: ModelRequest) => (r.messages[0]?.role === 'user' ? r.messages[0].text : '');
+    const asked = model.requests.filter((r) => r.purpose !== 'compaction');
+    // every request after the first compaction carries a plan; the last one the newest only
+    const last = first(asked.at(-1)!);
+    expect(last).toContain('[The latest result of update_plan, kept as it was]\nPLAN v2');
+    expect(last).not.toContain('PLAN v1');
+    expect(
+      asked.every(
+        (r, i) =>
+          i < 3 ||
+          first(r).includes('PLAN v') ||
+          r.messages.some(
+            (m) => m.role === 'tool' && m.results.some((x) => x.name === 'update_plan'),
+          ),
+      ),
+    ).toBe(true);
+    // the fold of the stored log is the loop's state, pins included
+    expect(foldRun(result.runId, events)).toEqual(result.state);
+    expect(result.state.pinnedResults).toEqual(compactions.at(-1)!.data.pinned);
+  }, 120_000);
+
   it('calibrates the estimate against what the provider counted, smoothly and within bounds', () => {
     // the provider counts 1.5 tokens per estimated one: the ratio moves toward 1.5
     let ratio = 1;

@@ -1,5 +1,10 @@
 import { loadConfig } from '../../config/config.ts';
-import { type ApprovalRecord, type ApprovalStatus, describeAnswer } from '../../core/approval.ts';
+import {
+  type ApprovalRecord,
+  type ApprovalStatus,
+  describeAnswer,
+  statedIntent,
+} from '../../core/approval.ts';
 import { AgentdError } from '../../core/errors.ts';
 import { runUser } from '../../policy/load.ts';
 import { openStore } from '../../store/open-store.ts';
@@ -54,6 +59,14 @@ export async function approvalsListCommand(options: {
   process.stdout.write(
     `${table(['APPROVAL', 'RUN', 'AGENT', 'ACTION', 'RESOURCE', 'ARGUMENTS', 'STATUS (UTC)'], rows)}\n`,
   );
+  // A change that says what it is for (the shell connector's reason and expected_effect): in full.
+  for (const r of records) {
+    const intent = statedIntent(r.input);
+    if (r.status !== 'pending' || intent.length === 0) continue;
+    process.stdout.write(
+      `\n${r.id}\n${intent.map((line) => `  ${line.label}: ${line.text}`).join('\n')}\n`,
+    );
+  }
   if (records.some((r) => r.status === 'pending')) {
     process.stderr.write(
       paint(

@@ -83,6 +83,8 @@ export async function resumeCommand(id: string, options: ResumeCommandOptions): 
     },
     {
       onNotice: printNotice,
+      // The folder the run worked in, whatever its spec says now.
+      ...(cwd && existsSync(cwd) ? { workdir: cwd } : {}),
       ...(started.data.actor ? { actor: started.data.actor } : {}),
       ...(started.data.session ? { sessionId: started.data.session.id } : {}),
     },

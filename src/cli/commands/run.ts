@@ -26,6 +26,8 @@ export interface RunCommandOptions {
   session?: string;
   /** Who the run is for (memory namespaces /actor/{actor}). */
   actor?: string;
+  /** The folder the agent works in, over the spec's `workdir`. */
+  cwd?: string;
 }
 
 /** `--prompt server/name --arg k=v ...` as a request, or a one-line usage error. */
@@ -73,7 +75,7 @@ export async function runCommand(
     );
   }
   const specPath = resolveAgentRef(agentRef, loadConfig());
-  const { config, spec, agent, resolved, redact, toolset } = await prepareAgent(
+  const { config, spec, agent, resolved, redact, toolset, cwd } = await prepareAgent(
     specPath,
     {
       ...(options.model ? { model: options.model } : {}),
@@ -83,6 +85,7 @@ export async function runCommand(
     },
     {
       onNotice: printNotice,
+      ...(options.cwd !== undefined ? { workdir: resolve(options.cwd) } : {}),
       ...(options.actor ? { actor: options.actor } : {}),
       ...(options.session ? { sessionId: options.session } : {}),
     },
@@ -122,6 +125,7 @@ export async function runCommand(
           agent,
           task,
           specPath: resolve(spec.path),
+          cwd,
           ...(resolved.scripted ? { scripted: resolved.scripted } : {}),
         });
         // Queued (durably) before the exit code is known; extracted after, in the background.

@@ -250,6 +250,12 @@ function describe(event: RunEvent): string {
       const d = event.data;
       return `${d.approvalId}: ${describeAnswer({ status: d.answer, by: d.by, ...(d.reason ? { reason: d.reason } : {}) })}${d.auditSeq !== undefined ? ` · audit #${d.auditSeq}` : ''} [${d.callId}]`;
     }
+    case 'voice.transcript': {
+      const d = event.data;
+      return `#${d.utterance} "${clip(d.text, 60)}" · ${d.provider}/${d.model} · ${formatDuration(d.endMs - d.startMs)} of audio · final ${formatDuration(d.finalLatencyMs)} after end of speech · ${formatCost(d.costUsd)}`;
+    }
+    case 'user.message':
+      return `${event.data.source === 'voice' ? 'spoken: ' : ''}${clip(event.data.text, 80)}`;
     case 'run.suspended':
       return `${event.data.reason} (resumes when agentd serve starts again, or: agentd runs resume ${event.runId})`;
     case 'budget.warning':

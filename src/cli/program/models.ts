@@ -9,16 +9,27 @@ export function registerModels(program: Command, context: CommandContext): void 
     .option('--provider <name>', 'only this provider')
     .option('--json', 'one JSON object per line, with sources')
     .option(
+      '--refresh-terms <base-url>',
+      'read which models allow distillation from an OpenRouter-style API (<base-url>/models?distillable=true|false) and keep it',
+    )
+    .option(
       '--local',
       'models on this machine: GGUF files in ~/.agentd/models and local.model_dirs, and servers on 127.0.0.1',
     )
-    .action(async (options: { json?: boolean; provider?: string; local?: boolean }) => {
-      if (options.local) {
-        const { localModelsCommand } = await import('../commands/local-models.ts');
-        context.exit(await localModelsCommand(options));
-        return;
-      }
-      const { modelsCommand } = await import('../commands/models.ts');
-      context.exit(modelsCommand(options));
-    });
+    .action(
+      async (options: {
+        json?: boolean;
+        provider?: string;
+        local?: boolean;
+        refreshTerms?: string;
+      }) => {
+        if (options.local) {
+          const { localModelsCommand } = await import('../commands/local-models.ts');
+          context.exit(await localModelsCommand(options));
+          return;
+        }
+        const { modelsCommand } = await import('../commands/models.ts');
+        context.exit(await modelsCommand(options));
+      },
+    );
 }

@@ -8,11 +8,16 @@ export function registerRun(program: Command, context: CommandContext): void {
   agentOptions(
     program
       .command('run')
-      .description('run an agent on a task, streaming what it does')
-      .argument('<agent.yaml>', 'agent spec file, or the name of an agent (see agentd agents list)')
+      .alias('launch')
+      .description('run an agent on a task, streaming what it does (also: agentd launch)')
+      .argument(
+        '<agent>',
+        'agent spec file, its folder, or the name of an agent (see agentd agents list)',
+      )
       .argument('[task]', 'what the agent should do (optional with --prompt)')
       .option('--prompt <server/name>', "an MCP server's prompt, as the task (or before it)")
       .option('--arg <name=value>', 'an argument of the prompt (repeatable)', collect, [])
+      .option('-C, --cwd <folder>', "the folder the agent works in (over the spec's workdir)")
       .option('--session <id>', "continue a session: the earlier runs' conversation comes along")
       .option(
         '--actor <id>',
@@ -22,7 +27,13 @@ export function registerRun(program: Command, context: CommandContext): void {
     async (
       spec: string,
       task: string | undefined,
-      flags: AgentFlags & { prompt?: string; arg?: string[]; session?: string; actor?: string },
+      flags: AgentFlags & {
+        prompt?: string;
+        arg?: string[];
+        session?: string;
+        actor?: string;
+        cwd?: string;
+      },
     ) => {
       const { runCommand } = await import('../commands/run.ts');
       context.exit(await runCommand(spec, task, { ...flags, limits: limitsOf(flags) }));

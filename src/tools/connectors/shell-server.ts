@@ -37,6 +37,11 @@ export interface ShellConnectorOptions {
   sandbox?: ShellSandbox;
   /** Network inside the sandbox (default false; without a sandbox nothing stops it). */
   network?: boolean;
+  /**
+   * The directory is read-only inside the sandbox (default false): commands may read the
+   * project but change nothing in it. Needs the sandbox; `sandbox: off` refuses it.
+   */
+  readOnly?: boolean;
   /** Absolute paths the sandboxed command sees besides its directory (read-only unless writable). */
   paths?: ContainedPath[];
   /**
@@ -88,13 +93,24 @@ export function shellContainment(
   const cwd = directory(options.cwd);
   const paths = (options.paths ?? []).map(declaredPath);
   const mode = options.sandbox ?? 'auto';
+  if (options.readOnly && mode === 'off') {
+    throw new ConnectorError(
+      'shell connector: read_only needs the sandbox, but connectors.shell.sandbox is off: set it to auto or required (with bubblewrap installed)',
+    );
+  }
   if (mode === 'off') {
     return { cwd, wrapper: undefined, summary: unsandboxed('connectors.shell.sandbox is off') };
   }
   if (!host.bwrapPath) {
+    const at = options.bwrapPath === undefined ? '' : ` at ${options.bwrapPath}`;
+    if (options.readOnly) {
+      throw new ConnectorError(
+        `shell connector: read_only needs the sandbox but bwrap is not installed${at}: install bubblewrap (apt-get install bubblewrap) or remove connectors.shell.read_only`,
+      );
+    }
     if (mode === 'required') {
       throw new ConnectorError(
-        `shell connector: sandbox is "required" but bwrap is not installed${options.bwrapPath === undefined ? '' : ` at ${options.bwrapPath}`}: install bubblewrap (apt-get install bubblewrap) or set connectors.shell.sandbox to auto or off`,
+        `shell connector: sandbox is "required" but bwrap is not installed${at}: install bubblewrap (apt-get install bubblewrap) or set connectors.shell.sandbox to auto or off`,
       );
     }
     return { cwd, wrapper: undefined, summary: unsandboxed('bwrap is not installed') };
@@ -106,7 +122,12 @@ export function shellContainment(
       );
     }
   }
-  const layout: SandboxLayout = { cwd, network: options.network === true, paths };
+  const layout: SandboxLayout = {
+    cwd,
+    network: options.network === true,
+    paths,
+    ...(options.readOnly ? { readOnlyCwd: true } : {}),
+  };
   return {
     cwd,
     wrapper: [host.bwrapPath, ...bubblewrapArgs(layout, host), '--'],
@@ -163,6 +184,20 @@ export function createShellServer(
           .max(timeoutMs)
           .optional()
           .describe(`Stop it after this many milliseconds (at most ${timeoutMs})`),
+        reason: z
+          .string()
+          .min(1)
+          .max(2000)
+          .optional()
+          .describe('Why this command is run (shown to a person asked to approve it; recorded)'),
+        expected_effect: z
+          .string()
+          .min(1)
+          .max(2000)
+          .optional()
+          .describe(
+            'What the command will change, if anything (shown to a person asked to approve it; recorded)',
+          ),
       }),
       outputSchema,
       annotations: {

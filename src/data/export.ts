@@ -1,0 +1,306 @@
+import { userInfo } from 'node:os';
+import type { Config } from '../config/config.ts';
+import { AgentdError } from '../core/errors.ts';
+import type { RunStatus } from '../core/events.ts';
+import { caseLine } from '../evals/dataset.ts';
+import type { EvalCase, ExpectedCall } from '../evals/types.ts';
+import { loadProviderTerms } from '../models/provider-terms.ts';
+import { type ModelTerms, termsFor } from '../models/terms.ts';
+import type { RunQuery, RunSummary, Store } from '../store/store.ts';
+import { DatasetWriter } from './dataset-writer.ts';
+import { type ChatFormat, preferenceRow, sftRow } from './formats.ts';
+import type { DatasetManifest, RowModel } from './manifest.ts';
+import { type Trajectory, trajectoryOf } from './trajectory.ts';
+
+export type ExportKind = 'sft' | 'preference' | 'eval';
+
+/** Which stored runs an export reads (all given filters apply). */
+export interface RunSelection {
+  agent?: string;
+  statuses: RunStatus[];
+  /** ISO times. */
+  since?: string;
+  until?: string;
+  /** Words in the task, or the start of the run id. */
+  query?: string;
+  /** Runs whose kept eval scores average at least this (runs without scores are left out). */
+  minScore?: number;
+  maxScore?: number;
+  /** Only these runs (ids or prefixes). */
+  runs?: string[];
+  /** Never these runs (ids or prefixes). */
+  exclude?: string[];
+  /** At most this many runs, newest first. */
+  limit?: number;
+}
+
+export interface ExportOptions {
+  store: Store;
+  config: Pick<Config, 'modelTerms' | 'env' | 'home'>;
+  kind: ExportKind;
+  format: ChatFormat;
+  selection: RunSelection;
+  /** Models kept although their terms forbid training (recorded in the manifest). */
+  allowTerms: readonly string[];
+  /** Why (recorded with the override). */
+  allowReason?: string;
+  /** Leave out rows with a model whose terms are unknown, instead of flagging them. */
+  refuseUnknown?: boolean;
+  outDir: string;
+  agentdVersion: string;
+  /** Credential values known to be secret (the environment's). */
+  secrets: readonly string[];
+  now?: () => Date;
+  /** Told each refused run once. */
+  onRefused?: (runId: string, models: ModelTerms[]) => void;
+}
+
+export interface ExportResult {
+  manifest: DatasetManifest;
+  refused: { runId: string; models: string[] }[];
+}
+
+/** The runs a selection names, newest first, a page at a time. */
+async function* selectedRuns(store: Store, s: RunSelection): AsyncIterable<RunSummary> {
+  const query: RunQuery = { limit: 500 };
+  if (s.agent) query.agent = s.agent;
+  if (s.statuses.length === 1) query.status = s.statuses[0]!;
+  if (s.since) query.since = s.since;
+  if (s.until) query.until = s.until;
+  if (s.query) query.search = s.query;
+  let given = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await store.queryRuns(cursor ? { ...query, cursor } : query);
+    for (const run of page.runs) {
+      if (!s.statuses.includes(run.status)) continue;
+      if (s.runs && !s.runs.some((p) => run.id.startsWith(p))) continue;
+      if (s.exclude?.some((p) => run.id.startsWith(p))) continue;
+      yield run;
+      if (s.limit !== undefined && ++given >= s.limit) return;
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+}
+
+/** Mean kept eval score of every run that has one. */
+async function scoresByRun(store: Store): Promise<Map<string, number>> {
+  const sums = new Map<string, { total: number; n: number }>();
+  for (const s of await store.listEvalScores()) {
+    const sum = sums.get(s.runId) ?? { total: 0, n: 0 };
+    sum.total += s.score;
+    sum.n++;
+    sums.set(s.runId, sum);
+  }
+  return new Map([...sums].map(([id, { total, n }]) => [id, total / n]));
+}
+
+function providerOf(model: string): string {
+  return model.slice(0, model.indexOf('/'));
+}
+
+/** A run as an eval case: the task, the answer, the calls that succeeded. */
+function caseOf(t: Trajectory): EvalCase {
+  const c: EvalCase = {
+    id: t.runId,
+    input: t.task,
+    expectedTrajectory: t.turns.flatMap((turn) =>
+      turn.toolCalls
+        .filter((call) => turn.results.some((r) => r.callId === call.id && !r.isError))
+        .map((call) => {
+          const expected: ExpectedCall = { tool: call.name };
+          if (call.input && typeof call.input === 'object' && !Array.isArray(call.input)) {
+            expected.input = call.input;
+          }
+          return expected;
+        }),
+    ),
+    assertions: [],
+    tags: ['from-run'],
+    agent: t.agent,
+    sourceRun: t.runId,
+    origin: t.runId,
+  };
+  if (t.answer !== undefined) c.expectedResponse = t.answer;
+  return c;
+}
+
+/**
+ * Stored runs as a dataset folder with lineage and a manifest. For training (SFT and preference
+ * pairs) every assistant turn's model is checked against its terms: a run with a turn from a
+ * model whose terms forbid training is refused (named through `onRefused`) unless
+ * `allowTerms` names that model, which the manifest records; `unknown` terms are flagged.
+ */
+export async function exportRuns(options: ExportOptions): Promise<ExportResult> {
+  const { store, kind, format, selection } = options;
+  const now = options.now ?? (() => new Date());
+  const training = kind !== 'eval';
+  const allowed = new Set(options.allowTerms);
+  const termsCache = new Map<string, ModelTerms>();
+  const fromProvider = loadProviderTerms(options.config.home);
+  const terms = (model: string) => {
+    const known = termsCache.get(model);
+    if (known) return known;
+    const found = termsFor(model, { config: options.config, fromProvider });
+    termsCache.set(model, found);
+    return found;
+  };
+  const needScores =
+    kind === 'preference' || selection.minScore !== undefined || selection.maxScore !== undefined;
+  const scores = needScores ? await scoresByRun(store) : new Map<string, number>();
+  const writer = new DatasetWriter(options.outDir, 'data.jsonl', { secrets: options.secrets });
+  const refused: { runId: string; models: string[] }[] = [];
+  const usedOverrides = new Set<string>();
+  const counts = { runsRead: 0, rows: 0, refusedRuns: 0, unknownTermsLeftOut: 0, emptyRuns: 0 };
+
+  /** The models of trajectories as lineage, or undefined when the rows are refused. */
+  const check = (ts: readonly Trajectory[]) => {
+    const turnsOf = new Map<string, number>();
+    for (const t of ts)
+      for (const turn of t.turns) turnsOf.set(turn.model, (turnsOf.get(turn.model) ?? 0) + 1);
+    const models = [...turnsOf].map(([model, turns]) => {
+      const mt = terms(model);
+      const row: RowModel & { terms: ModelTerms; turns: number } = {
+        model,
+        provider: providerOf(model),
+        distillable: mt.distillable,
+        terms: mt,
+        turns,
+      };
+      if (training && mt.distillable === 'no' && allowed.has(model)) row.overridden = true;
+      return row;
+    });
+    if (!training) return models;
+    const forbidden = models.filter((m) => m.distillable === 'no' && !m.overridden);
+    if (forbidden.length) {
+      for (const t of ts) {
+        refused.push({ runId: t.runId, models: forbidden.map((m) => m.model) });
+        options.onRefused?.(
+          t.runId,
+          forbidden.map((m) => m.terms),
+        );
+      }
+      counts.refusedRuns += ts.length;
+      return undefined;
+    }
+    if (options.refuseUnknown && models.some((m) => m.distillable === 'unknown')) {
+      counts.unknownTermsLeftOut += ts.length;
+      return undefined;
+    }
+    for (const m of models) if (m.overridden) usedOverrides.add(m.model);
+    return models;
+  };
+
+  const lineageOf = (t: Trajectory) => ({
+    runId: t.runId,
+    agent: t.agent,
+    status: t.status,
+    events: [t.firstSeq, t.lastSeq],
+    turns: t.turns.map((turn) => ({ seq: turn.seq, model: turn.model })),
+    policies: t.policies.map((p) =>
+      p.mode === 'none' ? { mode: 'none' } : { mode: p.mode, version: p.version, dir: p.dir },
+    ),
+    ...(scores.has(t.runId) ? { evalScore: scores.get(t.runId) } : {}),
+  });
+
+  // Per task, only the best and the worst run so far are held (not every trajectory).
+  type Scored = { t: Trajectory; score: number };
+  const groups = new Map<string, { best: Scored; worst: Scored; runs: number }>();
+  try {
+    for await (const run of selectedRuns(store, selection)) {
+      const score = scores.get(run.id);
+      if (selection.minScore !== undefined && (score === undefined || score < selection.minScore))
+        continue;
+      if (selection.maxScore !== undefined && (score === undefined || score > selection.maxScore))
+        continue;
+      counts.runsRead++;
+      const t = trajectoryOf(await store.readEvents(run.id));
+      if (t.turns.length === 0) {
+        counts.emptyRuns++;
+        continue;
+      }
+      if (kind === 'preference') {
+        const key = `${t.agent}\u0000${t.task.trim().replace(/\s+/g, ' ')}`;
+        // No eval score: the outcome decides (a completed run over one that was not).
+        const scored = { t, score: score ?? (t.status === 'completed' ? 1 : 0) };
+        const group = groups.get(key);
+        if (!group) groups.set(key, { best: scored, worst: scored, runs: 1 });
+        else {
+          group.runs++;
+          if (scored.score > group.best.score) group.best = scored;
+          if (scored.score < group.worst.score) group.worst = scored;
+        }
+        continue;
+      }
+      const models = check([t]);
+      if (!models) continue;
+      const origin = `run ${t.runId} (events ${t.firstSeq}–${t.lastSeq})`;
+      const row = kind === 'eval' ? JSON.parse(caseLine(caseOf(t))) : sftRow(t, format);
+      writer.add(row, lineageOf(t), models, origin);
+    }
+    let pairs = 0;
+    for (const { best, worst, runs } of groups.values()) {
+      if (runs < 2 || best.score === worst.score) continue;
+      const models = check([best.t, worst.t]);
+      if (!models) continue;
+      pairs++;
+      writer.add(
+        preferenceRow(best.t, worst.t, format),
+        {
+          chosen: { ...lineageOf(best.t), score: best.score },
+          rejected: { ...lineageOf(worst.t), score: worst.score },
+        },
+        models,
+        `runs ${best.t.runId} and ${worst.t.runId}`,
+      );
+    }
+    if (kind === 'preference') Object.assign(counts, { tasks: groups.size, pairs });
+  } catch (error) {
+    writer.abort();
+    throw error;
+  }
+  counts.rows = writer.rows;
+  if (writer.rows === 0) {
+    writer.abort();
+    const why = refused.length
+      ? `every matching run was refused for its models' terms (${[...new Set(refused.flatMap((r) => r.models))].join(', ')}); see agentd models, or --allow-terms <model> if your contract allows it`
+      : kind === 'preference'
+        ? 'no task has two runs with different scores or outcomes'
+        : 'no stored run matches the selection (see agentd runs list)';
+    throw new AgentdError('dataset_empty', `nothing to export: ${why}`);
+  }
+  const at = now().toISOString();
+  const by = safeUser();
+  const manifest = writer.finish({
+    origin: 'runs',
+    kind,
+    format: kind === 'eval' ? 'agentd-eval-cases' : format === 'openai' ? 'openai' : 'huggingface',
+    intendedUse: training ? 'training' : 'evaluation',
+    createdAt: at,
+    agentdVersion: options.agentdVersion,
+    selection: selection as unknown as Record<string, unknown>,
+    counts,
+    overrides: [...usedOverrides].map((model) => ({
+      model,
+      distillable: terms(model).distillable,
+      by,
+      at,
+      reason: options.allowReason ?? 'agentd data export --allow-terms',
+    })),
+    redaction: {
+      store:
+        "provider keys in use and key-shaped text (sk-…, sk-ant-…, Bearer …) were replaced with [redacted] before the run's events were stored",
+      export:
+        'every row and lineage line was scanned for credential-shaped text and environment credentials before it was written; none was found',
+    },
+  });
+  return { manifest, refused };
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

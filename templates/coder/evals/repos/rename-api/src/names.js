@@ -1,0 +1,4 @@
+/** "Ada Lovelace" from a user record. */
+export function formatName(user) {
+  return `${user.first} ${user.last}`;
+}
