@@ -80,20 +80,20 @@ export async function runCommand(
   }
   const { config, spec, agent, resolved, redact, toolset, cwd, environment } =
     await prepareAgentSpec(
-    loaded,
-    {
-      ...(options.model ? { model: options.model } : {}),
-      ...(options.effort ? { effort: options.effort } : {}),
-      ...(options.limits ? { limits: options.limits } : {}),
-      ...(prompt ? { prompt } : {}),
-    },
-    {
-      onNotice: printNotice,
-      ...(options.cwd !== undefined ? { workdir: resolve(options.cwd) } : {}),
-      ...(options.actor ? { actor: options.actor } : {}),
-      ...(options.session ? { sessionId: options.session } : {}),
-    },
-  );
+      loaded,
+      {
+        ...(options.model ? { model: options.model } : {}),
+        ...(options.effort ? { effort: options.effort } : {}),
+        ...(options.limits ? { limits: options.limits } : {}),
+        ...(prompt ? { prompt } : {}),
+      },
+      {
+        onNotice: printNotice,
+        ...(options.cwd !== undefined ? { workdir: resolve(options.cwd) } : {}),
+        ...(options.actor ? { actor: options.actor } : {}),
+        ...(options.session ? { sessionId: options.session } : {}),
+      },
+    );
   // A prompt's text comes first; a task given as well follows it.
   const given = [toolset.promptText, taskArgument?.trim()].filter(Boolean).join('\n\n');
   const task = environment ? environment.task(given || undefined) : given;
