@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLOutputValue } from 'node:sqlite';
 import { AgentdError } from '../../core/errors.ts';
-import type { Redactor } from '../../core/redact.ts';
+import { createRedactor, type Redactor } from '../../core/redact.ts';
 import { ComposedStore } from '../composed-store.ts';
 import type { Durability } from '../store.ts';
 import { migrations } from './migrations.ts';
@@ -37,7 +37,8 @@ export class SqliteStore extends ComposedStore {
 
   constructor(options: SqliteStoreOptions) {
     const durability = options.durability ?? 'process';
-    const redact = options.redact ?? ((text: string) => text);
+    // Without a run's own secrets, the well-known formats are still redacted.
+    const redact = options.redact ?? createRedactor();
     const db = openDatabase(options.path, durability);
     const connection = new SqliteConnection(db);
     const audit = new SqliteAudit(connection, redact);
