@@ -73,8 +73,15 @@ Environment:
       // help and version exit 0; usage errors were already printed on one line
       return error.exitCode === 0 ? 0 : 2;
     }
-    if (isAgentdError(error)) {
-      process.stderr.write(`${paint('red', 'agentd:')} ${error.message}\n`);
+    // A store that failed under a command (the disk filled, another process held it) is the
+    // user's to fix, not a bug: one line, like any AgentdError.
+    const known = isAgentdError(error)
+      ? error
+      : (error as { code?: unknown })?.code === 'ERR_SQLITE_ERROR'
+        ? (await import('./store-fault.ts')).storeFault(error)
+        : undefined;
+    if (known) {
+      process.stderr.write(`${paint('red', 'agentd:')} ${known.message}\n`);
       return 2;
     }
     process.stderr.write(`agentd: internal error (a bug; please report it with this trace):\n`);

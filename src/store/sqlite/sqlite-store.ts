@@ -12,6 +12,7 @@ import { SqliteAudit } from './sqlite-audit.ts';
 import { SqliteConnection } from './sqlite-connection.ts';
 import { SqliteEvalResults } from './sqlite-eval-results.ts';
 import { SqliteEvalScores } from './sqlite-eval-scores.ts';
+import { sqliteFault } from './sqlite-fault.ts';
 import { SqliteLeases } from './sqlite-leases.ts';
 import { SqliteMemoryStore } from './sqlite-memory-store.ts';
 import { SqlitePolicySets } from './sqlite-policy-sets.ts';
@@ -97,10 +98,13 @@ function openDatabase(path: string, durability: Durability): DatabaseSync {
     migrate(db);
     return db;
   } catch (error) {
-    throw new AgentdError(
-      'store_failed',
-      `cannot open the run store at ${path}: ${(error as Error).message} (check the path and its permissions, or set AGENTD_HOME)`,
-      { cause: error },
+    throw (
+      sqliteFault(error, path) ??
+      new AgentdError(
+        'store_failed',
+        `cannot open the run store at ${path}: ${(error as Error).message} (check the path and its permissions, or set AGENTD_HOME)`,
+        { cause: error },
+      )
     );
   }
 }
@@ -126,7 +130,11 @@ function migrate(db: DatabaseSync): void {
       db.exec(`PRAGMA user_version = ${current + 1}`);
       db.exec('COMMIT');
     } catch (error) {
-      db.exec('ROLLBACK');
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // SQLite rolled back already (a full disk): the error that ended it is the one to tell
+      }
       throw error;
     }
   }
