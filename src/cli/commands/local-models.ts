@@ -12,7 +12,10 @@ export async function localModelsCommand(options: { json?: boolean }): Promise<n
   const config = loadConfig();
   const folders = modelFolders(config.home, config.local?.modelDirs);
   // A person waits for this listing, so a slow machine gets longer than the 200 ms a run allows.
-  const servers = discoverServers({ ports: config.local?.ports, timeoutMs: Math.max(1000, config.local?.discoveryTimeoutMs ?? 0) });
+  const servers = discoverServers({
+    ports: config.local?.ports,
+    timeoutMs: Math.max(1000, config.local?.discoveryTimeoutMs ?? 0),
+  });
   const files = listGgufFiles(folders);
   const rows: { ref: string; source: string; details: string[]; info?: object }[] = [];
   if (files.length > 0) {

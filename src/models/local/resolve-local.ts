@@ -53,12 +53,12 @@ export async function resolveOllamaModel(spec: AgentSpec, config: Config): Promi
     ollamaHost(config.env.OLLAMA_HOST);
   let baseUrl = configured;
   if (!baseUrl) {
-    const ollama = (await discoverServers({
+    const ollama = (
+      await discoverServers({
         ports: config.local?.ports,
         timeoutMs: config.local?.discoveryTimeoutMs,
-      })).find(
-      (s) => s.kind === 'ollama',
-    );
+      })
+    ).find((s) => s.kind === 'ollama');
     if (!ollama) {
       throw new AgentdError(
         'model_credentials_missing',
