@@ -82,6 +82,6 @@ describe('a provider that stalls', () => {
       });
       expect(again.code, again.stderr).toBe(0);
       expect(again.stdout).toContain('0.62 mi');
-    }, 60_000);
+    }, 120_000);
   }
 });

@@ -62,6 +62,9 @@ function runIdOf(stderr: string): string {
   return match[1]!;
 }
 
+// Each case runs agentd several times in a row: a guard against a hang, not a measure of speed.
+const guard = 120_000;
+
 describe('store faults', () => {
   it.skipIf(!mounts)(
     'the disk fills mid-run: one line, the log whole up to the last durable event, resumed once space is freed',
@@ -89,6 +92,7 @@ describe('store faults', () => {
       expect(after.map((e) => e.seq)).toEqual(after.map((_, i) => i));
       expect(after.at(-1)).toMatchObject({ type: 'run.finished', data: { status: 'completed' } });
     },
+    guard,
   );
 
   it.skipIf(!mounts)(
@@ -104,6 +108,7 @@ describe('store faults', () => {
       const run = await agentd(['run', converter, 'convert'], { home });
       expect(run.code, run.stderr).toBe(0);
     },
+    guard,
   );
 
   it.skipIf(!mounts)(
@@ -131,63 +136,73 @@ describe('store faults', () => {
       const list = await agentd(['runs', 'list'], { home });
       expect(list.stdout).toContain('completed');
     },
+    guard,
   );
 
-  it('a damaged or truncated store: one line that says what to do', async () => {
-    for (const damage of ['garbage', 'truncated'] as const) {
+  it(
+    'a damaged or truncated store: one line that says what to do',
+    async () => {
+      for (const damage of ['garbage', 'truncated'] as const) {
+        const home = tempDir();
+        const made = await agentd(['run', converter, 'convert'], { home });
+        expect(made.code, made.stderr).toBe(0);
+        const db = join(home, 'agentd.db');
+        if (damage === 'garbage')
+          writeFileSync(db, 'not a database at all, just text '.repeat(200));
+        else truncateSync(db, 5000);
+        for (const args of [
+          ['run', converter, 'convert'],
+          ['runs', 'list'],
+        ]) {
+          expectOneLine(
+            await agentd(args, { home }),
+            /the run store \S+agentd\.db is damaged \(.*\): restore it from a backup, or move it aside to start a new store$/,
+          );
+        }
+      }
+    },
+    guard,
+  );
+
+  it(
+    'a store locked by another process past the busy timeout: one line, and the run goes once it is released',
+    async () => {
       const home = tempDir();
+      mkdirSync(home, { recursive: true });
       const made = await agentd(['run', converter, 'convert'], { home });
       expect(made.code, made.stderr).toBe(0);
-      const db = join(home, 'agentd.db');
-      if (damage === 'garbage') writeFileSync(db, 'not a database at all, just text '.repeat(200));
-      else truncateSync(db, 5000);
-      for (const args of [
-        ['run', converter, 'convert'],
-        ['runs', 'list'],
-      ]) {
-        expectOneLine(
-          await agentd(args, { home }),
-          /the run store \S+agentd\.db is damaged \(.*\): restore it from a backup, or move it aside to start a new store$/,
-        );
-      }
-    }
-  });
-
-  it('a store locked by another process past the busy timeout: one line, and the run goes once it is released', async () => {
-    const home = tempDir();
-    mkdirSync(home, { recursive: true });
-    const made = await agentd(['run', converter, 'convert'], { home });
-    expect(made.code, made.stderr).toBe(0);
-    // another process takes the write lock and keeps it until its stdin closes
-    const holder = spawn(
-      process.execPath,
-      [
-        '-e',
-        `const { DatabaseSync } = require('node:sqlite');
+      // another process takes the write lock and keeps it until its stdin closes
+      const holder = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const { DatabaseSync } = require('node:sqlite');
          const db = new DatabaseSync(${JSON.stringify(join(home, 'agentd.db'))});
          db.exec('BEGIN EXCLUSIVE');
          process.stdout.write('locked\\n');
          process.stdin.on('end', () => { db.exec('COMMIT'); db.close(); process.exit(0); }).resume();`,
-      ],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    onTestFinished(() => {
-      holder.kill('SIGKILL');
-    });
-    await new Promise<void>((resolve, reject) => {
-      holder.stdout.setEncoding('utf8').on('data', (text: string) => {
-        if (text.includes('locked')) resolve();
+        ],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
+      );
+      onTestFinished(() => {
+        holder.kill('SIGKILL');
       });
-      holder.on('exit', (code) => reject(new Error(`the lock holder exited (${code})`)));
-    });
-    expectOneLine(
-      await agentd(['run', converter, 'convert'], { home }),
-      /the run store \S+agentd\.db is locked by another process past the busy timeout of 5 s .*let that process finish or stop it/,
-    );
-    const released = new Promise((resolve) => holder.on('exit', resolve));
-    holder.stdin.end();
-    await released;
-    const run = await agentd(['run', converter, 'convert'], { home });
-    expect(run.code, run.stderr).toBe(0);
-  }, 60_000);
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.setEncoding('utf8').on('data', (text: string) => {
+          if (text.includes('locked')) resolve();
+        });
+        holder.on('exit', (code) => reject(new Error(`the lock holder exited (${code})`)));
+      });
+      expectOneLine(
+        await agentd(['run', converter, 'convert'], { home }),
+        /the run store \S+agentd\.db is locked by another process past the busy timeout of 5 s .*let that process finish or stop it/,
+      );
+      const released = new Promise((resolve) => holder.on('exit', resolve));
+      holder.stdin.end();
+      await released;
+      const run = await agentd(['run', converter, 'convert'], { home });
+      expect(run.code, run.stderr).toBe(0);
+    },
+    guard,
+  );
 });

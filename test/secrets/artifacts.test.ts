@@ -73,5 +73,5 @@ describe('planted secrets never reach an artifact', () => {
       ...[...filesUnder(home), ...filesUnder(out)].flatMap((f) => leaks(f.path, f.text)),
     ];
     expect(found).toEqual([]);
-  });
+  }, 120_000); // ten agentd commands in a row: a hang guard, not a measure of speed
 });
