@@ -31,6 +31,7 @@ const BUNDLED = [
   '@ai-sdk/anthropic',
   'eventsource-parser',
   '@workflow/serde',
+  '@secretlint/secretlint-rule-preset-recommend',
 ];
 
 /** Entry points: the API, the CLI, and the files agentd starts threads or processes on. */

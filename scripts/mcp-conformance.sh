@@ -7,14 +7,18 @@
 #   bash scripts/mcp-conformance.sh 2026-07-28 # only runs whose id contains this
 #
 # The conformance CLI needs Node 22 (npx -p node@22); agentd's client runs on the project's
-# Node 24. Results go to $MCP_CONFORMANCE_OUT (default: a temporary directory).
+# Node 24. Results go to $MCP_CONFORMANCE_OUT (default: a temporary directory, removed at the end).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 node_bin="$root/node_modules/.bin/node"
 baseline="$root/test/mcp/conformance-baseline.json"
 client="$node_bin $root/test/mcp/conformance/client.ts"
-out=${MCP_CONFORMANCE_OUT:-$(mktemp -d -t agentd-mcp-conformance-XXXXXX)}
+out=${MCP_CONFORMANCE_OUT:-}
+if [ -z "$out" ]; then
+  out=$(mktemp -d -t agentd-mcp-conformance-XXXXXX)
+  trap 'rm -rf "$out"' EXIT
+fi
 filter=${1:-}
 
 # run-id|package version|arguments (the run ids are the baseline's keys)
@@ -40,7 +44,7 @@ for run in "${runs[@]}"; do
   # short for the OAuth flows, so each gets 2 minutes.
   npx -y -p node@22 -p "@modelcontextprotocol/conformance@$version" conformance client \
     --command "$client" $args --timeout 120000 -o "$dir/results" >"$dir/cli.txt" 2>&1
-  echo "    (ran in $((SECONDS - run_started)) s; output in $dir)"
+  echo "    (ran in $((SECONDS - run_started)) s${MCP_CONFORMANCE_OUT:+; output in $dir})"
   "$node_bin" scripts/mcp-conformance-compare.ts "$baseline" "$id" "$dir/results" "$dir/cli.txt" ||
     status=1
 done

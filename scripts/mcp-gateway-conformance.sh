@@ -11,13 +11,19 @@
 # AGENTD_HOME without a name prefix, behind a permit-all policy for its actions. The suite
 # cannot send an API key, so agentd serve runs with --gateway-open (loopback only: /mcp
 # without a key is the caller "anonymous"). Results go to $MCP_CONFORMANCE_OUT (default: a
-# temporary directory).
+# temporary directory, removed at the end). agentd serve runs in a process group of its own,
+# and the script ends that group (serve and the MCP servers it started) however it exits.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 node_bin="$root/node_modules/.bin/node"
 baseline="$root/test/server/gateway-conformance-baseline.json"
-out=${MCP_CONFORMANCE_OUT:-$(mktemp -d -t agentd-gateway-conformance-XXXXXX)}
+out=${MCP_CONFORMANCE_OUT:-}
+own_out=
+if [ -z "$out" ]; then
+  out=$(mktemp -d -t agentd-gateway-conformance-XXXXXX)
+  own_out=$out
+fi
 filter=${1:-}
 
 # run-id|package version|arguments (the run ids are the baseline's keys)
@@ -42,11 +48,22 @@ if ! agentd mcp add conformance --sandbox none --no-gateway-prefix -- \
 fi
 echo 'permit (principal, action in Action::"conformance", resource);' >"$home/policies/conformance.cedar"
 
-agentd serve --port 0 --policy "$home/policies" --gateway-open --rate-limit 100000 >"$out/serve.txt" 2>&1 &
+# Not through the agentd function: `$!` of a backgrounded function is its subshell, and killing
+# that leaves node running. setsid makes node the leader of a new process group (the background
+# job of a non-interactive shell is not one, so setsid execs in place and `$!` is node's pid).
+setsid "$node_bin" "$root/bin/agentd.js" serve --port 0 --policy "$home/policies" --gateway-open \
+  --rate-limit 100000 >"$out/serve.txt" 2>&1 &
 serve_pid=$!
 stop() {
-  kill -TERM "$serve_pid" 2>/dev/null
+  # agentd serve ends its MCP servers on SIGTERM; whatever of the group is left after 10 s is killed.
+  kill -TERM -- "-$serve_pid" 2>/dev/null
+  for _ in $(seq 1 100); do
+    kill -0 -- "-$serve_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$serve_pid" 2>/dev/null
   wait "$serve_pid" 2>/dev/null
+  [ -n "$own_out" ] && rm -rf "$own_out"
 }
 trap stop EXIT
 url=
@@ -75,7 +92,7 @@ for run in "${runs[@]}"; do
   # shellcheck disable=SC2086 # $args is a list of flags
   npx -y -p node@22 -p "@modelcontextprotocol/conformance@$version" conformance server \
     --url "$url/mcp" $args --timeout 60000 -o "$dir/results" >"$dir/cli.txt" 2>&1
-  echo "    (ran in $((SECONDS - run_started)) s; output in $dir)"
+  echo "    (ran in $((SECONDS - run_started)) s${MCP_CONFORMANCE_OUT:+; output in $dir})"
   "$node_bin" scripts/mcp-conformance-compare.ts "$baseline" "$id" "$dir/results" "$dir/cli.txt" ||
     status=1
 done

@@ -63,6 +63,7 @@ Environment:
   AGENTD_HOME          data directory (default ~/.agentd): the run store and config.yaml
   AGENTD_DURABILITY    process (default) or machine; see the README
   AGENTD_TELEMETRY     on or off: OpenTelemetry traces and metrics (OTEL_* variables; docs/observability.md)
+  AGENTD_MODEL_STALL_TIMEOUT  seconds a provider may send nothing before the call is retried (default 600)
   ANTHROPIC_API_KEY, OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_COMPATIBLE_BASE_URL, OPENAI_COMPATIBLE_API_KEY
   MISTRAL_API_KEY, MISTRAL_BASE_URL   Voxtral transcription (agentd voice, agentd transcribe; docs/voice.md)`,
     );
@@ -82,8 +83,15 @@ Environment:
       // help and version exit 0; usage errors were already printed on one line
       return error.exitCode === 0 ? 0 : 2;
     }
-    if (isAgentdError(error)) {
-      process.stderr.write(`${paint('red', 'agentd:')} ${error.message}\n`);
+    // A store that failed under a command (the disk filled, another process held it) is the
+    // user's to fix, not a bug: one line, like any AgentdError.
+    const known = isAgentdError(error)
+      ? error
+      : (error as { code?: unknown })?.code === 'ERR_SQLITE_ERROR'
+        ? (await import('./store-fault.ts')).storeFault(error)
+        : undefined;
+    if (known) {
+      process.stderr.write(`${paint('red', 'agentd:')} ${known.message}\n`);
       return 2;
     }
     process.stderr.write(`agentd: internal error (a bug; please report it with this trace):\n`);

@@ -37,7 +37,7 @@ export class AgentdError extends Error {
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(shortenValues(message), options);
     this.name = 'AgentdError';
     this.code = code;
   }
@@ -51,4 +51,20 @@ export function isAgentdError(error: unknown): error is AgentdError {
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n')[0] || error.name;
   return String(error);
+}
+
+/** Longer than this, a quoted value in a message is shown by its start and its length. */
+const LONG_VALUE = 200;
+const SHOWN_VALUE = 100;
+const longQuoted = new RegExp(`"([^"\\n]{${LONG_VALUE + 1},})"`, 'g');
+
+/**
+ * A message with each long quoted value cut to its start: a file may hold a scalar of
+ * megabytes, and the one line that names it should still fit a terminal's scrollback.
+ */
+function shortenValues(message: string): string {
+  return message.replace(
+    longQuoted,
+    (_, value: string) => `"${value.slice(0, SHOWN_VALUE)}…" (${value.length} characters)`,
+  );
 }

@@ -54,6 +54,19 @@ export class AiSdkModel implements Model {
   }
 
   async *stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart> {
+    const stall = stallGuard(this.provider, signal);
+    try {
+      yield* this.#stream(request, stall.signal, stall.alive);
+    } finally {
+      stall.end();
+    }
+  }
+
+  async *#stream(
+    request: ModelRequest,
+    signal: AbortSignal,
+    alive: () => void,
+  ): AsyncIterable<ModelStreamPart> {
     let result: Awaited<ReturnType<LanguageModelV4['doStream']>>;
     try {
       result = await this.#model.doStream({
@@ -81,6 +94,7 @@ export class AiSdkModel implements Model {
     const compactionBlocks = new Map<string, { text: string; signature?: string }>();
     try {
       for await (const part of result.stream) {
+        alive();
         switch (part.type) {
           case 'text-start': {
             const meta = part.providerMetadata?.anthropic as
@@ -348,6 +362,44 @@ function toStopReason(reason: LanguageModelV4FinishReason): StopReason {
     default:
       return 'other';
   }
+}
+
+/** How long a provider may send nothing (no headers, no event) before the call is given up. */
+function stallTimeoutMs(): number {
+  const seconds = Number(process.env.AGENTD_MODEL_STALL_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 600_000;
+}
+
+/**
+ * A signal that aborts the call when the provider has sent nothing for the stall timeout
+ * (AGENTD_MODEL_STALL_TIMEOUT seconds, default 600): a server that accepted the request and
+ * then hung, before or after its headers. The abort is a retryable ModelCallError, so the call
+ * is tried again like a dropped connection, then the run fails with that line.
+ */
+function stallGuard(
+  provider: string,
+  signal: AbortSignal | undefined,
+): { signal: AbortSignal; alive: () => void; end: () => void } {
+  const ms = stallTimeoutMs();
+  const stalled = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const alive = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled.abort(
+        new ModelCallError(
+          `${provider}: the provider sent nothing for ${ms / 1000} s and the call was given up (try again later; AGENTD_MODEL_STALL_TIMEOUT sets the wait)`,
+          { retryable: true },
+        ),
+      );
+    }, ms);
+  };
+  alive();
+  return {
+    signal: signal ? AbortSignal.any([signal, stalled.signal]) : stalled.signal,
+    alive,
+    end: () => clearTimeout(timer),
+  };
 }
 
 /** Turns whatever a provider call threw into one message a person can act on. */

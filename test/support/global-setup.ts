@@ -1,6 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { endSurvivors } from '../../scripts/process-leaks.ts';
 
 /**
  * The whole suite's temp folder and its leak checks. Every test (and every process a test
@@ -21,48 +22,11 @@ export function setup(): void {
   process.env.AGENTD_TEST_SUITE = marker;
 }
 
-/** Processes of this suite still alive: they carry its marker, or work in its temp folder. */
-function survivors(): { pid: number; command: string }[] {
-  const found: { pid: number; command: string }[] = [];
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue; // exited, not reaped
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-      const cwd = readlinkSync(`/proc/${pid}/cwd`);
-      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      if (command.startsWith('vitest-watchdog')) continue; // vitest's own
-      if (
-        environ.includes(`AGENTD_TEST_SUITE=${marker}`) ||
-        cwd.startsWith(root) ||
-        command.includes(root)
-      ) {
-        found.push({ pid, command });
-      }
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return found;
-}
-
 export async function teardown(): Promise<void> {
   const problems: string[] = [];
   // A process a test ended may take a moment to be gone; one that lives on is a leak.
-  let alive = survivors();
-  for (let i = 0; i < 40 && alive.length > 0; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    alive = survivors();
-  }
-  for (const { pid, command } of alive) {
+  for (const { pid, command } of await endSurvivors(`AGENTD_TEST_SUITE=${marker}`, root)) {
     problems.push(`process ${pid} outlived the suite: ${command.slice(0, 200)}`);
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
   }
   const left = readdirSync(root).filter((name) => name !== 'node-compile-cache');
   for (const name of left) problems.push(`left in the temp folder: ${name}`);

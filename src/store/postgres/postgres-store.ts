@@ -1,5 +1,5 @@
 import type { AuditHead } from '../../core/audit.ts';
-import type { Redactor } from '../../core/redact.ts';
+import { createRedactor, type Redactor } from '../../core/redact.ts';
 import { ComposedStore } from '../composed-store.ts';
 import type { Durability } from '../store.ts';
 import { PostgresApiKeys } from './postgres-api-keys.ts';
@@ -40,7 +40,8 @@ export class PostgresStore extends ComposedStore {
 
   constructor(options: PostgresStoreOptions) {
     const durability = options.durability ?? 'process';
-    const redact = options.redact ?? ((text: string) => text);
+    // Without a run's own secrets, the well-known formats are still redacted.
+    const redact = options.redact ?? createRedactor();
     const connection = new PostgresConnection({
       url: options.url,
       durability,

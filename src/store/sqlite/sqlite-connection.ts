@@ -33,7 +33,13 @@ export class SqliteConnection {
       this.db.exec('COMMIT');
       return result;
     } catch (error) {
-      this.db.exec('ROLLBACK');
+      // SQLite has rolled back already after some failures (a full disk, an I/O error): the
+      // error to report is the one that ended the transaction, not the ROLLBACK's.
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        // no transaction left to roll back
+      }
       throw error;
     }
   }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLOutputValue } from 'node:sqlite';
 import { AgentdError } from '../../core/errors.ts';
-import type { Redactor } from '../../core/redact.ts';
+import { createRedactor, type Redactor } from '../../core/redact.ts';
 import { ComposedStore } from '../composed-store.ts';
 import type { Durability } from '../store.ts';
 import { migrations } from './migrations.ts';
@@ -12,6 +12,7 @@ import { SqliteAudit } from './sqlite-audit.ts';
 import { SqliteConnection } from './sqlite-connection.ts';
 import { SqliteEvalResults } from './sqlite-eval-results.ts';
 import { SqliteEvalScores } from './sqlite-eval-scores.ts';
+import { sqliteFault } from './sqlite-fault.ts';
 import { SqliteLeases } from './sqlite-leases.ts';
 import { SqliteMemoryStore } from './sqlite-memory-store.ts';
 import { SqlitePolicySets } from './sqlite-policy-sets.ts';
@@ -37,7 +38,8 @@ export class SqliteStore extends ComposedStore {
 
   constructor(options: SqliteStoreOptions) {
     const durability = options.durability ?? 'process';
-    const redact = options.redact ?? ((text: string) => text);
+    // Without a run's own secrets, the well-known formats are still redacted.
+    const redact = options.redact ?? createRedactor();
     const db = openDatabase(options.path, durability);
     const connection = new SqliteConnection(db);
     const audit = new SqliteAudit(connection, redact);
@@ -96,10 +98,13 @@ function openDatabase(path: string, durability: Durability): DatabaseSync {
     migrate(db);
     return db;
   } catch (error) {
-    throw new AgentdError(
-      'store_failed',
-      `cannot open the run store at ${path}: ${(error as Error).message} (check the path and its permissions, or set AGENTD_HOME)`,
-      { cause: error },
+    throw (
+      sqliteFault(error, path) ??
+      new AgentdError(
+        'store_failed',
+        `cannot open the run store at ${path}: ${(error as Error).message} (check the path and its permissions, or set AGENTD_HOME)`,
+        { cause: error },
+      )
     );
   }
 }
@@ -125,7 +130,11 @@ function migrate(db: DatabaseSync): void {
       db.exec(`PRAGMA user_version = ${current + 1}`);
       db.exec('COMMIT');
     } catch (error) {
-      db.exec('ROLLBACK');
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // SQLite rolled back already (a full disk): the error that ended it is the one to tell
+      }
       throw error;
     }
   }
