@@ -18,6 +18,7 @@ import { registerRuns } from './program/runs.ts';
 import { registerServe } from './program/serve.ts';
 import { registerStore } from './program/store.ts';
 import { registerTeam } from './program/team.ts';
+import { registerWorker } from './program/worker.ts';
 
 const version = '0.1.0';
 
@@ -29,6 +30,7 @@ const groups = [
   registerAgents,
   registerMcp,
   registerServe,
+  registerWorker,
   registerStore,
   registerKeys,
   registerApprovals,

@@ -73,6 +73,8 @@ export class PostgresConnection implements Queryable {
     });
     // An idle client losing its server is reported on the next query, not as a crash.
     this.pool.on('error', () => undefined);
+    // ... and so is a checked-out client losing it (the query it runs fails instead).
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
     this.ready = this.#migrate(options.schema);
     this.ready.catch(() => undefined);
   }
