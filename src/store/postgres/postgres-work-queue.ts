@@ -123,6 +123,11 @@ export class PostgresWorkQueue {
     } finally {
       await utils.release();
     }
+    // Workers listening hear of the jobs now free as of new ones (graphile-worker's channel).
+    await this.#store.connection.query(
+      `SELECT pg_notify('jobs:insert', json_build_object('count', $1::int)::text)`,
+      [workerIds.length],
+    );
   }
 
   /** How many jobs wait or run (a worker's status line; tests wait for an empty queue). */
