@@ -23,6 +23,8 @@ export interface RunWorkerOptions {
   log?: (line: string) => void;
   /** Called with every event a run here made durable. */
   onEvent?: (event: RunEvent) => void;
+  /** Called when a job for a run is taken, before anything else is done for it. */
+  onTake?: (job: DriveJob) => void;
 }
 
 /** Statuses after which a run waits for nobody: a job for it has nothing to do. */
@@ -92,6 +94,7 @@ export class RunWorker {
       return;
     }
     const { runId } = job;
+    this.#o.onTake?.(job);
     const controller = new AbortController();
     const lease = await claimWorkerLease(store, runId, {
       owner: `${hostname()}:${process.pid}#${workerId}`,

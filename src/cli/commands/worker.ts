@@ -38,6 +38,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
         ? {
             onEvent: (event) =>
               process.stdout.write(`event ${event.runId} ${event.seq} ${event.type}\n`),
+            onTake: (job) => process.stdout.write(`take ${job.runId} ${job.reason}\n`),
           }
         : {}),
     });

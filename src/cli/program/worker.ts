@@ -17,7 +17,10 @@ export function registerWorker(program: Command, context: CommandContext): void 
       positiveInt,
       30_000,
     )
-    .option('--events', 'print a line for every event a run here makes durable')
+    .option(
+      '--events',
+      'print a line for every job taken (take <run> <why>) and every event a run here makes durable (event <run> <seq> <type>)',
+    )
     .action(async (options: WorkerFlags) => {
       const { workerCommand } = await import('../commands/worker.ts');
       context.exit(await workerCommand(options));

@@ -44,6 +44,8 @@ export class WorkerProcess {
   readonly exited: Promise<void>;
   out = '';
   err = '';
+  /** Each line printed, with when it arrived (`performance.now()`). */
+  readonly lines: { text: string; at: number }[] = [];
   readonly #onEvent: ((event: WorkerEvent, worker: WorkerProcess) => void) | undefined;
   readonly #onLine: Set<(line: string) => void> = new Set();
 
@@ -123,7 +125,13 @@ export class WorkerProcess {
     });
   }
 
+  /** When the first line matching `pattern` arrived. */
+  arrivedAt(pattern: RegExp): number | undefined {
+    return this.lines.find((line) => pattern.test(line.text))?.at;
+  }
+
   #line(line: string): void {
+    this.lines.push({ text: line, at: performance.now() });
     const match = /^event (\S+) (\d+) (\S+)$/.exec(line);
     if (match) this.#onEvent?.({ runId: match[1]!, seq: Number(match[2]), type: match[3]! }, this);
     for (const check of [...this.#onLine]) check(line);
