@@ -11,6 +11,7 @@ import type {
   ThroughputSample,
   WarmSample,
 } from './protocols/samples.ts';
+import type { ScaleResults } from './protocols/scale.ts';
 import type { StartupResults } from './protocols/startup.ts';
 import type { StepsResults } from './protocols/steps.ts';
 import type { TeamsResults } from './protocols/teams.ts';
@@ -65,4 +66,6 @@ export interface Results {
   console?: ConsoleResults;
   /** The observability issue's benchmark: telemetry's overhead per one-tool run. */
   telemetry?: TelemetryResults;
+  /** The scale-out issue's benchmark: runs/s by workers, appends/s by store, takeover after SIGKILL. */
+  scale?: ScaleResults;
 }

@@ -151,6 +151,20 @@ export class RunManager {
     );
   }
 
+  /**
+   * Cancels a run that workers drive (with a queue): the worker driving it is told (NOTIFY),
+   * and a job ends it if none does (it waits for an approval, say). False without a queue, or
+   * when the run is not going.
+   */
+  async cancelQueued(runId: string, status: string): Promise<boolean> {
+    if (!this.#queue || !['running', 'awaiting_approval', 'suspended'].includes(status)) {
+      return false;
+    }
+    await this.#store.publish?.('cancel', runId);
+    await this.#queue.enqueue({ runId, reason: 'cancel' });
+    return true;
+  }
+
   /** Cancels a run running here; false when it is not. */
   cancel(runId: string): boolean {
     const run = this.#active.get(runId);

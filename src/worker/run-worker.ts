@@ -50,6 +50,7 @@ export class RunWorker {
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping = false;
   #stopping = false;
+  #unsubscribe: (() => void) | undefined;
 
   constructor(options: RunWorkerOptions) {
     this.#o = options;
@@ -59,6 +60,10 @@ export class RunWorker {
   /** Installs the queue if needed and starts taking jobs. */
   async start(): Promise<void> {
     await this.#o.queue.install();
+    // A run cancelled through a server stops here at once if it runs here.
+    this.#unsubscribe = await this.#o.store.subscribe?.('cancel', (runId) => {
+      this.#driving.get(runId)?.controller.abort();
+    });
     this.#runner = await this.#o.queue.work({
       concurrency: this.#o.concurrency,
       pollMs: Math.max(1000, this.#o.leaseMs),
@@ -80,6 +85,7 @@ export class RunWorker {
   async stop(): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#sweeper);
+    this.#unsubscribe?.();
     const runs = [...this.#driving.values()];
     for (const run of runs)
       run.controller.abort(new RunSuspension('the worker stopped', { quiet: true }));
@@ -144,7 +150,12 @@ export class RunWorker {
     const state = foldRun(runId, events);
     if (state.status === 'completed') return;
     if (ended.has(state.status) && job.reason !== 'resume') return;
-    if (state.status === 'awaiting_approval' && (await this.#stillWaiting(state))) return;
+    if (job.reason === 'cancel') {
+      await this.#closeApprovals(runId);
+      controller.abort();
+    } else if (state.status === 'awaiting_approval' && (await this.#stillWaiting(state))) {
+      return;
+    }
 
     const prepared = await prepareAgent(
       started.data.specPath,
@@ -184,6 +195,18 @@ export class RunWorker {
       this.#log(`agentd worker: run ${runId} stopped: ${errorMessage(error)}`);
     } finally {
       await prepared.toolset.close();
+    }
+  }
+
+  /** Closes the run's open requests for approval: it is being cancelled. */
+  async #closeApprovals(runId: string): Promise<void> {
+    for (const approval of await this.#o.store.listApprovals({ runId, status: 'pending' })) {
+      await this.#o.store.answerApproval(approval.id, {
+        status: 'cancelled',
+        by: 'agentd',
+        reason: 'the run was cancelled',
+        at: new Date().toISOString(),
+      });
     }
   }
 

@@ -6,8 +6,11 @@ import type { PostgresStore } from './postgres-store.ts';
 /** The one task agentd queues: drive a run (start it, wake it, take it over). */
 export const driveTask = 'agentd.run';
 
-/** Why a run was queued; `resume` drives it even when it had ended (a person asked). */
-export type DriveReason = 'start' | 'wake' | 'recover' | 'resume';
+/**
+ * Why a run was queued; `resume` drives it even when it had ended (a person asked); `cancel`
+ * ends it as cancelled (a run no worker drives, waiting for an approval, say).
+ */
+export type DriveReason = 'start' | 'wake' | 'recover' | 'resume' | 'cancel';
 
 export interface DriveJob {
   runId: string;
