@@ -82,6 +82,19 @@ export class PostgresStore extends ComposedStore {
     return this.connection.ready;
   }
 
+  /**
+   * Whether the server has pgvector: `installed` in this database, `available` to install
+   * (CREATE EXTENSION vector), or `absent`. Vectors are kept as bytea either way and searched by
+   * each process's own index (see docs/scale-out.md).
+   */
+  async pgvector(): Promise<'installed' | 'available' | 'absent'> {
+    const [row] = await this.connection.query<{ installed: boolean; available: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') AS installed,
+              EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector') AS available`,
+    );
+    return row?.installed ? 'installed' : row?.available ? 'available' : 'absent';
+  }
+
   schemaVersion(): Promise<number> {
     return this.connection.schemaVersion();
   }
