@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
 import { describeUrl } from '../../store/postgres/postgres-connection.ts';
@@ -27,20 +28,29 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   });
   try {
     await store.ready();
+    // Online evaluation (online_eval in config.yaml): runs that finish here are sampled here.
+    const finished = new EventEmitter();
+    const log = (line: string) => process.stdout.write(`${line}\n`);
+    const online = config.onlineEval
+      ? await (await import('../../evals/online.ts')).startOnlineScoring(
+          store,
+          config,
+          finished,
+          log,
+        )
+      : undefined;
     const worker = new RunWorker({
       store,
       queue: new PostgresWorkQueue(store),
       config,
       concurrency: flags.concurrency,
       leaseMs: flags.lease,
-      log: (line) => process.stdout.write(`${line}\n`),
-      ...(flags.events
-        ? {
-            onEvent: (event) =>
-              process.stdout.write(`event ${event.runId} ${event.seq} ${event.type}\n`),
-            onTake: (job) => process.stdout.write(`take ${job.runId} ${job.reason}\n`),
-          }
-        : {}),
+      log,
+      onEvent: (event) => {
+        finished.emit('event', event);
+        if (flags.events) log(`event ${event.runId} ${event.seq} ${event.type}`);
+      },
+      ...(flags.events ? { onTake: (job) => log(`take ${job.runId} ${job.reason}`) } : {}),
     });
     await worker.start();
     process.stdout.write(
@@ -60,6 +70,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       );
     process.stdout.write(`${signal}: letting go of runs in flight (other workers take them)\n`);
     await worker.stop();
+    await online?.close();
     return 0;
   } finally {
     await store.close();
