@@ -2,6 +2,7 @@ import type { FrameworkName } from './frameworks/catalog.ts';
 import type { Plan } from './plan.ts';
 import type { ConsoleResults } from './protocols/console.ts';
 import type { GatewayResults } from './protocols/gateway.ts';
+import type { LocalResults } from './protocols/local.ts';
 import type { LongRunResults } from './protocols/long-run.ts';
 import type { MemoryBenchResults } from './protocols/memory.ts';
 import type { PolicyResults } from './protocols/policy.ts';
@@ -66,6 +67,8 @@ export interface Results {
   console?: ConsoleResults;
   /** The observability issue's benchmark: telemetry's overhead per one-tool run. */
   telemetry?: TelemetryResults;
+  /** The local-models issue's benchmark: the tiny GGUF through agentd against node-llama-cpp direct. */
+  local?: LocalResults;
   /** The scale-out issue's benchmark: runs/s by workers, appends/s by store, takeover after SIGKILL. */
   scale?: ScaleResults;
 }

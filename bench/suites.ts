@@ -3,6 +3,7 @@ import { runCold } from './protocols/cold.ts';
 import { runConcurrency } from './protocols/concurrency.ts';
 import { runConsoleBench } from './protocols/console.ts';
 import { runGatewayBench } from './protocols/gateway.ts';
+import { runLocalBench } from './protocols/local.ts';
 import { runLongRunProcess } from './protocols/long-run-process.ts';
 import { runMemoryBenchProcess } from './protocols/memory-process.ts';
 import { runPolicyBench } from './protocols/policy.ts';
@@ -33,6 +34,7 @@ type SuiteOutput = Partial<
     | 'gateway'
     | 'console'
     | 'telemetry'
+    | 'local'
     | 'scale'
   >
 >;
@@ -206,6 +208,23 @@ export const suites: Record<string, Suite> = {
           rounds: quick ? 2 : 5,
           log: ctx.log,
           server: ctx.server,
+        }),
+      };
+    },
+  },
+  local: {
+    name: 'local',
+    description:
+      'the tiny GGUF through agentd (local/<file>.gguf) against node-llama-cpp called directly in the same process: time to first token, tokens/s; RSS with 1 and 4 concurrent runs',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      const quick = ctx.plan.name === 'quick';
+      return {
+        local: await runLocalBench({
+          rounds: quick ? 6 : 20,
+          tokens: 128,
+          tmpDir: ctx.tmpDir,
+          log: ctx.log,
         }),
       };
     },

@@ -43,6 +43,25 @@ export const configSchema = lazy(() =>
         anthropic: providerConfig().optional(),
         openai: providerConfig().optional(),
         'openai-compatible': providerConfig().optional(),
+        ollama: providerConfig().optional(),
+      })
+      .optional(),
+    /** Models on this machine: GGUF folders and local servers to look for (see docs/local-models.md). */
+    local: z
+      .strictObject({
+        /** Folders of GGUF files besides `$AGENTD_HOME/models` (relative to AGENTD_HOME; `~/` is home). */
+        model_dirs: z.array(z.string().min(1)).optional(),
+        /** Ports to look for each kind of local server on, instead of its default port. */
+        ports: z
+          .strictObject({
+            ollama: z.array(z.int().min(1).max(65535)).optional(),
+            'llama-cpp': z.array(z.int().min(1).max(65535)).optional(),
+            vllm: z.array(z.int().min(1).max(65535)).optional(),
+            'lm-studio': z.array(z.int().min(1).max(65535)).optional(),
+          })
+          .optional(),
+        /** How long one look for local servers waits for answers, in milliseconds (200). */
+        discovery_timeout_ms: z.int().min(1).max(60_000).optional(),
       })
       .optional(),
     /** Folders of agent specs besides `$AGENTD_HOME/agents` (relative to AGENTD_HOME; `~/` is home). */
@@ -112,6 +131,7 @@ export type ProviderConfig = z.infer<ReturnType<typeof providerConfig>>;
 export type OnlineEvalConfig = NonNullable<ConfigFile['online_eval']>;
 export type MemoryConfig = NonNullable<ConfigFile['memory']>;
 export type TelemetryConfig = NonNullable<ConfigFile['telemetry']>;
+export type LocalConfig = NonNullable<ConfigFile['local']>;
 
 /** agentd's settings: `$AGENTD_HOME/config.yaml`, overridden by the environment. */
 export interface Config {
@@ -123,7 +143,11 @@ export interface Config {
   databaseUrl?: string;
   /** Who drives the server's runs: `here` on SQLite (and when unset); on Postgres `runs` (default `workers`). */
   runs?: 'here' | 'workers' | 'both';
-  providers: Partial<Record<'anthropic' | 'openai' | 'openai-compatible', ProviderConfig>>;
+  providers: Partial<
+    Record<'anthropic' | 'openai' | 'openai-compatible' | 'ollama', ProviderConfig>
+  >;
+  /** `local.model_dirs` from config.yaml as absolute paths, and the ports to look for servers on. */
+  local?: { modelDirs: string[]; ports?: LocalConfig['ports']; discoveryTimeoutMs?: number };
   /** `agent_dirs` from config.yaml, as absolute paths (none when unset). */
   agentDirs?: string[];
   /** `online_eval` from config.yaml, as written (see src/evals/online.ts). */
@@ -190,6 +214,13 @@ export function loadConfig(
     runs,
     providers: file.providers ?? {},
     agentDirs: (file.agent_dirs ?? []).map((dir) => agentDirPath(dir, home)),
+    local: {
+      modelDirs: (file.local?.model_dirs ?? []).map((dir) => agentDirPath(dir, home)),
+      ...(file.local?.ports ? { ports: file.local.ports } : {}),
+      ...(file.local?.discovery_timeout_ms
+        ? { discoveryTimeoutMs: file.local.discovery_timeout_ms }
+        : {}),
+    },
     ...(file.online_eval ? { onlineEval: file.online_eval } : {}),
     ...(file.memory ? { memory: file.memory } : {}),
     ...(file.telemetry ? { telemetry: file.telemetry } : {}),

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'model_unknown_provider'
   | 'model_credentials_missing'
   | 'model_request_failed'
+  | 'model_load_failed'
   | 'tool_load_failed'
   | 'run_not_found'
   | 'run_busy'

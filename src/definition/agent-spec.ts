@@ -37,6 +37,8 @@ const exampleIds: Record<ProviderName, string> = {
   anthropic: 'claude-sonnet-4-5',
   openai: 'gpt-5',
   'openai-compatible': 'qwen3:8b',
+  ollama: 'qwen3:8b',
+  local: 'qwen3-8b-q4_k_m.gguf',
   scripted: 'demo',
 };
 
@@ -54,6 +56,10 @@ const agentSpecSchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
         .optional(),
+      /** local models: tokens per sequence, sequences at once, CPU threads. */
+      context_size: z.int().min(16).optional(),
+      sequences: z.int().min(1).max(64).optional(),
+      threads: z.int().min(1).optional(),
     })
     .optional(),
   model_settings: z
@@ -177,7 +183,13 @@ export interface AgentSpec {
   description?: string;
   provider: ProviderName;
   modelId: string;
-  providerOptions: { baseUrl?: string; api?: 'responses' | 'chat'; apiKeyEnv?: string };
+  providerOptions: {
+    baseUrl?: string;
+    api?: 'responses' | 'chat';
+    apiKeyEnv?: string;
+    /** local/: how the GGUF is loaded (the first load in a process decides). */
+    local?: { contextSize?: number; sequences?: number; threads?: number };
+  };
   settings: ModelSettings;
   instructions: string;
   tools: ToolSource[];
@@ -254,6 +266,20 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
   if (raw.provider?.base_url) spec.providerOptions.baseUrl = raw.provider.base_url;
   if (raw.provider?.api) spec.providerOptions.api = raw.provider.api;
   if (raw.provider?.api_key_env) spec.providerOptions.apiKeyEnv = raw.provider.api_key_env;
+  const { context_size, sequences, threads } = raw.provider ?? {};
+  if (context_size !== undefined || sequences !== undefined || threads !== undefined) {
+    if (provider !== 'local') {
+      throw new AgentdError(
+        'spec_invalid',
+        `${path}: provider.context_size, sequences and threads only apply to local models (this agent uses ${provider})`,
+      );
+    }
+    spec.providerOptions.local = {
+      ...(context_size !== undefined ? { contextSize: context_size } : {}),
+      ...(sequences !== undefined ? { sequences } : {}),
+      ...(threads !== undefined ? { threads } : {}),
+    };
+  }
   const s = raw.model_settings;
   if (s?.temperature !== undefined) spec.settings.temperature = s.temperature;
   if (s?.top_p !== undefined) spec.settings.topP = s.top_p;

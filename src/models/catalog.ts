@@ -1,7 +1,14 @@
 import type { Usage } from '../core/usage.ts';
 import { catalogEntries } from './catalog-data.ts';
 
-export const providerNames = ['anthropic', 'openai', 'openai-compatible', 'scripted'] as const;
+export const providerNames = [
+  'anthropic',
+  'openai',
+  'openai-compatible',
+  'ollama',
+  'local',
+  'scripted',
+] as const;
 export type ProviderName = (typeof providerNames)[number];
 export const effortLevels = ['minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
 export type EffortLevel = (typeof effortLevels)[number];

@@ -2,7 +2,7 @@ import type { Config } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { AgentSpec } from '../definition/agent-spec.ts';
 import { AiSdkModel } from './ai-sdk-model.ts';
-import { type EffortLevel, findModel, type ProviderName } from './catalog.ts';
+import { type EffortLevel, findModel } from './catalog.ts';
 import type { Model } from './model.ts';
 import { loadScript, ScriptedModel } from './scripted-model.ts';
 
@@ -40,17 +40,40 @@ export async function resolveModel(spec: AgentSpec, config: Config): Promise<Res
   if (spec.provider === 'scripted') {
     return scripted(spec, spec.modelId, notices);
   }
+  if (spec.provider === 'local') {
+    const { resolveLocalModel } = await import('./local/resolve-local.ts');
+    return resolveLocalModel(spec, config);
+  }
+  if (spec.provider === 'ollama') {
+    const { resolveOllamaModel } = await import('./local/resolve-local.ts');
+    return resolveOllamaModel(spec, config);
+  }
   const provider = spec.provider;
   const fileConfig = config.providers[provider] ?? {};
   const keyVar = spec.providerOptions.apiKeyEnv ?? keyEnv[provider];
   const apiKey = config.env[keyVar] || fileConfig.api_key;
-  const baseUrl =
+  let baseUrl =
     spec.providerOptions.baseUrl ?? (config.env[baseUrlEnv[provider]] || fileConfig.base_url);
 
   if (provider === 'openai-compatible' && !baseUrl) {
-    throw new AgentdError(
-      'model_credentials_missing',
-      `${spec.path}: model ${provider}/${spec.modelId} needs a base URL: set provider.base_url in the spec (e.g. http://localhost:11434/v1 for Ollama) or ${baseUrlEnv[provider]}`,
+    const { discoverServers, findServing } = await import('./local/discovery.ts');
+    const server = findServing(
+      await discoverServers({
+        ports: config.local?.ports,
+        timeoutMs: config.local?.discoveryTimeoutMs,
+      }),
+      provider,
+      spec.modelId,
+    );
+    if (!server) {
+      throw new AgentdError(
+        'model_credentials_missing',
+        `${spec.path}: model ${provider}/${spec.modelId} needs a base URL and no server on 127.0.0.1 serves it: set provider.base_url in the spec (e.g. http://localhost:8000/v1 for vLLM) or ${baseUrlEnv[provider]} (\`agentd models --local\` shows what runs here)`,
+      );
+    }
+    baseUrl = server.baseUrl;
+    notices.push(
+      `${provider}/${spec.modelId}: using the ${server.label} found at ${server.baseUrl}`,
     );
   }
   if (provider !== 'openai-compatible' && !apiKey) {
@@ -87,7 +110,7 @@ export async function resolveModel(spec: AgentSpec, config: Config): Promise<Res
 }
 
 export interface HostedModelOptions {
-  provider: Exclude<ProviderName, 'scripted'>;
+  provider: 'anthropic' | 'openai' | 'openai-compatible';
   id: string;
   apiKey?: string;
   /** Required for openai-compatible. */
@@ -136,7 +159,7 @@ export async function createModel(options: HostedModelOptions): Promise<Model> {
  * The effort level to send: what the spec asks, where the catalog says the model takes it;
  * otherwise none, with a notice. Models the catalog does not know get it as asked.
  */
-function effortFor(
+export function effortFor(
   model: Model,
   effort: EffortLevel | undefined,
   notices: string[],
@@ -147,6 +170,7 @@ function effortFor(
     notices.push(`effort ${effort} is ignored: the scripted replay does not think`);
     return {};
   }
+  if (model.provider === 'ollama') return { effort };
   if (!model.entry) return { effort };
   const supported = model.entry.effort ?? [];
   if (!supported.includes(effort)) {

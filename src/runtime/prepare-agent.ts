@@ -4,7 +4,7 @@ import type { Limits } from '../core/events.ts';
 import { createRedactor, type Redactor } from '../core/redact.ts';
 import { type AgentSpec, loadAgentSpec } from '../definition/agent-spec.ts';
 import { actorOf } from '../memory/actor.ts';
-import { type EffortLevel, isProviderName } from '../models/catalog.ts';
+import { type EffortLevel, isProviderName, providerNames } from '../models/catalog.ts';
 import { type ResolvedModel, resolveModel } from '../models/providers.ts';
 import { type PolicySource, policySourceOf, runAuthorizer } from '../policy/load.ts';
 import type { Tool } from '../tools/tool.ts';
@@ -74,7 +74,7 @@ export async function prepareAgentSpec(
     if (slash <= 0 || !isProviderName(provider)) {
       throw new AgentdError(
         'usage',
-        `--model: "${overrides.model}" is not provider/model-id (providers: anthropic, openai, openai-compatible, scripted)`,
+        `--model: "${overrides.model}" is not provider/model-id (providers: ${providerNames.join(', ')})`,
       );
     }
     spec.provider = provider;

@@ -39,7 +39,7 @@ describe('CLI bad input', () => {
     [
       'unknown provider',
       'name: t\nmodel: antropic/claude-sonnet-4-5\n',
-      /^agentd: .*bad\.yaml: model: unknown provider "antropic" \(known: anthropic, openai, openai-compatible, scripted\)$/,
+      /^agentd: .*bad\.yaml: model: unknown provider "antropic" \(known: anthropic, openai, openai-compatible, ollama, local, scripted\)$/,
     ],
     [
       'model without id',
@@ -86,7 +86,7 @@ describe('CLI bad input', () => {
     [
       'openai-compatible without a base URL',
       'name: t\nmodel: openai-compatible/qwen3:8b\n',
-      /needs a base URL: set provider\.base_url in the spec .* or OPENAI_COMPATIBLE_BASE_URL$/,
+      /needs a base URL and no server on 127\.0\.0\.1 serves it: set provider\.base_url in the spec .* or OPENAI_COMPATIBLE_BASE_URL \(`agentd models --local` shows what runs here\)$/,
     ],
     [
       'missing tool module',

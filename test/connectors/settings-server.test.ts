@@ -138,7 +138,7 @@ describe('settings connector', () => {
     expect(agents[0]).toMatchObject({
       path: join(home, 'agents', 'broken.yaml'),
       model: 'antropic/claude-sonnet-4-5',
-      error: `${join(home, 'agents', 'broken.yaml')}: model: unknown provider "antropic" (known: anthropic, openai, openai-compatible, scripted)`,
+      error: `${join(home, 'agents', 'broken.yaml')}: model: unknown provider "antropic" (known: anthropic, openai, openai-compatible, ollama, local, scripted)`,
     });
     expect(agents[1]).toMatchObject({
       path: join(home, 'agents', 'helper', 'agent.yaml'),

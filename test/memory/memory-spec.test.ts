@@ -67,7 +67,7 @@ describe('memory: in agent specs', () => {
       '/agents/a.yaml: memory.extraction.script: is required when memory.extraction.model is "scripted/x" (the scripted extractions to replay)',
     );
     expect(bad('  extraction: { model: antropic/claude }\n')).toBe(
-      '/agents/a.yaml: memory.extraction.model: unknown provider "antropic" (known: anthropic, openai, openai-compatible, scripted)',
+      '/agents/a.yaml: memory.extraction.model: unknown provider "antropic" (known: anthropic, openai, openai-compatible, ollama, local, scripted)',
     );
     expect(bad('  recall: { max_age: soon }\n')).toBe(
       '/agents/a.yaml: memory.recall.max_age: "soon" is not a duration (write e.g. 30d, 12h, or a number of seconds)',

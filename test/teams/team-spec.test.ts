@@ -94,7 +94,7 @@ budget: { max_turns: 50, max_tokens: 100000, max_cost_usd: 1.5, max_time: 1h }
       ],
       [
         'name: crew\nlead: ./agent.yaml\nteammates: { w: { agent: { model: antropic/x } } }\n',
-        'teammates.w.agent.model: unknown provider "antropic" (known: anthropic, openai, openai-compatible, scripted)',
+        'teammates.w.agent.model: unknown provider "antropic" (known: anthropic, openai, openai-compatible, ollama, local, scripted)',
       ],
       [
         'name: crew\nlead: ./agent.yaml\nteammates: { w: ./agent.yaml }\nbudget: { max_time: soon }\n',
