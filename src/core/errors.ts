@@ -56,14 +56,17 @@ export function errorMessage(error: unknown): string {
 /** Longer than this, a quoted value in a message is shown by its start and its length. */
 const LONG_VALUE = 200;
 const SHOWN_VALUE = 100;
-const longQuoted = new RegExp(`"([^"\\n]{${LONG_VALUE + 1},})"`, 'g');
+const longQuoted = new RegExp(`"([^"]{${LONG_VALUE + 1},})"`, 'g');
 
 /**
  * A message with each long quoted value cut to its start: a file may hold a scalar of
  * megabytes, and the one line that names it should still fit a terminal's scrollback.
  */
 function shortenValues(message: string): string {
-  return message.replace(
+  // A value with a line break in it (a path, a name, a scalar from a file) would break the one
+  // line a user error is: its breaks are shown escaped.
+  const flat = message.replaceAll('\r', '\\r').replaceAll('\n', '\\n');
+  return flat.replace(
     longQuoted,
     (_, value: string) => `"${value.slice(0, SHOWN_VALUE)}…" (${value.length} characters)`,
   );
