@@ -22,7 +22,6 @@ import { registerServe } from './program/serve.ts';
 import { registerStore } from './program/store.ts';
 import { registerTeam } from './program/team.ts';
 import { registerVoice } from './program/voice.ts';
-import { registerWorker } from './program/worker.ts';
 
 const version = '0.1.0';
 
@@ -36,7 +35,6 @@ const groups = [
   registerAgents,
   registerMcp,
   registerServe,
-  registerWorker,
   registerStore,
   registerKeys,
   registerApprovals,
