@@ -56,6 +56,9 @@ export function errorMessage(error: unknown): string {
 /** Longer than this, a quoted value in a message is shown by its start and its length. */
 const LONG_VALUE = 200;
 const SHOWN_VALUE = 100;
+const longWord = new RegExp(`[^\\s"]{${LONG_VALUE + 1},}`, 'g');
+/** A message is one line a terminal can show: longer than this, it is cut. */
+const LONGEST_MESSAGE = 1_500;
 const longQuoted = new RegExp(`"([^"]{${LONG_VALUE + 1},})"`, 'g');
 
 /**
@@ -66,8 +69,15 @@ function shortenValues(message: string): string {
   // A value with a line break in it (a path, a name, a scalar from a file) would break the one
   // line a user error is: its breaks are shown escaped.
   const flat = message.replaceAll('\r', '\\r').replaceAll('\n', '\\n');
-  return flat.replace(
-    longQuoted,
-    (_, value: string) => `"${value.slice(0, SHOWN_VALUE)}…" (${value.length} characters)`,
-  );
+  const short = flat
+    .replace(
+      longQuoted,
+      (_, value: string) => `"${value.slice(0, SHOWN_VALUE)}…" (${value.length} characters)`,
+    )
+    // an unquoted value (a path, a list a file gave) the same way
+    .replace(
+      longWord,
+      (value: string) => `${value.slice(0, SHOWN_VALUE)}… (${value.length} characters)`,
+    );
+  return short.length > LONGEST_MESSAGE ? `${short.slice(0, LONGEST_MESSAGE)}…` : short;
 }

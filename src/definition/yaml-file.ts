@@ -11,6 +11,21 @@ export function parseYamlFile<S extends z.ZodType>(
   text: string,
   schema: S,
 ): z.output<S> {
+  try {
+    return parseYamlText(file, text, schema);
+  } catch (error) {
+    // Collections nested thousands deep exhaust the stack of the YAML library or the schema.
+    if (error instanceof RangeError) {
+      throw new AgentdError(
+        'spec_invalid',
+        `${file}: invalid YAML: nested too deeply to read (${error.message}); flatten the file`,
+      );
+    }
+    throw error;
+  }
+}
+
+function parseYamlText<S extends z.ZodType>(file: string, text: string, schema: S): z.output<S> {
   const doc = parseDocument(text, { prettyErrors: true });
   const yamlError = doc.errors[0];
   if (yamlError) {

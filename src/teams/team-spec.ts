@@ -165,6 +165,25 @@ export function parseTeamSpec(
   text: string,
   config: Pick<Config, 'home' | 'agentDirs'>,
 ): TeamSpec {
+  try {
+    return parseTeamText(path, text, config);
+  } catch (error) {
+    // A file nested thousands deep exhausts the stack of the YAML library reading it.
+    if (error instanceof RangeError) {
+      throw new AgentdError(
+        'spec_invalid',
+        `${path}: invalid YAML: nested too deeply to read (${error.message}); flatten the file`,
+      );
+    }
+    throw error;
+  }
+}
+
+function parseTeamText(
+  path: string,
+  text: string,
+  config: Pick<Config, 'home' | 'agentDirs'>,
+): TeamSpec {
   const raw = parseYamlFile(path, text, teamSchema);
   const dir = dirname(resolve(path));
   const lead = loadRole(path, dir, 'lead', 'lead', raw.lead, config);

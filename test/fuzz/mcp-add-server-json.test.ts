@@ -19,7 +19,9 @@ import { type LocalRegistry, startNpmRegistry, tinyMcpServer } from '../support/
  * AGENTD_FUZZ_SEED to replay a failure fast-check reported).
  */
 const runs = Number(process.env.AGENTD_FUZZ_RUNS ?? 30);
-const seed = process.env.AGENTD_FUZZ_SEED ? Number(process.env.AGENTD_FUZZ_SEED) : undefined;
+// A fixed seed by default, so the suite gives the same answer every time; AGENTD_FUZZ_SEED picks
+// another (any number) to explore further.
+const seed = process.env.AGENTD_FUZZ_SEED ? Number(process.env.AGENTD_FUZZ_SEED) : 20261207;
 const bwrap = detectContainmentHost().bwrapPath;
 
 const world = mkdtempSync(join(tmpdir(), 'agentd-fuzz-mcp-add-'));
