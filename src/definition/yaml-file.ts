@@ -11,10 +11,17 @@ export function parseYamlFile<S extends z.ZodType>(
   text: string,
   schema: S,
 ): z.output<S> {
+  return readableDepth(file, () => parseYamlText(file, text, schema));
+}
+
+/**
+ * `read()` of a YAML file, with collections nested thousands deep (which exhaust the stack of
+ * the YAML library or the schema) one line instead of a stack overflow.
+ */
+export function readableDepth<T>(file: string, read: () => T): T {
   try {
-    return parseYamlText(file, text, schema);
+    return read();
   } catch (error) {
-    // Collections nested thousands deep exhaust the stack of the YAML library or the schema.
     if (error instanceof RangeError) {
       throw new AgentdError(
         'spec_invalid',

@@ -8,7 +8,7 @@ import type { Limits } from '../core/events.ts';
 import { loadCatalogAgent } from '../definition/agent-catalog.ts';
 import { type AgentSpec, loadAgentSpec, parseAgentSpec } from '../definition/agent-spec.ts';
 import { durationSchema } from '../definition/duration-schema.ts';
-import { parseYamlFile } from '../definition/yaml-file.ts';
+import { parseYamlFile, readableDepth } from '../definition/yaml-file.ts';
 import {
   type EffortLevel,
   effortLevels,
@@ -165,18 +165,7 @@ export function parseTeamSpec(
   text: string,
   config: Pick<Config, 'home' | 'agentDirs'>,
 ): TeamSpec {
-  try {
-    return parseTeamText(path, text, config);
-  } catch (error) {
-    // A file nested thousands deep exhausts the stack of the YAML library reading it.
-    if (error instanceof RangeError) {
-      throw new AgentdError(
-        'spec_invalid',
-        `${path}: invalid YAML: nested too deeply to read (${error.message}); flatten the file`,
-      );
-    }
-    throw error;
-  }
+  return readableDepth(path, () => parseTeamText(path, text, config));
 }
 
 function parseTeamText(
