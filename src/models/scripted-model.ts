@@ -123,6 +123,8 @@ export class ScriptedModel implements Model {
       signal?.throwIfAborted();
       yield { type: 'text-delta', text: piece };
     }
+    // A turn of tool calls alone stops on cancellation too, as a provider's request would.
+    signal?.throwIfAborted();
     const calls = turn?.tool_calls ?? [];
     for (const [i, call] of calls.entries()) {
       const id = `call_${turnIndex + 1}_${i + 1}`;

@@ -14,6 +14,7 @@ export function slowModel(id: string, script: Script, latencyMs: number): Model 
     id: inner.id,
     entry: inner.entry,
     async *stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart> {
+      signal?.throwIfAborted();
       if (latencyMs > 0) {
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(resolve, latencyMs);
