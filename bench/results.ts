@@ -14,6 +14,7 @@ import type {
   ThroughputSample,
   WarmSample,
 } from './protocols/samples.ts';
+import type { ScaleResults } from './protocols/scale.ts';
 import type { StartupResults } from './protocols/startup.ts';
 import type { StepsResults } from './protocols/steps.ts';
 import type { TeamsResults } from './protocols/teams.ts';
@@ -77,4 +78,6 @@ export interface Results {
   environments?: EnvironmentsResults;
   /** The local-models issue's benchmark: the tiny GGUF through agentd against node-llama-cpp direct. */
   local?: LocalResults;
+  /** The scale-out issue's benchmark: runs/s by workers, appends/s by store, takeover after SIGKILL. */
+  scale?: ScaleResults;
 }

@@ -10,6 +10,7 @@ import { runLongRunProcess } from './protocols/long-run-process.ts';
 import { runMemoryBenchProcess } from './protocols/memory-process.ts';
 import { runPolicyBench } from './protocols/policy.ts';
 import type { ColdSample, ConcurrencySample } from './protocols/samples.ts';
+import { runScaleBench } from './protocols/scale.ts';
 import { runStartup } from './protocols/startup.ts';
 import { runSteps } from './protocols/steps.ts';
 import { runTeamsBench } from './protocols/teams.ts';
@@ -40,6 +41,7 @@ type SuiteOutput = Partial<
     | 'environments'
     | 'voice'
     | 'local'
+    | 'scale'
   >
 >;
 
@@ -268,6 +270,24 @@ export const suites: Record<string, Suite> = {
           rounds: quick ? 6 : 20,
           tokens: 128,
           tmpDir: ctx.tmpDir,
+          log: ctx.log,
+        }),
+      };
+    },
+  },
+  scale: {
+    name: 'scale',
+    description:
+      'scale-out on Postgres: runs/s with 1, 2 and 4 agentd worker processes (fake model at 200 ms), event appends/s on Postgres and SQLite, SIGKILL of a worker to its runs resumed elsewhere',
+    defaultFrameworks: 'agentd',
+    run: async (ctx) => {
+      ctx.log('scale: workers on Postgres, appends by store, takeover after SIGKILL');
+      const quick = ctx.plan.name === 'quick';
+      return {
+        scale: await runScaleBench({
+          server: ctx.server,
+          tmpDir: ctx.tmpDir,
+          appends: quick ? 1000 : 4000,
           log: ctx.log,
         }),
       };

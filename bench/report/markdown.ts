@@ -476,6 +476,34 @@ export function markdownReport(results: Results, chartFile?: string): string {
     );
     out.push('');
   }
+  if (results.scale) {
+    const s = results.scale;
+    out.push('## Scale-out: workers on Postgres');
+    out.push('');
+    out.push(
+      `\`bench/protocols/scale.ts\`: one-tool runs (two model calls of ${s.latencyMs} ms on the fake model) queued on Postgres and driven by \`agentd worker\` processes, ${s.concurrencyPerWorker} runs at once each; runs a second from the first run's first step to the last run's end.`,
+    );
+    out.push('');
+    out.push(header(['workers', 'runs', 'runs/s', 'speed-up'], ['---:', '---:', '---:', '---:']));
+    for (const r of s.workers) {
+      out.push(
+        row([
+          String(r.workers),
+          String(r.runs),
+          r.runsPerSecond.toFixed(1),
+          `×${r.speedup.toFixed(2)}`,
+        ]),
+      );
+    }
+    out.push('');
+    out.push(header(['store', 'appends', 'events/s'], ['---', '---', '---:']));
+    for (const r of s.appends) out.push(row([r.store, r.mode, String(r.eventsPerSecond)]));
+    out.push('');
+    out.push(
+      `A worker killed (SIGKILL) mid-run, lease ${s.takeover.leaseMs} ms: its run resumed on another worker after ${s.takeover.samplesMs.join(', ')} ms (median ${s.takeover.medianMs} ms).`,
+    );
+    out.push('');
+  }
   if (results.environments) {
     const e = results.environments;
     out.push('## Environments: step overhead and eval episodes');

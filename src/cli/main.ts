@@ -22,6 +22,7 @@ import { registerServe } from './program/serve.ts';
 import { registerStore } from './program/store.ts';
 import { registerTeam } from './program/team.ts';
 import { registerVoice } from './program/voice.ts';
+import { registerWorker } from './program/worker.ts';
 
 const version = '0.1.0';
 
@@ -35,6 +36,7 @@ const groups = [
   registerAgents,
   registerMcp,
   registerServe,
+  registerWorker,
   registerStore,
   registerKeys,
   registerApprovals,

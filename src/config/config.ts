@@ -32,6 +32,12 @@ export const configSchema = lazy(() =>
           'write a postgres://user@host:port/database URL (leave store out for the embedded SQLite file)',
       })
       .optional(),
+    /**
+     * Who drives the runs `agentd serve` starts on a Postgres store: `workers` (queued for
+     * `agentd worker` processes, the default), `here` (the server itself), or `both` (queued,
+     * and the server is one of the workers).
+     */
+    runs: z.enum(['here', 'workers', 'both']).optional(),
     providers: z
       .strictObject({
         anthropic: providerConfig().optional(),
@@ -155,6 +161,8 @@ export interface Config {
   durability: Durability;
   /** The Postgres store's URL (`store` in config.yaml, or AGENTD_DATABASE_URL); unset: SQLite at `dbPath`. */
   databaseUrl?: string;
+  /** Who drives the server's runs: `here` on SQLite (and when unset); on Postgres `runs` (default `workers`). */
+  runs?: 'here' | 'workers' | 'both';
   providers: Partial<
     Record<'anthropic' | 'openai' | 'openai-compatible' | 'ollama' | 'mistral', ProviderConfig>
   >;
@@ -206,12 +214,26 @@ export function loadConfig(
       'AGENTD_DATABASE_URL: not a postgres://user@host:port/database URL (unset it for the embedded SQLite file)',
     );
   }
+  const runs = env.AGENTD_RUNS || file.runs || (databaseUrl ? 'workers' : 'here');
+  if (runs !== 'here' && runs !== 'workers' && runs !== 'both') {
+    throw new AgentdError(
+      'config_invalid',
+      `AGENTD_RUNS: "${runs}" is not who drives runs (use here, workers or both)`,
+    );
+  }
+  if (runs !== 'here' && !databaseUrl) {
+    throw new AgentdError(
+      'config_invalid',
+      `${env.AGENTD_RUNS ? 'AGENTD_RUNS' : `${configPath}: runs`}: "${runs}" needs the Postgres store (set store: postgres://... or AGENTD_DATABASE_URL), or use here`,
+    );
+  }
   return {
     home,
     dbPath: join(home, 'agentd.db'),
     configPath,
     durability,
     ...(databaseUrl ? { databaseUrl } : {}),
+    runs,
     providers: file.providers ?? {},
     agentDirs: (file.agent_dirs ?? []).map((dir) => agentDirPath(dir, home)),
     local: {

@@ -62,7 +62,7 @@ import {
   summarize,
   unmeasuredTokens,
 } from './compaction.ts';
-import { acquireLease } from './run-lease.ts';
+import { acquireLease, type HeldLease } from './run-lease.ts';
 import { RunLog } from './run-log.ts';
 import { runToolCall } from './tool-runner.ts';
 
@@ -99,6 +99,11 @@ interface DriveOptions {
   onEvent?: (event: RunEvent) => void;
   onLive?: (update: LiveUpdate) => void;
   now?: () => number;
+  /**
+   * The run's lease, taken by the caller (a worker): the run is driven under it (its appends
+   * fenced by it) and the caller releases it. Without one, the run takes and releases its own.
+   */
+  lease?: HeldLease;
 }
 
 export interface RunOptions extends DriveOptions {
@@ -137,6 +142,11 @@ export interface ResumeOptions extends DriveOptions {
   limits?: Partial<Limits>;
   /** A person's decision for tool calls whose outcome the crash left unknown. */
   inDoubt?: 'rerun' | 'skip';
+  /**
+   * The run was queued for a worker (`run.started` written by the server): when nothing but
+   * `run.started` is in its log, this is its start, not a resume, and no `run.resumed` is logged.
+   */
+  queued?: boolean;
 }
 
 /**
@@ -146,8 +156,14 @@ export interface ResumeOptions extends DriveOptions {
  */
 export class RunSuspension {
   readonly reason: string;
-  constructor(reason: string) {
+  /**
+   * Nothing is logged: the run keeps the status it had (a worker letting go of a run that waits
+   * for an approval, which wakes it again, or of one it leaves to another worker).
+   */
+  readonly quiet: boolean;
+  constructor(reason: string, options: { quiet?: boolean } = {}) {
     this.reason = reason;
+    this.quiet = options.quiet === true;
   }
 }
 
@@ -185,11 +201,12 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
     },
   });
   if (options.transcript) await log.append({ type: 'voice.transcript', data: options.transcript });
-  const lease = await acquireLease(options.store, runId);
+  const lease = options.lease ?? (await acquireLease(options.store, runId));
+  log.fence = lease.fence;
   try {
     return await drive(log, options, new Set());
   } finally {
-    await lease.release();
+    if (!options.lease) await lease.release();
   }
 }
 
@@ -242,13 +259,14 @@ export async function continueWithTurn(options: UserTurnOptions): Promise<RunRes
  */
 export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
   const { store, runId } = options;
-  const lease = await acquireLease(store, runId);
+  const lease = options.lease ?? (await acquireLease(store, runId));
   try {
     const events = await store.readEvents(runId);
     if (events[0]?.type !== 'run.started') {
       throw new AgentdError('run_not_found', `no run "${runId}": see agentd runs list`);
     }
     const log = RunLog.fromEvents(runId, store, events, logOptions(options));
+    log.fence = lease.fence;
     if (log.state.status === 'completed') {
       throw new AgentdError(
         'run_not_resumable',
@@ -258,7 +276,7 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
     await restoreTools(options.agent.tools, events, runId, options.signal);
     return await continueRun(log, options);
   } finally {
-    await lease.release();
+    if (!options.lease) await lease.release();
   }
 }
 
@@ -286,15 +304,17 @@ async function restoreTools(
 async function continueRun(log: RunLog, options: ResumeOptions): Promise<RunResult> {
   const state = log.state;
   const limits = options.limits ? { ...state.limits, ...options.limits } : undefined;
-  await log.append({
-    type: 'run.resumed',
-    data: {
-      session: state.session + 1,
-      ...(limits ? { limits } : {}),
-      ...(options.inDoubt ? { inDoubt: options.inDoubt } : {}),
-      policy: (options.agent.policy ?? permissiveAuthorizer).policy,
-    },
-  });
+  const firstDrive = options.queued === true && state.lastSeq === 0 && !limits;
+  if (!firstDrive)
+    await log.append({
+      type: 'run.resumed',
+      data: {
+        session: state.session + 1,
+        ...(limits ? { limits } : {}),
+        ...(options.inDoubt ? { inDoubt: options.inDoubt } : {}),
+        policy: (options.agent.policy ?? permissiveAuthorizer).policy,
+      },
+    });
   // Calls logged but without a result were running when the process stopped.
   const inDoubt = new Set(state.pendingCalls.keys());
   return drive(log, options, inDoubt, options.inDoubt);
@@ -388,7 +408,9 @@ async function drive(
   };
   const cancelled = async (): Promise<RunResult> => {
     if (signal.reason instanceof RunSuspension) {
-      await log.append({ type: 'run.suspended', data: { reason: signal.reason.reason } });
+      if (!signal.reason.quiet) {
+        await log.append({ type: 'run.suspended', data: { reason: signal.reason.reason } });
+      }
       return { runId, state };
     }
     return finish('cancelled', 'cancelled', { detail: 'cancelled by the user' });

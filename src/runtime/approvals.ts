@@ -24,8 +24,9 @@ export interface ApprovalDeskOptions {
 /**
  * Where a run asks people to approve its calls. A request is a row in the store (any process
  * may answer it: `agentd approvals`, the HTTP API) and an `approval.requested` event; the run
- * waits, asking the store every `pollMs`, until an answer, the request's expiry (which denies
- * it), or the run stops. A run resumed while a call waited finds the call's request again (one
+ * waits until an answer, the request's expiry (which denies it), or the run stops: told of the
+ * answer by a store that tells of changes (Postgres, NOTIFY), asking the store every `pollMs`
+ * otherwise (SQLite). A run resumed while a call waited finds the call's request again (one
  * request per call) and honours an answer given while it was down.
  */
 export class ApprovalDesk implements Approver {
@@ -132,8 +133,29 @@ export class ApprovalDesk implements Approver {
    * it, unless someone answered first). Undefined when the run stopped first.
    */
   async #wait(request: ApprovalRecord): Promise<ApprovalRecord | undefined> {
+    const { store } = this.#options;
+    // A store that tells of answers (Postgres) wakes the wait at once; others are asked again.
+    const answered = new AbortController();
+    const unsubscribe = await store
+      .subscribe?.('approvals', (id) => {
+        if (id === request.id) answered.abort();
+      })
+      .catch(() => undefined);
+    const woken = AbortSignal.any([this.#options.signal, answered.signal]);
+    const pollMs = unsubscribe ? Number.POSITIVE_INFINITY : (this.#options.pollMs ?? 250);
+    try {
+      return await this.#poll(request, woken, pollMs);
+    } finally {
+      unsubscribe?.();
+    }
+  }
+
+  async #poll(
+    request: ApprovalRecord,
+    woken: AbortSignal,
+    pollMs: number,
+  ): Promise<ApprovalRecord | undefined> {
     const { store, signal, now } = this.#options;
-    const pollMs = this.#options.pollMs ?? 250;
     const expires = Date.parse(request.expiresAt);
     for (;;) {
       if (signal.aborted) return undefined;
@@ -151,7 +173,8 @@ export class ApprovalDesk implements Approver {
         if (timedOut) return timedOut.record;
         continue;
       }
-      await sleep(Math.min(pollMs, left), signal);
+      // (a timer holds at most 2^31 - 1 ms)
+      await sleep(Math.min(pollMs, left, 2 ** 31 - 1), woken);
     }
   }
 

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { AgentdError } from '../core/errors.ts';
-import type { RunLease, Store } from '../store/store.ts';
+import type { LeaseFence, RunLease, Store } from '../store/store.ts';
 
 /** A lease nobody renewed for this long belongs to a process that is gone. */
 const staleAfterMs = 60_000;
@@ -29,7 +29,36 @@ export function leaseIsLive(lease: RunLease, now: number = Date.now()): boolean 
 }
 
 export interface HeldLease {
+  /** What this holder's appends carry: refused once another process took the run. */
+  readonly fence: LeaseFence;
   release(): Promise<void>;
+}
+
+/**
+ * Keeps a lease just taken fresh every `renewMs` until released; `onLost` is told when a
+ * renewal finds it taken by another process.
+ */
+function holdLease(store: Store, lease: RunLease, renewMs: number, onLost?: () => void): HeldLease {
+  const { runId, owner } = lease;
+  const timer = setInterval(() => {
+    store
+      .renewLease(runId, owner, new Date().toISOString())
+      .then((held) => {
+        if (!held) {
+          clearInterval(timer);
+          onLost?.();
+        }
+      })
+      .catch(() => undefined);
+  }, renewMs);
+  timer.unref();
+  return {
+    fence: { owner, generation: lease.generation },
+    async release() {
+      clearInterval(timer);
+      await store.releaseLease(runId, owner);
+    },
+  };
 }
 
 /**
@@ -46,21 +75,47 @@ export async function acquireLease(store: Store, runId: string): Promise<HeldLea
       );
     }
     const at = new Date().toISOString();
-    if (await store.claimLease(runId, thisProcess, current?.owner ?? null, at)) {
-      const timer = setInterval(() => {
-        store.renewLease(runId, thisProcess, new Date().toISOString()).catch(() => undefined);
-      }, renewEveryMs);
-      timer.unref();
-      return {
-        async release() {
-          clearInterval(timer);
-          await store.releaseLease(runId, thisProcess);
-        },
-      };
-    }
+    const taken = await store.claimLease(runId, thisProcess, current?.owner ?? null, at);
+    if (taken) return holdLease(store, taken, renewEveryMs);
   }
   throw new AgentdError(
     'run_busy',
     `run ${runId} was taken by another process at the same moment; try again`,
   );
+}
+
+export interface WorkerLeaseOptions {
+  /** Who takes it: the worker's `host:pid`. */
+  owner: string;
+  /** A lease whose heartbeat is older than this is free to take; it is renewed 4 times as often. */
+  leaseMs: number;
+  /** How long to wait for a live holder to let go before giving up (undefined returned). */
+  waitMs: number;
+  /** Told when a renewal finds the lease taken by another worker. */
+  onLost?: () => void;
+}
+
+/**
+ * A worker's claim of a run: free leases and leases whose heartbeat is older than `leaseMs`
+ * are taken (a worker on another machine, or stopped, is judged by its heartbeat alone); a
+ * live holder is waited for (it is letting go between steps, or still driving the run).
+ */
+export async function claimWorkerLease(
+  store: Store,
+  runId: string,
+  options: WorkerLeaseOptions,
+): Promise<HeldLease | undefined> {
+  const giveUpAt = Date.now() + options.waitMs;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    const current = await store.getLease(runId);
+    const fresh =
+      current !== undefined && Date.now() - Date.parse(current.heartbeatAt) < options.leaseMs;
+    if (!fresh || current?.owner === options.owner) {
+      const at = new Date().toISOString();
+      const taken = await store.claimLease(runId, options.owner, current?.owner ?? null, at);
+      if (taken) return holdLease(store, taken, Math.max(1, options.leaseMs / 4), options.onLost);
+    }
+    if (Date.now() >= giveUpAt) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
 }

@@ -1,6 +1,6 @@
 import type { NewEvent, RunEvent } from '../core/events.ts';
 import { applyEvent, emptyRunState, type RunState } from '../core/run-state.ts';
-import type { Store } from '../store/store.ts';
+import type { LeaseFence, Store } from '../store/store.ts';
 
 /**
  * A run's log as the loop writes it: gives each event its place (`seq`), makes it durable in
@@ -15,6 +15,8 @@ export class RunLog {
   readonly #onEvent: ((event: RunEvent) => void) | undefined;
   readonly #now: () => Date;
   #tail: Promise<unknown> = Promise.resolve();
+  /** The lease the appends are fenced by, once the run's driver holds one. */
+  fence: LeaseFence | undefined;
 
   constructor(
     runId: string,
@@ -50,7 +52,7 @@ export class RunLog {
     let seq = this.state.lastSeq;
     const at = this.#now().toISOString();
     const placed = events.map((e) => ({ ...e, runId: this.runId, seq: ++seq, at }) as RunEvent);
-    await this.#store.append(placed);
+    await this.#store.append(placed, this.fence);
     for (const event of placed) {
       applyEvent(this.state, event);
       this.#onEvent?.(event);

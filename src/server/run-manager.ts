@@ -7,6 +7,7 @@ import type { EffortLevel } from '../models/catalog.ts';
 import { type RunResult, RunSuspension, resumeRun, runAgent } from '../runtime/agent-loop.ts';
 import { type PreparedAgent, prepareAgent } from '../runtime/prepare-agent.ts';
 import { leaseIsLive } from '../runtime/run-lease.ts';
+import type { PostgresWorkQueue } from '../store/postgres/postgres-work-queue.ts';
 import { redactingStore } from '../store/redacting-store.ts';
 import type { Store } from '../store/store.ts';
 
@@ -31,7 +32,9 @@ interface ActiveRun {
 /**
  * The runs a server drives: started and resumed in this process, each with its own tools and
  * secrets, cancelled or suspended through its signal. Every durable event is announced on
- * `events` ('event', RunEvent) so streams see it at once.
+ * `events` ('event', RunEvent) so streams see it at once. With a `queue` (a Postgres store
+ * whose runs are driven by `agentd worker`s), a run is prepared here (a bad spec still fails
+ * the request), its `run.started` written, and it is queued for a worker instead.
  */
 export class RunManager {
   readonly events = new EventEmitter();
@@ -39,11 +42,18 @@ export class RunManager {
   readonly #config: Config;
   readonly #log: (line: string) => void;
   readonly #active = new Map<string, ActiveRun>();
+  readonly #queue: PostgresWorkQueue | undefined;
   #closing = false;
 
-  constructor(options: { store: Store; config: Config; log?: (line: string) => void }) {
+  constructor(options: {
+    store: Store;
+    config: Config;
+    log?: (line: string) => void;
+    queue?: PostgresWorkQueue;
+  }) {
     this.#store = options.store;
     this.#config = options.config;
+    this.#queue = options.queue;
     this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.events.setMaxListeners(0);
   }
@@ -65,6 +75,29 @@ export class RunManager {
     this.#assertOpen();
     const prepared = await this.#prepare(request.specPath, request, request.cwd);
     const runId = newId('run');
+    if (this.#queue) {
+      // Only `run.started` is written here (the run is let go at once); a worker drives it.
+      const queued = new AbortController();
+      queued.abort(new RunSuspension('queued for a worker', { quiet: true }));
+      try {
+        await runAgent({
+          store: redactingStore(this.#store, prepared.redact),
+          agent: prepared.agent,
+          signal: queued.signal,
+          runId,
+          task: request.task,
+          specPath: prepared.spec.path,
+          cwd: request.cwd,
+          ...(prepared.resolved.scripted ? { scripted: prepared.resolved.scripted } : {}),
+          ...(request.traceparent ? { traceparent: request.traceparent } : {}),
+          onEvent: (event) => this.events.emit('event', event),
+        });
+      } finally {
+        await prepared.toolset.close();
+      }
+      await this.#queue.enqueue({ runId, reason: 'start' });
+      return runId;
+    }
     return this.#launch(runId, prepared, (io) =>
       runAgent({
         ...io,
@@ -97,6 +130,15 @@ export class RunManager {
         `run ${runId} was not started from an agent spec; resume it from code with resumeRun()`,
       );
     }
+    if (this.#queue) {
+      await this.#queue.enqueue({
+        runId,
+        reason: 'resume',
+        ...(options.limits ? { limits: options.limits } : {}),
+        ...(options.inDoubt ? { inDoubt: options.inDoubt } : {}),
+      });
+      return runId;
+    }
     const cwd = started.data.cwd ?? process.cwd();
     const prepared = await this.#prepare(
       started.data.specPath,
@@ -116,6 +158,20 @@ export class RunManager {
     );
   }
 
+  /**
+   * Cancels a run that workers drive (with a queue): the worker driving it is told (NOTIFY),
+   * and a job ends it if none does (it waits for an approval, say). False without a queue, or
+   * when the run is not going.
+   */
+  async cancelQueued(runId: string, status: string): Promise<boolean> {
+    if (!this.#queue || !['running', 'awaiting_approval', 'suspended'].includes(status)) {
+      return false;
+    }
+    await this.#store.publish?.('cancel', runId);
+    await this.#queue.enqueue({ runId, reason: 'cancel' });
+    return true;
+  }
+
   /** Cancels a run running here; false when it is not. */
   cancel(runId: string): boolean {
     const run = this.#active.get(runId);
@@ -130,6 +186,8 @@ export class RunManager {
    * lease). Returns their ids; a run that cannot be resumed is logged and skipped.
    */
   async recover(): Promise<string[]> {
+    // Workers take over what a stopped process left (see src/worker).
+    if (this.#queue) return [];
     const leases = new Map((await this.#store.listLeases()).map((l) => [l.runId, l]));
     const resumed: string[] = [];
     for (const status of ['suspended', 'running', 'awaiting_approval'] as const) {

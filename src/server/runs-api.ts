@@ -102,7 +102,7 @@ export function runsApi(options: {
   api.post('/:id/cancel', async (c) => {
     const run = await store.getRun(c.req.param('id'));
     if (!run) return problem(c, 404, 'not_found', `no run "${c.req.param('id')}"`);
-    if (!manager.cancel(run.id)) {
+    if (!manager.cancel(run.id) && !(await manager.cancelQueued(run.id, run.status))) {
       return problem(
         c,
         409,
@@ -165,6 +165,12 @@ export function runsApi(options: {
       manager.events.on('stopped', onStopped);
       manager.events.on('closing', poke);
       stream.onAbort(poke);
+      // Runs driven elsewhere (workers): a store that tells of appends (Postgres) says when.
+      const unsubscribe = await store
+        .subscribe?.('events', (id) => {
+          if (id === run.id) poke();
+        })
+        .catch(() => undefined);
       try {
         while (!stream.aborted) {
           dirty = false;
@@ -189,18 +195,20 @@ export function runsApi(options: {
           const going = latest?.status === 'running' || latest?.status === 'awaiting_approval';
           if (!active && !going) break;
           if (dirty) continue;
-          // Another process may be driving the run: look again now and then.
+          // Another process may be driving the run: look again now and then (SQLite).
+          const told = active || unsubscribe !== undefined;
           const waited = await new Promise<boolean>((resolve) => {
-            const timer = setTimeout(() => resolve(false), active ? keepAliveMs : 1000);
+            const timer = setTimeout(() => resolve(false), told ? keepAliveMs : 1000);
             wake = () => {
               clearTimeout(timer);
               resolve(true);
             };
           });
           wake = undefined;
-          if (!waited && active) await stream.write(': keep-alive\n\n');
+          if (!waited && told) await stream.write(': keep-alive\n\n');
         }
       } finally {
+        unsubscribe?.();
         manager.events.off('event', onEvent);
         manager.events.off('stopped', onStopped);
         manager.events.off('closing', poke);

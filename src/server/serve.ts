@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
 import type { Config } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
+import type { PostgresWorkQueue } from '../store/postgres/postgres-work-queue.ts';
 import type { Store } from '../store/store.ts';
 import { telemetryOf } from '../telemetry/traced-store.ts';
 import { ApiKeys } from './api-keys.ts';
@@ -66,13 +67,29 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       `--gateway-open: only on a loopback address (--host 127.0.0.1, ::1 or localhost); "${options.host}" is reachable from other machines`,
     );
   }
+  const queue = options.config ? await runQueue(options.store, options.config) : undefined;
   const manager = options.config
     ? new RunManager({
         store: options.store,
         config: options.config,
         ...(options.log ? { log: options.log } : {}),
+        ...(queue ? { queue } : {}),
       })
     : undefined;
+  // `runs: both`: the server is also one of the workers.
+  const worker =
+    queue && manager && options.config?.runs === 'both'
+      ? new (await import('../worker/run-worker.ts')).RunWorker({
+          store: options.store,
+          queue,
+          config: options.config,
+          concurrency: 4,
+          leaseMs: 30_000,
+          ...(options.log ? { log: options.log } : {}),
+          onEvent: (event) => manager.events.emit('event', event),
+        })
+      : undefined;
+  await worker?.start();
   const gateway = options.config
     ? new Gateway({
         store: options.store,
@@ -193,6 +210,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     resumed,
     close: async () => {
       await (await voice)?.close();
+      await worker?.stop();
       await manager?.suspendAll('agentd serve is shutting down');
       await online?.close();
       await gateway?.close();
@@ -214,4 +232,23 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       });
     },
   };
+}
+
+/**
+ * The queue the server's runs go to (`runs: workers` or `both`, on a Postgres store), installed
+ * so that runs can be queued before any worker started; none when the server drives them.
+ */
+async function runQueue(store: Store, config: Config): Promise<PostgresWorkQueue | undefined> {
+  if (!config.runs || config.runs === 'here') return undefined;
+  const { PostgresStore } = await import('../store/postgres/postgres-store.ts');
+  const { PostgresWorkQueue } = await import('../store/postgres/postgres-work-queue.ts');
+  if (!(store instanceof PostgresStore)) {
+    throw new AgentdError(
+      'config_invalid',
+      `runs: "${config.runs}" needs the Postgres store (set store: postgres://... or AGENTD_DATABASE_URL), or use here`,
+    );
+  }
+  const queue = new PostgresWorkQueue(store);
+  await queue.install();
+  return queue;
 }

@@ -2,7 +2,7 @@ import type { ApprovalAnswer, ApprovalRequest } from '../core/approval.ts';
 import type { RunEvent } from '../core/events.ts';
 import type { JsonValue } from '../core/messages.ts';
 import type { Redactor } from '../core/redact.ts';
-import type { Store } from './store.ts';
+import type { LeaseFence, Store } from './store.ts';
 
 /**
  * A view of `store` whose appends (and requests for approval, which show a call's arguments)
@@ -18,7 +18,8 @@ export function redactingStore(store: Store, redact: Redactor): Store {
   return new Proxy(store, {
     get(target, property, receiver) {
       if (property === 'append') {
-        return (events: readonly RunEvent[]) => target.append(events.map(clean));
+        return (events: readonly RunEvent[], fence?: LeaseFence) =>
+          target.append(events.map(clean), fence);
       }
       if (property === 'requestApproval') {
         return (request: ApprovalRequest) =>

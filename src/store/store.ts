@@ -327,8 +327,20 @@ export interface Store
   readonly memories: MemoryStore;
   /** Agent teams: teams, their task boards, the runs of their members, their logs. */
   readonly teams: TeamStore;
+  /**
+   * Postgres only (LISTEN/NOTIFY): tells `fn` of every change of a kind, made by any process,
+   * with its key (`events`: a run's id, `approvals`: an approval's id once answered, `board`: a
+   * team's id, `cancel`: a run someone asked to cancel); resolves once listening, with the
+   * removal. Without it (SQLite) a process finds others' changes by reading again.
+   */
+  subscribe?(topic: ChangeTopic, fn: (key: string) => void): Promise<() => void>;
+  /** Postgres only: tells every subscriber of `topic`, in every process, of `key`. */
+  publish?(topic: ChangeTopic, key: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The kinds of change a store tells its subscribers of (`Store.subscribe`). */
+export type ChangeTopic = 'events' | 'approvals' | 'board' | 'cancel';
 
 export interface ListApprovalsOptions {
   status?: ApprovalStatus;

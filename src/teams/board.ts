@@ -13,7 +13,7 @@ import type {
  * One team's task board and mailboxes over the store, for the process running the team:
  * every write goes to the store (durable, atomic) and then tells this process's listeners,
  * so a lead waiting on the board wakes at once instead of polling. Writes by other processes
- * are found by re-reading the store.
+ * are told by the store when it can (Postgres, NOTIFY), and found by re-reading it otherwise.
  */
 export class TeamBoard {
   readonly teamId: string;
@@ -21,6 +21,9 @@ export class TeamBoard {
   readonly #listeners = new Set<(events: readonly TeamEvent[]) => void>();
   readonly #now: () => number;
   readonly #reported = new Set<number>();
+  #lastReported = 0;
+  /** Subscribed to other processes' changes (Postgres), from the first wait on. */
+  #remote: Promise<(() => void) | undefined> | undefined;
 
   constructor(store: Store, teamId: string, now: () => number = Date.now) {
     this.store = store;
@@ -38,8 +41,17 @@ export class TeamBoard {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Resolves at the next write (or when `signal` fires, or after `ms`). */
-  nextChange(signal: AbortSignal, ms: number): Promise<void> {
+  /**
+   * Resolves at the next write (or when `signal` fires, or after `ms`): this process's, or, on
+   * a store that tells of changes (Postgres), any process's.
+   */
+  async nextChange(signal: AbortSignal, ms: number): Promise<void> {
+    this.#remote ??= (
+      this.store.subscribe?.('board', (teamId) => {
+        if (teamId === this.teamId) void this.#refresh();
+      }) ?? Promise.resolve(undefined)
+    ).catch(() => undefined);
+    await this.#remote;
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -58,8 +70,16 @@ export class TeamBoard {
     // Concurrent writes may read each other's entries: each is reported once.
     const fresh = events.filter((e) => !this.#reported.has(e.seq));
     if (fresh.length === 0) return;
-    for (const e of fresh) this.#reported.add(e.seq);
+    for (const e of fresh) {
+      this.#reported.add(e.seq);
+      this.#lastReported = Math.max(this.#lastReported, e.seq);
+    }
     for (const listener of [...this.#listeners]) listener(fresh);
+  }
+
+  /** Tells listeners what other processes added to the team's log. */
+  async #refresh(): Promise<void> {
+    this.#changed(await this.#events(this.#lastReported).catch(() => []));
   }
 
   async #events(afterSeq: number): Promise<TeamEvent[]> {

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.ts';
 import type { RunEvent } from '../core/events.ts';
 import { createRedactor, type Redactor } from '../core/redact.ts';
-import type { Store } from '../store/store.ts';
+import type { LeaseFence, Store } from '../store/store.ts';
 import { telemetrySettings } from './settings.ts';
 import type { TelemetrySession } from './telemetry-session.ts';
 import { clearToolTraceLookup, setToolTraceLookup } from './tool-trace.ts';
@@ -66,8 +66,8 @@ export function tracedStore(store: Store, config: Config, options: TracedStoreOp
   const traced: Store = new Proxy(store, {
     get(target, property, receiver) {
       if (property === 'append') {
-        return async (events: readonly RunEvent[]) => {
-          await target.append(events);
+        return async (events: readonly RunEvent[], fence?: LeaseFence) => {
+          await target.append(events, fence);
           observe(events);
         };
       }

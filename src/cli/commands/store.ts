@@ -16,8 +16,9 @@ export async function storeMigrateCommand(): Promise<number> {
     try {
       await store.ready();
       const version = await store.schemaVersion();
+      const vector = await store.pgvector();
       process.stdout.write(
-        `Postgres store at ${describeUrl(config.databaseUrl)}: schema version ${version}, up to date\n`,
+        `Postgres store at ${describeUrl(config.databaseUrl)}: schema version ${version}, up to date; pgvector ${vector === 'absent' ? 'not on this server' : vector} (vectors are kept as bytea and searched by each process's index)\n`,
       );
     } finally {
       await store.close();

@@ -96,6 +96,8 @@ export class PostgresApprovals implements ApprovalStore {
          answer_audit_seq = $5 WHERE id = $6 RETURNING *`,
         [given.status, given.by, given.reason ?? null, given.at, audit.seq, id],
       );
+      // A run waiting on it, in any process, hears of the answer at commit.
+      await tx.query('SELECT pg_notify($1, $2)', [this.#c.channel('approvals'), id]);
       return { answered: !expired, record: toApproval(closed!) };
     });
   }

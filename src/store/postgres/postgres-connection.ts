@@ -52,6 +52,10 @@ export class PostgresConnection implements Queryable {
   readonly schema: string;
   readonly ready: Promise<void>;
   readonly #where: string;
+  readonly #clientConfig: pg.ClientConfig;
+  readonly #driver: typeof pg;
+  /** The schema the tables are in (`search_path`'s first), known once migrated. */
+  #current = 'public';
 
   constructor(options: PostgresConnectionOptions) {
     this.schema = options.schema ?? 'public';
@@ -65,14 +69,17 @@ export class PostgresConnection implements Queryable {
     const given = url.searchParams.get('options');
     url.searchParams.delete('options');
     const driver = loadPg();
-    this.pool = new driver.Pool({
+    this.#driver = driver;
+    this.#clientConfig = {
       connectionString: url.toString(),
-      max: options.max ?? 10,
       types: typeParsers(driver),
       options: [given, ...settings].filter(Boolean).join(' '),
-    });
+    };
+    this.pool = new driver.Pool({ ...this.#clientConfig, max: options.max ?? 10 });
     // An idle client losing its server is reported on the next query, not as a crash.
     this.pool.on('error', () => undefined);
+    // ... and so is a checked-out client losing it (the query it runs fails instead).
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
     this.ready = this.#migrate(options.schema);
     this.ready.catch(() => undefined);
   }
@@ -105,6 +112,19 @@ export class PostgresConnection implements Queryable {
     } finally {
       client.release();
     }
+  }
+
+  /** A connection of its own, outside the pool (LISTEN keeps one for as long as it listens). */
+  newClient(): pg.Client {
+    return new this.#driver.Client(this.#clientConfig);
+  }
+
+  /**
+   * The NOTIFY channel of a kind of change in this store (channels are the database's, so
+   * each schema's are its own).
+   */
+  channel(topic: string): string {
+    return `agentd:${topic}:${this.#current}`;
   }
 
   /** The schema version the database has (0 before the first migration). */
@@ -168,6 +188,10 @@ export class PostgresConnection implements Queryable {
             throw error;
           }
         }
+        const { rows: where } = await client.query<{ schema: string }>(
+          'SELECT current_schema() AS schema',
+        );
+        this.#current = where[0]?.schema ?? 'public';
       } finally {
         await client.query(`SELECT pg_advisory_unlock(${lock})`);
       }

@@ -60,15 +60,20 @@ export class PostgresRunLog implements RunLogStore {
             ],
           );
         }
+        // Subscribers in every process hear of the run's new events at commit (NOTIFY).
         await tx.query(
-          `INSERT INTO events (run_id, seq, at, type, data)
-           SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[])`,
+          `WITH added AS (
+             INSERT INTO events (run_id, seq, at, type, data)
+             SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[]))
+           SELECT pg_notify($6, $7)`,
           [
             events.map((e) => e.runId),
             events.map((e) => e.seq),
             events.map((e) => e.at),
             events.map((e) => e.type),
             events.map((e) => this.#redact(JSON.stringify(e.data))),
+            this.#c.channel('events'),
+            events[0]!.runId,
           ],
         );
       });

@@ -1,7 +1,7 @@
 import type { AuditHead } from '../../core/audit.ts';
 import { createRedactor, type Redactor } from '../../core/redact.ts';
 import { ComposedStore } from '../composed-store.ts';
-import type { Durability } from '../store.ts';
+import type { ChangeTopic, Durability } from '../store.ts';
 import { PostgresApiKeys } from './postgres-api-keys.ts';
 import { PostgresApprovals } from './postgres-approvals.ts';
 import { PostgresAudit } from './postgres-audit.ts';
@@ -11,6 +11,7 @@ import { PostgresEvalScores } from './postgres-eval-scores.ts';
 import { type InsertRows, importRows } from './postgres-import.ts';
 import { PostgresLeases } from './postgres-leases.ts';
 import { PostgresMemoryStore } from './postgres-memory-store.ts';
+import { PostgresNotifications } from './postgres-notifications.ts';
 import { PostgresPolicySets } from './postgres-policy-sets.ts';
 import { PostgresRegistry } from './postgres-registry.ts';
 import { PostgresRunLog } from './postgres-run-log.ts';
@@ -37,6 +38,7 @@ export class PostgresStore extends ComposedStore {
   readonly durability: Durability;
   /** The pool and schema, for parts of agentd that need a connection of their own (LISTEN). */
   readonly connection: PostgresConnection;
+  readonly #notifications: PostgresNotifications;
 
   constructor(options: PostgresStoreOptions) {
     const durability = options.durability ?? 'process';
@@ -65,11 +67,33 @@ export class PostgresStore extends ComposedStore {
     this.url = options.url;
     this.durability = durability;
     this.connection = connection;
+    this.#notifications = new PostgresNotifications(connection);
+  }
+
+  subscribe(topic: ChangeTopic, fn: (key: string) => void): Promise<() => void> {
+    return this.#notifications.subscribe(topic, fn);
+  }
+
+  async publish(topic: ChangeTopic, key: string): Promise<void> {
+    await this.connection.query('SELECT pg_notify($1, $2)', [this.connection.channel(topic), key]);
   }
 
   /** Resolves once the schema is migrated (rejects with a one-line error if it cannot be). */
   ready(): Promise<void> {
     return this.connection.ready;
+  }
+
+  /**
+   * Whether the server has pgvector: `installed` in this database, `available` to install
+   * (CREATE EXTENSION vector), or `absent`. Vectors are kept as bytea either way and searched by
+   * each process's own index (see docs/scale-out.md).
+   */
+  async pgvector(): Promise<'installed' | 'available' | 'absent'> {
+    const [row] = await this.connection.query<{ installed: boolean; available: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector') AS installed,
+              EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector') AS available`,
+    );
+    return row?.installed ? 'installed' : row?.available ? 'available' : 'absent';
   }
 
   schemaVersion(): Promise<number> {
@@ -89,7 +113,8 @@ export class PostgresStore extends ComposedStore {
     return importRows(this.connection, fill);
   }
 
-  close(): Promise<void> {
-    return this.connection.close();
+  async close(): Promise<void> {
+    await this.#notifications.close();
+    await this.connection.close();
   }
 }

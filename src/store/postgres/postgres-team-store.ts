@@ -93,10 +93,20 @@ export class PostgresTeamStore implements TeamStore {
     );
     const first = row!.seq + 1;
     const data = events.map((event) => this.#redact(JSON.stringify(event.data)));
+    // The team's board, in every process, hears of the change at commit.
     await tx.query(
-      `INSERT INTO team_events (team_id, seq, at, type, data)
-       SELECT $1, s, $2, t, d FROM unnest($3::int[], $4::text[], $5::text[]) AS x(s, t, d)`,
-      [teamId, at, events.map((_, i) => first + i), events.map((e) => e.type), data],
+      `WITH added AS (
+         INSERT INTO team_events (team_id, seq, at, type, data)
+         SELECT $1, s, $2, t, d FROM unnest($3::int[], $4::text[], $5::text[]) AS x(s, t, d))
+       SELECT pg_notify($6, $1)`,
+      [
+        teamId,
+        at,
+        events.map((_, i) => first + i),
+        events.map((e) => e.type),
+        data,
+        this.#c.channel('board'),
+      ],
     );
     return events.map((event, i) => ({
       teamId,

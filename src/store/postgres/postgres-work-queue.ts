@@ -1,0 +1,170 @@
+import { createRequire } from 'node:module';
+import type { JobHelpers, Runner } from 'graphile-worker';
+import { quoteIdent } from './postgres-connection.ts';
+import type { PostgresStore } from './postgres-store.ts';
+
+/** The one task agentd queues: drive a run (start it, wake it, take it over). */
+export const driveTask = 'agentd.run';
+
+/**
+ * Why a run was queued; `resume` drives it even when it had ended (a person asked); `cancel`
+ * ends it as cancelled (a run no worker drives, waiting for an approval, say).
+ */
+export type DriveReason = 'start' | 'wake' | 'recover' | 'resume' | 'cancel';
+
+export interface DriveJob {
+  runId: string;
+  reason: DriveReason;
+  /** With `resume`: the limits and in-doubt decision the person gave. */
+  limits?: Record<string, unknown>;
+  inDoubt?: 'rerun' | 'skip';
+}
+
+type GraphileWorker = typeof import('graphile-worker');
+
+/** graphile-worker, loaded when a queue is first used (CommonJS, like `pg`). */
+function loadGraphile(): GraphileWorker {
+  return createRequire(import.meta.url)('graphile-worker') as GraphileWorker;
+}
+
+/** graphile-worker's logger, silenced: agentd's worker says what it does itself. */
+function quietLogger(graphile: GraphileWorker) {
+  return new graphile.Logger(() => () => undefined);
+}
+
+/**
+ * The queue of runs to drive, on graphile-worker in the store's database (see
+ * docs/scale-out.md for why this engine). Its tables live in a schema of their own beside the
+ * store's (`agentd_jobs`, or `<schema>_jobs` for a store in another schema); a job is
+ * `{ runId, reason }` under the key `run:<id>`, so a run has at most one job waiting. Workers
+ * hear of new jobs by LISTEN/NOTIFY. Answering an approval queues its run in the same
+ * transaction (a trigger on `approvals`), so a run that let go of its worker while it waited is
+ * woken whoever answers and however.
+ */
+export class PostgresWorkQueue {
+  readonly #store: PostgresStore;
+  #schema: Promise<string> | undefined;
+
+  constructor(store: PostgresStore) {
+    this.#store = store;
+  }
+
+  /** The queue's schema: named after the store's. */
+  schema(): Promise<string> {
+    this.#schema ??= this.#store.connection
+      .query<{ schema: string }>('SELECT current_schema() AS schema')
+      .then(([row]) =>
+        row?.schema && row.schema !== 'public' ? `${row.schema}_jobs` : 'agentd_jobs',
+      );
+    return this.#schema;
+  }
+
+  /** Creates or upgrades the queue's tables and the wake-up trigger (idempotent). */
+  async install(): Promise<void> {
+    const graphile = loadGraphile();
+    const schema = await this.schema();
+    await graphile.runMigrations({
+      pgPool: this.#store.connection.pool,
+      schema,
+      logger: quietLogger(graphile),
+    });
+    const q = quoteIdent(schema);
+    await this.#store.connection.transaction(async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtext('agentd-queue-install'))");
+      await tx.query(`CREATE OR REPLACE FUNCTION agentd_wake_on_answer() RETURNS trigger AS $$
+        BEGIN
+          PERFORM ${q}.add_job('${driveTask}', json_build_object('runId', NEW.run_id, 'reason', 'wake'),
+            job_key := 'run:' || NEW.run_id);
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql`);
+      await tx.query(`CREATE OR REPLACE TRIGGER agentd_wake_on_answer AFTER UPDATE OF status ON approvals
+        FOR EACH ROW WHEN (OLD.status = 'pending' AND NEW.status <> 'pending')
+        EXECUTE FUNCTION agentd_wake_on_answer()`);
+    });
+  }
+
+  /** Queues a run for a worker (replacing a job of the run still waiting). */
+  async enqueue(job: DriveJob): Promise<void> {
+    const q = quoteIdent(await this.schema());
+    await this.#store.connection.query(
+      `SELECT ${q}.add_job($1, $2::json, job_key := $3, max_attempts := 5)`,
+      [driveTask, JSON.stringify(job), `run:${job.runId}`],
+    );
+  }
+
+  /**
+   * graphile-worker ids that hold a job of ours for longer than `leaseMs` without a fresh run
+   * lease (a worker's lease owner ends in `#<graphile worker id>`): their process is dead or
+   * stopped, and their jobs are to be given to others.
+   */
+  async staleWorkers(leaseMs: number): Promise<string[]> {
+    const q = quoteIdent(await this.schema());
+    const rows = await this.#store.connection.query<{ locked_by: string }>(
+      `SELECT DISTINCT j.locked_by FROM ${q}.jobs j
+       WHERE j.task_identifier = $1 AND j.locked_by IS NOT NULL
+         AND j.locked_at < now() - $2 * interval '1 millisecond'
+         AND NOT EXISTS (
+           SELECT 1 FROM run_leases l
+           WHERE l.owner LIKE '%#' || j.locked_by
+             AND l.heartbeat_at::timestamptz > now() - $2 * interval '1 millisecond')`,
+      [driveTask, leaseMs],
+    );
+    return rows.map((row) => row.locked_by);
+  }
+
+  /** Puts the jobs of dead workers back in the queue (graphile-worker's own unlock). */
+  async unlockWorkers(workerIds: readonly string[]): Promise<void> {
+    if (workerIds.length === 0) return;
+    const graphile = loadGraphile();
+    const utils = await graphile.makeWorkerUtils({
+      pgPool: this.#store.connection.pool,
+      schema: await this.schema(),
+      logger: quietLogger(graphile),
+    });
+    try {
+      await utils.forceUnlockWorkers([...workerIds]);
+    } finally {
+      await utils.release();
+    }
+    // Workers listening hear of the jobs now free as of new ones (graphile-worker's channel).
+    await this.#store.connection.query(
+      `SELECT pg_notify('jobs:insert', json_build_object('count', $1::int)::text)`,
+      [workerIds.length],
+    );
+  }
+
+  /** How many jobs wait or run (a worker's status line; tests wait for an empty queue). */
+  async pending(): Promise<number> {
+    const q = quoteIdent(await this.schema());
+    const [row] = await this.#store.connection.query<{ n: number }>(
+      `SELECT count(*) AS n FROM ${q}.jobs WHERE task_identifier = $1`,
+      [driveTask],
+    );
+    return row?.n ?? 0;
+  }
+
+  /**
+   * Runs `handle` for each job as it comes, `concurrency` at a time, until the runner is
+   * stopped. `pollMs` only matters for retries: new jobs arrive by NOTIFY.
+   */
+  async work(options: {
+    concurrency: number;
+    pollMs: number;
+    handle: (job: DriveJob, workerId: string) => Promise<void>;
+  }): Promise<Runner> {
+    const graphile = loadGraphile();
+    return graphile.run({
+      pgPool: this.#store.connection.pool,
+      schema: await this.schema(),
+      concurrency: options.concurrency,
+      pollInterval: options.pollMs,
+      noHandleSignals: true,
+      logger: quietLogger(graphile),
+      taskList: {
+        [driveTask]: async (payload: unknown, helpers: JobHelpers) => {
+          await options.handle(payload as DriveJob, helpers.job.locked_by ?? 'unknown');
+        },
+      },
+    });
+  }
+}

@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, onTestFinished } from 'vitest';
+import { repoRoot } from '../../support/cli.ts';
+
+export const postgresUrl =
+  process.env.AGENTD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const admin = new pg.Pool({ connectionString: postgresUrl, max: 2 });
+const schemas: string[] = [];
+afterAll(async () => {
+  for (const schema of schemas.splice(0)) {
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE`);
+  }
+  await admin.end();
+});
+
+/**
+ * A schema of the test's own (the store's tables; the queue's go in `<schema>_jobs`), and the
+ * store URL that selects it, for this process and for the workers it starts.
+ */
+export async function clusterSchema(host = '127.0.0.1'): Promise<{ schema: string; url: string }> {
+  const schema = `agentd_test_${randomBytes(6).toString('hex')}`;
+  schemas.push(schema);
+  await admin.query(`CREATE SCHEMA "${schema}"`);
+  const base = new URL(postgresUrl);
+  base.hostname = host;
+  base.searchParams.set('options', `-c search_path=${schema}`);
+  return { schema, url: base.toString() };
+}
+
+export interface WorkerEvent {
+  runId: string;
+  seq: number;
+  type: string;
+}
+
+/** An `agentd worker` in its own process, with what it printed. */
+export class WorkerProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  out = '';
+  err = '';
+  /** Each line printed, with when it arrived (`performance.now()`). */
+  readonly lines: { text: string; at: number }[] = [];
+  readonly #onEvent: ((event: WorkerEvent, worker: WorkerProcess) => void) | undefined;
+  readonly #onLine: Set<(line: string) => void> = new Set();
+
+  constructor(options: {
+    home: string;
+    url: string;
+    env?: Record<string, string>;
+    args?: string[];
+    /** A command to run it under (`ip netns exec <ns>`). */
+    prefix?: string[];
+    onEvent?: (event: WorkerEvent, worker: WorkerProcess) => void;
+  }) {
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(process.env)) {
+      if (value !== undefined && !/^(ANTHROPIC|OPENAI|AGENTD)_/.test(key)) env[key] = value;
+    }
+    Object.assign(
+      env,
+      { AGENTD_HOME: options.home, AGENTD_DATABASE_URL: options.url, NO_COLOR: '1' },
+      options.env,
+    );
+    const argv = [process.execPath, join(repoRoot, 'bin/agentd.js'), 'worker', '--events'];
+    const [command, ...args] = [...(options.prefix ?? []), ...argv, ...(options.args ?? [])];
+    this.child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#onEvent = options.onEvent;
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    let partial = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+      this.out += text;
+      partial += text;
+      const lines = partial.split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) this.#line(line);
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      this.err += text;
+    });
+    onTestFinished(() => this.kill('SIGKILL'));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Sends a signal (SIGKILL ends a stopped process too). */
+  kill(signal: NodeJS.Signals): void {
+    if (!this.alive) return;
+    try {
+      this.child.kill(signal);
+    } catch {
+      // gone already
+    }
+  }
+
+  /** Resolves once the worker printed a line matching `pattern` (hang guard: 60 s). */
+  waitFor(pattern: RegExp, what: string): Promise<string> {
+    const seen = this.out.split('\n').find((line) => pattern.test(line));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#onLine.delete(check);
+        reject(
+          new Error(`worker ${this.pid}: no ${what} in 60 s; it printed:\n${this.out}${this.err}`),
+        );
+      }, 60_000);
+      const check = (line: string) => {
+        if (!pattern.test(line)) return;
+        clearTimeout(timer);
+        this.#onLine.delete(check);
+        resolve(line);
+      };
+      this.#onLine.add(check);
+    });
+  }
+
+  /** When the first line matching `pattern` arrived. */
+  arrivedAt(pattern: RegExp): number | undefined {
+    return this.lines.find((line) => pattern.test(line.text))?.at;
+  }
+
+  #line(line: string): void {
+    this.lines.push({ text: line, at: performance.now() });
+    const match = /^event (\S+) (\d+) (\S+)$/.exec(line);
+    if (match) this.#onEvent?.({ runId: match[1]!, seq: Number(match[2]), type: match[3]! }, this);
+    for (const check of [...this.#onLine]) check(line);
+  }
+}
+
+/** Waits until `probe` gives a value (hang guard: 60 s, failing with what it saw last). */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  seen: () => string = () => '',
+): Promise<T> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; ${seen()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
