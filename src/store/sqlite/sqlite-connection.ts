@@ -1,4 +1,4 @@
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 
 /**
  * The one connection of a SQLite store, shared by its parts: prepared statements kept per
@@ -23,6 +23,15 @@ export class SqliteConnection {
       this.#statements.set(sql, statement);
     }
     return statement;
+  }
+
+  /**
+   * The first row a write `... RETURNING` statement gives, stepped to its end. `get` stops at
+   * the first row and ignores what finishing the statement reports: outside a transaction
+   * that is the commit, so a full disk would hand back a row that was never written.
+   */
+  returning<T>(sql: string, ...params: SQLInputValue[]): T | undefined {
+    return this.prepare(sql).all(...params)[0] as T | undefined;
   }
 
   /** Runs `fn` in a write transaction (`BEGIN IMMEDIATE`: writers in other processes queue). */

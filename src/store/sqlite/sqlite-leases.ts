@@ -29,19 +29,22 @@ export class SqliteLeases implements LeaseStore {
   ): Promise<RunLease | undefined> {
     const row = (
       expectedOwner === null
-        ? this.#c
-            .prepare(
-              `INSERT INTO run_leases (run_id, owner, heartbeat_at, generation) VALUES (?, ?, ?, 1)
+        ? this.#c.returning(
+            `INSERT INTO run_leases (run_id, owner, heartbeat_at, generation) VALUES (?, ?, ?, 1)
                ON CONFLICT (run_id) DO UPDATE SET owner = excluded.owner,
                heartbeat_at = excluded.heartbeat_at, generation = run_leases.generation + 1
                WHERE run_leases.owner = '' RETURNING *`,
-            )
-            .get(runId, owner, at)
-        : this.#c
-            .prepare(
-              'UPDATE run_leases SET owner = ?, heartbeat_at = ?, generation = generation + 1 WHERE run_id = ? AND owner = ? RETURNING *',
-            )
-            .get(owner, at, runId, expectedOwner)
+            runId,
+            owner,
+            at,
+          )
+        : this.#c.returning(
+            'UPDATE run_leases SET owner = ?, heartbeat_at = ?, generation = generation + 1 WHERE run_id = ? AND owner = ? RETURNING *',
+            owner,
+            at,
+            runId,
+            expectedOwner,
+          )
     ) as LeaseRow | undefined;
     return row ? toLease(row) : undefined;
   }

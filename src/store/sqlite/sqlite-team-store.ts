@@ -213,7 +213,7 @@ export class SqliteTeamStore implements TeamStore {
       );
       const created = checked.tasks.map((task) =>
         toTask(
-          insert.get(
+          insert.all(
             teamId,
             task.id,
             ++n,
@@ -224,7 +224,7 @@ export class SqliteTeamStore implements TeamStore {
             by,
             at,
             at,
-          ) as unknown as TaskRow,
+          )[0] as unknown as TaskRow,
         ),
       );
       this.#append(teamId, createdEvents(created, by), at);
@@ -254,9 +254,8 @@ export class SqliteTeamStore implements TeamStore {
   ): Promise<TeamTask | undefined> {
     return this.#transaction(teamId, opKey, () => {
       // One statement: the pick and the update cannot be split by another claimer.
-      const row = this.#c
-        .prepare(
-          `UPDATE team_tasks SET status = ?, owner = ?, run_id = ?, updated_at = ?
+      const row = this.#c.returning(
+        `UPDATE team_tasks SET status = ?, owner = ?, run_id = ?, updated_at = ?
            WHERE team_id = ? AND status = 'pending' AND id = (
              SELECT t.id FROM team_tasks t
              WHERE t.team_id = ? AND t.status = 'pending'
@@ -268,19 +267,17 @@ export class SqliteTeamStore implements TeamStore {
                  WHERE dep.status IS NOT 'done')
              ORDER BY t.assignee IS NULL, t.n LIMIT 1)
            RETURNING *`,
-        )
-        .get(
-          request.status,
-          request.member,
-          request.runId ?? null,
-          at,
-          teamId,
-          teamId,
-          request.unassigned === false ? 0 : 1,
-          JSON.stringify(request.names),
-          request.taskId ?? null,
-          request.taskId ?? null,
-        ) as TaskRow | undefined;
+        request.status,
+        request.member,
+        request.runId ?? null,
+        at,
+        teamId,
+        teamId,
+        request.unassigned === false ? 0 : 1,
+        JSON.stringify(request.names),
+        request.taskId ?? null,
+        request.taskId ?? null,
+      ) as TaskRow | undefined;
       if (!row) return undefined;
       const task = toTask(row);
       if (request.runId && request.newRun) {
@@ -329,11 +326,10 @@ export class SqliteTeamStore implements TeamStore {
         where.push('run_id = ?');
         params.push(change.runId);
       }
-      const row = this.#c
-        .prepare(
-          `UPDATE team_tasks SET ${sets.join(', ')} WHERE ${where.join(' AND ')} RETURNING *`,
-        )
-        .get(...params) as TaskRow | undefined;
+      const row = this.#c.returning(
+        `UPDATE team_tasks SET ${sets.join(', ')} WHERE ${where.join(' AND ')} RETURNING *`,
+        ...params,
+      ) as TaskRow | undefined;
       if (!row) return undefined;
       const task = toTask(row);
       this.#append(teamId, [changedEvent(task, change)], at);
