@@ -6,6 +6,7 @@ import type {
   ApprovalStatus,
 } from '../core/approval.ts';
 import type { AuditEntry, AuditHead, AuditRecord } from '../core/audit.ts';
+import { AgentdError } from '../core/errors.ts';
 import type { FinishReason, RunEvent, RunStatus } from '../core/events.ts';
 import type { Usage } from '../core/usage.ts';
 import type { MemoryStore } from './memory-store.ts';
@@ -363,10 +364,12 @@ export interface ListAuditOptions {
 export type Durability = 'process' | 'machine';
 
 /** An append fenced by a lease its owner no longer holds (another process took the run). */
-export class LeaseLostError extends Error {
+/** An append refused because another process took the run: it goes on there, not here. */
+export class LeaseLostError extends AgentdError {
   constructor(runId: string, fence: LeaseFence) {
     super(
-      `run ${runId} is no longer leased to ${fence.owner} at generation ${fence.generation}; another process took it`,
+      'run_busy',
+      `run ${runId} is no longer leased to ${fence.owner} at generation ${fence.generation}; another process took it and goes on with it (see it with agentd runs show ${runId})`,
     );
     this.name = 'LeaseLostError';
   }

@@ -198,6 +198,41 @@ export class RunWorker {
     }
   }
 
+  /**
+   * Stops a run whose job no worker will take again (every worker that took it died or failed)
+   * for a person: it is marked as needing attention, with why, resumable as any other.
+   */
+  async #giveUp(runId: string, attempts: number, lastError: string | undefined): Promise<void> {
+    const { store, leaseMs } = this.#o;
+    const lease = await claimWorkerLease(store, runId, {
+      owner: `${hostname()}:${process.pid}#sweep`,
+      leaseMs,
+      waitMs: 0,
+    });
+    if (!lease) return; // a worker drives it after all
+    try {
+      const state = foldRun(runId, await store.readEvents(runId));
+      if (state.lastSeq < 0 || ended.has(state.status)) return;
+      const why = lastError ? `; the last error: ${lastError.split('\n')[0]}` : '';
+      const message = `${attempts} workers took this run and none finished it: each died or failed while driving it${why}. Find out why (agentd runs show ${runId}), then resume it with agentd runs resume ${runId}`;
+      await store.append(
+        [
+          {
+            type: 'run.needs_attention',
+            runId,
+            seq: state.lastSeq + 1,
+            at: new Date().toISOString(),
+            data: { message, calls: [] },
+          },
+        ],
+        lease.fence,
+      );
+      this.#log(`agentd worker: run ${runId}: gave up after ${attempts} workers; needs attention`);
+    } finally {
+      await lease.release();
+    }
+  }
+
   /** Closes the run's open requests for approval: it is being cancelled. */
   async #closeApprovals(runId: string): Promise<void> {
     for (const approval of await this.#o.store.listApprovals({ runId, status: 'pending' })) {
@@ -234,6 +269,10 @@ export class RunWorker {
       if (stale.length) {
         await this.#o.queue.unlockWorkers(stale);
         this.#log(`agentd worker: took back the jobs of ${stale.length} stopped worker(s)`);
+      }
+      for (const job of await this.#o.queue.exhaustedJobs()) {
+        if (job.runId) await this.#giveUp(job.runId, job.attempts, job.lastError);
+        await this.#o.queue.drop([job.id]);
       }
       const now = new Date();
       for (const approval of await this.#o.store.listApprovals({ status: 'pending' })) {

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import { RunManager } from '../../src/server/run-manager.ts';
+import { quoteIdent } from '../../src/store/postgres/postgres-connection.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { PostgresWorkQueue } from '../../src/store/postgres/postgres-work-queue.ts';
 import { prng } from '../support/kill-harness.ts';
@@ -62,7 +63,7 @@ describe('agentd worker under SIGKILL and SIGSTOP (Postgres)', () => {
       ['count', 'bump'],
       ['count', 'bump'],
     ]);
-    const { store, manager, url } = await cluster(dir);
+    const { store, queue, manager, url } = await cluster(dir);
     const RUNS = 50;
     const KILLS = 20;
     const random = prng(16);
@@ -99,8 +100,44 @@ describe('agentd worker under SIGKILL and SIGSTOP (Postgres)', () => {
     }
     const statuses = async () =>
       Promise.all(ids.map(async (id) => (await store.getRun(id))?.status ?? 'missing'));
+    // What a run that did not settle was doing: its last events, its lease, its jobs, and
+    // what the workers said of it.
+    const stuck = async () => {
+      const out: string[] = [];
+      const jobs = await store.connection
+        .query<Record<string, unknown>>(
+          `SELECT key, locked_by, locked_at, attempts, max_attempts, run_at, last_error, payload FROM ${quoteIdent(await queue.schema())}.jobs`,
+        )
+        .catch((e: unknown) => [{ error: String(e) }]);
+      for (const id of ids) {
+        const run = await store.getRun(id);
+        if (run && settled.has(run.status)) continue;
+        const events = (await store.readEvents(id)).slice(-4).map((e) => `${e.seq}:${e.type}`);
+        const said = workers.flatMap((w) =>
+          (w.out + w.err)
+            .split('\n')
+            .filter((l) => l.includes(id) && !l.startsWith('event '))
+            .map((l) => `${w.pid}: ${l}`),
+        );
+        out.push(
+          `${id} ${run?.status}: ${events.join(' ')}; lease ${JSON.stringify(await store.getLease(id))}; jobs ${JSON.stringify(jobs.filter((j) => JSON.stringify(j).includes(id)))}; said ${JSON.stringify(said)}`,
+        );
+      }
+      for (const w of workers) {
+        out.push(
+          `worker ${w.pid} ${w.alive ? 'alive' : 'dead'}: ${JSON.stringify(
+            (w.out + w.err)
+              .split('\n')
+              .filter((l) => l && !l.startsWith('event ') && !l.startsWith('take '))
+              .slice(-6),
+          )}`,
+        );
+      }
+      out.push(`kills ${JSON.stringify(kills)}; jobs ${JSON.stringify(jobs.length)}`);
+      return out.join('\n');
+    };
     const seen = async () =>
-      `statuses: ${JSON.stringify(await statuses())}; kills ${kills.length}; events seen ${observed}`;
+      `statuses: ${JSON.stringify(await statuses())}; kills ${kills.length}; events seen ${observed}\n${await stuck()}`;
     const settled = new Set(['completed', 'needs_attention']);
     await eventually(
       async () => ((await statuses()).every((s) => settled.has(s)) ? true : undefined),

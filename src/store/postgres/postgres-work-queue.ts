@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { JobHelpers, Runner } from 'graphile-worker';
+import type { JobHelpers, Runner, WorkerUtils } from 'graphile-worker';
 import { quoteIdent } from './postgres-connection.ts';
 import type { PostgresStore } from './postgres-store.ts';
 
@@ -19,6 +19,14 @@ export interface DriveJob {
   limits?: Record<string, unknown>;
   inDoubt?: 'rerun' | 'skip';
 }
+
+/**
+ * How many workers may take a run's job before it is given up: each worker that dies while
+ * driving it spends one (graphile-worker counts a job's attempts as it is locked). Enough that
+ * ordinary deaths of workers never add up to it; a run that keeps killing its workers (it runs
+ * them out of memory, say) stops there and waits for a person instead of taking down the rest.
+ */
+export const maxAttempts = 25;
 
 type GraphileWorker = typeof import('graphile-worker');
 
@@ -74,7 +82,7 @@ export class PostgresWorkQueue {
       await tx.query(`CREATE OR REPLACE FUNCTION agentd_wake_on_answer() RETURNS trigger AS $$
         BEGIN
           PERFORM ${q}.add_job('${driveTask}', json_build_object('runId', NEW.run_id, 'reason', 'wake'),
-            job_key := 'run:' || NEW.run_id);
+            job_key := 'run:' || NEW.run_id, max_attempts := ${maxAttempts});
           RETURN NEW;
         END $$ LANGUAGE plpgsql`);
       await tx.query(`CREATE OR REPLACE TRIGGER agentd_wake_on_answer AFTER UPDATE OF status ON approvals
@@ -87,8 +95,8 @@ export class PostgresWorkQueue {
   async enqueue(job: DriveJob): Promise<void> {
     const q = quoteIdent(await this.schema());
     await this.#store.connection.query(
-      `SELECT ${q}.add_job($1, $2::json, job_key := $3, max_attempts := 5)`,
-      [driveTask, JSON.stringify(job), `run:${job.runId}`],
+      `SELECT ${q}.add_job($1, $2::json, job_key := $3, max_attempts := $4)`,
+      [driveTask, JSON.stringify(job), `run:${job.runId}`, maxAttempts],
     );
   }
 
@@ -115,6 +123,48 @@ export class PostgresWorkQueue {
   /** Puts the jobs of dead workers back in the queue (graphile-worker's own unlock). */
   async unlockWorkers(workerIds: readonly string[]): Promise<void> {
     if (workerIds.length === 0) return;
+    await this.#withUtils((utils) => utils.forceUnlockWorkers([...workerIds]));
+    // Workers listening hear of the jobs now free as of new ones (graphile-worker's channel).
+    await this.#store.connection.query(
+      `SELECT pg_notify('jobs:insert', json_build_object('count', $1::int)::text)`,
+      [workerIds.length],
+    );
+  }
+
+  /**
+   * Jobs of ours no worker will take again: their attempts are spent (`maxAttempts` workers
+   * died or failed driving the run). `runId` is undefined for a job superseded by a newer one
+   * of its run (queued while it ran, which takes its key): only to be dropped.
+   */
+  async exhaustedJobs(): Promise<
+    { id: string; runId?: string; attempts: number; lastError?: string }[]
+  > {
+    const q = quoteIdent(await this.schema());
+    const rows = await this.#store.connection.query<{
+      id: string;
+      key: string | null;
+      attempts: number;
+      last_error: string | null;
+    }>(
+      `SELECT id::text AS id, key, attempts, last_error FROM ${q}.jobs
+       WHERE task_identifier = $1 AND locked_by IS NULL AND attempts >= max_attempts`,
+      [driveTask],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      ...(row.key?.startsWith('run:') ? { runId: row.key.slice('run:'.length) } : {}),
+      attempts: row.attempts,
+      ...(row.last_error ? { lastError: row.last_error } : {}),
+    }));
+  }
+
+  /** Removes jobs from the queue (graphile-worker's `completeJobs`). */
+  async drop(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#withUtils((utils) => utils.completeJobs([...ids]));
+  }
+
+  async #withUtils(use: (utils: WorkerUtils) => Promise<unknown>): Promise<void> {
     const graphile = loadGraphile();
     const utils = await graphile.makeWorkerUtils({
       pgPool: this.#store.connection.pool,
@@ -122,15 +172,10 @@ export class PostgresWorkQueue {
       logger: quietLogger(graphile),
     });
     try {
-      await utils.forceUnlockWorkers([...workerIds]);
+      await use(utils);
     } finally {
       await utils.release();
     }
-    // Workers listening hear of the jobs now free as of new ones (graphile-worker's channel).
-    await this.#store.connection.query(
-      `SELECT pg_notify('jobs:insert', json_build_object('count', $1::int)::text)`,
-      [workerIds.length],
-    );
   }
 
   /** How many jobs wait or run (a worker's status line; tests wait for an empty queue). */
