@@ -49,6 +49,8 @@ export class RunWorker {
   #runner: Runner | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping = false;
+  /** The job engine's ids for this process's workers, as jobs name them (`locked_by`). */
+  readonly #ownIds = new Set<string>();
   #stopping = false;
   #unsubscribe: (() => void) | undefined;
 
@@ -68,6 +70,7 @@ export class RunWorker {
       concurrency: this.#o.concurrency,
       pollMs: Math.max(1000, this.#o.leaseMs),
       handle: (job, workerId) => this.#handle(job, workerId),
+      log: this.#log,
     });
     const every = Math.max(50, Math.floor(this.#o.leaseMs / 2));
     this.#sweeper = setInterval(() => void this.#sweep(), every);
@@ -101,30 +104,37 @@ export class RunWorker {
     }
     const { runId } = job;
     this.#o.onTake?.(job);
+    this.#ownIds.add(workerId);
+    // One driver of a run per process: a job for a run driven here waits for that driver to
+    // end (it is letting go, say, as an answer queues the run again), then goes on.
+    for (let other = this.#driving.get(runId); other; other = this.#driving.get(runId)) {
+      await other.done;
+    }
     const controller = new AbortController();
-    const lease = await claimWorkerLease(store, runId, {
-      owner: `${hostname()}:${process.pid}#${workerId}`,
-      leaseMs,
-      waitMs: leaseMs / 2,
-      onLost: () =>
-        controller.abort(new RunSuspension('another worker took the run', { quiet: true })),
-    });
-    // Another process drives it and did not let go: it is in good hands.
-    if (!lease) return;
     let finished: () => void = () => undefined;
     const done = new Promise<void>((resolve) => {
       finished = resolve;
     });
     this.#driving.set(runId, { controller, done });
+    let lease: HeldLease | undefined;
     try {
+      lease = await claimWorkerLease(store, runId, {
+        owner: `${hostname()}:${process.pid}#${workerId}`,
+        leaseMs,
+        waitMs: leaseMs / 2,
+        onLost: () =>
+          controller.abort(new RunSuspension('another worker took the run', { quiet: true })),
+      });
+      // Another process drives it and did not let go: it is in good hands.
+      if (!lease) return;
       if (this.#stopping) {
         await this.#o.queue.enqueue({ runId, reason: 'recover' });
         return;
       }
       await this.#drive(job, lease, controller);
     } finally {
+      await lease?.release().catch(() => undefined);
       this.#driving.delete(runId);
-      await lease.release().catch(() => undefined);
       finished();
       if (this.#stopping && controller.signal.aborted) {
         await this.#o.queue.enqueue({ runId, reason: 'recover' }).catch(() => undefined);
@@ -265,7 +275,8 @@ export class RunWorker {
     if (this.#sweeping || this.#stopping) return;
     this.#sweeping = true;
     try {
-      const stale = await this.#o.queue.staleWorkers(this.#o.leaseMs);
+      // This process is alive: its own jobs are never stale, however slow it is to take a lease.
+      const stale = await this.#o.queue.staleWorkers(this.#o.leaseMs, [...this.#ownIds]);
       if (stale.length) {
         await this.#o.queue.unlockWorkers(stale);
         this.#log(`agentd worker: took back the jobs of ${stale.length} stopped worker(s)`);

@@ -35,9 +35,15 @@ function loadGraphile(): GraphileWorker {
   return createRequire(import.meta.url)('graphile-worker') as GraphileWorker;
 }
 
-/** graphile-worker's logger, silenced: agentd's worker says what it does itself. */
-function quietLogger(graphile: GraphileWorker) {
-  return new graphile.Logger(() => () => undefined);
+/**
+ * graphile-worker's logger: quiet (agentd's worker says what it does itself), except for its
+ * errors, which go to `log` when one is given (why a runner stopped, say).
+ */
+function quietLogger(graphile: GraphileWorker, log?: (line: string) => void) {
+  return new graphile.Logger(() => (level, message) => {
+    if (log && (level === 'error' || level === 'warning'))
+      log(`agentd worker: the job engine: ${message.split('\n')[0]}`);
+  });
 }
 
 /**
@@ -105,17 +111,18 @@ export class PostgresWorkQueue {
    * lease (a worker's lease owner ends in `#<graphile worker id>`): their process is dead or
    * stopped, and their jobs are to be given to others.
    */
-  async staleWorkers(leaseMs: number): Promise<string[]> {
+  async staleWorkers(leaseMs: number, alive: readonly string[] = []): Promise<string[]> {
     const q = quoteIdent(await this.schema());
     const rows = await this.#store.connection.query<{ locked_by: string }>(
       `SELECT DISTINCT j.locked_by FROM ${q}.jobs j
        WHERE j.task_identifier = $1 AND j.locked_by IS NOT NULL
          AND j.locked_at < now() - $2 * interval '1 millisecond'
+         AND NOT (j.locked_by = ANY($3::text[]))
          AND NOT EXISTS (
            SELECT 1 FROM run_leases l
            WHERE l.owner LIKE '%#' || j.locked_by
              AND l.heartbeat_at::timestamptz > now() - $2 * interval '1 millisecond')`,
-      [driveTask, leaseMs],
+      [driveTask, leaseMs, alive],
     );
     return rows.map((row) => row.locked_by);
   }
@@ -196,6 +203,8 @@ export class PostgresWorkQueue {
     concurrency: number;
     pollMs: number;
     handle: (job: DriveJob, workerId: string) => Promise<void>;
+    /** Where the job engine's errors go. */
+    log?: (line: string) => void;
   }): Promise<Runner> {
     const graphile = loadGraphile();
     return graphile.run({
@@ -204,7 +213,7 @@ export class PostgresWorkQueue {
       concurrency: options.concurrency,
       pollInterval: options.pollMs,
       noHandleSignals: true,
-      logger: quietLogger(graphile),
+      logger: quietLogger(graphile, options.log),
       taskList: {
         [driveTask]: async (payload: unknown, helpers: JobHelpers) => {
           await options.handle(payload as DriveJob, helpers.job.locked_by ?? 'unknown');
