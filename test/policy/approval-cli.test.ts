@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ApprovalRecord } from '../../src/core/approval.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
@@ -24,6 +24,10 @@ function start(
     cwd,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  // A test that fails midway still ends what it started.
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => {
@@ -126,14 +130,15 @@ describe('agentd approvals, across processes', () => {
         inStore(home, async (s) =>
           ofType(await s.readEvents(request.runId), 'approval.requested').some(
             (e) => e.data.resumed,
-          )
+          ) &&
+          // the run view prints the pause after the event is durable
+          second.stderr().includes(`⏸ awaiting approval ${request.id} (still)`)
             ? true
             : undefined,
         ),
-      'the resumed run to wait again',
+      'the resumed run to wait again, and say so',
       second,
     );
-    expect(second.stderr()).toContain(`⏸ awaiting approval ${request.id} (still)`);
     second.child.kill('SIGKILL');
     expect(await second.exited).toBeNull();
 

@@ -11,6 +11,7 @@ import { endSurvivors } from '../../scripts/process-leaks.ts';
  * what it starts.
  */
 let root: string;
+let runtime: string;
 const marker = `agentd-suite-${process.pid}`;
 
 export function setup(): void {
@@ -19,6 +20,12 @@ export function setup(): void {
   // Node's compile cache stays where it is between runs, or every run would start cold.
   process.env.NODE_COMPILE_CACHE ??= join(system, 'node-compile-cache');
   process.env.TMPDIR = root;
+  // Audio libraries (PulseAudio's client, under espeak-ng, sox and Chromium) make a runtime
+  // folder in TMPDIR when there is no XDG_RUNTIME_DIR: theirs, not a test's, so it goes here.
+  if (!process.env.XDG_RUNTIME_DIR) {
+    runtime = mkdtempSync(join(system, 'agentd-suite-runtime-'));
+    process.env.XDG_RUNTIME_DIR = runtime;
+  }
   process.env.AGENTD_TEST_SUITE = marker;
 }
 
@@ -31,6 +38,7 @@ export async function teardown(): Promise<void> {
   const left = readdirSync(root).filter((name) => name !== 'node-compile-cache');
   for (const name of left) problems.push(`left in the temp folder: ${name}`);
   if (!process.env.KEEP) rmSync(root, { recursive: true, force: true });
+  if (runtime) rmSync(runtime, { recursive: true, force: true });
   if (problems.length > 0) {
     throw new Error(
       `the suite leaked ${problems.length} thing(s); each test must remove what it creates and end what it starts:\n  ${problems.join('\n  ')}`,
