@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'run_not_found'
   | 'run_busy'
   | 'run_not_resumable'
+  | 'tag_invalid'
   | 'registry_conflict'
   | 'registry_not_found'
   | 'registry_invalid'

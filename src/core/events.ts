@@ -92,6 +92,8 @@ export interface RunStartedData {
   context?: string;
   /** What was recalled from long-term memory at the start. */
   memory?: RecallRecord;
+  /** The run's tags (`key=value` or names; see run-tags.ts): its spec's and its own. */
+  tags?: string[];
   /**
    * The W3C `traceparent` of whoever started the run (an HTTP caller, a gateway call): the
    * run's spans join that trace. Absent: the run's own trace (or its parent run's).
@@ -396,6 +398,17 @@ export interface BudgetWarningData {
   limit: number;
 }
 
+/**
+ * Tags put on or taken off a run after it started (`agentd runs tag|untag`): appended under
+ * the run's lease, while no process drives it. It is not activity: budgets do not count it.
+ */
+export interface RunTaggedData {
+  added: string[];
+  removed: string[];
+  /** Who changed them (the user, or the API key's name). */
+  by: string;
+}
+
 export interface RunFinishedData {
   status: FinalStatus;
   reason: FinishReason;
@@ -431,6 +444,7 @@ export interface EventDataMap {
   'run.finished': RunFinishedData;
   'voice.transcript': VoiceTranscriptData;
   'user.message': UserMessageData;
+  'run.tagged': RunTaggedData;
 }
 
 export type RunEventType = keyof EventDataMap;

@@ -7,6 +7,7 @@ import type {
   RunStatus,
 } from './events.ts';
 import type { JsonValue, Message, ToolResult } from './messages.ts';
+import { applyTagChange } from './run-tags.ts';
 import { addUsage, type Usage, zeroUsage } from './usage.ts';
 
 export interface PendingCall {
@@ -40,6 +41,8 @@ export interface RunState {
   /** Tool results compaction keeps verbatim beside its summary (the latest of each pinned tool). */
   pinnedResults: PinnedResult[];
   limits: Limits;
+  /** The run's tags, sorted: those it started with, as later changed (`run.tagged`). */
+  tags: string[];
   /** What the model sees next. */
   messages: Message[];
   /** For each message, the events it came from (what leaves the context when it does). */
@@ -83,6 +86,7 @@ export function emptyRunState(runId: string): RunState {
     task: '',
     instructions: '',
     limits: { maxTurns: 0, maxToolRepairs: 0 },
+    tags: [],
     messages: [],
     messageEvents: [],
     context: { tokens: 0, measuredAt: 0 },
@@ -112,6 +116,11 @@ export function emptyRunState(runId: string): RunState {
  */
 export function applyEvent(state: RunState, event: RunEvent): void {
   state.lastSeq = event.seq;
+  // Tagging is bookkeeping, not activity: it may come long after the run stopped.
+  if (event.type === 'run.tagged') {
+    state.tags = applyTagChange(state.tags, event.data);
+    return;
+  }
   // Waiting for a person's approval is not activity: the time budget does not count it.
   if (state.lastEventAt && event.type !== 'run.resumed' && event.type !== 'approval.answered') {
     state.activeMs += Math.max(0, Date.parse(event.at) - Date.parse(state.lastEventAt));
@@ -126,6 +135,7 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.instructions = d.instructions;
       state.limits = d.limits;
       state.startedAt = event.at;
+      state.tags = applyTagChange([], { added: d.tags ?? [], removed: [] });
       if (d.context) state.pinnedContext = d.context;
       if (d.memory?.instructions) state.recalledInstructions = d.memory.instructions;
       state.messages.push({ role: 'user', text: pinnedText(state) });

@@ -26,6 +26,8 @@ export interface RunSelection {
   /** Runs whose kept eval scores average at least this (runs without scores are left out). */
   minScore?: number;
   maxScore?: number;
+  /** Only runs with every one of these tags. */
+  tags?: string[];
   /** Only these runs (ids or prefixes). */
   runs?: string[];
   /** Never these runs (ids or prefixes). */
@@ -68,6 +70,7 @@ async function* selectedRuns(store: Store, s: RunSelection): AsyncIterable<RunSu
   if (s.since) query.since = s.since;
   if (s.until) query.until = s.until;
   if (s.query) query.search = s.query;
+  if (s.tags?.length) query.tags = s.tags;
   let given = 0;
   let cursor: string | undefined;
   do {
@@ -195,6 +198,7 @@ export async function exportRuns(options: ExportOptions): Promise<ExportResult> 
     runId: t.runId,
     agent: t.agent,
     status: t.status,
+    ...(t.tags.length ? { tags: t.tags } : {}),
     events: [t.firstSeq, t.lastSeq],
     turns: t.turns.map((turn) => ({ seq: turn.seq, model: turn.model })),
     policies: t.policies.map((p) =>

@@ -46,6 +46,8 @@ export interface Trajectory {
   firstSeq: number;
   lastSeq: number;
   startedAt: string;
+  /** The run's tags as its log leaves them, sorted. */
+  tags: string[];
 }
 
 /** Folds a run's events into its trajectory. */
@@ -109,6 +111,7 @@ export function trajectoryOf(events: readonly RunEvent[]): Trajectory {
     firstSeq: events[0]?.seq ?? 0,
     lastSeq: events.at(-1)?.seq ?? 0,
     startedAt: state.startedAt,
+    tags: state.tags,
   };
   if (state.status === 'completed' && state.output !== undefined) trajectory.answer = state.output;
   return trajectory;

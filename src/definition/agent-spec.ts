@@ -5,6 +5,7 @@ import { agentdHome } from '../config/config.ts';
 import { parseDuration } from '../core/duration.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { Limits } from '../core/events.ts';
+import { maxTagsPerRun, tagPattern, tagRule } from '../core/run-tags.ts';
 import {
   effortLevels,
   isProviderName,
@@ -52,6 +53,11 @@ const agentSpecSchema = z.strictObject({
     .string()
     .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lowercase letters, digits, ".", "_" or "-"'),
   description: z.string().optional(),
+  /** Tags every run of the agent gets (`key=value` or names; see docs/spec-format.md). */
+  tags: z
+    .array(z.string().regex(tagPattern, `a tag is ${tagRule}`))
+    .max(maxTagsPerRun, `a run has at most ${maxTagsPerRun} tags`)
+    .optional(),
   model: modelString,
   provider: z
     .strictObject({
@@ -195,6 +201,8 @@ export interface AgentSpec {
   path: string;
   name: string;
   description?: string;
+  /** Tags every run of the agent gets, repeats dropped. */
+  tags?: string[];
   provider: ProviderName;
   modelId: string;
   providerOptions: {
@@ -286,6 +294,7 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
     compaction: {},
   };
   if (raw.description) spec.description = raw.description;
+  if (raw.tags?.length) spec.tags = [...new Set(raw.tags)];
   if (raw.provider?.base_url) spec.providerOptions.baseUrl = raw.provider.base_url;
   if (raw.provider?.api) spec.providerOptions.api = raw.provider.api;
   if (raw.provider?.api_key_env) spec.providerOptions.apiKeyEnv = raw.provider.api_key_env;

@@ -22,6 +22,7 @@ import {
   type RunState,
   withSummary,
 } from '../core/run-state.ts';
+import { checkTags, mergeTags } from '../core/run-tags.ts';
 import { estimateTokens, messageTokens } from '../core/tokens.ts';
 import { type Usage, zeroUsage } from '../core/usage.ts';
 import { costOf } from '../models/catalog.ts';
@@ -83,6 +84,8 @@ export interface AgentDefinition {
   policy?: Authorizer;
   /** Images tool results name by digest (a world model's frames), shown to the model. */
   images?: ImageSource;
+  /** Tags every run of the agent gets (its spec's `tags:`), before the run's own. */
+  tags?: readonly string[];
 }
 
 /** What streams while a model answers: shown live, never logged (the response event is). */
@@ -127,6 +130,8 @@ export interface RunOptions extends DriveOptions {
   traceparent?: string;
   /** The task was spoken: its transcript, logged right after `run.started`. */
   transcript?: VoiceTranscriptData;
+  /** The run's own tags (`agentd run --tag`, `POST /runs`), after its agent's. */
+  tags?: readonly string[];
 }
 
 export interface UserTurnOptions extends DriveOptions {
@@ -177,6 +182,7 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
   const { agent } = options;
   const runId = options.runId ?? newId('run');
   const limits: Limits = { ...defaultLimits, ...agent.limits };
+  const tags = checkTags(mergeTags(agent.tags, options.tags), 'tags');
   const log = new RunLog(runId, options.store, logOptions(options));
   await log.append({
     type: 'run.started',
@@ -198,6 +204,7 @@ export async function runAgent(options: RunOptions): Promise<RunResult> {
       ...(options.context ? { context: options.context } : {}),
       ...(options.memory ? { memory: options.memory } : {}),
       ...(options.traceparent ? { traceparent: options.traceparent } : {}),
+      ...(tags.length ? { tags } : {}),
     },
   });
   if (options.transcript) await log.append({ type: 'voice.transcript', data: options.transcript });

@@ -238,6 +238,7 @@ export async function prepareAgentSpec(
       compaction,
       policy,
       ...(environment?.images ? { images: environment.images } : {}),
+      ...(spec.tags ? { tags: spec.tags } : {}),
     },
   };
 }

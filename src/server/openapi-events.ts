@@ -70,6 +70,7 @@ const eventData: Record<RunEventType, Schema> = {
     parentRunId: str,
     policy,
     actor: str,
+    tags: strings,
     session: object(['id'], {
       id: str,
       previousRuns: strings,
@@ -268,6 +269,7 @@ const eventData: Record<RunEventType, Schema> = {
       audio: object(['digest', 'bytes'], { digest: str, bytes: int }),
     },
   ),
+  'run.tagged': object(['added', 'removed', 'by'], { added: strings, removed: strings, by: str }),
   'user.message': object(['text', 'source'], {
     text: str,
     source: { enum: ['voice', 'text'] },

@@ -1,6 +1,10 @@
+import { maxTagsPerRun, tagPattern } from '../core/run-tags.ts';
 import { consoleOpenApiParts } from './console-routes.ts';
 import { runEventSchemas } from './openapi-events.ts';
 import { authErrors as errors, jsonResponse, problemResponse, ref } from './openapi-parts.ts';
+
+/** A run tag (see src/core/run-tags.ts). */
+const tagItem = { type: 'string', pattern: tagPattern.source };
 
 /** The OpenAPI 3.1 document of agentd's HTTP API, served at `/openapi.json`. */
 export function openApiDocument(version: string): Record<string, unknown> {
@@ -27,6 +31,7 @@ const runSummary = {
     parentRunId: { type: 'string' },
     actor: { type: 'string' },
     sessionId: { type: 'string' },
+    tags: { type: 'array', items: { type: 'string' }, description: 'sorted' },
     createdAt: { type: 'string', format: 'date-time' },
     status: { $ref: '#/components/schemas/RunStatus' },
     reason: { type: 'string' },
@@ -352,6 +357,12 @@ function coreDocument(version: string): Record<string, unknown> {
                     model: { type: 'string', description: 'provider/model-id' },
                     effort: { type: 'string' },
                     limits: { $ref: '#/components/schemas/Limits' },
+                    tags: {
+                      type: 'array',
+                      maxItems: maxTagsPerRun,
+                      items: tagItem,
+                      description: "the run's tags, after its agent spec's tags:",
+                    },
                   },
                 },
               },
@@ -385,6 +396,14 @@ function coreDocument(version: string): Record<string, unknown> {
               schema: { type: 'string' },
               description: 'words in the task, or the start of the run id',
             },
+            {
+              name: 'tag',
+              in: 'query',
+              schema: { type: 'array', items: tagItem },
+              style: 'form',
+              explode: true,
+              description: 'runs with this tag (repeat the parameter: every one must match)',
+            },
             { name: 'cursor', in: 'query', schema: { type: 'string' } },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
           ],
@@ -404,6 +423,45 @@ function coreDocument(version: string): Record<string, unknown> {
           responses: {
             '200': jsonResponse('The run', ref('RunView')),
             '404': problemResponse,
+            ...errors,
+          },
+        },
+      },
+      '/runs/{id}/tags': {
+        post: {
+          tags: ['runs'],
+          summary:
+            'Put tags on a run or take them off (a run.tagged event in its log); a run a process is driving is refused (409)',
+          security: [{ apiKey: ['runs'] }],
+          parameters: [runId],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    add: { type: 'array', maxItems: maxTagsPerRun, items: tagItem },
+                    remove: { type: 'array', maxItems: maxTagsPerRun, items: tagItem },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': jsonResponse("The run's tags after the change", {
+              type: 'object',
+              required: ['id', 'tags'],
+              properties: {
+                id: { type: 'string' },
+                tags: { type: 'array', items: { type: 'string' } },
+              },
+            }),
+            '400': problemResponse,
+            '404': problemResponse,
+            '409': problemResponse,
+            '422': problemResponse,
             ...errors,
           },
         },

@@ -22,6 +22,8 @@ export interface StartRun {
   limits?: Partial<Limits>;
   /** The caller's W3C trace context: the run's spans join its trace. */
   traceparent?: string;
+  /** The run's own tags, after its spec's. */
+  tags?: string[];
 }
 
 interface ActiveRun {
@@ -90,6 +92,7 @@ export class RunManager {
           cwd: request.cwd,
           ...(prepared.resolved.scripted ? { scripted: prepared.resolved.scripted } : {}),
           ...(request.traceparent ? { traceparent: request.traceparent } : {}),
+          ...(request.tags?.length ? { tags: request.tags } : {}),
           onEvent: (event) => this.events.emit('event', event),
         });
       } finally {
@@ -107,6 +110,7 @@ export class RunManager {
         cwd: prepared.cwd,
         ...(prepared.resolved.scripted ? { scripted: prepared.resolved.scripted } : {}),
         ...(request.traceparent ? { traceparent: request.traceparent } : {}),
+        ...(request.tags?.length ? { tags: request.tags } : {}),
       }),
     );
   }

@@ -1,9 +1,18 @@
 import { runStatuses } from '../core/events.ts';
+import { tagProblem } from '../core/run-tags.ts';
 import type { RunQuery } from '../store/store.ts';
 
 /** The filters of `GET /runs` as a store query, or one line naming the bad parameter. */
-export function runQueryOf(params: Record<string, string>): RunQuery | { error: string } {
+export function runQueryOf(
+  params: Record<string, string>,
+  tags: readonly string[] = [],
+): RunQuery | { error: string } {
   const query: RunQuery = {};
+  for (const tag of tags) {
+    const problem = tagProblem(tag);
+    if (problem) return { error: `tag: "${tag}" ${problem}` };
+  }
+  if (tags.length) query.tags = [...new Set(tags)];
   const { status, limit, since, until, minCost, maxCost } = params;
   if (status !== undefined) {
     if (!(runStatuses as readonly string[]).includes(status)) {

@@ -5,8 +5,10 @@ import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { isAgentdError } from '../core/errors.ts';
 import { foldRun } from '../core/run-state.ts';
+import { maxTagsPerRun, tagPattern, tagRule } from '../core/run-tags.ts';
 import { findAgent, listAgents, unknownAgent } from '../definition/agent-catalog.ts';
 import { effortLevels } from '../models/catalog.ts';
+import { tagRun } from '../runtime/run-tagging.ts';
 import { BadCursorError, type Store } from '../store/store.ts';
 import { parseTraceparent } from '../telemetry/trace-ids.ts';
 import type { AppEnv } from './app.ts';
@@ -14,6 +16,8 @@ import { jsonBody } from './json-body.ts';
 import { problem } from './problem.ts';
 import type { RunManager } from './run-manager.ts';
 import { runQueryOf } from './run-query.ts';
+
+const tagSchema = z.string().regex(tagPattern, `a tag is ${tagRule}`);
 
 const limitsSchema = z.strictObject({
   maxTurns: z.int().positive().optional(),
@@ -32,7 +36,18 @@ const startSchema = z.strictObject({
     .optional(),
   effort: z.enum(effortLevels).optional(),
   limits: limitsSchema.optional(),
+  /** The run's tags, after its agent spec's. */
+  tags: z.array(tagSchema).max(maxTagsPerRun).optional(),
 });
+
+const tagChangeSchema = z
+  .strictObject({
+    add: z.array(tagSchema).max(maxTagsPerRun).optional(),
+    remove: z.array(tagSchema).max(maxTagsPerRun).optional(),
+  })
+  .refine((change) => change.add?.length || change.remove?.length, {
+    message: 'give add or remove (tags to put on or take off)',
+  });
 
 const resumeSchema = z.strictObject({
   limits: limitsSchema.optional(),
@@ -74,6 +89,7 @@ export function runsApi(options: {
         ...(request.effort ? { effort: request.effort } : {}),
         ...(request.limits ? { limits: request.limits } : {}),
         ...(traceparent ? { traceparent } : {}),
+        ...(request.tags?.length ? { tags: request.tags } : {}),
       });
       return c.json(await runView(store, id), 201, { location: `/runs/${id}` });
     } catch (error) {
@@ -83,7 +99,7 @@ export function runsApi(options: {
   });
 
   api.get('/', async (c) => {
-    const query = runQueryOf(c.req.query());
+    const query = runQueryOf(c.req.query(), c.req.queries('tag') ?? []);
     if ('error' in query) return problem(c, 400, 'invalid_request', query.error);
     try {
       return c.json(await store.queryRuns(query));
@@ -97,6 +113,22 @@ export function runsApi(options: {
     const run = await store.getRun(c.req.param('id'));
     if (!run) return problem(c, 404, 'not_found', `no run "${c.req.param('id')}"`);
     return c.json(await runView(store, run.id));
+  });
+
+  api.post('/:id/tags', async (c) => {
+    const run = await store.getRun(c.req.param('id'));
+    if (!run) return problem(c, 404, 'not_found', `no run "${c.req.param('id')}"`);
+    const parsed = await jsonBody(c, tagChangeSchema);
+    if ('error' in parsed) return problem(c, 400, 'invalid_request', parsed.error!);
+    try {
+      const tags = await tagRun(store, run.id, { ...parsed.value!, by: c.get('caller').name });
+      return c.json({ id: run.id, tags });
+    } catch (error) {
+      if (isAgentdError(error)) {
+        return problem(c, error.code === 'run_busy' ? 409 : 422, 'invalid_request', error.message);
+      }
+      throw error;
+    }
   });
 
   api.post('/:id/cancel', async (c) => {

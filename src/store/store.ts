@@ -22,6 +22,8 @@ export interface RunSummary {
   /** Who the run is for, and the session it continues (memory). */
   actor?: string;
   sessionId?: string;
+  /** Its tags, sorted (absent: none). */
+  tags?: string[];
   createdAt: string;
   status: RunStatus;
   reason?: FinishReason;
@@ -140,6 +142,8 @@ export interface RunQuery {
   maxCostUsd?: number;
   /** Words in the task, or the start of the run id (case-insensitive). */
   search?: string;
+  /** Runs that have every one of these tags. */
+  tags?: readonly string[];
   /** Where the previous page ended (its `nextCursor`). */
   cursor?: string;
   /** Runs per page (default 50). */
@@ -170,7 +174,9 @@ export interface EvalResultRecord {
 /** A run's append-only event log, and the runs it registers. */
 export interface RunLogStore {
   /**
-   * Appends events atomically (all or none). A `run.started` event registers the run. With
+   * Appends events atomically (all or none). A `run.started` event registers the run, with its
+   * tags; a `run.tagged` event changes them. A bad tag, or a change that leaves a run more than
+   * 32 tags, refuses the append (`AgentdError`, one line). With
    * `fence`, the append is refused (`LeaseLostError`) unless the run's lease is still held by
    * that owner at that generation, checked in the same transaction.
    */

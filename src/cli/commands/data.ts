@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
+import { checkTags } from '../../core/run-tags.ts';
 import { checkDesignTerms, resolveDesignModels } from '../../data/design/design-models.ts';
 import { loadDesign } from '../../data/design/design-spec.ts';
 import { compileValidators, type RowContext } from '../../data/design/generate-row.ts';
@@ -20,6 +21,7 @@ export interface DataExportFlags {
   out: string;
   format: ChatFormat;
   filter: string[];
+  tag: string[];
   minScore?: number;
   maxScore?: number;
   exclude: string[];
@@ -61,6 +63,7 @@ export async function dataExportCommand(
   if (filter.until) selection.until = filter.until;
   if (filter.task) selection.query = filter.task;
   if (filter.ids) selection.runs = filter.ids;
+  if (flags.tag.length) selection.tags = checkTags(flags.tag, '--tag');
   if (flags.exclude.length) selection.exclude = flags.exclude;
   if (flags.minScore !== undefined) selection.minScore = flags.minScore;
   if (flags.maxScore !== undefined) selection.maxScore = flags.maxScore;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
 import type { Limits } from '../../core/events.ts';
+import { checkTags } from '../../core/run-tags.ts';
 import { resolveAgentRef } from '../../definition/agent-catalog.ts';
 import { loadAgentSpec } from '../../definition/agent-spec.ts';
 import { actorOf } from '../../memory/actor.ts';
@@ -29,6 +30,8 @@ export interface RunCommandOptions {
   actor?: string;
   /** The folder the agent works in, over the spec's `workdir`. */
   cwd?: string;
+  /** The run's own tags (`--tag`, repeatable), after the spec's. */
+  tag?: string[];
 }
 
 /** `--prompt server/name --arg k=v ...` as a request, or a one-line usage error. */
@@ -69,6 +72,7 @@ export async function runCommand(
   options: RunCommandOptions,
 ): Promise<number> {
   const prompt = promptRequest(options);
+  const tags = checkTags(options.tag ?? [], '--tag');
   const specPath = resolveAgentRef(agentRef, loadConfig());
   const loaded = loadAgentSpec(specPath);
   // An agent in an environment has its goal in the spec: a task given is the goal instead.
@@ -132,6 +136,7 @@ export async function runCommand(
           specPath: resolve(spec.path),
           cwd,
           ...(resolved.scripted ? { scripted: resolved.scripted } : {}),
+          ...(tags.length ? { tags } : {}),
         });
         // Queued (durably) before the exit code is known; extracted after, in the background.
         await run?.finished(result);

@@ -6,11 +6,14 @@ import { AgentdError } from '../../core/errors.ts';
 import type { Limits, RunEvent, RunStatus } from '../../core/events.ts';
 import { resultText } from '../../core/messages.ts';
 import { foldRun } from '../../core/run-state.ts';
+import { checkTags } from '../../core/run-tags.ts';
 import { addUsage, type Usage, zeroUsage } from '../../core/usage.ts';
+import { runUser } from '../../policy/load.ts';
 import { describeUse } from '../../runtime/budgets.ts';
 import { leaseIsLive } from '../../runtime/run-lease.ts';
+import { tagRun } from '../../runtime/run-tagging.ts';
 import { openStore } from '../../store/open-store.ts';
-import type { RunSummary, Store } from '../../store/store.ts';
+import type { RunQuery, RunSummary, Store } from '../../store/store.ts';
 import {
   clip,
   formatCost,
@@ -47,15 +50,20 @@ export async function runsListCommand(options: {
   limit?: number;
   status?: string;
   resumable?: boolean;
+  tag?: string[];
   json?: boolean;
 }): Promise<number> {
   const limit = options.limit ?? 20;
+  const tags = checkTags(options.tag ?? [], '--tag');
   const runs = await withStore(async (store) => {
-    const status = options.status ? { status: options.status as RunStatus } : {};
-    if (!options.resumable) return store.listRuns({ limit, ...status });
+    const query: RunQuery = {
+      ...(options.status ? { status: options.status as RunStatus } : {}),
+      ...(tags.length ? { tags } : {}),
+    };
+    if (!options.resumable) return (await store.queryRuns({ ...query, limit })).runs;
     // Interrupted: still "running" in the log, but no live process holds it.
     const leases = new Map((await store.listLeases()).map((lease) => [lease.runId, lease]));
-    const candidates = await store.listRuns({ limit: 10_000, ...status });
+    const candidates = (await store.queryRuns({ ...query, limit: 10_000 })).runs;
     return candidates
       .filter((run) => {
         if (run.status === 'needs_attention') return true;
@@ -72,12 +80,13 @@ export async function runsListCommand(options: {
   }
   if (runs.length === 0) {
     process.stdout.write(
-      options.resumable || options.status
+      options.resumable || options.status || tags.length
         ? 'no such runs\n'
         : 'no runs yet: start one with agentd run <agent.yaml> "<task>"\n',
     );
     return 0;
   }
+  const withTags = runs.some((r) => r.tags?.length);
   const rows = runs.map((r) => [
     r.id,
     r.status,
@@ -88,10 +97,25 @@ export async function runsListCommand(options: {
     r.costUsd === undefined ? '-' : formatCost(r.costUsd),
     r.createdAt.replace('T', ' ').slice(0, 19),
     clip(r.task, 40),
+    ...(withTags ? [clip(r.tags?.join(' ') ?? '-', 40)] : []),
   ]);
-  process.stdout.write(
-    `${table(['RUN', 'STATUS', 'AGENT', 'MODEL', 'TURNS', 'TOKENS', 'COST', 'STARTED (UTC)', 'TASK'], rows)}\n`,
-  );
+  const headers = ['RUN', 'STATUS', 'AGENT', 'MODEL', 'TURNS', 'TOKENS', 'COST', 'STARTED (UTC)'];
+  process.stdout.write(`${table([...headers, 'TASK', ...(withTags ? ['TAGS'] : [])], rows)}\n`);
+  return 0;
+}
+
+/** `agentd runs tag|untag <run-id> <tag>...`: a change of a run's tags, as an event of its log. */
+export async function runsTagCommand(
+  id: string,
+  change: { add?: string[]; remove?: string[] },
+): Promise<number> {
+  const config = loadConfig();
+  const { runId, tags } = await withStore(async (store) => {
+    const run = await findRun(store, id);
+    const tags = await tagRun(store, run.id, { ...change, by: runUser(config.env) });
+    return { runId: run.id, tags };
+  });
+  process.stdout.write(`run ${runId}: ${tags.length ? `tags ${tags.join(' ')}` : 'no tags'}\n`);
   return 0;
 }
 
@@ -114,6 +138,7 @@ export async function runsShowCommand(id: string, options: { json?: boolean }): 
     `${paint('bold', `run ${run.id}`, o)} · ${state.agent} · ${state.model} · ${paint(style, state.status, o)}${state.reason ? ` (${state.reason})` : ''}\n`,
   );
   o.write(`task: ${state.task}\n`);
+  if (state.tags.length) o.write(`tags: ${state.tags.join(' ')}\n`);
   const started = Date.parse(state.startedAt);
   const ended = state.finishedAt ? Date.parse(state.finishedAt) : undefined;
   o.write(
@@ -192,7 +217,7 @@ function describe(event: RunEvent): string {
     case 'run.started': {
       const d = event.data;
       const tools = d.tools.map((t) => t.name).join(', ') || 'none';
-      return `agent ${d.agent}, model ${d.model}${d.scripted ? ` (scripted replay of ${d.scripted.script})` : ''}, tools: ${tools}, limits ${describeLimits(d.limits)}, policy: ${describePolicy(d.policy)}`;
+      return `agent ${d.agent}, model ${d.model}${d.scripted ? ` (scripted replay of ${d.scripted.script})` : ''}, tools: ${tools}, limits ${describeLimits(d.limits)}, policy: ${describePolicy(d.policy)}${d.tags?.length ? `, tags: ${d.tags.join(' ')}` : ''}`;
     }
     case 'model.request': {
       const d = event.data;
@@ -253,6 +278,11 @@ function describe(event: RunEvent): string {
     case 'voice.transcript': {
       const d = event.data;
       return `#${d.utterance} "${clip(d.text, 60)}" · ${d.provider}/${d.model} · ${formatDuration(d.endMs - d.startMs)} of audio · final ${formatDuration(d.finalLatencyMs)} after end of speech · ${formatCost(d.costUsd)}`;
+    }
+    case 'run.tagged': {
+      const d = event.data;
+      const changes = [...d.added.map((t) => `+${t}`), ...d.removed.map((t) => `-${t}`)];
+      return `${changes.join(' ')} by ${d.by}`;
     }
     case 'user.message':
       return `${event.data.source === 'voice' ? 'spoken: ' : ''}${clip(event.data.text, 80)}`;

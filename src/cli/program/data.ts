@@ -43,6 +43,12 @@ export function registerData(program: Command, context: CommandContext): void {
       [],
     )
     .option(
+      '--tag <tag>',
+      'only runs with this tag, key=value or a name (repeatable: every one must match)',
+      collect,
+      [],
+    )
+    .option(
       '--min-score <score>',
       'only runs whose kept eval scores average at least this (0 to 1)',
       unitScore,

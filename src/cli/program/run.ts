@@ -25,6 +25,12 @@ export function registerRun(program: Command, context: CommandContext): void {
       .option(
         '--actor <id>',
         'who the run is for (memory namespaces; default: AGENTD_ACTOR, the user)',
+      )
+      .option(
+        '--tag <tag>',
+        "tag the run, key=value or a name (repeatable; after the spec's tags:)",
+        collect,
+        [],
       ),
   ).action(
     async (
@@ -36,6 +42,7 @@ export function registerRun(program: Command, context: CommandContext): void {
         session?: string;
         actor?: string;
         cwd?: string;
+        tag?: string[];
       },
     ) => {
       const { runCommand } = await import('../commands/run.ts');

@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { runStatuses } from '../../core/events.ts';
 import { type AgentFlags, agentOptions, limitsOf } from './agent-options.ts';
 import type { CommandContext } from './command-context.ts';
-import { positiveInt } from './option-parsers.ts';
+import { collect, positiveInt } from './option-parsers.ts';
 
 /** `agentd runs`: recorded runs, listed, shown, exported, traced and resumed. */
 export function registerRuns(program: Command, context: CommandContext): void {
@@ -13,13 +13,43 @@ export function registerRuns(program: Command, context: CommandContext): void {
     .option('-n, --limit <n>', 'how many', positiveInt, 20)
     .addOption(new Option('--status <status>', 'only runs with this status').choices(runStatuses))
     .option('--resumable', 'only runs that were interrupted or wait for a person')
+    .option(
+      '--tag <tag>',
+      'only runs with this tag, key=value or a name (repeatable: every one must match)',
+      collect,
+      [],
+    )
     .option('--json', 'one JSON object per line')
     .action(
-      async (options: { limit?: number; status?: string; resumable?: boolean; json?: boolean }) => {
+      async (options: {
+        limit?: number;
+        status?: string;
+        resumable?: boolean;
+        tag?: string[];
+        json?: boolean;
+      }) => {
         const { runsListCommand } = await import('../commands/runs.ts');
         context.exit(await runsListCommand(options));
       },
     );
+  runs
+    .command('tag')
+    .description('put tags on a run (key=value or names), recorded in its log')
+    .argument('<run-id>', 'a run id or a unique prefix of one')
+    .argument('<tag...>', 'the tags to put on')
+    .action(async (id: string, tags: string[]) => {
+      const { runsTagCommand } = await import('../commands/runs.ts');
+      context.exit(await runsTagCommand(id, { add: tags }));
+    });
+  runs
+    .command('untag')
+    .description('take tags off a run, recorded in its log')
+    .argument('<run-id>', 'a run id or a unique prefix of one')
+    .argument('<tag...>', 'the tags to take off')
+    .action(async (id: string, tags: string[]) => {
+      const { runsTagCommand } = await import('../commands/runs.ts');
+      context.exit(await runsTagCommand(id, { remove: tags }));
+    });
   agentOptions(
     runs
       .command('resume')

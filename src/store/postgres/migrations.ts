@@ -367,4 +367,33 @@ export const migrations: readonly string[] = [
   CREATE TRIGGER run_status_events_follow AFTER INSERT ON events FOR EACH ROW
     WHEN (NEW.type IN ('run.finished', 'run.needs_attention', 'run.suspended', 'run.resumed', 'approval.requested', 'approval.answered')) EXECUTE FUNCTION run_status_events_follow();
   `,
+  // 13: run tags, an index kept by a trigger from the events that set them (`run.started`'s
+  // tags, `run.tagged`'s changes): the tags are still read from the log. No run before this
+  // version has tags.
+  `
+  CREATE TABLE run_tags (
+    run_id text NOT NULL REFERENCES runs(id),
+    tag text NOT NULL,
+    PRIMARY KEY (run_id, tag)
+  );
+  CREATE INDEX run_tags_tag ON run_tags(tag, run_id);
+  CREATE FUNCTION run_tags_follow() RETURNS trigger AS $$
+  BEGIN
+    IF NEW.type = 'run.tagged' THEN
+      DELETE FROM run_tags WHERE run_id = NEW.run_id
+        AND tag IN (SELECT jsonb_array_elements_text(NEW.data::jsonb -> 'removed'));
+      INSERT INTO run_tags (run_id, tag)
+        SELECT NEW.run_id, jsonb_array_elements_text(NEW.data::jsonb -> 'added')
+        ON CONFLICT DO NOTHING;
+    ELSE
+      INSERT INTO run_tags (run_id, tag)
+        SELECT NEW.run_id, jsonb_array_elements_text(NEW.data::jsonb -> 'tags')
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NEW;
+  END
+  $$ LANGUAGE plpgsql;
+  CREATE TRIGGER run_tags_follow AFTER INSERT ON events FOR EACH ROW
+    WHEN (NEW.type IN ('run.started', 'run.tagged')) EXECUTE FUNCTION run_tags_follow();
+  `,
 ];

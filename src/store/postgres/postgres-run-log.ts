@@ -1,7 +1,9 @@
 import type { RunEvent } from '../../core/events.ts';
 import type { Redactor } from '../../core/redact.ts';
+import { maxTagsPerRun } from '../../core/run-tags.ts';
 import { encodeCursor, runQueryConditions } from '../rows/run-query.ts';
 import { type EventRow, escapeLike, type RunRow, toEvent, toSummary } from '../rows/run-row.ts';
+import { checkTagEvents, tooManyTags } from '../rows/run-tags.ts';
 import {
   DuplicateEventError,
   type LeaseFence,
@@ -20,7 +22,8 @@ import {
 
 /** A run with the last event that set its status, if any. */
 const selectRuns = `SELECT r.id, r.agent, r.model, r.task, r.parent_run_id, r.created_at,
-  r.actor, r.session_id, s.type AS status_type, s.data AS status_data, s.at AS status_at
+  r.actor, r.session_id, s.type AS status_type, s.data AS status_data, s.at AS status_at,
+  (SELECT string_agg(t.tag, ' ' ORDER BY t.tag COLLATE "C") FROM run_tags t WHERE t.run_id = r.id) AS tags
   FROM runs r LEFT JOIN run_status_events rs ON rs.run_id = r.id
   LEFT JOIN events s ON s.run_id = r.id AND s.seq = rs.seq`;
 
@@ -39,6 +42,7 @@ export class PostgresRunLog implements RunLogStore {
 
   async append(events: readonly RunEvent[], fence?: LeaseFence): Promise<void> {
     if (events.length === 0) return;
+    const tagged = checkTagEvents(events);
     try {
       await this.#c.transaction(async (tx) => {
         if (fence) await checkFence(tx, events[0]!.runId, fence);
@@ -76,6 +80,13 @@ export class PostgresRunLog implements RunLogStore {
             events[0]!.runId,
           ],
         );
+        for (const runId of tagged) {
+          const [{ n }] = (await tx.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM run_tags WHERE run_id = $1',
+            [runId],
+          )) as [{ n: number }];
+          if (n > maxTagsPerRun) throw tooManyTags(runId, n);
+        }
       });
     } catch (error) {
       if (

@@ -40,6 +40,9 @@ export function runQueryConditions(
       `(lower(r.task) LIKE ${param(`%${words}%`)} ESCAPE '\\' OR r.id LIKE ${param(`${words}%`)} ESCAPE '\\')`,
     );
   }
+  for (const tag of new Set(query.tags ?? [])) {
+    where.push(`r.id IN (SELECT run_id FROM run_tags WHERE tag = ${param(tag)})`);
+  }
   if (query.status === 'running') where.push("(rs.status IS NULL OR rs.status = 'running')");
   if (query.minCostUsd !== undefined) where.push(`rs.cost_usd >= ${param(query.minCostUsd)}`);
   if (query.maxCostUsd !== undefined) where.push(`rs.cost_usd <= ${param(query.maxCostUsd)}`);

@@ -14,6 +14,8 @@ export interface RunRow {
   created_at: string;
   actor?: string | null;
   session_id?: string | null;
+  /** The run's tags, sorted, space-separated (a tag has no spaces); null: none. */
+  tags?: string | null;
   status_type: string | null;
   status_data: string | null;
   status_at: string | null;
@@ -62,6 +64,7 @@ export function toSummary(row: RunRow): RunSummary {
   if (row.parent_run_id) summary.parentRunId = row.parent_run_id;
   if (row.actor) summary.actor = row.actor;
   if (row.session_id) summary.sessionId = row.session_id;
+  if (row.tags) summary.tags = row.tags.split(' ');
   if (row.status_type === 'run.needs_attention') summary.status = 'needs_attention';
   if (row.status_type === 'run.suspended') summary.status = 'suspended';
   if (row.status_type === 'approval.requested') summary.status = 'awaiting_approval';

@@ -352,4 +352,27 @@ export const migrations: readonly string[] = [
           cost_usd = excluded.cost_usd WHERE excluded.seq > run_status_events.seq;
     END;
   `,
+  // 13: run tags, an index kept by triggers from the events that set them (`run.started`'s
+  // tags, `run.tagged`'s changes): the tags are still read from the log. No run before this
+  // version has tags.
+  `
+  CREATE TABLE run_tags (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    tag TEXT NOT NULL,
+    PRIMARY KEY (run_id, tag)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX run_tags_tag ON run_tags(tag, run_id);
+  CREATE TRIGGER run_tags_started AFTER INSERT ON events WHEN NEW.type = 'run.started'
+    BEGIN
+      INSERT OR IGNORE INTO run_tags (run_id, tag)
+        SELECT NEW.run_id, value FROM json_each(NEW.data, '$.tags');
+    END;
+  CREATE TRIGGER run_tags_changed AFTER INSERT ON events WHEN NEW.type = 'run.tagged'
+    BEGIN
+      DELETE FROM run_tags WHERE run_id = NEW.run_id
+        AND tag IN (SELECT value FROM json_each(NEW.data, '$.removed'));
+      INSERT OR IGNORE INTO run_tags (run_id, tag)
+        SELECT NEW.run_id, value FROM json_each(NEW.data, '$.added');
+    END;
+  `,
 ];

@@ -1,6 +1,8 @@
 import type { RunEvent, RunStartedData } from '../../core/events.ts';
 import type { Redactor } from '../../core/redact.ts';
+import { maxTagsPerRun } from '../../core/run-tags.ts';
 import { type EventRow, escapeLike, type RunRow, toEvent, toSummary } from '../rows/run-row.ts';
+import { checkTagEvents, tooManyTags } from '../rows/run-tags.ts';
 import {
   DuplicateEventError,
   type Durability,
@@ -88,6 +90,7 @@ export class SqliteRunLog implements RunLogStore {
     );
     this.#c.transaction(() => {
       for (const { events, fence } of groups) {
+        const tagged = checkTagEvents(events);
         if (fence) this.#checkFence(events[0]!.runId, fence);
         for (const event of events) {
           if (event.type === 'run.started') this.#registerRun(event.runId, event.at, event.data);
@@ -105,6 +108,12 @@ export class SqliteRunLog implements RunLogStore {
             }
             throw error;
           }
+        }
+        for (const runId of tagged) {
+          const { n } = this.#c
+            .prepare('SELECT count(*) AS n FROM run_tags WHERE run_id = ?')
+            .get(runId) as { n: number };
+          if (n > maxTagsPerRun) throw tooManyTags(runId, n);
         }
       }
     });

@@ -9,7 +9,8 @@ import type { SqliteConnection } from './sqlite-connection.ts';
  * migration 12).
  */
 export const selectRuns = `SELECT r.id, r.agent, r.model, r.task, r.parent_run_id, r.created_at,
-  r.actor, r.session_id, s.type AS status_type, s.data AS status_data, s.at AS status_at
+  r.actor, r.session_id, s.type AS status_type, s.data AS status_data, s.at AS status_at,
+  (SELECT group_concat(t.tag, ' ' ORDER BY t.tag) FROM run_tags t WHERE t.run_id = r.id) AS tags
   FROM runs r LEFT JOIN run_status_events rs ON rs.run_id = r.id
   LEFT JOIN events s ON s.run_id = r.id AND s.seq = rs.seq`;
 
