@@ -5,7 +5,7 @@ import { agentdHome } from '../config/config.ts';
 import { parseDuration } from '../core/duration.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { Limits } from '../core/events.ts';
-import { maxTagsPerRun, tagPattern, tagRule } from '../core/run-tags.ts';
+import { maxTagsPerRun, tagProblem } from '../core/run-tags.ts';
 import {
   effortLevels,
   isProviderName,
@@ -55,7 +55,12 @@ const agentSpecSchema = z.strictObject({
   description: z.string().optional(),
   /** Tags every run of the agent gets (`key=value` or names; see docs/spec-format.md). */
   tags: z
-    .array(z.string().regex(tagPattern, `a tag is ${tagRule}`))
+    .array(
+      z.string().superRefine((tag, ctx) => {
+        const problem = tagProblem(tag);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(tag)} ${problem}` });
+      }),
+    )
     .max(maxTagsPerRun, `a run has at most ${maxTagsPerRun} tags`)
     .optional(),
   model: modelString,

@@ -190,8 +190,9 @@ describe('run_status_events in SQLite', () => {
   it('a store made before run_status_events gets it filled from the events it has', async () => {
     const dir = tempDir();
     const db = new DatabaseSync(join(dir, 'agentd.db'));
-    for (const migration of migrations.slice(0, -1)) db.exec(migration);
-    db.exec(`PRAGMA user_version = ${migrations.length - 1}`);
+    // version 11: the last before run_status_events (migration 12)
+    for (const migration of migrations.slice(0, 11)) db.exec(migration);
+    db.exec('PRAGMA user_version = 11');
     const insert = (e: RunEvent) =>
       db
         .prepare('INSERT INTO events (run_id, seq, at, type, data) VALUES (?, ?, ?, ?, ?)')
