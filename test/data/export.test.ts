@@ -393,6 +393,57 @@ describe('agentd data export', { timeout: 300_000 }, () => {
     );
   });
 
+  it('selects runs by tag: every --tag must match; the lineage and manifest say so', async () => {
+    const dir = tempDir();
+    const home = join(dir, 'home');
+    const env = { AGENTD_USER: 'curator' };
+    await seed(home);
+    for (const [run, ...tags] of [
+      ['run_good', 'dataset=v1', 'reviewed'],
+      ['run_bad', 'dataset=v1'],
+      ['run_local', 'reviewed'],
+    ] as const) {
+      const tagged = await agentd(['runs', 'tag', run, ...tags], { home, env });
+      expect(tagged.code, tagged.stderr).toBe(0);
+    }
+    const filter = ['--filter', 'status=completed,failed'];
+    const both = join(dir, 'both');
+    const made = await agentd(
+      ['data', 'export', 'sft', '-o', both, ...filter, '--tag', 'dataset=v1', '--tag', 'reviewed'],
+      { home, env },
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const lineage = jsonl(join(both, 'lineage.jsonl'));
+    expect(lineage.map((l) => l.runId)).toEqual(['run_good']);
+    expect(lineage[0]).toMatchObject({ tags: ['dataset=v1', 'reviewed'] });
+    const manifest = JSON.parse(readFileSync(join(both, 'manifest.json'), 'utf8'));
+    expect(manifest.selection).toMatchObject({ tags: ['dataset=v1', 'reviewed'] });
+    expect((await agentd(['data', 'verify', both], { home })).code).toBe(0);
+
+    const one = join(dir, 'one');
+    const v1 = await agentd(
+      ['data', 'export', 'sft', '-o', one, ...filter, '--tag', 'dataset=v1'],
+      {
+        home,
+        env,
+      },
+    );
+    expect(v1.code, v1.stderr).toBe(0);
+    expect(
+      jsonl(join(one, 'lineage.jsonl'))
+        .map((l) => l.runId)
+        .sort(),
+    ).toEqual(['run_bad', 'run_good']);
+    // a tag taken off leaves the run out of the next export
+    await agentd(['runs', 'untag', 'run_bad', 'dataset=v1'], { home, env });
+    const after = join(dir, 'after');
+    await agentd(['data', 'export', 'sft', '-o', after, ...filter, '--tag', 'dataset=v1'], {
+      home,
+      env,
+    });
+    expect(jsonl(join(after, 'lineage.jsonl')).map((l) => l.runId)).toEqual(['run_good']);
+  });
+
   it('says what is wrong with bad input in one line', async () => {
     const dir = tempDir();
     const home = join(dir, 'home');
@@ -416,6 +467,14 @@ describe('agentd data export', { timeout: 300_000 }, () => {
         /--filter "colour=red": write key=value with key one of/,
       ],
       [['data', 'export', 'sft', '-o', 'x', '--min-score', '2'], /"2" is not a score from 0 to 1/],
+      [
+        ['data', 'export', 'sft', '-o', 'x', '--tag', 'team search'],
+        /--tag: tag "team search" has " " \(a tag is 1 to 64 of/,
+      ],
+      [
+        ['data', 'export', 'sft', '-o', join(dir, 't'), '--tag', 'nobody=tagged'],
+        /nothing to export: no stored run matches the selection/,
+      ],
       [
         ['data', 'export', 'sft', '-o', 'x', '--allow-terms', 'claude'],
         /--allow-terms "claude": write provider\/model-id/,
