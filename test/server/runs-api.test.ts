@@ -148,6 +148,81 @@ describe('runs over HTTP', () => {
     expect(list.runs.map((r) => r.id)).toContain(id);
   });
 
+  it('starts a run with tags, lists runs by tag, and changes the tags of a run that stopped', async () => {
+    const { call } = await serveIn(agentdHome());
+    const post = (path: string, body: unknown) =>
+      call(path, { method: 'POST', body: JSON.stringify(body) });
+    const started = await post('/runs', {
+      agent: 'unit-converter',
+      task: 'Convert a marathon to km',
+      tags: ['team=api', 'good', 'good'],
+    });
+    expect(started.status).toBe(201);
+    const { id, tags } = (await started.json()) as { id: string; tags: string[] };
+    expect(tags).toEqual(['good', 'team=api']);
+    const { events } = await readEvents(call, id);
+    expect(events[0]).toMatchObject({ type: 'run.started', data: { tags: ['team=api', 'good'] } });
+    const other = await startRun(call, 'unit-converter', 'Convert 100 F to C');
+    await readEvents(call, other);
+    const listed = async (query: string) => {
+      const response = await call(`/runs?${query}`);
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { runs: { id: string }[] }).runs.map((r) => r.id);
+    };
+    expect(await listed('tag=good')).toEqual([id]);
+    expect(await listed('tag=good&tag=team%3Dapi&status=completed')).toEqual([id]);
+    expect(await listed('tag=good&tag=nope')).toEqual([]);
+    expect(await listed('limit=10')).toEqual([other, id]);
+
+    const changed = await post(`/runs/${id}/tags`, { add: ['reviewed'], remove: ['good'] });
+    expect(changed.status).toBe(200);
+    expect(await changed.json()).toEqual({ id, tags: ['reviewed', 'team=api'] });
+    expect(await listed('tag=good')).toEqual([]);
+    expect(await listed('tag=reviewed')).toEqual([id]);
+    const { events: after } = await readEvents(call, id, { lastEventId: events.at(-1)!.seq });
+    expect(after).toMatchObject([
+      { type: 'run.tagged', data: { added: ['reviewed'], removed: ['good'], by: 'tests' } },
+    ]);
+
+    const problems: [Response, number, RegExp][] = [
+      [
+        await post('/runs', { agent: 'unit-converter', task: 'x', tags: ['has space'] }),
+        400,
+        /^tags\.0: a tag is 1 to 64 of A-Z a-z 0-9/,
+      ],
+      [await call('/runs?tag=no!'), 400, /^tag: "no!" has "!" \(a tag is/],
+      [await post(`/runs/${id}/tags`, {}), 400, /give add or remove/],
+      [await post(`/runs/${id}/tags`, { add: ['ok', 'é'] }), 400, /^add\.1: a tag is/],
+      [await post('/runs/run_nope/tags', { add: ['x'] }), 404, /no run "run_nope"/],
+    ];
+    for (const [response, status, detail] of problems) {
+      expect(response.status).toBe(status);
+      expect(((await response.json()) as { detail: string }).detail).toMatch(detail);
+    }
+
+    // a run this server is driving keeps its tags until it stops
+    const slow = await startRun(call, 'slow');
+    await readEvents(call, slow, { stop: (e) => e.type === 'tool.call' });
+    const busy = await post(`/runs/${slow}/tags`, { add: ['late'] });
+    expect(busy.status).toBe(409);
+    expect(((await busy.json()) as { detail: string }).detail).toMatch(
+      new RegExp(
+        `^run ${slow} is being run by process .* \\(this one\\); change its tags once it stops`,
+      ),
+    );
+    expect((await call(`/runs/${slow}/cancel`, { method: 'POST' })).status).toBe(202);
+    await waitForStatus(call, slow, 'cancelled');
+    // the run's driver lets go of its lease just after its last event: until then, 409
+    const until = Date.now() + 60_000;
+    let status = 409;
+    while (status === 409 && Date.now() < until) {
+      status = (await post(`/runs/${slow}/tags`, { add: ['late'] })).status;
+      if (status === 409) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe(200);
+    expect(await listed('tag=late')).toEqual([slow]);
+  });
+
   it('resumes a dropped event stream from Last-Event-ID without loss or repeats', async () => {
     const { call } = await serveIn(agentdHome());
     const id = await startRun(call, 'slow');
