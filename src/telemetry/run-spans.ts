@@ -80,6 +80,8 @@ export class RunSpans {
     const messagesBefore =
       this.#state && event.type === 'model.request' ? this.#state.messages.slice() : undefined;
     if (this.#state) applyEvent(this.#state, event);
+    // A change of tags is bookkeeping, maybe long after the run stopped: no span, no time.
+    if (event.type === 'run.tagged') return ended;
     switch (event.type) {
       case 'run.started':
         this.#start(event, at);
