@@ -5,6 +5,7 @@ import { parseDuration } from '../core/duration.ts';
 import { AgentdError, errorMessage } from '../core/errors.ts';
 import { type Limits, type RunEvent, type RunStatus, runStatuses } from '../core/events.ts';
 import type { JsonValue } from '../core/messages.ts';
+import { checkTags } from '../core/run-tags.ts';
 import { durationSchema } from '../definition/duration-schema.ts';
 import { environmentSpec, environmentSpecSchema } from '../definition/environment-spec.ts';
 import { schemaIssue } from '../definition/yaml-file.ts';
@@ -260,15 +261,17 @@ export interface RunFilter {
   task?: string;
   /** Run id prefixes. */
   ids?: string[];
+  /** Tags the run must all have. */
+  tags?: string[];
   limit: number;
 }
 
-const filterKeys = ['agent', 'status', 'since', 'until', 'task', 'id'] as const;
+const filterKeys = ['agent', 'status', 'since', 'until', 'task', 'id', 'tag'] as const;
 
 /**
  * `--filter key=value` options as a filter: agent, status (comma-separated), since and
  * until (an ISO date or time, or an age such as 7d, 12h), task (text it contains), id (a
- * prefix; repeatable). Finished, completed runs only unless status says otherwise.
+ * prefix; repeatable), tag (a tag the run has; repeatable, all must match). Finished, completed runs only unless status says otherwise.
  */
 export function parseRunFilter(
   filters: readonly string[],
@@ -314,6 +317,9 @@ export function parseRunFilter(
       case 'id':
         filter.ids = [...(filter.ids ?? []), value];
         break;
+      case 'tag':
+        filter.tags = checkTags([...(filter.tags ?? []), value], `--filter ${text}`);
+        break;
     }
   }
   return filter;
@@ -348,6 +354,7 @@ export async function* matchingRuns(
     if (filter.until && run.createdAt > filter.until) continue;
     if (filter.task && !run.task.toLowerCase().includes(filter.task.toLowerCase())) continue;
     if (filter.ids && !filter.ids.some((prefix) => run.id.startsWith(prefix))) continue;
+    if (filter.tags && !filter.tags.every((tag) => run.tags?.includes(tag))) continue;
     yield { run, events: await store.readEvents(run.id) };
   }
 }

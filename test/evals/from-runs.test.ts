@@ -134,7 +134,17 @@ evaluators:
   it('says when nothing matches, and refuses a bad filter in one line', async () => {
     const dir = tempDir();
     const home = join(dir, 'home');
-    await agentd(['run', 'examples/unit-converter/agent.yaml', 'convert'], { home });
+    await agentd(['run', 'examples/unit-converter/agent.yaml', 'convert', '--tag', 'good'], {
+      home,
+    });
+    const tagged = await agentd(['eval', 'dataset', 'from-runs', '--filter', 'tag=good'], { home });
+    expect(tagged.code, tagged.stderr).toBe(0);
+    expect(tagged.stdout.trim().split('\n')).toHaveLength(1);
+    const untagged = await agentd(
+      ['eval', 'dataset', 'from-runs', '--filter', 'tag=good', '--filter', 'tag=other'],
+      { home },
+    );
+    expect(untagged.code).toBe(1);
     const none = await agentd(['eval', 'dataset', 'from-runs', '--filter', 'status=failed'], {
       home,
     });
@@ -152,8 +162,9 @@ evaluators:
     for (const [filter, message] of [
       [
         'colour=red',
-        '--filter "colour=red": write key=value with key one of agent, status, since, until, task, id',
+        '--filter "colour=red": write key=value with key one of agent, status, since, until, task, id, tag',
       ],
+      ['tag=a;b', '--filter tag=a;b: tag "a;b" has ";" (a tag is 1 to 64 of'],
       ['status=running', '--filter status=running: "running" is not the status of a finished run'],
       ['since=yesterday', '--filter since=yesterday: "yesterday" is not a date or an age'],
     ]) {

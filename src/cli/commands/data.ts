@@ -63,7 +63,8 @@ export async function dataExportCommand(
   if (filter.until) selection.until = filter.until;
   if (filter.task) selection.query = filter.task;
   if (filter.ids) selection.runs = filter.ids;
-  if (flags.tag.length) selection.tags = checkTags(flags.tag, '--tag');
+  const tags = [...(filter.tags ?? []), ...checkTags(flags.tag, '--tag')];
+  if (tags.length) selection.tags = [...new Set(tags)];
   if (flags.exclude.length) selection.exclude = flags.exclude;
   if (flags.minScore !== undefined) selection.minScore = flags.minScore;
   if (flags.maxScore !== undefined) selection.maxScore = flags.maxScore;

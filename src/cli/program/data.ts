@@ -38,7 +38,7 @@ export function registerData(program: Command, context: CommandContext): void {
     )
     .option(
       '--filter <key=value>',
-      'agent=, status= (default completed), since=/until= (date or age: 30d, 12h), task= (words), id= (repeatable)',
+      'agent=, status= (default completed), since=/until= (date or age: 30d, 12h), task= (words), id=, tag= (id and tag repeatable)',
       collect,
       [],
     )

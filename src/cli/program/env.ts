@@ -23,7 +23,7 @@ export function registerEnv(program: Command, context: CommandContext): void {
     .description('the environment episodes of recorded runs as a JSONL dataset, one episode a line')
     .option(
       '--filter <key=value>',
-      'agent=, status= (default completed), since=/until= (date or age: 7d, 12h), task=, id= (repeatable)',
+      'agent=, status= (default completed), since=/until= (date or age: 7d, 12h), task=, id=, tag= (id and tag repeatable)',
       collect,
       [],
     )

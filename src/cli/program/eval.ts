@@ -51,7 +51,7 @@ export function registerEval(program: Command, context: CommandContext): void {
     .description('recorded runs as cases: the task, the answer and the calls, to review and edit')
     .option(
       '--filter <key=value>',
-      'agent=, status= (default completed), since=/until= (date or age: 7d, 12h), task=, id= (repeatable)',
+      'agent=, status= (default completed), since=/until= (date or age: 7d, 12h), task=, id=, tag= (id and tag repeatable)',
       collect,
       [],
     )
