@@ -38,8 +38,21 @@ async function schemaUrl(): Promise<{ url: string; schema: string }> {
 /** A SQLite store with something in every table. */
 async function filledStore(path: string): Promise<void> {
   const store = new SqliteStore({ path });
-  await store.append([started('run_1'), request('run_1', 1), finished('run_1', 2)]);
+  await store.append([
+    started('run_1', 'task', { tags: ['keep=me', 'copied'] }),
+    request('run_1', 1),
+    finished('run_1', 2),
+  ]);
   await store.append([started('run_2', 'sub', { parentRunId: 'run_1' })]);
+  await store.append([
+    {
+      runId: 'run_2',
+      seq: 1,
+      at: '2026-11-22T00:00:01.000Z',
+      type: 'run.tagged',
+      data: { added: ['copied'], removed: [], by: 'alice' },
+    },
+  ]);
   await store.claimLease('run_2', 'h:1', null, '2026-11-22T00:00:00.000Z');
   for (let i = 1; i <= 5; i++) await store.appendAudit(auditEntry('run_1', i));
   const asked = await store.requestApproval(approvalRequest('run_2', 'call_1'));
@@ -127,7 +140,7 @@ describe('agentd store copy', () => {
     expect(copied.code).toBe(0);
     expect(copied.stdout).toContain('audit chain verified on the copy: 6 entries');
     expect(copied.stdout).not.toContain('DIFFERS');
-    expect(copied.stdout).toMatch(/events\s+4\s+4\s+ok/);
+    expect(copied.stdout).toMatch(/events\s+5\s+5\s+ok/);
     expect(copied.stdout).toMatch(/memory_vectors\s+1\s+1\s+ok/);
 
     // the copy reads as the original did, through the store
@@ -138,6 +151,12 @@ describe('agentd store copy', () => {
         expect(await copy.readEvents(runId)).toEqual(await source.readEvents(runId));
       }
       expect(await copy.listRuns()).toEqual(await source.listRuns());
+      // the tag index is rebuilt from the copied events
+      expect((await copy.queryRuns({ tags: ['copied'] })).runs.map((r) => r.id).sort()).toEqual([
+        'run_1',
+        'run_2',
+      ]);
+      expect((await copy.getRun('run_1'))?.tags).toEqual(['copied', 'keep=me']);
       expect(await copy.listAudit()).toEqual(await source.listAudit());
       expect(await copy.auditHead()).toEqual(await source.auditHead());
       expect(verifyAudit(await copy.listAudit(), await copy.auditHead()).ok).toBe(true);
