@@ -357,6 +357,7 @@ export class RunSpans {
         : {}),
       ...(data.parentRunId ? { 'agentd.run.parent_id': data.parentRunId } : {}),
       ...(data.actor ? { 'agentd.actor': data.actor } : {}),
+      ...(data.tags?.length ? { 'agentd.run.tags': data.tags } : {}),
       ...(data.scripted ? { 'agentd.model.scripted': true } : {}),
       'agentd.policy.mode': data.policy?.mode ?? 'none',
       ...(data.policy && data.policy.mode !== 'none'

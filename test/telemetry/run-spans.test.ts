@@ -199,6 +199,46 @@ describe("agentd's own spans and attributes", () => {
     await store.close();
   });
 
+  it('tags: on the run span; a change of tags long after opens no span and moves no end', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const result = await runAgent({
+      store,
+      agent: {
+        name: 'tagged',
+        instructions: 'work',
+        model: new TurnModel([{ text: 'done' }]),
+        tools: [work],
+        tags: ['team=a', 'spec'],
+      },
+      task: 'try',
+      tags: ['spec', 'own'],
+    });
+    const events = await store.readEvents(result.runId);
+    expect(events[0]).toMatchObject({ data: { tags: ['team=a', 'spec', 'own'] } });
+    expect((await store.getRun(result.runId))?.tags).toEqual(['own', 'spec', 'team=a']);
+    const [run] = byName(await traced(store, result.runId), 'invoke_agent');
+    expect(run!.attributes['agentd.run.tags']).toEqual(['team=a', 'spec', 'own']);
+    // the log of a run killed after its first model request, tagged an hour later
+    const cut = new SqliteStore({ path: ':memory:' });
+    const [started, request] = events;
+    await cut.append([started!, request!]);
+    const before = await traced(cut, result.runId);
+    await cut.append([
+      {
+        runId: result.runId,
+        seq: 2,
+        at: new Date(Date.parse(request!.at) + 3_600_000).toISOString(),
+        type: 'run.tagged',
+        data: { added: ['late'], removed: [], by: 'alice' },
+      },
+    ]);
+    const after = await traced(cut, result.runId);
+    expect(after).toEqual(before);
+    expect(Math.max(...after.map((span) => span.endMs))).toBe(Date.parse(request!.at));
+    await cut.close();
+    await store.close();
+  });
+
   it('compaction: tokens before and after, what left, the summarizer', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const result = await runAgent({
