@@ -133,4 +133,25 @@ connectors:
       /^a\.yaml: connectors\.shell\.timeout: "soon" is not a duration \(write e\.g\. 30s, 5m, or a number of seconds\)$/,
     );
   });
+
+  it('reads tags, repeats dropped, and says in one line what is wrong with one', () => {
+    const spec = (tags: string) =>
+      parseAgentSpec('a.yaml', `name: a\nmodel: anthropic/x\ntags: ${tags}\n`);
+    expect(spec('[team=search, good, team=search, "dataset:v2/a_b.c-d"]').tags).toEqual([
+      'team=search',
+      'good',
+      'dataset:v2/a_b.c-d',
+    ]);
+    expect(spec('[]').tags).toBeUndefined();
+    expect(() => spec('[ok, "two words"]')).toThrow(
+      /^a\.yaml: tags\.1: "two words" has " " \(a tag is 1 to 64 of A-Z a-z 0-9 _ \. : \/ = - \(key=value or a name\)\)$/,
+    );
+    expect(() => spec(`[${'x'.repeat(65)}]`)).toThrow(
+      /^a\.yaml: tags\.0: "x+" is 65 characters \(at most 64\)$/,
+    );
+    expect(() => spec(`[${Array.from({ length: 33 }, (_, i) => `t${i}`).join(', ')}]`)).toThrow(
+      /^a\.yaml: tags: a run has at most 32 tags$/,
+    );
+    expect(() => spec('team=search')).toThrow(/^a\.yaml: tags: expected array, got "team=search"$/);
+  });
 });
