@@ -43,6 +43,8 @@ export interface RunState {
   limits: Limits;
   /** The run's tags, sorted: those it started with, as later changed (`run.tagged`). */
   tags: string[];
+  /** How many `run.tagged` events the log has (bookkeeping, not steps of the run). */
+  tagChanges: number;
   /** What the model sees next. */
   messages: Message[];
   /** For each message, the events it came from (what leaves the context when it does). */
@@ -87,6 +89,7 @@ export function emptyRunState(runId: string): RunState {
     instructions: '',
     limits: { maxTurns: 0, maxToolRepairs: 0 },
     tags: [],
+    tagChanges: 0,
     messages: [],
     messageEvents: [],
     context: { tokens: 0, measuredAt: 0 },
@@ -119,6 +122,7 @@ export function applyEvent(state: RunState, event: RunEvent): void {
   // Tagging is bookkeeping, not activity: it may come long after the run stopped.
   if (event.type === 'run.tagged') {
     state.tags = applyTagChange(state.tags, event.data);
+    state.tagChanges++;
     return;
   }
   // Waiting for a person's approval is not activity: the time budget does not count it.

@@ -311,7 +311,8 @@ async function restoreTools(
 async function continueRun(log: RunLog, options: ResumeOptions): Promise<RunResult> {
   const state = log.state;
   const limits = options.limits ? { ...state.limits, ...options.limits } : undefined;
-  const firstDrive = options.queued === true && state.lastSeq === 0 && !limits;
+  // nothing but `run.started` (and tags put on while it waited for a worker)
+  const firstDrive = options.queued === true && state.lastSeq === state.tagChanges && !limits;
   if (!firstDrive)
     await log.append({
       type: 'run.resumed',

@@ -195,3 +195,29 @@ describe('resume after a crash', () => {
     );
   });
 });
+
+describe('a run queued for a worker and tagged while it waits', () => {
+  it('starts as queued (no run.resumed): tags put on before are bookkeeping, not steps', async () => {
+    const { RunSuspension } = await import('../../src/runtime/agent-loop.ts');
+    const { tagRun } = await import('../../src/runtime/run-tagging.ts');
+    const store = new SqliteStore({ path: ':memory:' });
+    const agent: AgentDefinition = {
+      name: 'queued',
+      instructions: 'answer',
+      model: new TurnModel([{ text: 'done' }]),
+      tools: [],
+    };
+    const queued = new AbortController();
+    queued.abort(new RunSuspension('queued for a worker', { quiet: true }));
+    const { runId } = await runAgent({ store, agent, task: 'go', signal: queued.signal });
+    expect((await store.readEvents(runId)).map((e) => e.type)).toEqual(['run.started']);
+    await tagRun(store, runId, { add: ['waiting'], by: 'alice' });
+    const result = await resumeRun({ store, agent, runId, queued: true });
+    expect(result.state.status).toBe('completed');
+    const types = (await store.readEvents(runId)).map((e) => e.type);
+    expect(types.slice(0, 3)).toEqual(['run.started', 'run.tagged', 'model.request']);
+    expect(types).not.toContain('run.resumed');
+    expect(result.state.tags).toEqual(['waiting']);
+    await store.close();
+  });
+});
