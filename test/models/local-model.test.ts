@@ -256,9 +256,7 @@ describe('effort on local models: a thinking budget where the chat template has 
       path,
       `name: t\nmodel: local/${fixture}\nprovider:\n  context_size: 4096\neffort: high\n`,
     );
-    const error = await resolveModel(spec, config()).catch((e: unknown) => e as Error);
-    expect(error).toBeInstanceOf(Error);
-    expect(error.message).toBe(
+    await expect(resolveModel(spec, config())).rejects.toThrow(
       `${path}: effort: high: local/${fixture} uses node-llama-cpp's Llama2Chat chat template, which has no thinking segment to budget; remove effort, or set provider.chat_template to the reasoning template the model was trained on (qwen, deepSeek, seed, gemma4, harmony)`,
     );
   });
