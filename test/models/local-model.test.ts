@@ -392,6 +392,45 @@ describe('effort on local models: a thinking budget where the chat template has 
   });
 
   it(
+    'agentd run with effort on a reasoning template completes; the responses count reasoning within the budget',
+    async () => {
+      const home = tempDir();
+      const dir = tempDir();
+      const path = join(dir, 'agent.yaml');
+      writeFileSync(
+        path,
+        [
+          'name: t',
+          `model: local/${fixture}`,
+          'provider: { context_size: 4096, sequences: 1, chat_template: qwen }',
+          'model_settings: { temperature: 1, seed: 1, max_output_tokens: 100 }',
+          'effort: low',
+          'limits: { max_turns: 1 }',
+        ].join('\n'),
+      );
+      const result = await agentd(['run', path, '--json', 'Think, then answer.'], { home });
+      expect(result.code, result.stderr).toBe(0);
+      const events = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> });
+      const requests = events.filter((e) => e.type === 'model.request');
+      expect(requests.length).toBeGreaterThan(0);
+      for (const request of requests) expect(request.data.effort).toBe('low');
+      const responses = events.filter((e) => e.type === 'model.response');
+      expect(responses.length).toBeGreaterThan(0);
+      for (const response of responses) {
+        const usage = response.data.usage as { outputTokens: number; reasoningTokens: number };
+        // low: 20% of the 100 output tokens.
+        expect(usage.reasoningTokens).toBeLessThanOrEqual(20);
+        expect(usage.outputTokens).toBeGreaterThanOrEqual(usage.reasoningTokens);
+      }
+      expect(events.at(-1)).toMatchObject({ type: 'run.finished', data: { status: 'completed' } });
+    },
+    hangGuard,
+  );
+
+  it(
     'agentd run with effort on a template without thinking prints the one line, before generating',
     async () => {
       const home = tempDir();
