@@ -13,7 +13,9 @@ export default defineConfig({
     // Most tests wait on processes and sockets, not the CPU: four files at a time keep two
     // cores busy (Vitest's default on two cores is one file at a time).
     maxWorkers: 4,
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Hang guards, not measures: a test of several agentd processes in a row, four files at a
+    // time on two loaded cores, can take half a minute and still be right.
+    testTimeout: 90_000,
+    hookTimeout: 60_000,
   },
 });

@@ -48,6 +48,34 @@ const exampleIds: Record<ProviderName, string> = {
   scripted: 'demo',
 };
 
+/**
+ * `provider.chat_template` of a local model: node-llama-cpp's chat wrapper types
+ * (`resolveChatWrapper`'s `type`), `auto` being the GGUF's own template. Kept equal to
+ * node-llama-cpp's `specializedChatWrapperTypeNames` (a test checks), so parsing a spec never
+ * loads node-llama-cpp.
+ */
+export const localChatTemplates = [
+  'auto',
+  'general',
+  'deepSeek',
+  'qwen',
+  'llama3.2-lightweight',
+  'llama3.1',
+  'llama3',
+  'llama2Chat',
+  'mistral',
+  'alpacaChat',
+  'functionary',
+  'chatML',
+  'falconChat',
+  'gemma4',
+  'gemma',
+  'harmony',
+  'muse',
+  'seed',
+] as const;
+export type LocalChatTemplate = (typeof localChatTemplates)[number];
+
 const agentSpecSchema = z.strictObject({
   name: z
     .string()
@@ -76,6 +104,8 @@ const agentSpecSchema = z.strictObject({
       context_size: z.int().min(16).optional(),
       sequences: z.int().min(1).max(64).optional(),
       threads: z.int().min(1).optional(),
+      /** local models: the chat template (node-llama-cpp's chat wrapper) instead of the GGUF's own. */
+      chat_template: z.enum(localChatTemplates).optional(),
     })
     .optional(),
   model_settings: z
@@ -216,6 +246,8 @@ export interface AgentSpec {
     apiKeyEnv?: string;
     /** local/: how the GGUF is loaded (the first load in a process decides). */
     local?: { contextSize?: number; sequences?: number; threads?: number };
+    /** local/: the chat template to use instead of the one the GGUF resolves to. */
+    chatTemplate?: LocalChatTemplate;
   };
   settings: ModelSettings;
   instructions: string;
@@ -316,6 +348,15 @@ export function parseAgentSpec(path: string, text: string): AgentSpec {
       ...(sequences !== undefined ? { sequences } : {}),
       ...(threads !== undefined ? { threads } : {}),
     };
+  }
+  if (raw.provider?.chat_template !== undefined) {
+    if (provider !== 'local') {
+      throw new AgentdError(
+        'spec_invalid',
+        `${path}: provider.chat_template only applies to local models (this agent uses ${provider})`,
+      );
+    }
+    spec.providerOptions.chatTemplate = raw.provider.chat_template;
   }
   const s = raw.model_settings;
   if (s?.temperature !== undefined) spec.settings.temperature = s.temperature;

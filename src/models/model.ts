@@ -21,7 +21,7 @@ export interface ModelSettings {
   seed?: number;
   /** Server-side compaction, where the provider has it: compact past this many input tokens. */
   providerCompaction?: { triggerTokens: number };
-  /** How hard the model should think: mapped to Anthropic `output_config.effort`, OpenAI `reasoning.effort`. */
+  /** How hard the model should think: Anthropic `output_config.effort`, OpenAI `reasoning.effort`, a local model's thought-token budget. */
   effort?: EffortLevel;
 }
 

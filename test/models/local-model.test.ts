@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Config, loadConfig } from '../../src/config/config.ts';
-import { parseAgentSpec } from '../../src/definition/agent-spec.ts';
+import { localChatTemplates, parseAgentSpec } from '../../src/definition/agent-spec.ts';
 import { unloadAll } from '../../src/models/local/llama-runtime.ts';
 import type { LocalModel } from '../../src/models/local/local-model.ts';
 import type { ModelRequest, ModelStreamPart, ToolDefinition } from '../../src/models/model.ts';
@@ -21,11 +21,15 @@ function config(home = tempDir()): Config {
   return loadConfig({ AGENTD_HOME: home });
 }
 
-async function localModel(model: string, provider = '  context_size: 4096\n'): Promise<LocalModel> {
+async function localModel(
+  model: string,
+  provider = '  context_size: 4096\n',
+  rest = '',
+): Promise<LocalModel> {
   const dir = tempDir();
   const spec = parseAgentSpec(
     join(dir, 'agent.yaml'),
-    `name: t\nmodel: ${model}\nprovider:\n${provider}`,
+    `name: t\nmodel: ${model}\nprovider:\n${provider}${rest}`,
   );
   const resolved = await resolveModel(spec, config());
   return resolved.model as LocalModel;
@@ -196,22 +200,252 @@ describe('local/<file>.gguf', () => {
     expect(sawWaiting).toBe(1);
   });
 
-  it('refuses effort with one line: local models take none', async () => {
-    const dir = tempDir();
-    const spec = parseAgentSpec(
-      join(dir, 'agent.yaml'),
-      `name: t\nmodel: local/${fixture}\neffort: high\n`,
-    );
-    await expect(resolveModel(spec, config())).rejects.toThrow(
-      /effort: local models take no effort setting/,
-    );
-  });
-
   it('rejects local-only provider options on other providers', () => {
     expect(() =>
       parseAgentSpec('/x/agent.yaml', 'name: t\nmodel: openai/gpt-5\nprovider:\n  sequences: 2\n'),
     ).toThrow(/only apply to local models/);
+    expect(() =>
+      parseAgentSpec(
+        '/x/agent.yaml',
+        'name: t\nmodel: openai/gpt-5\nprovider:\n  chat_template: qwen\n',
+      ),
+    ).toThrow(
+      '/x/agent.yaml: provider.chat_template only applies to local models (this agent uses openai)',
+    );
   });
+
+  it('takes as provider.chat_template exactly the chat wrapper types node-llama-cpp resolves', async () => {
+    const { specializedChatWrapperTypeNames } = await import('node-llama-cpp');
+    expect([...localChatTemplates]).toEqual(['auto', ...specializedChatWrapperTypeNames]);
+    const error = (() => {
+      try {
+        parseAgentSpec(
+          '/x/agent.yaml',
+          `name: t\nmodel: local/${fixture}\nprovider:\n  chat_template: qwen3\n`,
+        );
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).toMatch(
+      /^\/x\/agent\.yaml: provider\.chat_template: "qwen3" is not allowed \(use one of: auto, general, deepSeek, qwen,/,
+    );
+    expect(error?.message).not.toContain('\n');
+  });
+});
+
+describe('effort on local models: a thinking budget where the chat template has one', () => {
+  const reasoning = (template: string, effort?: string) =>
+    localModel(
+      `local/${fixture}`,
+      `  context_size: 4096\n  chat_template: ${template}\n`,
+      effort ? `effort: ${effort}\n` : '',
+    );
+  const finishOf = (parts: ModelStreamPart[]) => {
+    const finish = parts.at(-1);
+    if (finish?.type !== 'finish') throw new Error(`no finish: ${JSON.stringify(finish)}`);
+    return finish;
+  };
+  const shownText = (parts: ModelStreamPart[]) =>
+    parts.flatMap((p) => (p.type === 'text-delta' ? [p.text] : [])).join('');
+
+  it('refuses effort with one line where the template has no thinking segment, before any generation', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'agent.yaml');
+    const spec = parseAgentSpec(
+      path,
+      `name: t\nmodel: local/${fixture}\nprovider:\n  context_size: 4096\neffort: high\n`,
+    );
+    await expect(resolveModel(spec, config())).rejects.toThrow(
+      `${path}: effort: high: local/${fixture} uses node-llama-cpp's Llama2Chat chat template, which has no thinking segment to budget; remove effort, or set provider.chat_template to the reasoning template the model was trained on (qwen, deepSeek, seed, gemma4, harmony)`,
+    );
+  });
+
+  it('resolves effort on a reasoning template, says the budget, and passes effort on to the run', async () => {
+    const dir = tempDir();
+    const spec = parseAgentSpec(
+      join(dir, 'agent.yaml'),
+      `name: t\nmodel: local/${fixture}\nprovider:\n  context_size: 4096\n  chat_template: qwen\neffort: low\n`,
+    );
+    const resolved = await resolveModel(spec, config());
+    expect(resolved.effort).toBe('low');
+    expect(resolved.notices).toContain(
+      `local/${fixture}: effort low lets the model think for up to 20% of each answer's output tokens`,
+    );
+    const model = resolved.model as LocalModel;
+    expect(model.chatWrapper.wrapperName).toBe('Qwen');
+    expect(model.thought).toMatchObject({ prefix: '<think>\n', suffix: '\n</think>' });
+    // The model's own template is still what a spec without chat_template gets.
+    expect((await localModel(`local/${fixture}`)).chatWrapper.wrapperName).toBe('Llama2Chat');
+  });
+
+  for (const template of ['qwen', 'deepSeek']) {
+    it(`${template}: thinks within the budget, counts the thought as reasoning tokens, then answers`, async () => {
+      const model = await reasoning(template, 'low');
+      // low: 20% of the 100 output tokens. Random weights may end the turn early, but some
+      // seed of these thinks until the budget closes the thought and then answers.
+      let cut = 0;
+      for (let seed = 1; seed <= 8 && cut === 0; seed++) {
+        const parts = await collect(model, {
+          messages: [{ role: 'user', text: 'Think first.' }],
+          settings: { maxOutputTokens: 100, temperature: 1, seed, effort: 'low' },
+        });
+        const { usage, stopReason } = finishOf(parts);
+        expect(usage.reasoningTokens).toBeLessThanOrEqual(20);
+        if (usage.reasoningTokens < 20) {
+          // The turn ended inside the thought: all it wrote was thinking, none of it shown.
+          expect(usage.outputTokens).toBe(usage.reasoningTokens);
+          expect(shownText(parts)).toBe('');
+        } else if (stopReason === 'max_tokens') {
+          cut++;
+          expect(usage.outputTokens).toBe(100);
+          expect(shownText(parts).length).toBeGreaterThan(0);
+        }
+      }
+      expect(cut).toBeGreaterThan(0);
+    });
+  }
+
+  it('keeps the thought out of the answer: at effort max all of a short answer is thinking, none shown', async () => {
+    const model = await reasoning('qwen', 'max');
+    let thought = 0;
+    for (let seed = 1; seed <= 4; seed++) {
+      const parts = await collect(model, {
+        messages: [{ role: 'user', text: 'Think it all through.' }],
+        settings: { maxOutputTokens: 30, temperature: 1, seed, effort: 'max' },
+      });
+      const { usage } = finishOf(parts);
+      expect(usage.reasoningTokens).toBe(usage.outputTokens);
+      expect(parts.filter((p) => p.type === 'text-delta')).toEqual([]);
+      thought += usage.reasoningTokens;
+    }
+    expect(thought).toBeGreaterThan(0);
+  });
+
+  it('minimal thinks not at all: no thought is opened and no reasoning tokens are counted', async () => {
+    const model = await reasoning('qwen', 'minimal');
+    const base = finishOf(
+      await collect(model, {
+        messages: [{ role: 'user', text: 'Answer at once.' }],
+        settings: { maxOutputTokens: 20, temperature: 0 },
+      }),
+    );
+    const minimal = finishOf(
+      await collect(model, {
+        messages: [{ role: 'user', text: 'Answer at once.' }],
+        settings: { maxOutputTokens: 20, temperature: 0, effort: 'minimal' },
+      }),
+    );
+    expect(minimal.usage.reasoningTokens).toBe(0);
+    // The prompt is the template's alone: agentd inserted no opening of a thought.
+    expect(minimal.usage.inputTokens).toBe(base.usage.inputTokens);
+    const low = finishOf(
+      await collect(model, {
+        messages: [{ role: 'user', text: 'Answer at once.' }],
+        settings: { maxOutputTokens: 20, temperature: 0, effort: 'low' },
+      }),
+    );
+    // low: agentd opens the thought (and closes it, should its budget of 4 tokens run out).
+    const opened = base.usage.inputTokens + (model.thought?.prefixTokens.length ?? 0);
+    expect([opened, opened + (model.thought?.suffixTokens.length ?? 0)]).toContain(
+      low.usage.inputTokens,
+    );
+  });
+
+  it('with tools, thinks first and then answers by the grammar: calls stay valid for their schemas', async () => {
+    const model = await reasoning('qwen', 'low');
+    // No string lengths here: the grammar may spell a character in bytes that are not UTF-8,
+    // which reads back as several U+FFFD, whatever the thinking.
+    const define: ToolDefinition = {
+      ...lookup,
+      name: 'define',
+      inputSchema: {
+        type: 'object',
+        properties: { word: { type: 'string' }, lang: { enum: ['en', 'fr'] } },
+        required: ['word', 'lang'],
+        additionalProperties: false,
+      },
+    };
+    const ajv = new Ajv({ strict: false });
+    const validators = new Map([define, tally].map((t) => [t.name, ajv.compile(t.inputSchema)]));
+    let calls = 0;
+    // low: 80 of the 400 output tokens. The thought comes first, free of the grammar; after
+    // it (closed by its budget) the answer is grammar JSON, and some seed of these calls a tool.
+    for (let seed = 1; seed <= 12 && calls === 0; seed++) {
+      const parts = await collect(model, {
+        instructions: 'Look words up.',
+        messages: [{ role: 'user', text: 'Look up "ledger".' }],
+        tools: [define, tally],
+        settings: { temperature: 2, seed, maxOutputTokens: 400, effort: 'low' },
+      });
+      const { usage } = finishOf(parts);
+      expect(usage.reasoningTokens).toBeLessThanOrEqual(80);
+      for (const part of parts) {
+        if (part.type !== 'tool-call') continue;
+        calls++;
+        const validate = validators.get(part.call.name);
+        expect(validate?.(part.call.input), JSON.stringify(part.call.input)).toBe(true);
+        expect(usage.reasoningTokens).toBe(80);
+      }
+    }
+    expect(calls).toBeGreaterThan(0);
+  });
+
+  it(
+    'agentd run with effort on a reasoning template completes; the responses count reasoning within the budget',
+    async () => {
+      const home = tempDir();
+      const dir = tempDir();
+      const path = join(dir, 'agent.yaml');
+      writeFileSync(
+        path,
+        [
+          'name: t',
+          `model: local/${fixture}`,
+          'provider: { context_size: 4096, sequences: 1, chat_template: qwen }',
+          'model_settings: { temperature: 1, seed: 1, max_output_tokens: 100 }',
+          'effort: low',
+          'limits: { max_turns: 1 }',
+        ].join('\n'),
+      );
+      const result = await agentd(['run', path, '--json', 'Think, then answer.'], { home });
+      expect(result.code, result.stderr).toBe(0);
+      const events = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> });
+      const requests = events.filter((e) => e.type === 'model.request');
+      expect(requests.length).toBeGreaterThan(0);
+      for (const request of requests) expect(request.data.effort).toBe('low');
+      const responses = events.filter((e) => e.type === 'model.response');
+      expect(responses.length).toBeGreaterThan(0);
+      for (const response of responses) {
+        const usage = response.data.usage as { outputTokens: number; reasoningTokens: number };
+        // low: 20% of the 100 output tokens.
+        expect(usage.reasoningTokens).toBeLessThanOrEqual(20);
+        expect(usage.outputTokens).toBeGreaterThanOrEqual(usage.reasoningTokens);
+      }
+      expect(events.at(-1)).toMatchObject({ type: 'run.finished', data: { status: 'completed' } });
+    },
+    hangGuard,
+  );
+
+  it(
+    'agentd run with effort on a template without thinking prints the one line, before generating',
+    async () => {
+      const home = tempDir();
+      const dir = tempDir();
+      const path = join(dir, 'agent.yaml');
+      writeFileSync(path, `name: t\nmodel: local/${fixture}\neffort: medium\n`);
+      const result = await agentd(['run', path, 'hi'], { home });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(
+        `${path}: effort: medium: local/${fixture} uses node-llama-cpp's Llama2Chat chat template, which has no thinking segment to budget;`,
+      );
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    },
+    hangGuard,
+  );
 });
 
 describe('local model load errors are one line', () => {

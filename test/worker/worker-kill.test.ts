@@ -106,7 +106,7 @@ describe('agentd worker under SIGKILL and SIGSTOP (Postgres)', () => {
       const out: string[] = [];
       const jobs = await store.connection
         .query<Record<string, unknown>>(
-          `SELECT key, locked_by, locked_at, attempts, max_attempts, run_at, last_error, payload FROM ${quoteIdent(await queue.schema())}.jobs`,
+          `SELECT key, locked_by, locked_at, attempts, max_attempts, run_at, last_error FROM ${quoteIdent(await queue.schema())}.jobs`,
         )
         .catch((e: unknown) => [{ error: String(e) }]);
       for (const id of ids) {
@@ -124,15 +124,21 @@ describe('agentd worker under SIGKILL and SIGSTOP (Postgres)', () => {
         );
       }
       for (const w of workers) {
+        const lines = (w.out + w.err)
+          .split('\n')
+          .filter((l) => l && !l.startsWith('event ') && !l.startsWith('take '));
         out.push(
-          `worker ${w.pid} ${w.alive ? 'alive' : 'dead'}: ${JSON.stringify(
-            (w.out + w.err)
-              .split('\n')
-              .filter((l) => l && !l.startsWith('event ') && !l.startsWith('take '))
-              .slice(-6),
-          )}`,
+          `worker ${w.pid} ${w.alive ? 'alive' : 'dead'}, ${w.out.length + w.err.length} characters printed: ${JSON.stringify(lines.slice(-6))}`,
         );
       }
+      // Who waits on what in the database (a worker that never started, say).
+      const waiting = await store.connection
+        .query<Record<string, unknown>>(
+          `SELECT pid, state, wait_event_type, wait_event, left(query, 120) AS query, now() - query_start AS for
+           FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        )
+        .catch((e: unknown) => [{ error: String(e) }]);
+      out.push(`waiting on locks: ${JSON.stringify(waiting)}`);
       out.push(`kills ${JSON.stringify(kills)}; jobs ${JSON.stringify(jobs.length)}`);
       return out.join('\n');
     };

@@ -8,6 +8,7 @@ import type {
   LlamaModel,
 } from 'node-llama-cpp';
 import { AgentdError, errorMessage } from '../../core/errors.ts';
+import type { LocalChatTemplate } from '../../definition/agent-spec.ts';
 import { ModelCallError } from '../model.ts';
 
 /** How a GGUF model is loaded; the first load of a file in a process decides. */
@@ -83,20 +84,23 @@ export class LoadedModel {
     [];
   readonly #maxWaiting: number;
   readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
+  readonly #wrappers = new Map<LocalChatTemplate, ChatWrapper>();
+  readonly #resolveWrapper: (type: LocalChatTemplate) => ChatWrapper;
 
   constructor(
     path: string,
     llama: Llama,
     model: LlamaModel,
     context: LlamaContext,
-    chatWrapper: ChatWrapper,
+    resolveWrapper: (type: LocalChatTemplate) => ChatWrapper,
     maxWaiting: number,
   ) {
     this.path = path;
     this.llama = llama;
     this.model = model;
     this.context = context;
-    this.chatWrapper = chatWrapper;
+    this.#resolveWrapper = resolveWrapper;
+    this.chatWrapper = this.chatWrapperFor('auto');
     this.#maxWaiting = maxWaiting;
     this.#free = Array.from({ length: context.totalSequences }, () => context.getSequence());
   }
@@ -139,6 +143,19 @@ export class LoadedModel {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiting.push(entry);
     });
+  }
+
+  /**
+   * The chat wrapper of a template type (`auto`: the GGUF's own template, else node-llama-cpp's
+   * wrapper for the architecture), made once per type: runs sharing the model may differ.
+   */
+  chatWrapperFor(type: LocalChatTemplate): ChatWrapper {
+    let wrapper = this.#wrappers.get(type);
+    if (!wrapper) {
+      wrapper = this.#resolveWrapper(type);
+      this.#wrappers.set(type, wrapper);
+    }
+    return wrapper;
   }
 
   /** The grammar for a JSON schema, made once per schema and kept with the model. */
@@ -228,7 +245,7 @@ async function load(path: string, options: LocalLoadOptions): Promise<LoadedMode
     instance,
     model,
     context,
-    resolveChatWrapper(model),
+    (type) => resolveChatWrapper(model, type === 'auto' ? {} : { type }),
     options.maxWaiting ?? defaultMaxWaiting,
   );
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type {
   ChatHistoryItem,
+  ChatWrapper,
   LlamaContextSequence,
   LlamaGrammarEvaluationState,
   Token,
@@ -12,6 +13,7 @@ import type { CatalogEntry } from '../catalog.ts';
 import { type Model, ModelCallError, type ModelRequest, type ModelStreamPart } from '../model.ts';
 import type { LoadedModel } from './llama-runtime.ts';
 import { nodeLlamaCpp } from './llama-runtime.ts';
+import { type ThoughtSegment, thoughtBudget } from './thinking.ts';
 import {
   AnswerStream,
   parseResponse,
@@ -31,28 +33,68 @@ export class LocalModel implements Model {
   readonly id: string;
   readonly entry: CatalogEntry;
   readonly loaded: LoadedModel;
+  /** The chat template the prompt is written in (the spec's `provider.chat_template`, else the GGUF's). */
+  readonly chatWrapper: ChatWrapper;
+  /** How that template marks thinking; undefined when it has no thought segment. */
+  readonly thought: ThoughtSegment | undefined;
 
-  constructor(id: string, entry: CatalogEntry, loaded: LoadedModel) {
+  constructor(
+    id: string,
+    entry: CatalogEntry,
+    loaded: LoadedModel,
+    chatWrapper: ChatWrapper = loaded.chatWrapper,
+    thought: ThoughtSegment | undefined = undefined,
+  ) {
     this.id = id;
     this.entry = entry;
     this.loaded = loaded;
+    this.chatWrapper = chatWrapper;
+    this.thought = thought;
   }
 
   async *stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart> {
-    const { model, chatWrapper } = this.loaded;
+    const { model } = this.loaded;
+    const { chatWrapper, thought } = this;
     const tools = request.purpose === 'compaction' ? [] : request.tools;
     const history = chatHistory(request, tools.length > 0);
     const { contextText, stopGenerationTriggers } = chatWrapper.generateContextState({
       chatHistory: history,
     });
-    const prompt = contextText.tokenize(model.tokenizer);
+    let prompt = contextText.tokenize(model.tokenizer);
     const contextSize = this.loaded.context.contextSize;
-    if (prompt.length >= contextSize) {
+    // Room for the thought's opening and closing, should agentd insert them.
+    const reserved = thought ? thought.prefixTokens.length + thought.suffixTokens.length : 0;
+    const room = contextSize - prompt.length - reserved;
+    if (room <= 0) {
       throw new ModelCallError(
         `local/${this.id}: the prompt is ${prompt.length} tokens and the context holds ${contextSize}; compact the run or load a larger context (provider.context_size)`,
         { retryable: false },
       );
     }
+    const maxTokens = Math.min(request.settings.maxOutputTokens ?? room, room);
+
+    // Thinking: with effort, at most the effort's share of the output room; `minimal` none.
+    // agentd opens the thought itself when effort asks for one (or node-llama-cpp would for
+    // this template) and closes it when the budget is spent, as node-llama-cpp's LlamaChat does.
+    const effort = request.settings.effort;
+    const budget = thought && effort ? thoughtBudget(effort, maxTokens) : Number.POSITIVE_INFINITY;
+    let phase: 'lead' | 'thought' | 'answer' = 'answer';
+    let inserted = 0;
+    if (thought) {
+      if (thought.openedOnStart) {
+        if (budget > 0) phase = 'thought';
+        else {
+          prompt = [...prompt, ...thought.suffixTokens];
+        }
+      } else if (budget > 0 && (effort || thought.openOnResponseStart)) {
+        prompt = [...prompt, ...thought.prefixTokens];
+        phase = 'thought';
+      } else if (tools.length === 0) {
+        // The model may open a thought itself: hold the first text back until it is clear.
+        phase = 'lead';
+      }
+    }
+
     const grammar =
       tools.length > 0 ? await this.loaded.grammarFor(responseSchema(tools)) : undefined;
     const { LlamaGrammarEvaluationState } = await nodeLlamaCpp();
@@ -64,76 +106,146 @@ export class LocalModel implements Model {
         ...stopGenerationTriggers.flatMap((t) => plainText(t.values)),
         ...(request.settings.stopSequences ?? []),
       ];
-      const room = contextSize - prompt.length;
-      const maxTokens = Math.min(request.settings.maxOutputTokens ?? room, room);
       const grammarState: LlamaGrammarEvaluationState | undefined = grammar
         ? new LlamaGrammarEvaluationState({ model, grammar })
         : undefined;
       const answer = grammar ? new AnswerStream() : undefined;
-
-      const out: Token[] = [];
-      let pending: Token[] = [];
-      let text = '';
-      let generated = 0;
-      let stopReason: StopReason = 'end_turn';
-      const iterator = sequence.evaluate(prompt.slice(cached), {
+      const sampling = {
         ...(request.settings.temperature !== undefined
           ? { temperature: request.settings.temperature }
           : {}),
         ...(request.settings.topP !== undefined ? { topP: request.settings.topP } : {}),
         ...(request.settings.seed !== undefined ? { seed: request.settings.seed } : {}),
-        ...(grammarState ? { grammarEvaluationState: grammarState } : {}),
-      });
+      };
+      // The answer's grammar holds from the answer's first token: after the thought, if any.
+      const evaluate = (tokens: Token[]) =>
+        sequence.evaluate(tokens, {
+          ...sampling,
+          ...(grammarState && phase === 'answer' ? { grammarEvaluationState: grammarState } : {}),
+        });
+
+      const out: Token[] = [];
+      let pending: Token[] = [];
+      let text = '';
+      let lead = '';
+      let thinking = '';
+      let trimStart = thought !== undefined;
+      let generated = 0;
+      let reasoning = 0;
+      let stopReason: StopReason = 'end_turn';
+      let done = false;
+
+      /** Answer text as it comes: the deltas to show, and whether a stop was reached. */
+      const answerPiece = (piece: string): string | undefined => {
+        if (trimStart) {
+          piece = piece.trimStart();
+          if (!piece) return undefined;
+          trimStart = false;
+        }
+        const before = text.length;
+        text += piece;
+        const stop = firstStop(text, stops, before);
+        if (stop !== undefined) text = text.slice(0, stop);
+        const delta = text.slice(before);
+        if (stop !== undefined) done = true;
+        // The grammar lets whitespace follow the object; the answer is complete at its end.
+        else if (
+          grammar &&
+          delta.trimEnd().endsWith('}') &&
+          parseResponse(text).kind !== 'incomplete'
+        ) {
+          done = true;
+        }
+        if (!delta) return undefined;
+        return answer ? answer.push(delta) || undefined : delta;
+      };
+
+      let iterator = evaluate(prompt.slice(cached));
+      let replacement: Token[] | undefined;
       try {
-        for await (const token of iterator) {
-          if (signal?.aborted) break;
+        while (!done) {
+          const step = await iterator.next(replacement);
+          replacement = undefined;
+          if (step.done || signal?.aborted) break;
+          const token = step.value;
           generated++;
           if (model.isEogToken(token)) break;
+          if (phase === 'thought') reasoning++;
           pending.push(token);
-          const piece = model.detokenize(pending, false, out);
-          // A character split over tokens shows as U+FFFD until its last byte comes.
+          const piece = model.detokenize(pending, thought !== undefined, out);
+          // A character split over tokens shows as U+FFFD until its last byte comes (unless
+          // the thought's budget is spent: then it is closed at this token).
           const split = piece.endsWith('\uFFFD') && pending.length < 4;
-          if (split && generated < maxTokens) continue;
+          if (split && generated < maxTokens && !(phase === 'thought' && reasoning >= budget))
+            continue;
           out.push(...pending);
           pending = [];
-          const before = text.length;
-          text += piece;
-          const stop = firstStop(text, stops, before);
-          if (stop !== undefined) text = text.slice(0, stop);
-          const delta = text.slice(before);
-          if (delta) {
-            if (answer) {
-              const shown = answer.push(delta);
-              if (shown) yield { type: 'text-delta', text: shown };
-            } else {
-              yield { type: 'text-delta', text: delta };
+
+          let shown: string | undefined;
+          let close = false;
+          let closed = false;
+          if (phase === 'lead' && thought) {
+            lead += piece;
+            const start = lead.trimStart();
+            if (start.startsWith(thought.prefix)) {
+              phase = 'thought';
+              thinking = start.slice(thought.prefix.length);
+              close = reasoning >= budget;
+            } else if (!thought.prefix.startsWith(start) || generated >= maxTokens) {
+              phase = 'answer';
+              shown = answerPiece(lead);
             }
+          } else if (phase === 'thought' && thought) {
+            thinking += piece;
+            const end = thinking.indexOf(thought.suffix);
+            if (end >= 0) {
+              phase = 'answer';
+              closed = true;
+              shown = answerPiece(thinking.slice(end + thought.suffix.length));
+            } else {
+              close = reasoning >= budget;
+            }
+          } else {
+            shown = answerPiece(piece);
           }
-          if (stop !== undefined) break;
-          // The grammar lets whitespace follow the object; the answer is complete at its end.
-          if (
-            grammar &&
-            delta.trimEnd().endsWith('}') &&
-            parseResponse(text).kind !== 'incomplete'
-          ) {
-            break;
-          }
+          if (shown) yield { type: 'text-delta', text: shown };
+          if (done) break;
           if (generated >= maxTokens) {
             stopReason = 'max_tokens';
             break;
+          }
+          if (close && thought) {
+            // The budget is spent: close the thought for the model and go on with the answer.
+            phase = 'answer';
+            inserted += thought.suffixTokens.length;
+            out.push(...thought.suffixTokens);
+            const next = [token, ...thought.suffixTokens];
+            if (grammarState) {
+              await iterator.return();
+              iterator = evaluate(next);
+            } else {
+              replacement = next;
+            }
+          } else if (closed && grammarState) {
+            await iterator.return();
+            iterator = evaluate([token]);
           }
         }
       } finally {
         await iterator.return();
       }
       if (signal?.aborted) throw signal.reason;
+      if (phase === 'lead' && lead) {
+        const shown = answerPiece(lead);
+        if (shown) yield { type: 'text-delta', text: shown };
+      }
 
       const usage: Usage = {
-        inputTokens: prompt.length,
+        inputTokens: prompt.length + inserted,
         outputTokens: generated,
         cachedInputTokens: cached,
         cacheWriteTokens: 0,
-        reasoningTokens: 0,
+        reasoningTokens: reasoning,
       };
       if (grammar) {
         const parsed = parseResponse(text);

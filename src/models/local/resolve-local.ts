@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
+import type { ChatWrapper } from 'node-llama-cpp';
 import type { Config } from '../../config/config.ts';
-import { AgentdError } from '../../core/errors.ts';
+import { AgentdError, errorMessage } from '../../core/errors.ts';
 import type { AgentSpec } from '../../definition/agent-spec.ts';
 import { AiSdkModel } from '../ai-sdk-model.ts';
 import { findModel } from '../catalog.ts';
@@ -10,6 +11,7 @@ import { modelFolders, resolveGgufPath } from './gguf-file.ts';
 import { formatParameters, localCatalogEntry } from './gguf-info.ts';
 import { loadModel } from './llama-runtime.ts';
 import { LocalModel } from './local-model.ts';
+import { describeTemplate, thoughtSegment, thoughtShare } from './thinking.ts';
 
 /**
  * `local/<path-or-name>.gguf`: the file found, loaded (once per process) and described by its
@@ -28,18 +30,45 @@ export async function resolveLocalModel(spec: AgentSpec, config: Config): Promis
     { name: general.name ?? spec.modelId, license: general.license },
     loaded.context.contextSize,
   );
-  if (spec.settings.effort) {
+  const template = spec.providerOptions.chatTemplate ?? 'auto';
+  let wrapper: ChatWrapper;
+  try {
+    wrapper = loaded.chatWrapperFor(template);
+  } catch (error) {
     throw new AgentdError(
       'spec_invalid',
-      `${spec.path}: effort: local models take no effort setting (agentd does not map it to a thinking budget for GGUF models); remove effort, or use max_output_tokens to bound the answer`,
+      `${spec.path}: provider.chat_template: ${template}: node-llama-cpp cannot make that chat template for ${path} (${errorMessage(error)}); pick another or remove provider.chat_template`,
+    );
+  }
+  const thought = thoughtSegment(wrapper, loaded.model);
+  const effort = spec.settings.effort;
+  if (effort && !thought) {
+    throw new AgentdError(
+      'spec_invalid',
+      `${spec.path}: effort: ${effort}: local/${spec.modelId} uses ${describeTemplate(wrapper)}, which has no thinking segment to budget; remove effort, or set provider.chat_template to the reasoning template the model was trained on (${reasoningTemplates.join(', ')})`,
     );
   }
   const insights = loaded.model.fileInsights;
   const notices = [
-    `local/${spec.modelId}: ${entry.displayName} (${loaded.model.fileInfo.metadata.general?.architecture ?? 'unknown'}, ${formatParameters(insights.totalParameters)} parameters) from ${path}, ${loaded.context.contextSize} tokens of context, ${loaded.sequences} generations at once`,
+    `local/${spec.modelId}: ${entry.displayName} (${loaded.model.fileInfo.metadata.general?.architecture ?? 'unknown'}, ${formatParameters(insights.totalParameters)} parameters) from ${path}, ${loaded.context.contextSize} tokens of context, ${loaded.sequences} generations at once, ${describeTemplate(wrapper)}`,
   ];
-  return { model: new LocalModel(spec.modelId, entry, loaded), notices, secrets: [] };
+  if (effort) {
+    notices.push(
+      thoughtShare[effort] > 0
+        ? `local/${spec.modelId}: effort ${effort} lets the model think for up to ${Math.round(thoughtShare[effort] * 100)}% of each answer's output tokens`
+        : `local/${spec.modelId}: effort ${effort}: the model answers without thinking`,
+    );
+  }
+  return {
+    model: new LocalModel(spec.modelId, entry, loaded, wrapper, thought),
+    notices,
+    secrets: [],
+    ...(effort ? { effort } : {}),
+  };
 }
+
+/** node-llama-cpp's chat templates with a thought segment, named in the refusal of effort. */
+const reasoningTemplates = ['qwen', 'deepSeek', 'seed', 'gemma4', 'harmony'] as const;
 
 /**
  * `ollama/<model>`: Ollama's OpenAI-compatible API at `provider.base_url`, `providers.ollama`
