@@ -8,7 +8,8 @@ import type {
 /** Replaces secrets in serialized text. Applied at the store boundary and to log output. */
 export type Redactor = (text: string) => string;
 
-const REDACTED = '[redacted]';
+/** What replaces a secret. */
+export const REDACTED = '[redacted]';
 
 /**
  * Formats that are secrets wherever they appear, beyond the rule set: keys of the providers

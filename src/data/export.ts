@@ -1,7 +1,9 @@
 import { userInfo } from 'node:os';
 import type { Config } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
-import type { RunStatus } from '../core/events.ts';
+import type { RunEvent, RunStatus } from '../core/events.ts';
+import { REDACTED } from '../core/redact.ts';
+import { episodeTrajectory } from '../environments/trajectory.ts';
 import { caseLine } from '../evals/dataset.ts';
 import type { EvalCase, ExpectedCall } from '../evals/types.ts';
 import { loadProviderTerms } from '../models/provider-terms.ts';
@@ -12,7 +14,8 @@ import { type ChatFormat, preferenceRow, sftRow } from './formats.ts';
 import type { DatasetManifest, RowModel } from './manifest.ts';
 import { type Trajectory, trajectoryOf } from './trajectory.ts';
 
-export type ExportKind = 'sft' | 'preference' | 'eval';
+/** `trajectories`: the environment episodes of runs, one a line, each with its lineage block. */
+export type ExportKind = 'sft' | 'preference' | 'eval' | 'trajectories';
 
 /** Which stored runs an export reads (all given filters apply). */
 export interface RunSelection {
@@ -32,7 +35,7 @@ export interface RunSelection {
   runs?: string[];
   /** Never these runs (ids or prefixes). */
   exclude?: string[];
-  /** At most this many runs, newest first. */
+  /** At most this many runs, newest first (`trajectories`: this many episodes). */
   limit?: number;
 }
 
@@ -154,7 +157,21 @@ export async function exportRuns(options: ExportOptions): Promise<ExportResult> 
   const writer = new DatasetWriter(options.outDir, 'data.jsonl', { secrets: options.secrets });
   const refused: { runId: string; models: string[] }[] = [];
   const usedOverrides = new Set<string>();
-  const counts = { runsRead: 0, rows: 0, refusedRuns: 0, unknownTermsLeftOut: 0, emptyRuns: 0 };
+  const counts: {
+    runsRead: number;
+    rows: number;
+    refusedRuns: number;
+    unknownTermsLeftOut: number;
+    emptyRuns?: number;
+    episodes?: number;
+    runsWithoutEpisode?: number;
+  } = {
+    runsRead: 0,
+    rows: 0,
+    refusedRuns: 0,
+    unknownTermsLeftOut: 0,
+    ...(kind === 'trajectories' ? { episodes: 0, runsWithoutEpisode: 0 } : { emptyRuns: 0 }),
+  };
 
   /** The models of trajectories as lineage, or undefined when the rows are refused. */
   const check = (ts: readonly Trajectory[]) => {
@@ -207,20 +224,76 @@ export async function exportRuns(options: ExportOptions): Promise<ExportResult> 
     ...(scores.has(t.runId) ? { evalScore: scores.get(t.runId) } : {}),
   });
 
+  /** A run's environment episode as a line with its lineage block; false when it has none. */
+  const addEpisode = (events: readonly RunEvent[], t: Trajectory): boolean => {
+    const episode = episodeTrajectory(events);
+    if (!episode) return false;
+    const steps = new Map(episode.actions.map((a) => [a.callId, a.step]));
+    // The turns that chose the actions: their models' texts are what the line holds.
+    const acting = {
+      ...t,
+      turns: t.turns.filter((turn) => turn.toolCalls.some((c) => steps.has(c.id))),
+    };
+    const models = check([acting]);
+    if (!models) return true;
+    const { trajectory } = episode;
+    const lineage = {
+      ...lineageOf(acting),
+      turns: acting.turns.map((turn) => ({
+        seq: turn.seq,
+        model: turn.model,
+        steps: turn.toolCalls.flatMap((c) => {
+          const step = steps.get(c.id);
+          return step === undefined ? [] : [step];
+        }),
+      })),
+      environment: trajectory.environment,
+      seed: trajectory.seed,
+      redaction: {
+        store: JSON.stringify(trajectory).split(REDACTED).length - 1,
+        export: 'scanned: no credential-shaped text',
+      },
+    };
+    const row = {
+      ...trajectory,
+      lineage: {
+        models: models.map(({ terms: mt, turns: _turns, ...m }) => ({
+          ...m,
+          note: mt.note,
+          source: mt.source,
+          asOf: mt.asOf,
+        })),
+        ...lineage,
+      },
+    };
+    writer.add(row, lineage, models, `run ${t.runId} (events ${t.firstSeq}–${t.lastSeq})`);
+    return true;
+  };
+
   // Per task, only the best and the worst run so far are held (not every trajectory).
   type Scored = { t: Trajectory; score: number };
   const groups = new Map<string, { best: Scored; worst: Scored; runs: number }>();
+  const episodes = kind === 'trajectories';
+  // Episodes count towards the limit, not runs (a run may have taken no step).
+  const { limit, ...unlimited } = selection;
   try {
-    for await (const run of selectedRuns(store, selection)) {
+    for await (const run of selectedRuns(store, episodes ? unlimited : selection)) {
+      if (episodes && limit !== undefined && (counts.episodes ?? 0) >= limit) break;
       const score = scores.get(run.id);
       if (selection.minScore !== undefined && (score === undefined || score < selection.minScore))
         continue;
       if (selection.maxScore !== undefined && (score === undefined || score > selection.maxScore))
         continue;
       counts.runsRead++;
-      const t = trajectoryOf(await store.readEvents(run.id));
+      const events = await store.readEvents(run.id);
+      const t = trajectoryOf(events);
+      if (episodes) {
+        if (addEpisode(events, t)) counts.episodes = (counts.episodes ?? 0) + 1;
+        else counts.runsWithoutEpisode = (counts.runsWithoutEpisode ?? 0) + 1;
+        continue;
+      }
       if (t.turns.length === 0) {
-        counts.emptyRuns++;
+        counts.emptyRuns = (counts.emptyRuns ?? 0) + 1;
         continue;
       }
       if (kind === 'preference') {
@@ -270,7 +343,9 @@ export async function exportRuns(options: ExportOptions): Promise<ExportResult> 
       ? `every matching run was refused for its models' terms (${[...new Set(refused.flatMap((r) => r.models))].join(', ')}); see agentd models, or --allow-terms <model> if your contract allows it`
       : kind === 'preference'
         ? 'no task has two runs with different scores or outcomes'
-        : 'no stored run matches the selection (see agentd runs list)';
+        : kind === 'trajectories'
+          ? 'no stored run with an environment episode matches the selection (see agentd runs list)'
+          : 'no stored run matches the selection (see agentd runs list)';
     throw new AgentdError('dataset_empty', `nothing to export: ${why}`);
   }
   const at = now().toISOString();
@@ -278,7 +353,14 @@ export async function exportRuns(options: ExportOptions): Promise<ExportResult> 
   const manifest = writer.finish({
     origin: 'runs',
     kind,
-    format: kind === 'eval' ? 'agentd-eval-cases' : format === 'openai' ? 'openai' : 'huggingface',
+    format:
+      kind === 'eval'
+        ? 'agentd-eval-cases'
+        : kind === 'trajectories'
+          ? 'agentd-trajectories'
+          : format === 'openai'
+            ? 'openai'
+            : 'huggingface',
     intendedUse: training ? 'training' : 'evaluation',
     createdAt: at,
     agentdVersion: options.agentdVersion,

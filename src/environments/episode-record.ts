@@ -12,8 +12,10 @@ export interface EpisodeRecord {
   /** What the reset showed, as its first step logged it. */
   firstObservation?: { [key: string]: JsonValue };
   steps: StepRecord[];
+  /** The tool call of each step, in order (the model's turn that chose its action has it). */
+  stepCalls: string[];
   /** Step calls that were refused or failed: a bad action, a step after the end, a server's no. */
-  invalid: { action: JsonValue; error: string }[];
+  invalid: { action: JsonValue; error: string; callId: string }[];
   return: number;
   terminated: boolean;
   truncated: boolean;
@@ -27,6 +29,7 @@ export function episodeRecord(events: readonly RunEvent[]): EpisodeRecord | unde
   const calls = new Map<string, JsonValue>();
   const record: EpisodeRecord = {
     steps: [],
+    stepCalls: [],
     invalid: [],
     return: 0,
     terminated: false,
@@ -45,11 +48,13 @@ export function episodeRecord(events: readonly RunEvent[]): EpisodeRecord | unde
             typeof event.data.output === 'string'
               ? event.data.output
               : JSON.stringify(event.data.output),
+          callId: event.data.callId,
         });
         continue;
       }
       const step = event.data.output as unknown as StepRecord;
       record.steps.push(step);
+      record.stepCalls.push(event.data.callId);
       if (step.episode) {
         record.environment = step.episode.environment;
         record.seed = step.episode.seed;

@@ -12,14 +12,25 @@ export interface Trajectory {
   [key: string]: JsonValue;
 }
 
+/** An episode's line and the tool calls whose actions it holds (`step` unset: an invalid one). */
+export interface EpisodeTrajectory {
+  trajectory: Trajectory;
+  actions: { callId: string; step?: number }[];
+}
+
 /** The trajectory of a run, or undefined when it took no step in an environment. */
 export function trajectoryOf(events: readonly RunEvent[]): Trajectory | undefined {
+  return episodeTrajectory(events)?.trajectory;
+}
+
+/** The trajectory of a run with the calls that chose its actions, or undefined (no step). */
+export function episodeTrajectory(events: readonly RunEvent[]): EpisodeTrajectory | undefined {
   const episode = episodeRecord(events);
   const started = events[0];
   if (!episode || started?.type !== 'run.started') return undefined;
   const last = episode.steps.at(-1);
   const success = episode.terminated && last?.info.success !== false;
-  return {
+  const trajectory: Trajectory = {
     source: {
       run: started.runId,
       agent: started.data.agent,
@@ -49,4 +60,9 @@ export function trajectoryOf(events: readonly RunEvent[]): Trajectory | undefine
     ...(episode.optimalSteps !== undefined ? { optimal_steps: episode.optimalSteps } : {}),
     frames: episode.frames,
   };
+  const actions = [
+    ...episode.steps.map((step, i) => ({ callId: episode.stepCalls[i]!, step: step.step })),
+    ...episode.invalid.map((i) => ({ callId: i.callId })),
+  ];
+  return { trajectory, actions };
 }

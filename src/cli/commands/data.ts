@@ -1,5 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createReadStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { loadConfig } from '../../config/config.ts';
 import { AgentdError } from '../../core/errors.ts';
 import { checkTags } from '../../core/run-tags.ts';
@@ -29,6 +31,8 @@ export interface DataExportFlags {
   allowTerms: string[];
   allowReason?: string;
   refuseUnknown?: boolean;
+  /** Print the rows (JSONL) instead of keeping the folder: checked the same, no manifest kept. */
+  stdout?: boolean;
 }
 
 /** A folder that is about to become a dataset holds none yet (nothing is overwritten). */
@@ -69,8 +73,7 @@ export async function dataExportCommand(
   if (flags.minScore !== undefined) selection.minScore = flags.minScore;
   if (flags.maxScore !== undefined) selection.maxScore = flags.maxScore;
   if (flags.limit !== undefined) selection.limit = flags.limit;
-  const outDir = resolve(flags.out);
-  freshFolder(outDir);
+  if (!flags.stdout) freshFolder(resolve(flags.out));
   if (!storeExists(config)) {
     throw new AgentdError(
       'dataset_empty',
@@ -78,6 +81,7 @@ export async function dataExportCommand(
     );
   }
   const store = openStore(config);
+  const outDir = flags.stdout ? mkdtempSync(join(tmpdir(), 'agentd-export-')) : resolve(flags.out);
   try {
     const { manifest, refused } = await exportRuns({
       store,
@@ -97,9 +101,18 @@ export async function dataExportCommand(
         ),
     });
     const where = relativeToCwd(outDir);
-    process.stderr.write(
-      `wrote ${manifest.counts.rows} row${manifest.counts.rows === 1 ? '' : 's'} to ${where}/${manifest.files.data.path} with lineage.jsonl, manifest.json and DATASET.md (agentd data verify ${where})\n`,
-    );
+    const rows = manifest.counts.rows ?? 0;
+    if (flags.stdout) {
+      await pipeline(createReadStream(join(outDir, manifest.files.data.path)), process.stdout, {
+        end: false,
+      });
+      process.stderr.write(
+        `${rows} row${rows === 1 ? '' : 's'}, checked for terms and secrets, each with its lineage; no manifest is kept (-o <dir> writes the dataset folder for agentd data verify)\n`,
+      );
+    } else
+      process.stderr.write(
+        `wrote ${manifest.counts.rows} row${manifest.counts.rows === 1 ? '' : 's'} to ${where}/${manifest.files.data.path} with lineage.jsonl, manifest.json and DATASET.md (agentd data verify ${where})\n`,
+      );
     if (refused.length) {
       process.stderr.write(
         `${refused.length} run${refused.length === 1 ? ' was' : 's were'} refused for models whose terms forbid training on their outputs (--allow-terms <model> if your contract allows it)\n`,
@@ -113,6 +126,7 @@ export async function dataExportCommand(
     return 0;
   } finally {
     await store.close();
+    if (flags.stdout) rmSync(outDir, { recursive: true, force: true });
   }
 }
 

@@ -52,45 +52,47 @@ export async function envServeCommand(
   return 0;
 }
 
-/** `agentd env trajectories`: the episodes of recorded runs as JSONL, one a line. */
-export async function envTrajectoriesCommand(flags: {
-  filter?: string[];
-  limit?: number;
+export interface EnvTrajectoriesFlags {
+  filter: string[];
+  limit: number;
   output?: string;
-}): Promise<number> {
-  const [{ matchingRuns, parseRunFilter }, { trajectoryOf }, { openStore }] = await Promise.all([
-    import('../../evals/dataset.ts'),
-    import('../../environments/trajectory.ts'),
-    import('../../store/open-store.ts'),
-  ]);
-  const filter = parseRunFilter(flags.filter ?? [], flags.limit ?? 100);
-  const store = openStore(loadConfig());
-  const lines: string[] = [];
-  try {
-    for await (const { events } of matchingRuns(store, filter)) {
-      if (lines.length >= filter.limit) break;
-      const trajectory = trajectoryOf(events);
-      if (trajectory) lines.push(JSON.stringify(trajectory));
-    }
-  } finally {
-    await store.close();
-  }
-  if (lines.length === 0) {
-    process.stderr.write(
-      `no recorded run with an environment episode matches (${filter.statuses.join(', ')}${flags.filter?.length ? `; ${flags.filter.join(', ')}` : ''}): see agentd runs list\n`,
+  allowTerms: string[];
+  allowReason?: string;
+  refuseUnknown?: boolean;
+}
+
+/**
+ * `agentd env trajectories`: `agentd data export trajectories` under its own name: the same
+ * terms check, secret scan and lineage; `-o` keeps the dataset folder with its manifest,
+ * without it the lines go to stdout.
+ */
+export async function envTrajectoriesCommand(
+  flags: EnvTrajectoriesFlags,
+  version: string,
+): Promise<number> {
+  if (flags.output && /\.jsonl?$/i.test(flags.output)) {
+    throw new AgentdError(
+      'usage',
+      `-o ${flags.output}: give a folder, not a file: a trajectory dataset is a folder (data.jsonl, lineage.jsonl, manifest.json, DATASET.md) that agentd data verify checks; leave -o out for the lines on stdout`,
     );
-    return 1;
   }
-  const text = `${lines.join('\n')}\n`;
-  if (flags.output) {
-    writeFileSync(flags.output, text);
-    process.stderr.write(
-      `wrote ${lines.length} trajector${lines.length === 1 ? 'y' : 'ies'} to ${flags.output}\n`,
-    );
-  } else {
-    process.stdout.write(text);
-  }
-  return 0;
+  const { dataExportCommand } = await import('./data.ts');
+  return dataExportCommand(
+    'trajectories',
+    {
+      out: flags.output ?? '',
+      format: 'openai',
+      filter: flags.filter,
+      tag: [],
+      exclude: [],
+      limit: flags.limit,
+      allowTerms: flags.allowTerms,
+      ...(flags.allowReason ? { allowReason: flags.allowReason } : {}),
+      ...(flags.refuseUnknown ? { refuseUnknown: true } : {}),
+      ...(flags.output ? {} : { stdout: true }),
+    },
+    version,
+  );
 }
 
 /** `agentd env replay <run>`: the run's episode as a page that plays it back. */

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import type { ExportKind } from '../../data/export.ts';
 import type { DataDesignFlags, DataExportFlags } from '../commands/data.ts';
 import type { CommandContext } from './command-context.ts';
 import { collect, positiveInt, unitScore } from './option-parsers.ts';
@@ -26,13 +27,13 @@ export function registerData(program: Command, context: CommandContext): void {
     )
     .argument(
       '<kind>',
-      'sft (chat fine-tuning), preference (chosen/rejected pairs) or eval (cases for agentd eval)',
-      choice(['sft', 'preference', 'eval'] as const),
+      'sft (chat fine-tuning), preference (chosen/rejected pairs), eval (cases for agentd eval) or trajectories (environment episodes)',
+      choice(['sft', 'preference', 'eval', 'trajectories'] as const),
     )
     .requiredOption('-o, --out <dir>', 'the dataset folder to write (must not hold a dataset yet)')
     .option(
       '--format <format>',
-      'openai (fine-tuning format) or hf (Hugging Face messages)',
+      'openai (fine-tuning format) or hf (Hugging Face messages); sft and preference only',
       choice(['openai', 'hf'] as const),
       'openai',
     )
@@ -59,7 +60,11 @@ export function registerData(program: Command, context: CommandContext): void {
       unitScore,
     )
     .option('--exclude <run-id>', 'leave this run out (repeatable)', collect, [])
-    .option('-n, --limit <n>', 'at most this many runs, newest first', positiveInt)
+    .option(
+      '-n, --limit <n>',
+      'at most this many runs, newest first (trajectories: episodes)',
+      positiveInt,
+    )
     .option(
       '--allow-terms <provider/model>',
       'keep rows from this model although its terms forbid training (your contract allows it; recorded in the manifest; repeatable)',
@@ -71,7 +76,7 @@ export function registerData(program: Command, context: CommandContext): void {
       '--refuse-unknown',
       'leave out rows from models whose terms are unknown (default: kept and flagged)',
     )
-    .action(async (kind: 'sft' | 'preference' | 'eval', flags: DataExportFlags) => {
+    .action(async (kind: ExportKind, flags: DataExportFlags) => {
       const { dataExportCommand } = await import('../commands/data.ts');
       context.exit(await dataExportCommand(kind, flags, context.version));
     });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { EnvTrajectoriesFlags } from '../commands/env.ts';
 import type { CommandContext } from './command-context.ts';
 import { collect, positiveInt, wholeNumber } from './option-parsers.ts';
 
@@ -20,7 +21,9 @@ export function registerEnv(program: Command, context: CommandContext): void {
     });
   env
     .command('trajectories')
-    .description('the environment episodes of recorded runs as a JSONL dataset, one episode a line')
+    .description(
+      'the environment episodes of recorded runs as a dataset, one episode a line with its lineage (agentd data export trajectories)',
+    )
     .option(
       '--filter <key=value>',
       'agent=, status= (default completed), since=/until= (date or age: 7d, 12h), task=, id=, tag= (id and tag repeatable)',
@@ -28,10 +31,24 @@ export function registerEnv(program: Command, context: CommandContext): void {
       [],
     )
     .option('-n, --limit <n>', 'at most this many episodes, newest first', positiveInt, 100)
-    .option('-o, --output <file>', 'write the JSONL here instead of stdout')
-    .action(async (flags: { filter?: string[]; limit?: number; output?: string }) => {
+    .option(
+      '-o, --output <dir>',
+      'write the dataset folder here (data.jsonl, lineage.jsonl, manifest.json, DATASET.md) instead of the lines to stdout',
+    )
+    .option(
+      '--allow-terms <provider/model>',
+      'keep episodes from this model although its terms forbid training (recorded in the manifest; repeatable)',
+      collect,
+      [],
+    )
+    .option('--allow-reason <text>', 'why --allow-terms is right (recorded with it)')
+    .option(
+      '--refuse-unknown',
+      'leave out episodes from models whose terms are unknown (default: kept and flagged)',
+    )
+    .action(async (flags: EnvTrajectoriesFlags) => {
       const { envTrajectoriesCommand } = await import('../commands/env.ts');
-      context.exit(await envTrajectoriesCommand(flags));
+      context.exit(await envTrajectoriesCommand(flags, context.version));
     });
   env
     .command('replay')
