@@ -1,29 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.ts';
-import { RunManager } from '../../src/server/run-manager.ts';
+import { describe, expect, it } from 'vitest';
 import { quoteIdent } from '../../src/store/postgres/postgres-connection.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { maxAttempts, PostgresWorkQueue } from '../../src/store/postgres/postgres-work-queue.ts';
+import { maxAttempts } from '../../src/store/postgres/postgres-work-queue.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import { clusterSchema, eventually, postgresUrl, WorkerProcess } from './support/cluster.ts';
+import { cluster, eventually, WorkerProcess } from './support/cluster.ts';
 import { workerProject } from './support/project.ts';
-
-const stores: PostgresStore[] = [];
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-});
 
 describe('a run whose workers all died (Postgres)', () => {
   it('is given up for a person once its job has no attempts left: needs attention, says why, and resumes', async () => {
     const dir = tempDir();
     const { spec, effects } = workerProject(dir, [['count']]);
-    const { schema, url } = await clusterSchema();
-    const store = new PostgresStore({ url: postgresUrl, schema });
-    stores.push(store);
-    const queue = new PostgresWorkQueue(store);
-    await queue.install();
-    const config = loadConfig({ AGENTD_HOME: dir, AGENTD_DATABASE_URL: url });
-    const manager = new RunManager({ store, config, queue, log: () => {} });
+    const { store, queue, manager, url } = await cluster(dir);
     const runId = await manager.start({ specPath: spec, task: 'count once', cwd: dir });
     // As graphile-worker leaves a job that `maxAttempts` workers took and none finished (each
     // lock spends one attempt): unlocked, its attempts spent. Killing 25 workers would say the same.

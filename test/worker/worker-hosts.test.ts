@@ -2,12 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.ts';
-import { RunManager } from '../../src/server/run-manager.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { PostgresWorkQueue } from '../../src/store/postgres/postgres-work-queue.ts';
+import type { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import { clusterSchema, eventually, postgresUrl, WorkerProcess } from './support/cluster.ts';
+import { cluster, eventually, postgresUrl, WorkerProcess } from './support/cluster.ts';
 import { workerProject } from './support/project.ts';
 
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -64,13 +61,7 @@ describe('workers on hosts of their own (network namespaces)', () => {
   it('three workers, each in its own namespace reaching Postgres over a veth pair, run the runs; one killed, the others finish its runs', async () => {
     const dir = tempDir();
     const { spec, effects } = workerProject(dir, [['count'], ['count'], ['count']]);
-    const { schema, url } = await clusterSchema();
-    const store = new PostgresStore({ url: postgresUrl, schema });
-    stores.push(store);
-    const queue = new PostgresWorkQueue(store);
-    await queue.install();
-    const config = loadConfig({ AGENTD_HOME: dir, AGENTD_DATABASE_URL: url });
-    const manager = new RunManager({ store, config, queue, log: () => {} });
+    const { store, manager, url } = await cluster(dir);
     const tag = randomBytes(3).toString('hex');
     const net = 100 + randomInt(150);
     const hosts = await Promise.all([1, 2, 3].map((n) => host(n, tag, net)));

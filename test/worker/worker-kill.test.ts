@@ -1,41 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.ts';
+import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/core/events.ts';
-import { RunManager } from '../../src/server/run-manager.ts';
 import { quoteIdent } from '../../src/store/postgres/postgres-connection.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { PostgresWorkQueue } from '../../src/store/postgres/postgres-work-queue.ts';
 import { prng } from '../support/kill-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import {
-  clusterSchema,
-  eventually,
-  postgresUrl,
-  type WorkerEvent,
-  WorkerProcess,
-} from './support/cluster.ts';
+import { cluster, eventually, type WorkerEvent, WorkerProcess } from './support/cluster.ts';
 import { workerProject } from './support/project.ts';
 
 const LEASE_MS = 1000;
-const stores: PostgresStore[] = [];
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-});
-
-/** A store, its queue and the manager `agentd serve` queues runs with, on a schema of the test's own. */
-async function cluster(home: string) {
-  const { schema, url } = await clusterSchema();
-  const store = new PostgresStore({ url: postgresUrl, schema });
-  stores.push(store);
-  const queue = new PostgresWorkQueue(store);
-  await queue.install();
-  const config = loadConfig({ AGENTD_HOME: home, AGENTD_DATABASE_URL: url });
-  const manager = new RunManager({ store, config, queue, log: () => {} });
-  return { store, queue, manager, url };
-}
-
 const lines = (file: string) =>
   existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
 

@@ -3,6 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, onTestFinished } from 'vitest';
+import { loadConfig } from '../../../src/config/config.ts';
+import { RunManager } from '../../../src/server/run-manager.ts';
+import { PostgresStore } from '../../../src/store/postgres/postgres-store.ts';
+import { PostgresWorkQueue } from '../../../src/store/postgres/postgres-work-queue.ts';
 import { repoRoot } from '../../support/cli.ts';
 
 export const postgresUrl =
@@ -30,6 +34,21 @@ export async function clusterSchema(host = '127.0.0.1'): Promise<{ schema: strin
   base.hostname = host;
   base.searchParams.set('options', `-c search_path=${schema}`);
   return { schema, url: base.toString() };
+}
+
+/**
+ * A store on a schema of the test's own, its queue installed, and the manager `agentd serve`
+ * queues runs with; the store is closed when the test ends.
+ */
+export async function cluster(home: string) {
+  const { schema, url } = await clusterSchema();
+  const store = new PostgresStore({ url: postgresUrl, schema });
+  onTestFinished(() => store.close());
+  const queue = new PostgresWorkQueue(store);
+  await queue.install();
+  const config = loadConfig({ AGENTD_HOME: home, AGENTD_DATABASE_URL: url });
+  const manager = new RunManager({ store, config, queue, log: () => {} });
+  return { store, queue, manager, url };
 }
 
 export interface WorkerEvent {
