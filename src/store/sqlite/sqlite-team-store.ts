@@ -206,14 +206,13 @@ export class SqliteTeamStore implements TeamStore {
       const checked = checkNewTasks(tasks, existing, last.n);
       if (!checked.ok) return checked;
       let n = last.n;
-      const insert = this.#c.prepare(
-        `INSERT INTO team_tasks (team_id, id, n, title, description, depends_on, assignee, status,
+      const insert = `INSERT INTO team_tasks (team_id, id, n, title, description, depends_on, assignee, status,
          owner, run_id, result, created_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', NULL, NULL, NULL, ?, ?, ?) RETURNING *`,
-      );
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', NULL, NULL, NULL, ?, ?, ?) RETURNING *`;
       const created = checked.tasks.map((task) =>
         toTask(
-          insert.all(
+          this.#c.returning<TaskRow>(
+            insert,
             teamId,
             task.id,
             ++n,
@@ -224,7 +223,7 @@ export class SqliteTeamStore implements TeamStore {
             by,
             at,
             at,
-          )[0] as unknown as TaskRow,
+          )!,
         ),
       );
       this.#append(teamId, createdEvents(created, by), at);
