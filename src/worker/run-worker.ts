@@ -25,6 +25,8 @@ export interface RunWorkerOptions {
   onEvent?: (event: RunEvent) => void;
   /** Called when a job for a run is taken, before anything else is done for it. */
   onTake?: (job: DriveJob) => void;
+  /** Called as each part of starting is done (`queue`, `cancel`, `runner`). */
+  onStarted?: (part: string) => void;
 }
 
 /** Statuses after which a run waits for nobody: a job for it has nothing to do. */
@@ -61,17 +63,21 @@ export class RunWorker {
 
   /** Installs the queue if needed and starts taking jobs. */
   async start(): Promise<void> {
+    const started = this.#o.onStarted ?? (() => undefined);
     await this.#o.queue.install();
+    started('queue');
     // A run cancelled through a server stops here at once if it runs here.
     this.#unsubscribe = await this.#o.store.subscribe?.('cancel', (runId) => {
       this.#driving.get(runId)?.controller.abort();
     });
+    started('cancel');
     this.#runner = await this.#o.queue.work({
       concurrency: this.#o.concurrency,
       pollMs: Math.max(1000, this.#o.leaseMs),
       handle: (job, workerId) => this.#handle(job, workerId),
       log: this.#log,
     });
+    started('runner');
     const every = Math.max(50, Math.floor(this.#o.leaseMs / 2));
     this.#sweeper = setInterval(() => void this.#sweep(), every);
   }

@@ -100,8 +100,9 @@ describe('agentd worker under SIGKILL and SIGSTOP (Postgres)', () => {
         const lines = (w.out + w.err)
           .split('\n')
           .filter((l) => l && !l.startsWith('event ') && !l.startsWith('take '));
+        const where = w.alive ? `; where it is: ${await w.report()}` : '';
         out.push(
-          `worker ${w.pid} ${w.alive ? 'alive' : 'dead'}, ${w.out.length + w.err.length} characters printed: ${JSON.stringify(lines.slice(-6))}`,
+          `worker ${w.pid} ${w.alive ? 'alive' : 'dead'}, ${w.out.length + w.err.length} characters printed: ${JSON.stringify(lines.slice(-6))}${where}`,
         );
       }
       // Who waits on what in the database (a worker that never started, say).

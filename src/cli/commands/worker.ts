@@ -26,8 +26,14 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
     durability: config.durability,
     maxConnections: flags.concurrency + 6,
   });
+  // With --events, each part of starting is said as it is done (where a slow start waits).
+  const started = flags.events
+    ? (part: string) => process.stdout.write(`started ${part}\n`)
+    : () => undefined;
+  started('process');
   try {
     await store.ready();
+    started('store');
     // Online evaluation (online_eval in config.yaml): runs that finish here are sampled here.
     const finished = new EventEmitter();
     const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -50,7 +56,9 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
         finished.emit('event', event);
         if (flags.events) log(`event ${event.runId} ${event.seq} ${event.type}`);
       },
-      ...(flags.events ? { onTake: (job) => log(`take ${job.runId} ${job.reason}`) } : {}),
+      ...(flags.events
+        ? { onTake: (job) => log(`take ${job.runId} ${job.reason}`), onStarted: started }
+        : {}),
     });
     await worker.start();
     process.stdout.write(
@@ -66,7 +74,10 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
     if (!signal)
       throw new AgentdError(
         'store_failed',
-        'agentd worker: the queue stopped (lost the database?)',
+        // graphile-worker's exit code when a newer version migrated the queue beyond it.
+        process.exitCode === 57
+          ? 'agentd worker: the queue was upgraded by a newer agentd; upgrade this one and start it again'
+          : 'agentd worker: the queue stopped (lost the database?)',
       );
     process.stdout.write(`${signal}: letting go of runs in flight (other workers take them)\n`);
     await worker.stop();

@@ -19,7 +19,7 @@ export function registerWorker(program: Command, context: CommandContext): void 
     )
     .option(
       '--events',
-      'print a line for every job taken (take <run> <why>) and every event a run here makes durable (event <run> <seq> <type>)',
+      'print a line for each part of starting (started <part>), every job taken (take <run> <why>) and every event a run here makes durable (event <run> <seq> <type>)',
     )
     .action(async (options: WorkerFlags) => {
       const { workerCommand } = await import('../commands/worker.ts');

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import type { JobHelpers, Runner, WorkerUtils } from 'graphile-worker';
+import type pg from 'pg';
 import { quoteIdent } from './postgres-connection.ts';
+
 import type { PostgresStore } from './postgres-store.ts';
 
 /** The one task agentd queues: drive a run (start it, wake it, take it over). */
@@ -47,6 +49,42 @@ function quietLogger(graphile: GraphileWorker, log?: (line: string) => void) {
 }
 
 /**
+ * The pool for installing a new queue, without graphile-worker's announcement of each migration
+ * it applies: that NOTIFY goes to one channel of the whole database (`worker:migrate`, whatever
+ * the schema), and every running worker that hears of a breaking one shuts down, so a queue
+ * installed in a schema of its own (another agentd on the same database, a test's) would stop
+ * the workers of all the others. No worker can be running on a queue that did not exist yet; an
+ * upgrade of an existing queue is announced as graphile-worker does it.
+ */
+function quietMigrations(pool: pg.Pool): pg.Pool {
+  const announces = (text: unknown, values: unknown) =>
+    typeof text === 'string' &&
+    /^\s*select pg_notify\(\$1, \$2\)\s*$/i.test(text) &&
+    Array.isArray(values) &&
+    values[0] === 'worker:migrate';
+  const quiet = (client: pg.PoolClient): pg.PoolClient =>
+    new Proxy(client, {
+      get(target, property, receiver) {
+        if (property !== 'query') {
+          const value = Reflect.get(target, property, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return (text: unknown, values?: unknown) =>
+          announces(text, values)
+            ? Promise.resolve({ rows: [], rowCount: 0 })
+            : Reflect.apply(target.query, target, [text, values]);
+      },
+    });
+  return new Proxy(pool, {
+    get(target, property, receiver) {
+      if (property === 'connect') return async () => quiet(await target.connect());
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
  * The queue of runs to drive, on graphile-worker in the store's database (see
  * docs/scale-out.md for why this engine). Its tables live in a schema of their own beside the
  * store's (`agentd_jobs`, or `<schema>_jobs` for a store in another schema); a job is
@@ -73,28 +111,73 @@ export class PostgresWorkQueue {
     return this.#schema;
   }
 
-  /** Creates or upgrades the queue's tables and the wake-up trigger (idempotent). */
+  /**
+   * Creates or upgrades the queue's tables and the wake-up trigger (idempotent). When both are
+   * current (every start of a worker after the first) nothing is changed: no DDL, so no lock is
+   * taken on `approvals` while others answer.
+   */
   async install(): Promise<void> {
     const graphile = loadGraphile();
     const schema = await this.schema();
-    await graphile.runMigrations({
-      pgPool: this.#store.connection.pool,
-      schema,
-      logger: quietLogger(graphile),
-    });
     const q = quoteIdent(schema);
-    await this.#store.connection.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock(hashtext('agentd-queue-install'))");
-      await tx.query(`CREATE OR REPLACE FUNCTION agentd_wake_on_answer() RETURNS trigger AS $$
+    const body = `
         BEGIN
           PERFORM ${q}.add_job('${driveTask}', json_build_object('runId', NEW.run_id, 'reason', 'wake'),
             job_key := 'run:' || NEW.run_id, max_attempts := ${maxAttempts});
           RETURN NEW;
-        END $$ LANGUAGE plpgsql`);
-      await tx.query(`CREATE OR REPLACE TRIGGER agentd_wake_on_answer AFTER UPDATE OF status ON approvals
-        FOR EACH ROW WHEN (OLD.status = 'pending' AND NEW.status <> 'pending')
-        EXECUTE FUNCTION agentd_wake_on_answer()`);
-    });
+        END `;
+    await this.#store.connection.ready;
+    // One installer at a time across processes: graphile-worker tells its running workers of
+    // each migration it applies, and a worker that hears of one while another process is
+    // still installing the queue shuts itself down. Whoever comes second finds it current.
+    const client = await this.#store.connection.pool.connect();
+    const lock = [`agentd-queue-install:${schema}`];
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', lock);
+      try {
+        const [existing] = await this.#store.connection.query<{ table: string | null }>(
+          'SELECT to_regclass($1)::text AS table',
+          [`${q}.migrations`],
+        );
+        await graphile.runMigrations({
+          // A new queue tells no one of its migrations (see `quietMigrations`).
+          pgPool: existing?.table
+            ? this.#store.connection.pool
+            : quietMigrations(this.#store.connection.pool),
+          schema,
+          logger: quietLogger(graphile),
+        });
+        if (await this.#triggerIs(body)) return;
+        await this.#store.connection.transaction(async (tx) => {
+          await tx.query(
+            `CREATE OR REPLACE FUNCTION agentd_wake_on_answer() RETURNS trigger AS $$${body}$$ LANGUAGE plpgsql`,
+          );
+          await tx.query(`CREATE OR REPLACE TRIGGER agentd_wake_on_answer AFTER UPDATE OF status ON approvals
+            FOR EACH ROW WHEN (OLD.status = 'pending' AND NEW.status <> 'pending')
+            EXECUTE FUNCTION agentd_wake_on_answer()`);
+        });
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', lock);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Whether the wake-up function has this body and its trigger is on the store's approvals. */
+  async #triggerIs(body: string): Promise<boolean> {
+    const [row] = await this.#store.connection.query<{ same: boolean }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM pg_trigger t
+         JOIN pg_proc p ON p.oid = t.tgfoid
+         WHERE t.tgname = 'agentd_wake_on_answer' AND NOT t.tgisinternal
+           AND t.tgrelid = 'approvals'::regclass
+           AND p.pronamespace = to_regnamespace(current_schema())::oid
+           AND p.prosrc = $1
+       ) AS same`,
+      [body],
+    );
+    return row?.same === true;
   }
 
   /** Queues a run for a worker (replacing a job of the run still waiting). */

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, onTestFinished } from 'vitest';
@@ -67,6 +68,7 @@ export class WorkerProcess {
   readonly lines: { text: string; at: number }[] = [];
   readonly #onEvent: ((event: WorkerEvent, worker: WorkerProcess) => void) | undefined;
   readonly #onLine: Set<(line: string) => void> = new Set();
+  readonly #reports: string;
 
   constructor(options: {
     home: string;
@@ -86,7 +88,19 @@ export class WorkerProcess {
       { AGENTD_HOME: options.home, AGENTD_DATABASE_URL: options.url, NO_COLOR: '1' },
       options.env,
     );
-    const argv = [process.execPath, join(repoRoot, 'bin/agentd.js'), 'worker', '--events'];
+    // A worker that seems stuck can be asked where it is (`report`): Node writes a diagnostic
+    // report on SIGUSR2, with its JavaScript stack and what its event loop waits on.
+    this.#reports = join(options.home, `reports-${randomBytes(4).toString('hex')}`);
+    const argv = [
+      process.execPath,
+      '--report-on-signal',
+      '--report-signal=SIGUSR2',
+      '--report-compact',
+      `--report-directory=${this.#reports}`,
+      join(repoRoot, 'bin/agentd.js'),
+      'worker',
+      '--events',
+    ];
     const [command, ...args] = [...(options.prefix ?? []), ...argv, ...(options.args ?? [])];
     this.child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#onEvent = options.onEvent;
@@ -123,15 +137,52 @@ export class WorkerProcess {
     }
   }
 
+  /**
+   * Where a live worker is: its JavaScript stack and the handles its event loop waits on
+   * (sockets, timers), from the report Node writes on SIGUSR2; for a test's failure message.
+   */
+  async report(): Promise<string> {
+    if (!this.alive) return 'not running';
+    mkdirSync(this.#reports, { recursive: true });
+    this.kill('SIGUSR2');
+    for (let i = 0; i < 100; i++) {
+      const file = readdirSync(this.#reports).find((name) => name.endsWith('.json'));
+      if (file) {
+        try {
+          const report = JSON.parse(readFileSync(join(this.#reports, file), 'utf8'));
+          const js = report.javascriptStack ?? {};
+          const stack = [js.message, ...(js.stack ?? []).slice(0, 12)].filter(Boolean);
+          const handles = (report.libuv ?? [])
+            .filter(
+              (h: { type: string; is_active: boolean }) =>
+                ['tcp', 'pipe', 'timer', 'process', 'fs_event', 'udp'].includes(h.type) &&
+                h.is_active,
+            )
+            .map((h: { type: string; remoteEndpoint?: { port: number } }) =>
+              h.remoteEndpoint ? `${h.type}:${h.remoteEndpoint.port}` : h.type,
+            );
+          return `stack ${JSON.stringify(stack)}; active handles ${JSON.stringify(handles)}`;
+        } catch {
+          // still being written
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return 'no report in 5 s';
+  }
+
   /** Resolves once the worker printed a line matching `pattern` (hang guard: 60 s). */
   waitFor(pattern: RegExp, what: string): Promise<string> {
     const seen = this.out.split('\n').find((line) => pattern.test(line));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = setTimeout(async () => {
         this.#onLine.delete(check);
+        const where = await this.report().catch((e: unknown) => String(e));
         reject(
-          new Error(`worker ${this.pid}: no ${what} in 60 s; it printed:\n${this.out}${this.err}`),
+          new Error(
+            `worker ${this.pid}: no ${what} in 60 s; it printed:\n${this.out}${this.err}\nwhere it is: ${where}`,
+          ),
         );
       }, 60_000);
       const check = (line: string) => {
