@@ -137,6 +137,30 @@ describe('the world-model adapter over a WebSocket', () => {
     await env.close();
   });
 
+  it('a step never answered is given up after timeout_ms on that socket, tried again on a new one, then one clear line', async () => {
+    const env = new WorldModelEnvironment({
+      url: server.wsUrl,
+      prompt: 'a grassy plain',
+      framesDir: tempDir(),
+      timeoutMs: 100,
+    });
+    await env.reset(1);
+    server.hangSteps = true;
+    server.requests.length = 0;
+    server.connections = 0;
+    await expect(env.step({ keys: ['w'] })).rejects.toThrow(
+      new RegExp(
+        `^the world model at ${server.wsUrl.replace(/\./g, '\\.')} dropped the connection during step 1 \\(tried 3 times\\): The operation was aborted due to timeout$`,
+      ),
+    );
+    expect(sentSteps()).toEqual([1, 1, 1]);
+    expect(server.connections).toBe(2);
+    // The server answers again: the next step goes through on a new socket.
+    server.hangSteps = false;
+    expect((await env.step({ keys: ['w'] })).observation.state).toMatchObject({ step: 1 });
+    await env.close();
+  });
+
   it('a server that is not there is one clear line', async () => {
     const url = server.wsUrl;
     await server.close();

@@ -26,6 +26,8 @@ export class FakeWorldModel {
   readonly dropAnswerOf = new Set<number>();
   /** Requests that get no answer at all: the connection drops before anything happens. */
   dropEverything = false;
+  /** Socket steps that are never answered (the socket stays open): a server that hangs. */
+  hangSteps = false;
   token: string | undefined;
   #server: Server | undefined;
   readonly #wss = new WebSocketServer({ noServer: true });
@@ -133,6 +135,7 @@ export class FakeWorldModel {
       ws.terminate();
       return;
     }
+    if (this.hangSteps && message.type === 'step') return;
     const { id } = message;
     let outcome: Outcome;
     let type: string;
