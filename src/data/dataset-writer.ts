@@ -17,6 +17,7 @@ import {
   datasetCard,
   type LineageHead,
   MANIFEST_FILE,
+  type ManifestAttachment,
   type ManifestFile,
   type ManifestModel,
   type RowModel,
@@ -84,6 +85,9 @@ export class DatasetWriter {
   readonly #unknownModels = new Set<string>();
   #first = true;
   #closed = false;
+  /** Files beside the rows (a trajectory's frames), by their path in the folder. */
+  readonly #attachments = new Map<string, ManifestAttachment>();
+  readonly #folders = new Set<string>();
 
   readonly dataName: string;
 
@@ -155,6 +159,27 @@ export class DatasetWriter {
     if (unknown) this.#unknownRows++;
   }
 
+  /**
+   * Puts a file beside the rows (`folder/name`, e.g. `frames/<sha-256>.png`), written under
+   * `<folder>.partial/` until the dataset is complete; listed in the manifest with its digest.
+   * A file already attached is kept once.
+   */
+  attach(folder: string, name: string, bytes: Uint8Array): void {
+    const path = `${folder}/${name}`;
+    if (this.#attachments.has(path)) return;
+    const partial = join(this.#dir, `${folder}.partial`);
+    if (!this.#folders.has(folder)) {
+      mkdirSync(partial, { recursive: true });
+      this.#folders.add(folder);
+    }
+    writeFileSync(join(partial, name), bytes);
+    this.#attachments.set(path, {
+      path,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      bytes: bytes.length,
+    });
+  }
+
   /** Renames the files into place and writes the manifest and the card. */
   finish(
     fields: Omit<
@@ -184,6 +209,10 @@ export class DatasetWriter {
     };
     for (const [name, path] of Object.entries(extraFiles))
       files[name] = fileEntry(this.#dir, path, this.#data.rows);
+    for (const folder of this.#folders) {
+      rmSync(join(this.#dir, folder), { recursive: true, force: true });
+      renameSync(join(this.#dir, `${folder}.partial`), join(this.#dir, folder));
+    }
     const manifest: DatasetManifest = {
       manifestVersion: 1,
       ...fields,
@@ -192,6 +221,13 @@ export class DatasetWriter {
       ),
       flagged: { unknownTermsRows: this.#unknownRows, models: [...this.#unknownModels].sort() },
       files,
+      ...(this.#attachments.size
+        ? {
+            attachments: [...this.#attachments.values()].sort((a, b) =>
+              a.path.localeCompare(b.path),
+            ),
+          }
+        : {}),
       rowHashesSha256: this.#hashes.digest('hex'),
     };
     writeFileSync(join(this.#dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -212,6 +248,8 @@ export class DatasetWriter {
     }
     rmSync(this.#data.path, { force: true });
     rmSync(this.#lineage.path, { force: true });
+    for (const folder of this.#folders)
+      rmSync(join(this.#dir, `${folder}.partial`), { recursive: true, force: true });
   }
 }
 

@@ -1,8 +1,10 @@
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { RunEvent, RunStatus } from '../core/events.ts';
 import { REDACTED } from '../core/redact.ts';
+import { FrameStore } from '../environments/frame-store.ts';
 import { episodeTrajectory } from '../environments/trajectory.ts';
 import { caseLine } from '../evals/dataset.ts';
 import type { EvalCase, ExpectedCall } from '../evals/types.ts';
@@ -52,6 +54,11 @@ export interface ExportOptions {
   /** Leave out rows with a model whose terms are unknown, instead of flagging them. */
   refuseUnknown?: boolean;
   outDir: string;
+  /**
+   * Trajectories: copy the frames the lines name from the frame store into `frames/` of the
+   * folder, so the dataset carries them (default true; false when the lines go to stdout).
+   */
+  copyFrames?: boolean;
   agentdVersion: string;
   /** Credential values known to be secret (the environment's). */
   secrets: readonly string[];
@@ -155,6 +162,8 @@ export async function exportRuns(options: ExportOptions): Promise<ExportResult> 
     kind === 'preference' || selection.minScore !== undefined || selection.maxScore !== undefined;
   const scores = needScores ? await scoresByRun(store) : new Map<string, number>();
   const writer = new DatasetWriter(options.outDir, 'data.jsonl', { secrets: options.secrets });
+  const copyFrames = kind === 'trajectories' && options.copyFrames !== false;
+  const frameStore = new FrameStore(join(options.config.home, 'frames'));
   const refused: { runId: string; models: string[] }[] = [];
   const usedOverrides = new Set<string>();
   const counts: {
@@ -266,7 +275,20 @@ export async function exportRuns(options: ExportOptions): Promise<ExportResult> 
         ...lineage,
       },
     };
-    writer.add(row, lineage, models, `run ${t.runId} (events ${t.firstSeq}–${t.lastSeq})`);
+    const origin = `run ${t.runId} (events ${t.firstSeq}–${t.lastSeq})`;
+    if (copyFrames) {
+      for (const digest of episode.frames) {
+        const bytes = frameStore.get(digest);
+        if (!bytes) {
+          throw new AgentdError(
+            'dataset_invalid',
+            `${origin}: frame ${digest.slice(0, 12)}… is not in ${frameStore.dir} (lost from the frame store); leave the run out (--exclude ${t.runId}) and export again`,
+          );
+        }
+        writer.attach('frames', `${digest}.png`, bytes);
+      }
+    }
+    writer.add(row, lineage, models, origin);
     return true;
   };
 

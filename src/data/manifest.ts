@@ -33,6 +33,13 @@ export interface ManifestFile {
   rows: number;
 }
 
+/** A file beside the rows that they refer to (a trajectory's frame, `frames/<sha-256>.png`). */
+export interface ManifestAttachment {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
 /** A dataset card: what is in the data, where it came from, and whether it may be trained on. */
 export interface DatasetManifest {
   manifestVersion: 1;
@@ -54,6 +61,8 @@ export interface DatasetManifest {
   flagged: { unknownTermsRows: number; models: string[] };
   redaction: Record<string, unknown>;
   files: { data: ManifestFile; lineage: ManifestFile; [name: string]: ManifestFile };
+  /** Files the rows refer to, copied into the folder (trajectories: their frames). */
+  attachments?: ManifestAttachment[];
   /** SHA-256 of every row's hash (in lineage order) joined by newlines. */
   rowHashesSha256: string;
 }
@@ -110,6 +119,24 @@ export async function verifyDataset(dir: string): Promise<{
       );
     }
   }
+  const attached = new Set<string>();
+  for (const file of manifest.attachments ?? []) {
+    attached.add(file.path);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(join(dir, file.path));
+    } catch {
+      problems.push(`${file.path}: missing (the rows refer to it)`);
+      continue;
+    }
+    if (bytes.length !== file.bytes || sha256OfBuffer(bytes) !== file.sha256) {
+      problems.push(
+        `${file.path}: changed since the export (sha256 ${sha256OfBuffer(bytes).slice(0, 12)}…, the manifest has ${file.sha256.slice(0, 12)}…)`,
+      );
+    }
+  }
+  // A trajectory dataset with its frames copied: every frame a row names must be in the folder.
+  const framesCopied = manifest.format === 'agentd-trajectories' && manifest.attachments;
   const overridden = new Set(manifest.overrides.map((o) => o.model));
   const heads: LineageHead[] = [];
   try {
@@ -152,6 +179,16 @@ export async function verifyDataset(dir: string): Promise<{
         );
         continue;
       }
+      if (framesCopied) {
+        const frames = (parseRow(line) as { frames?: unknown } | undefined)?.frames;
+        for (const digest of Array.isArray(frames) ? frames : []) {
+          if (!attached.has(`frames/${digest}.png`)) {
+            problems.push(
+              `${dataPath}:${row}: frame ${String(digest).slice(0, 12)}… is not in the folder (frames/ and the manifest's attachments)`,
+            );
+          }
+        }
+      }
       const actual = sha256(line);
       if (actual !== expected.sha256) {
         problems.push(
@@ -171,6 +208,14 @@ export async function verifyDataset(dir: string): Promise<{
     problems.push(`${dataPath}: ${row} rows, the manifest says ${manifest.files.data.rows}`);
   }
   return { manifest, problems };
+}
+
+function parseRow(line: string): unknown {
+  try {
+    return JSON.parse(line) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 export function sha256OfBuffer(data: Buffer | Uint8Array): string {

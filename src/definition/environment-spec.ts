@@ -20,8 +20,19 @@ export const environmentSpecSchema = z.discriminatedUnion('kind', [
     seed: z.int().min(0).optional(),
     goal: z.string().min(1).optional(),
     max_steps: z.int().positive().max(10_000).optional(),
-    /** The world-model server: `http(s)://host:port` (see docs/environments.md for its API). */
-    url: z.url({ protocol: /^https?$/, error: 'write the server as http(s)://host:port' }),
+    /**
+     * The world-model server: `http(s)://host:port`, or `ws(s)://host:port/path` for its
+     * WebSocket (see docs/environments.md for both wire formats). The URL is logged with the
+     * episode, so a token never goes in it: `api_key_env` sends it as a header.
+     */
+    url: z
+      .url({
+        protocol: /^(https?|wss?)$/,
+        error: 'write the server as http(s)://host:port or ws(s)://host:port/path',
+      })
+      .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), {
+        error: 'a URL with credentials is logged with the episode; put the token in api_key_env',
+      }),
     /** What world to start: text-to-world. */
     prompt: z.string().min(1),
     /** A start image (PNG, relative to the spec): image+text-to-world. */

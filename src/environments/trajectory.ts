@@ -15,6 +15,8 @@ export interface Trajectory {
 /** An episode's line and the tool calls whose actions it holds (`step` unset: an invalid one). */
 export interface EpisodeTrajectory {
   trajectory: Trajectory;
+  /** The digests of the frames the line names (reset's, then the steps'). */
+  frames: string[];
   actions: { callId: string; step?: number }[];
 }
 
@@ -64,5 +66,5 @@ export function episodeTrajectory(events: readonly RunEvent[]): EpisodeTrajector
     ...episode.steps.map((step, i) => ({ callId: episode.stepCalls[i]!, step: step.step })),
     ...episode.invalid.map((i) => ({ callId: i.callId })),
   ];
-  return { trajectory, actions };
+  return { trajectory, actions, frames: episode.frames };
 }

@@ -11,6 +11,13 @@ import type { Environment, Observation, ObservationImage, StepResult } from './e
 import { FrameStore } from './frame-store.ts';
 import type { EnvironmentContext } from './open-environment.ts';
 import { pngSize } from './png.ts';
+import { SocketWorldModelTransport } from './world-model-socket.ts';
+import {
+  HttpWorldModelTransport,
+  type WorldModelAnswer,
+  type WorldModelRequest,
+  type WorldModelTransport,
+} from './world-model-transport.ts';
 
 /** Keys a world model takes, as the Micro-World family of models does (WASD, jump, ...). */
 export const worldModelKeys = [
@@ -83,8 +90,9 @@ const toJsonSchema = (schema: z.ZodType): JsonSchema => {
 /**
  * A world-model server as an environment: `reset` starts a session from the prompt (and the
  * start image), `step` sends one keyboard-and-mouse action and gets the next frame. Frames are
- * stored content-addressed (`FrameStore`), observations carry them by digest. The wire format
- * (HTTP and JSON) is in docs/environments.md. A step carries its number, so after a dropped
+ * stored content-addressed (`FrameStore`), observations carry them by digest. The server is
+ * reached over HTTP (`http(s)://`) or one WebSocket (`ws(s)://`); both wire formats are in
+ * docs/environments.md and mean the same. A step carries its number, so after a dropped
  * connection it is sent again and the server answers it once.
  */
 export class WorldModelEnvironment implements Environment {
@@ -93,7 +101,6 @@ export class WorldModelEnvironment implements Environment {
   readonly observationSpace: JsonSchema = {
     type: 'object',
     properties: {
-      session: { type: 'string' },
       step: { type: 'integer' },
       info: { type: 'object' },
     },
@@ -103,7 +110,7 @@ export class WorldModelEnvironment implements Environment {
   readonly #url: string;
   readonly #prompt: string;
   readonly #image: Buffer | undefined;
-  readonly #token: string | undefined;
+  readonly #transport: WorldModelTransport;
   readonly #timeoutMs: number;
   readonly frames: FrameStore;
   readonly settings: { [key: string]: JsonValue };
@@ -121,7 +128,9 @@ export class WorldModelEnvironment implements Environment {
     this.#url = options.url.replace(/\/+$/, '');
     this.#prompt = options.prompt;
     this.#image = options.image;
-    this.#token = options.token;
+    this.#transport = /^wss?:/i.test(this.#url)
+      ? new SocketWorldModelTransport(this.#url, options.token)
+      : new HttpWorldModelTransport(this.#url, options.token);
     this.#timeoutMs = options.timeoutMs ?? 60_000;
     this.frames = new FrameStore(options.framesDir);
     this.settings = {
@@ -176,15 +185,17 @@ export class WorldModelEnvironment implements Environment {
   }
 
   async reset(seed: number, signal?: AbortSignal): Promise<Observation> {
-    await this.close();
+    await this.#endSession();
     const body = {
       prompt: this.#prompt,
       seed,
       ...(this.#image
-        ? { image: { media_type: 'image/png', data: this.#image.toString('base64') } }
+        ? { image: { media_type: 'image/png' as const, data: this.#image.toString('base64') } }
         : {}),
     };
-    const answer = startResponse.safeParse(await this.#post('/v1/sessions', body, 'start', signal));
+    const answer = startResponse.safeParse(
+      await this.#request({ kind: 'start', body }, 'start', signal),
+    );
     if (!answer.success) throw this.#malformed('start', answer.error);
     this.#session = answer.data.session;
     this.#step = 0;
@@ -196,10 +207,12 @@ export class WorldModelEnvironment implements Environment {
     const checked = this.parseAction(action);
     if (!checked.ok) throw new Error(checked.error);
     const step = this.#step + 1;
-    const path = `/v1/sessions/${encodeURIComponent(this.#session)}/actions`;
-    const answer = stepResponse.safeParse(
-      await this.#post(path, { step, action: checked.action }, `step ${step}`, signal),
-    );
+    const request: WorldModelRequest = {
+      kind: 'step',
+      session: this.#session,
+      body: { step, action: checked.action },
+    };
+    const answer = stepResponse.safeParse(await this.#request(request, `step ${step}`, signal));
     if (!answer.success) throw this.#malformed(`step ${step}`, answer.error);
     this.#step = step;
     const info = (answer.data.info ?? {}) as { [key: string]: JsonValue };
@@ -213,16 +226,15 @@ export class WorldModelEnvironment implements Environment {
   }
 
   async close(): Promise<void> {
+    await this.#endSession();
+    await this.#transport.close();
+  }
+
+  async #endSession(): Promise<void> {
     const session = this.#session;
     if (!session) return;
     this.#session = undefined;
-    await fetch(`${this.#url}/v1/sessions/${encodeURIComponent(session)}`, {
-      method: 'DELETE',
-      headers: this.#headers(),
-      signal: AbortSignal.timeout(5_000),
-    })
-      .then((response) => response.body?.cancel())
-      .catch(() => undefined);
+    await this.#transport.end(session);
   }
 
   #observe(
@@ -241,66 +253,49 @@ export class WorldModelEnvironment implements Environment {
     };
     return {
       ...(text !== undefined ? { text } : {}),
-      state: { session: this.#session!, step: this.#step, info },
+      // Not the server's session id: a world replayed in a new session is the same world, and
+      // its observations must have the same digests.
+      state: { step: this.#step, info },
       images: [image],
     };
   }
 
-  #headers(): Record<string, string> {
-    return {
-      'content-type': 'application/json',
-      ...(this.#token ? { authorization: `Bearer ${this.#token}` } : {}),
-    };
-  }
-
-  /** POSTs JSON; a dropped connection is tried again, a refusal is one line with the server's reason. */
-  async #post(path: string, body: unknown, what: string, signal?: AbortSignal): Promise<unknown> {
+  /** Sends a request; a dropped connection is tried again, a refusal is one line with the server's reason. */
+  async #request(request: WorldModelRequest, what: string, signal?: AbortSignal): Promise<unknown> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       signal?.throwIfAborted();
-      let response: Response;
+      const timeout = AbortSignal.timeout(this.#timeoutMs);
+      let answer: WorldModelAnswer;
       try {
-        response = await fetch(this.#url + path, {
-          method: 'POST',
-          headers: this.#headers(),
-          body: JSON.stringify(body),
-          signal: signal
-            ? AbortSignal.any([signal, AbortSignal.timeout(this.#timeoutMs)])
-            : AbortSignal.timeout(this.#timeoutMs),
-        });
+        answer = await this.#transport.send(
+          request,
+          signal ? AbortSignal.any([signal, timeout]) : timeout,
+        );
       } catch (error) {
+        // No answer (dropped, refused connect, timed out): the same request is sent again.
         signal?.throwIfAborted();
         lastError = error;
         continue;
       }
-      let text: string;
-      try {
-        text = await response.text();
-      } catch (error) {
-        // The connection dropped while the answer came: the step is sent again.
-        signal?.throwIfAborted();
-        lastError = error;
-        continue;
-      }
-      if (!response.ok) {
-        const reason = reasonOf(text) ?? `HTTP ${response.status}`;
-        if (response.status >= 500 && attempt < attempts) {
+      if (answer.status < 200 || answer.status >= 300) {
+        const reason = reasonOf(answer) ?? `HTTP ${answer.status}`;
+        if (answer.status >= 500 && attempt < attempts) {
           lastError = new Error(reason);
           continue;
         }
         throw new Error(
-          response.status === 400 || response.status === 422
+          answer.status === 400 || answer.status === 422
             ? `the world model refused ${what}: ${reason}`
-            : `the world model at ${this.#url} failed ${what} (HTTP ${response.status}): ${reason}`,
+            : `the world model at ${this.#url} failed ${what} (HTTP ${answer.status}): ${reason}`,
         );
       }
-      try {
-        return JSON.parse(text);
-      } catch {
+      if (answer.body === undefined) {
         throw new Error(
           `the world model at ${this.#url} answered ${what} with something that is not JSON`,
         );
       }
+      return answer.body;
     }
     throw new Error(
       `the world model at ${this.#url} dropped the connection during ${what} (tried ${attempts} times): ${causeOf(lastError)}`,
@@ -315,14 +310,11 @@ export class WorldModelEnvironment implements Environment {
   }
 }
 
-function reasonOf(text: string): string | undefined {
-  try {
-    const body = JSON.parse(text) as { error?: unknown };
-    if (typeof body.error === 'string') return body.error.slice(0, 500);
-  } catch {
-    // not JSON: the text itself
-  }
-  return text.trim() ? text.trim().slice(0, 500) : undefined;
+function reasonOf(answer: WorldModelAnswer): string | undefined {
+  const error = (answer.body as { error?: unknown } | undefined)?.error;
+  if (typeof error === 'string') return error.slice(0, 500);
+  const text = answer.text.trim();
+  return text ? text.slice(0, 500) : undefined;
 }
 
 function causeOf(error: unknown): string {

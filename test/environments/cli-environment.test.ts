@@ -96,7 +96,21 @@ describe('agentd with environments', () => {
       ],
       [
         write('url.yaml', `${base}environment: { kind: world-model, url: ftp://x, prompt: p }\n`),
-        /url.yaml: environment\.url: write the server as http\(s\):\/\/host:port/,
+        /url.yaml: environment\.url: write the server as http\(s\):\/\/host:port or ws\(s\):\/\/host:port\/path/,
+      ],
+      [
+        write(
+          'userinfo.yaml',
+          `${base}environment: { kind: world-model, url: "wss://me:hunter2@127.0.0.1:9/v1/world", prompt: p }\n`,
+        ),
+        /userinfo.yaml: environment\.url: a URL with credentials is logged with the episode; put the token in api_key_env/,
+      ],
+      [
+        write(
+          'socket-down.yaml',
+          `${base}environment: { kind: world-model, url: "ws://127.0.0.1:9/v1/world", prompt: p }\n`,
+        ),
+        /socket-down.yaml: environment: cannot start the world-model environment: the world model at ws:\/\/127\.0\.0\.1:9\/v1\/world dropped the connection during start \(tried 3 times\): connect ECONNREFUSED/,
       ],
       [
         write(

@@ -1,13 +1,16 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import type { DatasetManifest } from '../../src/data/manifest.ts';
+import { sha256OfBuffer } from '../../src/data/manifest.ts';
+import { decodePng } from '../../src/environments/png.ts';
 import { runAgent } from '../../src/runtime/agent-loop.ts';
 import { prepareAgent } from '../../src/runtime/prepare-agent.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { agentd, repoRoot } from '../support/cli.ts';
 import { FakeProvider, reply } from '../support/fake-provider.ts';
+import { FakeWorldModel } from '../support/fake-world-model.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const spec = join(repoRoot, 'examples/gridworld/agent.yaml');
@@ -255,6 +258,140 @@ describe('trajectory datasets', { timeout: 180_000 }, () => {
       ),
     );
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+
+  it("a world model's frames are copied into the folder and listed in the manifest: moved to another machine (store gone) it verifies and its frames load", async () => {
+    const world = await new FakeWorldModel().start();
+    try {
+      const home = tempDir();
+      const agentSpec = join(home, 'walker.yaml');
+      writeFileSync(
+        agentSpec,
+        `name: beacon-walker\nmodel: anthropic/claude-sonnet-4-5\nscript: ${join(repoRoot, 'examples/gridworld/policy.ts')}\ninstructions: Walk to the beacon.\nenvironment:\n  kind: world-model\n  url: ${world.wsUrl}\n  prompt: a grassy plain\n  max_steps: 12\n`,
+      );
+      const config = loadConfig({ AGENTD_HOME: home });
+      const store = new SqliteStore({ path: join(home, 'agentd.db') });
+      try {
+        for (const seed of [1, 2]) {
+          const agent = await prepareAgent(
+            agentSpec,
+            { environment: { seed } },
+            { config, cwd: home },
+          );
+          try {
+            await runAgent({
+              store,
+              agent: agent.agent,
+              task: agent.environment!.task(),
+              specPath: agentSpec,
+              cwd: home,
+            });
+          } finally {
+            await agent.toolset.close();
+          }
+        }
+      } finally {
+        await store.close();
+      }
+      const out = join(tempDir(), 'walks');
+      const made = await agentd(['data', 'export', 'trajectories', '-o', out], { home });
+      expect(made.code, made.stderr).toBe(0);
+      expect(made.stderr).toMatch(/^wrote 2 rows to .* and \d+ frames in frames\//);
+      const lines = jsonl<Line & { frames: string[] }>(join(out, 'data.jsonl'));
+      // Seed 1: 3 steps, seed 2: 4; the reset's frame and one a step.
+      expect(lines.map((l) => l.frames.length).sort()).toEqual([4, 5]);
+      const digests = [...new Set(lines.flatMap((l) => l.frames))].sort();
+      const manifest = JSON.parse(
+        readFileSync(join(out, 'manifest.json'), 'utf8'),
+      ) as DatasetManifest;
+      expect(manifest.attachments!.map((a) => a.path)).toEqual(
+        digests.map((d) => `frames/${d}.png`),
+      );
+      expect(readdirSync(join(out, 'frames')).sort()).toEqual(digests.map((d) => `${d}.png`));
+
+      // Another machine: the folder copied, the store and its frames gone.
+      const moved = join(tempDir(), 'walks');
+      cpSync(out, moved, { recursive: true });
+      rmSync(home, { recursive: true, force: true });
+      const verified = await agentd(['data', 'verify', moved], { home: tempDir() });
+      expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+      for (const line of lines) {
+        for (const digest of line.frames) {
+          const png = readFileSync(join(moved, 'frames', `${digest}.png`));
+          expect(sha256OfBuffer(png)).toBe(digest);
+          expect(decodePng(png)).toMatchObject({ width: 64, height: 64 });
+        }
+      }
+      // A frame lost from the folder, or changed, is named.
+      rmSync(join(moved, 'frames', `${digests[0]}.png`));
+      writeFileSync(join(moved, 'frames', `${digests[1]}.png`), 'not a frame');
+      const broken = await agentd(['data', 'verify', moved], { home: tempDir() });
+      expect(broken.code).not.toBe(0);
+      const said = broken.stdout + broken.stderr;
+      expect(said).toContain(`frames/${digests[0]}.png: missing (the rows refer to it)`);
+      expect(said).toContain(`frames/${digests[1]}.png: changed since the export`);
+      // A manifest that no longer lists a frame a row names: the row is named.
+      const edited = JSON.parse(
+        readFileSync(join(moved, 'manifest.json'), 'utf8'),
+      ) as DatasetManifest;
+      edited.attachments = edited.attachments!.filter((a) => a.path !== `frames/${digests[2]}.png`);
+      writeFileSync(join(moved, 'manifest.json'), JSON.stringify(edited));
+      const unlisted = await agentd(['data', 'verify', moved], { home: tempDir() });
+      expect(unlisted.stdout + unlisted.stderr).toMatch(
+        new RegExp(`data\\.jsonl:\\d: frame ${digests[2]!.slice(0, 12)}… is not in the folder`),
+      );
+    } finally {
+      await world.close();
+    }
+  });
+
+  it('a frame lost from the frame store stops the export in one line, and nothing is left', async () => {
+    const world = await new FakeWorldModel().start();
+    try {
+      const home = tempDir();
+      const agentSpec = join(home, 'walker.yaml');
+      writeFileSync(
+        agentSpec,
+        `name: beacon-walker\nmodel: anthropic/claude-sonnet-4-5\nscript: ${join(repoRoot, 'examples/gridworld/policy.ts')}\ninstructions: Walk.\nenvironment:\n  kind: world-model\n  url: ${world.url}\n  prompt: a hill\n  seed: 1\n  max_steps: 5\n`,
+      );
+      const config = loadConfig({ AGENTD_HOME: home });
+      const store = new SqliteStore({ path: join(home, 'agentd.db') });
+      let runId: string;
+      try {
+        const agent = await prepareAgent(agentSpec, {}, { config, cwd: home });
+        try {
+          ({ runId } = await runAgent({
+            store,
+            agent: agent.agent,
+            task: agent.environment!.task(),
+            specPath: agentSpec,
+            cwd: home,
+          }));
+        } finally {
+          await agent.toolset.close();
+        }
+      } finally {
+        await store.close();
+      }
+      const lost = readdirSync(join(home, 'frames')).sort()[0]!;
+      rmSync(join(home, 'frames', lost));
+      const out = join(tempDir(), 'ds');
+      const result = await agentd(['data', 'export', 'trajectories', '-o', out], { home });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr.trim()).toMatch(
+        new RegExp(
+          `^agentd: run ${runId} \\(events 0–\\d+\\): frame ${lost.slice(0, 12)}… is not in .*frames \\(lost from the frame store\\); leave the run out \\(--exclude ${runId}\\)`,
+        ),
+      );
+      expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+      // The lines on stdout do not need the frames: they name them by digest.
+      const lines = await agentd(['env', 'trajectories'], { home });
+      expect(lines.code, lines.stderr).toBe(0);
+      expect(JSON.parse(lines.stdout.trim()).frames).toContain(lost.replace('.png', ''));
+    } finally {
+      await world.close();
+    }
   });
 
   it('bad input is one line each', async () => {

@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { decodePng, encodePng } from '../../src/environments/png.ts';
 
+/** What the world answers a request: a status and a body, or nothing (the connection drops). */
+type Outcome = { status: number; body: unknown } | 'drop';
+
 /**
- * A world-model server for tests: the wire format of docs/environments.md over real HTTP, with
+ * A world-model server for tests: the wire formats of docs/environments.md over real HTTP and
+ * over a real WebSocket (`wsUrl`; sessions outlive the socket), with
  * a world simple enough to check. A 16×16 top-down field; the agent walks (w/s forward and back,
  * a/d sideways, relative to where it faces) and turns with the mouse (90° per 50 px of dx); a
  * beacon placed by the seed ends the episode when reached. Frames (64×64 PNG, 4 px a tile) are
@@ -13,27 +18,39 @@ import { decodePng, encodePng } from '../../src/environments/png.ts';
  * (image+text-to-world).
  */
 export class FakeWorldModel {
+  /** Every request: HTTP as method and path, a socket's messages as `WS` and their type. */
   readonly requests: { method: string; path: string; body: unknown }[] = [];
+  /** WebSocket connections opened (a reconnect is one more). */
+  connections = 0;
   /** Steps whose first answer is lost: the connection drops after the step is applied. */
   readonly dropAnswerOf = new Set<number>();
   /** Requests that get no answer at all: the connection drops before anything happens. */
   dropEverything = false;
+  /** Socket steps that are never answered (the socket stays open): a server that hangs. */
+  hangSteps = false;
   token: string | undefined;
   #server: Server | undefined;
+  readonly #wss = new WebSocketServer({ noServer: true });
   #sessions = new Map<string, Session>();
   #count = 0;
   url = '';
+  wsUrl = '';
 
   async start(): Promise<this> {
     this.#server = createServer((req, res) => {
       void this.#handle(req, res);
     });
+    this.#server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket as Socket, head));
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    const port = (this.#server.address() as AddressInfo).port;
+    this.url = `http://127.0.0.1:${port}`;
+    this.wsUrl = `ws://127.0.0.1:${port}/v1/world`;
     return this;
   }
 
   async close(): Promise<void> {
+    for (const client of this.#wss.clients) client.terminate();
+    this.#wss.close();
     this.#server?.closeAllConnections();
     await new Promise<void>((resolve) =>
       this.#server ? this.#server.close(() => resolve()) : resolve(),
@@ -56,6 +73,10 @@ export class FakeWorldModel {
       return;
     }
     const path = req.url ?? '/';
+    const answer = (outcome: Outcome) => {
+      if (outcome === 'drop') req.socket.destroy();
+      else send(res, outcome.status, outcome.body);
+    };
     this.requests.push({ method: req.method ?? '', path, body });
     if (this.dropEverything) {
       req.socket.destroy();
@@ -66,12 +87,12 @@ export class FakeWorldModel {
       return;
     }
     if (req.method === 'POST' && path === '/v1/sessions') {
-      this.#start(res, body);
+      answer(this.#start(body));
       return;
     }
     const step = /^\/v1\/sessions\/([^/]+)\/actions$/.exec(path);
     if (req.method === 'POST' && step) {
-      this.#step(req, res, decodeURIComponent(step[1]!), body);
+      answer(this.#step(decodeURIComponent(step[1]!), body));
       return;
     }
     const one = /^\/v1\/sessions\/([^/]+)$/.exec(path);
@@ -83,11 +104,69 @@ export class FakeWorldModel {
     send(res, 404, { error: `no route ${req.method} ${path}` });
   }
 
-  #start(res: ServerResponse, body: unknown): void {
+  #upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    if (req.url !== '/v1/world') {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    if (this.token && req.headers.authorization !== `Bearer ${this.token}`) {
+      socket.end(
+        'HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":"a bearer token is required"}',
+      );
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      this.connections++;
+      ws.on('message', (raw) => this.#message(ws, String(raw)));
+    });
+  }
+
+  /** One socket message: `start`, `step` or `end`, answered under its `id`. */
+  #message(ws: WebSocket, text: string): void {
+    let message: { type?: unknown; id?: unknown; session?: unknown };
+    try {
+      message = JSON.parse(text) as typeof message;
+    } catch {
+      ws.send(JSON.stringify({ type: 'error', status: 400, error: 'the message is not JSON' }));
+      return;
+    }
+    this.requests.push({ method: 'WS', path: String(message.type), body: message });
+    if (this.dropEverything) {
+      ws.terminate();
+      return;
+    }
+    if (this.hangSteps && message.type === 'step') return;
+    const { id } = message;
+    let outcome: Outcome;
+    let type: string;
+    if (message.type === 'start') {
+      [outcome, type] = [this.#start(message), 'started'];
+    } else if (message.type === 'step') {
+      [outcome, type] = [this.#step(String(message.session), message), 'stepped'];
+    } else if (message.type === 'end') {
+      this.#sessions.delete(String(message.session));
+      [outcome, type] = [{ status: 200, body: {} }, 'ended'];
+    } else {
+      [outcome, type] = [{ status: 400, body: { error: `type: no message ${message.type}` } }, ''];
+    }
+    if (outcome === 'drop') {
+      ws.terminate();
+      return;
+    }
+    const body = outcome.body as object;
+    ws.send(
+      JSON.stringify(
+        outcome.status === 200
+          ? { type, id, ...body }
+          : { type: 'error', id, status: outcome.status, ...body },
+      ),
+    );
+  }
+
+  #start(body: unknown): Outcome {
     const b = body as { prompt?: unknown; seed?: unknown; image?: { data?: unknown } };
     if (typeof b?.prompt !== 'string' || !b.prompt) {
-      send(res, 400, { error: 'prompt: a world needs a prompt' });
-      return;
+      return { status: 400, body: { error: 'prompt: a world needs a prompt' } };
     }
     const seed = typeof b.seed === 'number' ? b.seed : 0;
     let border: [number, number, number] = [40, 40, 40];
@@ -96,8 +175,7 @@ export class FakeWorldModel {
         const image = decodePng(Buffer.from(b.image.data, 'base64'));
         border = [image.rgb[0]!, image.rgb[1]!, image.rgb[2]!];
       } catch {
-        send(res, 400, { error: 'image: not a PNG this server can read' });
-        return;
+        return { status: 400, body: { error: 'image: not a PNG this server can read' } };
       }
     }
     const hue = createHash('sha256').update(b.prompt).digest();
@@ -113,37 +191,32 @@ export class FakeWorldModel {
       last: undefined,
     };
     this.#sessions.set(id, session);
-    send(res, 200, { session: id, frame: frame(session), text: `A world of ${b.prompt}.` });
+    return {
+      status: 200,
+      body: { session: id, frame: frame(session), text: `A world of ${b.prompt}.` },
+    };
   }
 
-  #step(req: IncomingMessage, res: ServerResponse, id: string, body: unknown): void {
+  #step(id: string, body: unknown): Outcome {
     const session = this.#sessions.get(id);
-    if (!session) {
-      send(res, 404, { error: `no session ${id}` });
-      return;
-    }
+    if (!session) return { status: 404, body: { error: `no session ${id}` } };
     const b = body as {
       step?: unknown;
       action?: { keys?: string[]; mouse?: { dx?: number }; ticks?: number };
     };
     if (typeof b?.step !== 'number') {
-      send(res, 400, { error: 'step: the step number is required' });
-      return;
+      return { status: 400, body: { error: 'step: the step number is required' } };
     }
-    if (b.step === session.step && session.last) {
-      send(res, 200, session.last);
-      return;
-    }
+    if (b.step === session.step && session.last) return { status: 200, body: session.last };
     if (b.step !== session.step + 1) {
-      send(res, 409, {
-        error: `step ${b.step} is out of order (the next is ${session.step + 1})`,
-      });
-      return;
+      return {
+        status: 409,
+        body: { error: `step ${b.step} is out of order (the next is ${session.step + 1})` },
+      };
     }
     const keys = b.action?.keys ?? [];
     if (keys.includes('w') && keys.includes('s')) {
-      send(res, 400, { error: 'keys: w and s pull opposite ways; hold one of them' });
-      return;
+      return { status: 400, body: { error: 'keys: w and s pull opposite ways; hold one of them' } };
     }
     const turns = Math.trunc((b.action?.mouse?.dx ?? 0) / 50);
     session.facing = (((session.facing + turns) % 4) + 4) % 4;
@@ -173,11 +246,8 @@ export class FakeWorldModel {
         distance: Math.abs(session.beacon.x - session.x) + Math.abs(session.beacon.y - session.y),
       },
     };
-    if (this.dropAnswerOf.delete(b.step)) {
-      req.socket.destroy();
-      return;
-    }
-    send(res, 200, session.last);
+    if (this.dropAnswerOf.delete(b.step)) return 'drop';
+    return { status: 200, body: session.last };
   }
 }
 

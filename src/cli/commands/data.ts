@@ -93,6 +93,7 @@ export async function dataExportCommand(
       ...(flags.allowReason ? { allowReason: flags.allowReason } : {}),
       ...(flags.refuseUnknown ? { refuseUnknown: true } : {}),
       outDir,
+      ...(flags.stdout ? { copyFrames: false } : {}),
       agentdVersion: version,
       secrets: environmentSecrets(config.env),
       onRefused: (runId, models) =>
@@ -111,7 +112,7 @@ export async function dataExportCommand(
       );
     } else
       process.stderr.write(
-        `wrote ${manifest.counts.rows} row${manifest.counts.rows === 1 ? '' : 's'} to ${where}/${manifest.files.data.path} with lineage.jsonl, manifest.json and DATASET.md (agentd data verify ${where})\n`,
+        `wrote ${manifest.counts.rows} row${manifest.counts.rows === 1 ? '' : 's'} to ${where}/${manifest.files.data.path} with lineage.jsonl, manifest.json and DATASET.md${manifest.attachments?.length ? ` and ${manifest.attachments.length} frame${manifest.attachments.length === 1 ? '' : 's'} in frames/` : ''} (agentd data verify ${where})\n`,
       );
     if (refused.length) {
       process.stderr.write(
