@@ -199,7 +199,7 @@ describe('housekeeping', () => {
         {
           message: {
             role: 'assistant',
-            content: 'let me look ',
+            content: 'let me look',
             tool_calls: [
               {
                 id: 'call_1',
@@ -219,7 +219,7 @@ describe('housekeeping', () => {
     expect(await anthropic.json()).toMatchObject({
       type: 'message',
       content: [
-        { type: 'text', text: 'let me look ' },
+        { type: 'text', text: 'let me look' },
         { type: 'tool_use', id: 'call_1', name: 'lookup', input: { key: 'a' } },
       ],
       stop_reason: 'tool_use',
