@@ -21,6 +21,8 @@ export interface BatchResult {
   /** Each run's time in ms, in order (sequential batches only). */
   times: number[];
   wallMs: number;
+  /** The worker process's CPU time (user and system) over the batch, ms. */
+  cpuMs: number;
   runs: number;
   /** Heap used after a full GC, before and after the batch. */
   heapBefore: number;

@@ -12,12 +12,14 @@ export interface OverheadFigures {
   /** Framework overhead per run (run time minus the fake model's), ms. */
   overheadP50: number;
   overheadP99: number;
+  /** Over every round's runs together (a round has too few runs for its own). */
+  overheadP999: number;
   /** Run time itself, ms. */
   runP50: number;
 }
 
 export interface WorkloadSummary {
-  warm?: OverheadFigures & { runsPerSecond: number; heapPerRun: number };
+  warm?: OverheadFigures & { runsPerSecond: number; heapPerRun: number; cpuPerRun?: number };
   cold?: OverheadFigures & { firstRunMs: number };
 }
 
@@ -75,6 +77,7 @@ function overheads(
   return {
     overheadP50: median(p50),
     overheadP99: few ? quantile(pooled, 0.99) : median(p99),
+    overheadP999: quantile(pooled, 0.999),
     runP50: median(run),
     mine,
   };
@@ -111,8 +114,14 @@ export function summarizePeers(
         figures.warm = {
           overheadP50: warm.overheadP50,
           overheadP99: warm.overheadP99,
+          overheadP999: warm.overheadP999,
           runP50: warm.runP50,
           heapPerRun: median(heap),
+          cpuPerRun: median(
+            data.warm
+              .filter((s) => s.framework === framework && s.workload === workload)
+              .flatMap((s) => (s.cpuPerRun === undefined ? [] : [s.cpuPerRun])),
+          ),
           runsPerSecond: median(rate),
         };
       }
@@ -123,6 +132,7 @@ export function summarizePeers(
         figures.cold = {
           overheadP50: coldFigures.overheadP50,
           overheadP99: coldFigures.overheadP99,
+          overheadP999: coldFigures.overheadP999,
           runP50: coldFigures.runP50,
           firstRunMs: median(coldFigures.mine.map((s) => s.times[0] ?? Number.NaN)),
         };

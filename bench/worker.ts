@@ -90,6 +90,7 @@ async function batch(command: Extract<WorkerCommand, { type: 'batch' }>): Promis
   await collect();
   const heapBefore = process.memoryUsage().heapUsed;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const record = (outcome: number | string): void => {
     if (typeof outcome === 'number') times.push(outcome);
     else failures.push(outcome);
@@ -107,12 +108,14 @@ async function batch(command: Extract<WorkerCommand, { type: 'batch' }>): Promis
     await Promise.all(Array.from({ length: command.concurrency }, lane));
   }
   const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   await collect();
   const heapAfter = process.memoryUsage().heapUsed;
   return {
     type: 'batch',
     times: command.concurrency <= 1 ? times : [],
     wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     runs: command.runs,
     heapBefore,
     heapAfter,

@@ -3,7 +3,7 @@ import type { Conversation } from './conversation.ts';
 import { sseData, sseDone } from './sse.ts';
 
 /**
- * The streamed answer to one request, decided from the conversation: the next batch of tool
+ * The answer to one request (streamed unless `stream` is false), decided from the conversation: the next batch of tool
  * calls while the workload has tool turns left, then the final answer. Tool-call fragments
  * come keyed by `index` (the first with id and name, then the arguments in two pieces), then
  * a chunk with `finish_reason`, a usage chunk when the client asked for one, and `[DONE]`.
@@ -14,7 +14,9 @@ export function replyBody(
   requests: number,
   model: string,
   includeUsage: boolean,
+  stream = true,
 ): { body: string; final: boolean } {
+  if (!stream) return wholeBody(workload, conversation, requests, model);
   const tag = conversation.tag ?? 'unknown';
   const base = {
     id: `chatcmpl-${tag}-${requests}`,
@@ -75,4 +77,50 @@ export function replyBody(
     });
   }
   return { body: body + sseDone, final };
+}
+
+/** The same answer unstreamed: one `chat.completion` object with the message and its usage. */
+function wholeBody(
+  workload: Workload,
+  conversation: Conversation,
+  requests: number,
+  model: string,
+): { body: string; final: boolean } {
+  const tag = conversation.tag ?? 'unknown';
+  const { results } = conversation;
+  const pending = workload.callsPerTurn * workload.toolTurns - results;
+  const final = !(pending > 0 && results % workload.callsPerTurn === 0);
+  const message = final
+    ? {
+        role: 'assistant',
+        content:
+          pending === 0
+            ? finalAnswer(tag, results, conversation.total, requests)
+            : `unexpected conversation: ${results} tool results`,
+      }
+    : {
+        role: 'assistant',
+        content: null,
+        tool_calls: Array.from({ length: workload.callsPerTurn }, (_, j) => ({
+          id: `call_${results + j}`,
+          type: 'function',
+          function: {
+            name: toolName,
+            arguments: JSON.stringify({ key: keyFor(tag, results + j) }),
+          },
+        })),
+      };
+  const body = JSON.stringify({
+    id: `chatcmpl-${tag}-${requests}`,
+    object: 'chat.completion',
+    created: 0,
+    model,
+    choices: [{ index: 0, message, logprobs: null, finish_reason: final ? 'stop' : 'tool_calls' }],
+    usage: {
+      prompt_tokens: 100 + results * 10,
+      completion_tokens: 20,
+      total_tokens: 120 + results * 10,
+    },
+  });
+  return { body, final };
 }

@@ -10,7 +10,8 @@ const route = /^\/([a-z])\/(\d+)(?:-(\d+))?\/v1\/chat\/completions$/;
 const barrierTimeoutMs = 300_000;
 
 /**
- * The fake model: an OpenAI-compatible Chat Completions server (streaming only) on 127.0.0.1.
+ * The fake model: an OpenAI-compatible Chat Completions server on 127.0.0.1: SSE for requests
+ * with `"stream": true`, one JSON body otherwise.
  * The base URL names the workload and the latency before the first byte, in ms:
  * `http://127.0.0.1:<port>/<workload>/<latency>/v1`. It keeps no state but a request count per
  * run, dropped when the run gets its final answer. `/<workload>/<latency>-<n>/v1` adds a
@@ -161,14 +162,11 @@ export class FakeModelServer {
       messages?: unknown;
       stream_options?: { include_usage?: unknown };
     };
-    if (body.stream !== true) {
-      sendError(res, 400, 'fake model: only streaming requests ("stream": true) are served');
-      return;
-    }
     if (!Array.isArray(body.messages)) {
       sendError(res, 400, 'fake model: "messages" must be an array');
       return;
     }
+    const stream = body.stream === true;
     const conversation = readConversation(body.messages);
     const tag = conversation.tag ?? 'unknown';
     const requests = (this.#requests.get(tag) ?? 0) + 1;
@@ -190,13 +188,15 @@ export class FakeModelServer {
       requests,
       typeof body.model === 'string' ? body.model : 'bench-model',
       body.stream_options?.include_usage === true,
+      stream,
     );
     if (reply.final) this.#requests.delete(tag);
     if (barrier > 0 && conversation.results === 0) await this.#barrier(tag, barrier);
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
+      ...(stream
+        ? { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' }
+        : { 'content-type': 'application/json' }),
       'x-request-id': `req_${this.served}`,
       ...(this.#closeConnections ? { connection: 'close' } : {}),
     });

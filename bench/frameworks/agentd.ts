@@ -26,37 +26,54 @@ function sharedStore(): SqliteStore {
   return store;
 }
 
-export const agentd: Framework = {
-  async createAgent({ baseUrl, maxSteps }): Promise<BenchAgent> {
-    const model = await createModel({
-      provider: 'openai-compatible',
-      id: 'bench-model',
-      baseUrl,
-      apiKey: 'bench',
-    });
-    const agent = {
-      name: 'bench',
-      instructions,
-      model,
-      tools: [lookupTool],
-      limits: { maxTurns: maxSteps },
-    };
-    const runStore = sharedStore();
-    return {
-      async run(task) {
-        const { state } = await runAgent({ store: runStore, agent, task });
-        if (state.status !== 'completed') {
-          throw new Error(`run ended ${state.status}: ${state.detail ?? state.reason ?? ''}`);
-        }
-        return state.output ?? '';
-      },
-    };
-  },
+/**
+ * `runAgent` as an embedder calls it: with no live listener (`live`: false) the model is asked
+ * for whole responses; with one (a terminal, a voice session) it streams.
+ */
+function agentdFramework(live: boolean): Framework {
+  return {
+    async createAgent({ baseUrl, maxSteps }): Promise<BenchAgent> {
+      const model = await createModel({
+        provider: 'openai-compatible',
+        id: 'bench-model',
+        baseUrl,
+        apiKey: 'bench',
+      });
+      const agent = {
+        name: 'bench',
+        instructions,
+        model,
+        tools: [lookupTool],
+        limits: { maxTurns: maxSteps },
+      };
+      const runStore = sharedStore();
+      return {
+        async run(task) {
+          const { state } = await runAgent({
+            store: runStore,
+            agent,
+            task,
+            ...(live ? { onLive: ignoreLive } : {}),
+          });
+          if (state.status !== 'completed') {
+            throw new Error(`run ended ${state.status}: ${state.detail ?? state.reason ?? ''}`);
+          }
+          return state.output ?? '';
+        },
+      };
+    },
 
-  async shutdown() {
-    await store?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    store = undefined;
-    dir = undefined;
-  },
-};
+    async shutdown() {
+      await store?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      store = undefined;
+      dir = undefined;
+    },
+  };
+}
+
+/** A listener that takes the deltas and shows them nowhere: the run streams. */
+function ignoreLive(): void {}
+
+export const agentd = agentdFramework(false);
+export const agentdStream = agentdFramework(true);

@@ -1,6 +1,16 @@
 import type { Framework } from './framework.ts';
 
-export type FrameworkName = 'raw' | 'agentd' | 'langgraph' | 'mastra' | 'openai-agents' | 'ai-sdk';
+export type FrameworkName =
+  | 'raw'
+  | 'agentd'
+  | 'agentd-stream'
+  | 'langgraph'
+  | 'mastra'
+  | 'mastra-generate'
+  | 'openai-agents'
+  | 'openai-agents-whole'
+  | 'ai-sdk'
+  | 'ai-sdk-generate';
 
 export interface FrameworkInfo {
   name: FrameworkName;
@@ -27,8 +37,16 @@ export const frameworks: Record<FrameworkName, FrameworkInfo> = {
     label: 'agentd',
     packages: ['agentd'],
     configuration:
-      '`runAgent` with `createModel({ provider: "openai-compatible" })` and a `defineTool` tool; the durable run log on: one `SqliteStore` per process (WAL, `durability: "process"`, as the CLI runs), every event committed before the next step.',
+      '`runAgent` with `createModel({ provider: "openai-compatible" })` and a `defineTool` tool, no live listener (as the HTTP API, evals and embedders run it: whole, unstreamed model responses); the durable run log on: one `SqliteStore` per process (WAL, `durability: "process"`, as the CLI runs), every event committed before the next step.',
     load: async () => (await import('./agentd.ts')).agentd,
+  },
+  'agentd-stream': {
+    name: 'agentd-stream',
+    label: 'agentd (streaming)',
+    packages: ['agentd'],
+    configuration:
+      'As agentd, with an `onLive` listener (as a terminal or a voice session runs it): the model streams, each text delta reaches the listener.',
+    load: async () => (await import('./agentd.ts')).agentdStream,
   },
   langgraph: {
     name: 'langgraph',
@@ -46,6 +64,14 @@ export const frameworks: Record<FrameworkName, FrameworkInfo> = {
       "`new Agent({ model: { id, url, apiKey } })`, Mastra's documented config for an OpenAI-compatible endpoint (an AI SDK `openai-compatible` chat model inside), a `createTool` tool; run with `agent.stream(task, { maxSteps })` and `await output.text` (`generate` asks the model for an unstreamed answer). No Mastra instance, memory or storage; observability off (its default).",
     load: async () => (await import('./mastra.ts')).mastra,
   },
+  'mastra-generate': {
+    name: 'mastra-generate',
+    label: 'Mastra (generate)',
+    packages: ['@mastra/core'],
+    configuration:
+      'As Mastra, run with `agent.generate(task, { maxSteps })`: unstreamed model calls.',
+    load: async () => (await import('./mastra.ts')).mastraGenerate,
+  },
   'openai-agents': {
     name: 'openai-agents',
     label: 'OpenAI Agents SDK',
@@ -53,6 +79,14 @@ export const frameworks: Record<FrameworkName, FrameworkInfo> = {
     configuration:
       '`new Agent({ model: new OpenAIChatCompletionsModel(new OpenAI({ baseURL }), id) })`, a `tool()` with a zod schema, `run(agent, task, { stream: true, maxTurns })` and `await result.completed`; tracing on (its default) with no OPENAI_API_KEY in the environment, so spans are made and batched but never exported over the network.',
     load: async () => (await import('./openai-agents.ts')).openaiAgents,
+  },
+  'openai-agents-whole': {
+    name: 'openai-agents-whole',
+    label: 'OpenAI Agents SDK (not streaming)',
+    packages: ['@openai/agents', 'openai'],
+    configuration:
+      'As the OpenAI Agents SDK, run with `run(agent, task, { maxTurns })`, without `stream`: unstreamed model calls.',
+    load: async () => (await import('./openai-agents.ts')).openaiAgentsWhole,
   },
   'ai-sdk': {
     name: 'ai-sdk',
@@ -62,14 +96,25 @@ export const frameworks: Record<FrameworkName, FrameworkInfo> = {
       '`new ToolLoopAgent({ model: createOpenAICompatible({ baseURL, includeUsage: true }).chatModel(id), tools: { lookup: tool(...) }, stopWhen: stepCountIs(n) })`, `agent.stream({ prompt })` and `await result.text`; telemetry off (its default).',
     load: async () => (await import('./ai-sdk.ts')).aiSdk,
   },
+  'ai-sdk-generate': {
+    name: 'ai-sdk-generate',
+    label: 'Vercel AI SDK (generate)',
+    packages: ['ai', '@ai-sdk/openai-compatible'],
+    configuration:
+      'As the Vercel AI SDK, run with `agent.generate({ prompt })` (`generateText` inside): unstreamed model calls.',
+    load: async () => (await import('./ai-sdk.ts')).aiSdkGenerate,
+  },
 };
 
 export const frameworkNames = Object.keys(frameworks) as FrameworkName[];
 export const peerNames: readonly FrameworkName[] = [
   'langgraph',
   'mastra',
+  'mastra-generate',
   'openai-agents',
+  'openai-agents-whole',
   'ai-sdk',
+  'ai-sdk-generate',
 ];
 
 export function isFrameworkName(value: string): value is FrameworkName {

@@ -12,21 +12,27 @@ const lookupTool = createTool({
   execute: async ({ key }) => lookup(key),
 });
 
-/** `agent.stream` (`generate` asks the model for a whole, unstreamed answer). */
-export const mastra: Framework = {
-  async createAgent({ baseUrl, maxSteps }): Promise<BenchAgent> {
-    const agent = new Agent({
-      id: 'bench',
-      name: 'bench',
-      instructions,
-      model: { id: 'bench/bench-model', url: baseUrl, apiKey: 'bench' },
-      tools: { [toolName]: lookupTool },
-    });
-    return {
-      async run(task) {
-        const output = await agent.stream(task, { maxSteps });
-        return await output.text;
-      },
-    };
-  },
-};
+/** `agent.stream`, or `agent.generate` (which asks the model for whole, unstreamed answers). */
+function mastraFramework(stream: boolean): Framework {
+  return {
+    async createAgent({ baseUrl, maxSteps }): Promise<BenchAgent> {
+      const agent = new Agent({
+        id: 'bench',
+        name: 'bench',
+        instructions,
+        model: { id: 'bench/bench-model', url: baseUrl, apiKey: 'bench' },
+        tools: { [toolName]: lookupTool },
+      });
+      return {
+        async run(task) {
+          if (!stream) return (await agent.generate(task, { maxSteps })).text;
+          const output = await agent.stream(task, { maxSteps });
+          return await output.text;
+        },
+      };
+    },
+  };
+}
+
+export const mastra = mastraFramework(true);
+export const mastraGenerate = mastraFramework(false);

@@ -12,22 +12,32 @@ const lookupTool = tool({
   execute: async ({ key }) => lookup(key),
 });
 
-export const openaiAgents: Framework = {
-  async createAgent({ baseUrl, maxSteps }): Promise<BenchAgent> {
-    const client = new OpenAI({ baseURL: baseUrl, apiKey: 'bench' });
-    const agent = new Agent({
-      name: 'bench',
-      instructions,
-      model: new OpenAIChatCompletionsModel(client, 'bench-model'),
-      tools: [lookupTool],
-    });
-    return {
-      async run(task) {
-        const result = await run(agent, task, { stream: true, maxTurns: maxSteps });
-        await result.completed;
-        if (result.error) throw result.error;
-        return String(result.finalOutput ?? '');
-      },
-    };
-  },
-};
+/** `run(agent, task, { stream: true })`, or `run` without `stream` (unstreamed model calls). */
+function openaiAgentsFramework(stream: boolean): Framework {
+  return {
+    async createAgent({ baseUrl, maxSteps }): Promise<BenchAgent> {
+      const client = new OpenAI({ baseURL: baseUrl, apiKey: 'bench' });
+      const agent = new Agent({
+        name: 'bench',
+        instructions,
+        model: new OpenAIChatCompletionsModel(client, 'bench-model'),
+        tools: [lookupTool],
+      });
+      return {
+        async run(task) {
+          if (!stream) {
+            const whole = await run(agent, task, { maxTurns: maxSteps });
+            return String(whole.finalOutput ?? '');
+          }
+          const result = await run(agent, task, { stream: true, maxTurns: maxSteps });
+          await result.completed;
+          if (result.error) throw result.error;
+          return String(result.finalOutput ?? '');
+        },
+      };
+    },
+  };
+}
+
+export const openaiAgents = openaiAgentsFramework(true);
+export const openaiAgentsWhole = openaiAgentsFramework(false);

@@ -22,6 +22,8 @@ export interface WarmSample {
   times: number[];
   /** Heap used after a full GC, after minus before the batch, per run (bytes). */
   heapPerRun: number;
+  /** The worker's CPU time over the batch per run (ms), its fake model's not counted. */
+  cpuPerRun?: number;
 }
 
 export interface ThroughputSample {

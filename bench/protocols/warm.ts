@@ -73,6 +73,7 @@ export async function runWarm(ctx: BenchContext): Promise<WarmResults> {
             round,
             times: result.times,
             heapPerRun: (result.heapAfter - result.heapBefore) / runs,
+            cpuPerRun: result.cpuMs / runs,
           });
         }
       }

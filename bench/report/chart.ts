@@ -6,10 +6,14 @@ import { ms } from './format.ts';
 const colors: Record<FrameworkName, string> = {
   raw: '#9ca3af',
   agentd: '#2563eb',
+  'agentd-stream': '#60a5fa',
   langgraph: '#16a34a',
   mastra: '#d97706',
+  'mastra-generate': '#fbbf24',
   'openai-agents': '#7c3aed',
+  'openai-agents-whole': '#a78bfa',
   'ai-sdk': '#db2777',
+  'ai-sdk-generate': '#f472b6',
 };
 
 function xml(text: string): string {

@@ -149,6 +149,34 @@ export function markdownReport(results: Results, chartFile?: string): string {
         ),
       );
       out.push('');
+      out.push("CPU per run (the framework's process, user and system, ms; median over rounds):");
+      out.push('');
+      out.push(
+        table(
+          results,
+          workloadNames.map((w) => ({
+            title: `${workloadHeading(w)} CPU`,
+            pick: warm(w, 'cpuPerRun'),
+            format: ms,
+            compare: 'low' as const,
+          })),
+        ),
+      );
+      out.push('');
+      out.push("p99.9 per run (over every round's runs together):");
+      out.push('');
+      out.push(
+        table(
+          results,
+          workloadNames.map((w) => ({
+            title: `${workloadHeading(w)} p99.9`,
+            pick: warm(w, 'overheadP999'),
+            format: ms,
+            compare: 'low' as const,
+          })),
+        ),
+      );
+      out.push('');
       const model = workloadNames
         .map((w) => `${w} ${ms(s.raw?.workloads[w]?.warm?.runP50)} ms`)
         .join(', ');

@@ -22,7 +22,7 @@ import {
 
 /**
  * A `Model` over an AI SDK provider's language model, called at the provider level
- * (`doStream`), without the SDK's own loop, retries or tool execution: agentd owns those.
+ * (`doStream`, or `doGenerate` when nobody watches the answer live), without the SDK's own loop, retries or tool execution: agentd owns those.
  */
 export class AiSdkModel implements Model {
   readonly provider: ProviderName;
@@ -53,13 +53,94 @@ export class AiSdkModel implements Model {
     this.#toolResultImages = this.serverCompaction;
   }
 
+  /**
+   * Streams the answer (`doStream`), or, when nobody watches it live and the response is not
+   * expected to be long, fetches it whole (`doGenerate`) and yields the same parts from it.
+   */
   async *stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart> {
     const stall = stallGuard(this.provider, signal);
     try {
-      yield* this.#stream(request, stall.signal, stall.alive);
+      if (wantsWhole(this.provider, request)) yield* this.#generate(request, stall.signal);
+      else yield* this.#stream(request, stall.signal, stall.alive);
     } finally {
       stall.end();
     }
+  }
+
+  #callOptions(request: ModelRequest, signal: AbortSignal): LanguageModelV4CallOptions {
+    return {
+      prompt: toPrompt(request, this.#toolResultImages ? request.images : undefined),
+      tools: request.tools.map((tool) => ({
+        type: 'function' as const,
+        name: tool.name,
+        description: tool.description,
+        inputSchema: tool.inputSchema,
+      })),
+      toolChoice: request.tools.length > 0 ? { type: 'auto' } : undefined,
+      maxOutputTokens: request.settings.maxOutputTokens,
+      temperature: request.settings.temperature,
+      topP: request.settings.topP,
+      stopSequences: request.settings.stopSequences,
+      seed: request.settings.seed,
+      ...providerSettings(this.provider, request.settings),
+      abortSignal: signal,
+    };
+  }
+
+  /** The whole response at once, as the parts a stream of it would have yielded. */
+  async *#generate(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelStreamPart> {
+    let result: Awaited<ReturnType<LanguageModelV4['doGenerate']>>;
+    try {
+      result = await this.#model.doGenerate(this.#callOptions(request, signal));
+    } catch (error) {
+      throw toModelCallError(this.provider, error, signal, this.#keyName);
+    }
+    for (const part of result.content) {
+      switch (part.type) {
+        case 'text': {
+          const meta = part.providerMetadata?.anthropic as
+            | { type?: unknown; signature?: unknown }
+            | undefined;
+          if (meta?.type === 'compaction') {
+            yield {
+              type: 'compaction',
+              compaction: {
+                provider: 'anthropic',
+                summary: part.text,
+                data: typeof meta.signature === 'string' ? { signature: meta.signature } : {},
+              },
+            };
+          } else if (part.text) {
+            yield { type: 'text-delta', text: part.text };
+          }
+          break;
+        }
+        case 'custom': {
+          const meta = part.providerMetadata?.openai as { [key: string]: JsonValue } | undefined;
+          if (part.kind === 'openai.compaction' && meta) {
+            yield { type: 'compaction', compaction: { provider: 'openai', data: meta } };
+          }
+          break;
+        }
+        case 'tool-call':
+          if (!part.providerExecuted) {
+            yield { type: 'tool-call-start', id: part.toolCallId, name: part.toolName };
+            yield {
+              type: 'tool-call',
+              call: { id: part.toolCallId, name: part.toolName, input: parseInput(part.input) },
+            };
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    yield {
+      type: 'finish',
+      usage: toUsage(result.usage),
+      stopReason: toStopReason(result.finishReason),
+      rawStopReason: result.finishReason.raw,
+    };
   }
 
   async *#stream(
@@ -69,23 +150,7 @@ export class AiSdkModel implements Model {
   ): AsyncIterable<ModelStreamPart> {
     let result: Awaited<ReturnType<LanguageModelV4['doStream']>>;
     try {
-      result = await this.#model.doStream({
-        prompt: toPrompt(request, this.#toolResultImages ? request.images : undefined),
-        tools: request.tools.map((tool) => ({
-          type: 'function' as const,
-          name: tool.name,
-          description: tool.description,
-          inputSchema: tool.inputSchema,
-        })),
-        toolChoice: request.tools.length > 0 ? { type: 'auto' } : undefined,
-        maxOutputTokens: request.settings.maxOutputTokens,
-        temperature: request.settings.temperature,
-        topP: request.settings.topP,
-        stopSequences: request.settings.stopSequences,
-        seed: request.settings.seed,
-        ...providerSettings(this.provider, request.settings),
-        abortSignal: signal,
-      });
+      result = await this.#model.doStream(this.#callOptions(request, signal));
     } catch (error) {
       throw toModelCallError(this.provider, error, signal, this.#keyName);
     }
@@ -173,6 +238,21 @@ export class AiSdkModel implements Model {
       });
     }
   }
+}
+
+/**
+ * Anthropic's own SDK refuses unstreamed requests that may take over ten minutes (more than
+ * 21,333 output tokens at its reckoning, and an unset limit is the model's maximum); networks
+ * drop idle connections that long. Such requests stream even when nobody watches.
+ */
+const longestWholeAnthropicTokens = 21_333;
+
+/** Nobody watches this answer live, and fetching it whole cannot outlast a connection. */
+function wantsWhole(provider: ProviderName, request: ModelRequest): boolean {
+  if (request.live !== false) return false;
+  if (provider !== 'anthropic') return true;
+  const limit = request.settings.maxOutputTokens;
+  return limit !== undefined && limit <= longestWholeAnthropicTokens;
 }
 
 /** Effort and server-side compaction, in the provider's own options. */

@@ -39,6 +39,12 @@ export interface ModelRequest {
    * environment's frames), so they reach the model as images and not only as their digests.
    */
   images?: ImageSource;
+  /**
+   * Whether anyone watches this answer as it comes (a terminal, a voice session). `false`
+   * lets the model ask the provider for the whole response at once, which costs less than a
+   * stream; the parts yielded are the same either way. Unset: streamed.
+   */
+  live?: boolean;
 }
 
 /** The PNG bytes of an image by its SHA-256 digest; undefined when not stored. */
@@ -54,7 +60,8 @@ export type ModelStreamPart =
 /**
  * One interface over every provider. `stream` yields text as it comes, each tool call once
  * complete (several per response when the model calls tools in parallel), then `finish`.
- * Failures are thrown as `ModelCallError`.
+ * When the request is not `live`, a model may fetch the whole response and yield the same
+ * parts from it. Failures are thrown as `ModelCallError`.
  */
 export interface Model {
   readonly provider: ProviderName;

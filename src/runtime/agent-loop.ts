@@ -669,6 +669,7 @@ async function drive(
           settings,
           turn,
           ...(agent.images ? { images: agent.images } : {}),
+          live: options.onLive !== undefined,
         };
         const stream = streamWithRetry(model, request, { signal, policy: options.retryPolicy });
         for await (const part of stream) {

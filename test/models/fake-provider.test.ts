@@ -182,15 +182,58 @@ describe('housekeeping', () => {
     });
   });
 
-  test('unknown routes and non-streaming requests are refused plainly', async () => {
+  test('unknown routes are refused plainly', async () => {
     const notFound = await post('/v1/embeddings', {});
     expect(notFound.status).toBe(404);
     expect((await errorBody(notFound)).error.message).toContain('no route for POST /v1/embeddings');
+  });
 
-    fake.enqueue(reply.text('hi'));
-    const notStreaming = await post('/v1/chat/completions', { model: 'm', messages: [] });
-    expect(notStreaming.status).toBe(400);
-    expect((await errorBody(notStreaming)).error.message).toContain('only streaming requests');
+  test('a request without stream gets the whole reply as one JSON body', async () => {
+    const calls = [{ name: 'lookup', input: { key: 'a' }, id: 'call_1' }];
+    fake.enqueue(reply.toolCalls(calls, { text: 'let me look' }));
+    const chat = await post('/v1/chat/completions', { model: 'm', messages: [] });
+    expect(chat.headers.get('content-type')).toBe('application/json');
+    expect(await chat.json()).toMatchObject({
+      object: 'chat.completion',
+      choices: [
+        {
+          message: {
+            role: 'assistant',
+            content: 'let me look',
+            tool_calls: [
+              {
+                id: 'call_1',
+                type: 'function',
+                function: { name: 'lookup', arguments: '{"key":"a"}' },
+              },
+            ],
+          },
+          finish_reason: 'tool_calls',
+        },
+      ],
+      usage: { prompt_tokens: 100, completion_tokens: 20 },
+    });
+
+    fake.enqueue(reply.toolCalls(calls, { text: 'let me look' }));
+    const anthropic = await post('/v1/messages', { model: 'claude-sonnet-4-5', messages: [] });
+    expect(await anthropic.json()).toMatchObject({
+      type: 'message',
+      content: [
+        { type: 'text', text: 'let me look' },
+        { type: 'tool_use', id: 'call_1', name: 'lookup', input: { key: 'a' } },
+      ],
+      stop_reason: 'tool_use',
+      usage: { input_tokens: 100, output_tokens: 20 },
+    });
+
+    fake.enqueue(reply.text('done', { stop: 'max-tokens' }));
+    const responses = await post('/v1/responses', { model: 'gpt-5', input: [] });
+    expect(await responses.json()).toMatchObject({
+      object: 'response',
+      status: 'incomplete',
+      output: [{ type: 'message', content: [{ type: 'output_text', text: 'done' }] }],
+      usage: { input_tokens: 100, output_tokens: 20 },
+    });
   });
 
   test('close() ends open connections', async () => {

@@ -23,6 +23,21 @@ describe('redaction by the well-known rule set', () => {
     });
   }
 
+  it('redacts a secret every time it comes, and in a string whose clean parts were seen before', () => {
+    for (const [name, text] of Object.entries(plantedTexts())) {
+      const secret = parts[name]!;
+      const event = (output: string) => JSON.stringify({ type: 'tool.result', output });
+      // the clean pieces first, each scanned once and then remembered as clean
+      for (const piece of ['before', 'after', 'type', 'tool.result', 'output'])
+        redact(event(piece));
+      for (let i = 0; i < 3; i++) {
+        expect(redact(text)).not.toContain(secret);
+        expect(redact(event(text))).not.toContain(secret);
+        expect(redact(event(`before ${text} after`))).not.toContain(secret);
+      }
+    }
+  });
+
   it('catches an AWS secret key when its name and value are JSON-escaped', () => {
     const text = JSON.stringify({ env: `AWS_SECRET_ACCESS_KEY="${planted.awsSecretAccessKey}"` });
     expect(redact(text)).not.toContain(planted.awsSecretAccessKey);

@@ -1,4 +1,4 @@
-import type { ErrorReply, FakeStop, JsonObject } from './reply.ts';
+import type { ErrorReply, FakeStop, JsonObject, JsonValue } from './reply.ts';
 import { sseFrame } from './sse.ts';
 import type { WireFormat } from './wire-format.ts';
 
@@ -12,6 +12,7 @@ const stopReasons: Record<FakeStop, string> = {
  * Anthropic Messages API (`POST /v1/messages`, `stream: true`): named SSE events whose name
  * equals the data's `type`, `ping`s along the way, no `[DONE]`; the stream ends after
  * `message_stop`. Usage splits input into uncached, cache-read and cache-written tokens.
+ * Without `stream`, one `message` object with every content block whole.
  */
 export const anthropicMessages: WireFormat = {
   route: 'anthropic-messages',
@@ -111,6 +112,47 @@ export const anthropicMessages: WireFormat = {
     });
     event({ type: 'message_stop' });
     return frames;
+  },
+
+  wholeBody(reply, request, requestId) {
+    const usage = reply.usage;
+    const cacheRead = usage.cachedInputTokens ?? 0;
+    const cacheWrite = usage.cacheWriteTokens ?? 0;
+    const stop = reply.stop ?? (reply.calls.length > 0 ? 'tool-calls' : 'end');
+    const content: JsonObject[] = [];
+    if (reply.compaction !== undefined)
+      content.push({ type: 'compaction', content: reply.compaction });
+    if (reply.textChunks.length > 0)
+      content.push({ type: 'text', text: reply.textChunks.join('') });
+    for (const call of reply.calls) {
+      const args = call.argumentChunks.join('');
+      content.push({
+        type: 'tool_use',
+        id: call.id ?? `toolu_01Fake${content.length}${requestId.slice(-6)}`,
+        name: call.name,
+        input: args === '' ? {} : (JSON.parse(args) as JsonValue),
+      });
+    }
+    return {
+      id: `msg_${requestId.slice(4)}`,
+      type: 'message',
+      role: 'assistant',
+      model: typeof request.model === 'string' ? request.model : 'claude-sonnet-4-5',
+      content,
+      stop_reason: stopReasons[stop],
+      stop_sequence: null,
+      usage: {
+        input_tokens: usage.inputTokens - cacheRead - cacheWrite,
+        cache_creation_input_tokens: cacheWrite,
+        cache_read_input_tokens: cacheRead,
+        cache_creation: { ephemeral_5m_input_tokens: cacheWrite, ephemeral_1h_input_tokens: 0 },
+        output_tokens: usage.outputTokens,
+        service_tier: 'standard',
+        ...(usage.reasoningTokens
+          ? { output_tokens_details: { thinking_tokens: usage.reasoningTokens } }
+          : {}),
+      },
+    };
   },
 
   streamErrorFrame(error) {

@@ -1,5 +1,5 @@
 import { openaiHeaders } from './openai-responses.ts';
-import type { JsonObject, JsonValue } from './reply.ts';
+import type { JsonObject, JsonValue, ReplyUsage } from './reply.ts';
 import { doneFrame, sseFrame } from './sse.ts';
 import type { WireFormat } from './wire-format.ts';
 
@@ -8,6 +8,7 @@ import type { WireFormat } from './wire-format.ts';
  * OpenAI-compatible servers speak: `data:` lines only, tool-call fragments keyed by `index`
  * (the first one of a call carries id and name), a chunk with `finish_reason`, then, when
  * `stream_options.include_usage` is set, a usage chunk with `choices: []`, then `data: [DONE]`.
+ * Without `stream`, one `chat.completion` object with the message and its usage.
  */
 export const openaiChat: WireFormat = {
   route: 'openai-chat',
@@ -57,29 +58,47 @@ export const openaiChat: WireFormat = {
       stop === 'tool-calls' ? 'tool_calls' : stop === 'max-tokens' ? 'length' : 'stop';
     chunk({}, finishReason);
 
-    if (includeUsage) {
-      const usage = reply.usage;
-      frames.push(
-        sseFrame({
-          ...base,
-          choices: [],
-          usage: {
-            prompt_tokens: usage.inputTokens,
-            completion_tokens: usage.outputTokens,
-            total_tokens: usage.inputTokens + usage.outputTokens,
-            prompt_tokens_details: { cached_tokens: usage.cachedInputTokens ?? 0, audio_tokens: 0 },
-            completion_tokens_details: {
-              reasoning_tokens: usage.reasoningTokens ?? 0,
-              audio_tokens: 0,
-              accepted_prediction_tokens: 0,
-              rejected_prediction_tokens: 0,
-            },
-          },
-        }),
-      );
-    }
+    if (includeUsage)
+      frames.push(sseFrame({ ...base, choices: [], usage: chatUsage(reply.usage) }));
     frames.push(doneFrame);
     return frames;
+  },
+
+  wholeBody(reply, request, requestId) {
+    const stop = reply.stop ?? (reply.calls.length > 0 ? 'tool-calls' : 'end');
+    const text = reply.textChunks.join('');
+    return {
+      id: `chatcmpl-${requestId.slice(4)}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: typeof request.model === 'string' ? request.model : 'gpt-4o',
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: text === '' && reply.calls.length > 0 ? null : text,
+            refusal: null,
+            annotations: [],
+            ...(reply.calls.length > 0
+              ? {
+                  tool_calls: reply.calls.map((call, index) => ({
+                    id: call.id ?? `call_${requestId.slice(-8)}${index}`,
+                    type: 'function',
+                    function: { name: call.name, arguments: call.argumentChunks.join('') },
+                  })),
+                }
+              : {}),
+          },
+          logprobs: null,
+          finish_reason:
+            stop === 'tool-calls' ? 'tool_calls' : stop === 'max-tokens' ? 'length' : 'stop',
+        },
+      ],
+      usage: chatUsage(reply.usage),
+      service_tier: 'default',
+      system_fingerprint: 'fp_fake0001',
+    };
   },
 
   streamErrorFrame(error) {
@@ -90,6 +109,21 @@ export const openaiChat: WireFormat = {
     return { error: { ...error.openai } };
   },
 };
+
+function chatUsage(usage: ReplyUsage): JsonObject {
+  return {
+    prompt_tokens: usage.inputTokens,
+    completion_tokens: usage.outputTokens,
+    total_tokens: usage.inputTokens + usage.outputTokens,
+    prompt_tokens_details: { cached_tokens: usage.cachedInputTokens ?? 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: usage.reasoningTokens ?? 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+}
 
 function isObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

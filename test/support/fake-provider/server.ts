@@ -10,7 +10,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { anthropicMessages } from './anthropic.ts';
 import { openaiChat } from './openai-chat.ts';
 import { openaiResponses } from './openai-responses.ts';
-import { type ErrorReply, type JsonObject, type JsonValue, type Reply, reply } from './reply.ts';
+import {
+  type ErrorReply,
+  type JsonObject,
+  type JsonValue,
+  type RawReply,
+  type Reply,
+  reply,
+} from './reply.ts';
 import type { RouteName, WireFormat } from './wire-format.ts';
 
 /** A request the fake provider received, as sent over the wire. */
@@ -39,7 +46,8 @@ const sseHeaders = {
 
 /**
  * A local HTTP server that answers like the Anthropic and OpenAI APIs. Tests queue replies;
- * each request takes the next one and gets it in the wire format of the route it hit. Every
+ * each request takes the next one and gets it in the wire format of the route it hit,
+ * streamed when the request asks for `stream: true`, else as one JSON body. Every
  * request is recorded. Listens on 127.0.0.1 on a free port.
  */
 export class FakeProvider {
@@ -142,11 +150,8 @@ export class FakeProvider {
       sendJson(res, 500, format.errorBody(error, requestId), headers);
       return;
     }
-    if (next.kind !== 'raw' && next.kind !== 'error' && body.stream !== true) {
-      const error = reply.badRequest(
-        `fake provider: only streaming requests are served, but ${path} was called without "stream": true`,
-      );
-      sendJson(res, 400, format.errorBody(error, requestId), headers);
+    if (body.stream !== true && next.kind !== 'raw') {
+      await sendWhole(res, format, next, body, requestId);
       return;
     }
 
@@ -197,6 +202,39 @@ export class FakeProvider {
         }
         return;
       }
+    }
+  }
+}
+
+/**
+ * A reply to a request without `stream`: the whole body as JSON. A reply that errs mid-stream
+ * errs as a whole response does, with its status; a cut one breaks off inside the body.
+ */
+async function sendWhole(
+  res: ServerResponse,
+  format: WireFormat,
+  next: Exclude<Reply, RawReply>,
+  request: JsonObject,
+  requestId: string,
+): Promise<void> {
+  const headers = format.responseHeaders(requestId);
+  switch (next.kind) {
+    case 'error':
+      sendError(res, format, next, requestId);
+      return;
+    case 'stream':
+      sendJson(res, 200, format.wholeBody(next, request, requestId), headers);
+      return;
+    case 'stream-error':
+      sendError(res, format, next.error, requestId);
+      return;
+    case 'cut': {
+      const body = JSON.stringify(format.wholeBody(next.reply, request, requestId));
+      res.writeHead(200, { 'content-type': 'application/json', ...headers });
+      await write(res, body.slice(0, Math.floor(body.length / 2)));
+      if (next.mode === 'end') res.end();
+      else res.socket?.destroy();
+      return;
     }
   }
 }
