@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Limits, RunEvent } from '../../src/core/events.ts';
+import type { JsonValue } from '../../src/core/messages.ts';
 import type { PendingCall } from '../../src/core/run-state.ts';
+import { zeroUsage } from '../../src/core/usage.ts';
 import { type AgentDefinition, defaultLimits } from '../../src/runtime/agent-loop.ts';
 import { checkBudgets } from '../../src/runtime/budget-step.ts';
 import { doubtfulCalls, needsAttention, safeToRepeat } from '../../src/runtime/in-doubt.ts';
@@ -52,7 +54,7 @@ function toolsFor(effects: Effects): Tool[] {
  * and (unless `unlogged`) those calls logged without results.
  */
 async function crashedRun(
-  calls: { name: string; input: Record<string, unknown> }[],
+  calls: { name: string; input: JsonValue }[],
   options: { limits?: Partial<Limits>; unlogged?: boolean; now?: () => number } = {},
 ) {
   const store = new SqliteStore({ path: ':memory:' });
@@ -85,7 +87,7 @@ async function crashedRun(
         turn: 1,
         text: '',
         toolCalls,
-        usage: { inputTokens: 900, outputTokens: 10 },
+        usage: { ...zeroUsage, inputTokens: 900, outputTokens: 10 },
         costUsd: null,
         stopReason: 'tool_calls',
         durationMs: 1,
