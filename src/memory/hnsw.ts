@@ -10,6 +10,10 @@
  * are reconnected through its neighbours, its vector is zeroed and its slot is reused.
  */
 
+import { DistanceHeap } from './distance-heap.ts';
+import { simdDotKernel, type WasmMemory, wasmLimit } from './int8-dot.ts';
+import { mulberry32 } from './seeded-random.ts';
+
 export interface HnswOptions {
   dimensions: number;
   /** Links per node on the upper levels (level 0 has twice as many). Default 16. */
@@ -38,42 +42,6 @@ export type LabelFilter = (label: number) => boolean;
 const magic = 0x57534e48; // "HNSW"
 const formatVersion = 3;
 
-/**
- * The dot product of two vectors of signed bytes in WebAssembly SIMD, several times the speed
- * of the JavaScript loop. Source (WebAssembly text), over n bytes (a multiple of 16) at byte
- * offsets a and b of its memory:
- *   (func (export "dot8") (param $a i32) (param $b i32) (param $n i32) (result i32)
- *     ;; for each 16 bytes: $acc += i32x4.dot_i16x8_s of the sign-extended low halves,
- *     ;; then of the high halves; the result is the sum of $acc's four lanes
- */
-const dotWasm =
-  'AGFzbQEAAAABCAFgA39/fwF/AwIBAAUDAQABBxECBm1lbW9yeQIABGRvdDgAAAp7AXkCAX8DeyAAIAJqIQMCQANAIAAgA08NASAA/QAEACEFIAH9AAQAIQYgBCAF/YcBIAb9hwH9ugH9rgEhBCAEIAX9iAEgBv2IAf26Af2uASEEIABBEGohACABQRBqIQEMAAsLIAT9GwAgBP0bAWogBP0bAiAE/RsDamoL';
-/** The parts of the WebAssembly API used here (its types are not in this project's libs). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
-}
-let dotModule: object | null | undefined;
-
-/** The compiled dot product, or null where WebAssembly SIMD is not available. */
-function simdDot(): object | null {
-  if (dotModule === undefined) {
-    const api = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
-    try {
-      dotModule = api ? new api.Module(Buffer.from(dotWasm, 'base64')) : null;
-    } catch {
-      dotModule = null;
-    }
-  }
-  return dotModule;
-}
-
-/** Vectors past this many bytes stay in JavaScript memory (a WebAssembly memory stops at 4 GiB). */
-const wasmLimit = 3.5 * 2 ** 30;
 const headerInts = 11;
 
 export class HnswIndex {
@@ -111,8 +79,8 @@ export class HnswIndex {
   #random: () => number;
   readonly #levelFactor: number;
   // Scratch heaps, reused by every search.
-  readonly #candidates = new Heap(true);
-  readonly #results = new Heap(false);
+  readonly #candidates = new DistanceHeap(true);
+  readonly #results = new DistanceHeap(false);
 
   constructor(options: HnswOptions) {
     if (!Number.isInteger(options.dimensions) || options.dimensions <= 0) {
@@ -127,12 +95,13 @@ export class HnswIndex {
     this.#levelFactor = 1 / Math.log(this.m);
     this.#random = mulberry32(options.seed ?? 42);
     this.#capacity = Math.max(16, options.capacity ?? 1024);
-    const module = options.simd === false ? null : simdDot();
-    if (module && (this.#capacity + 1) * this.#stride < wasmLimit) {
-      const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-      const instance = new api.Instance(module);
-      this.#memory = instance.exports.memory as WasmMemory;
-      this.#dot = instance.exports.dot8 as (a: number, b: number, n: number) => number;
+    const kernel =
+      options.simd === false || (this.#capacity + 1) * this.#stride >= wasmLimit
+        ? undefined
+        : simdDotKernel();
+    if (kernel) {
+      this.#memory = kernel.memory;
+      this.#dot = kernel.dot8;
     }
     this.#vectors = this.#vectorMemory(this.#capacity);
     this.#scales = new Float32Array(this.#capacity + 1);
@@ -727,89 +696,4 @@ export class HnswIndex {
     }
     return { slots, distances };
   }
-}
-
-/** A binary heap of (slot, distance) on typed arrays: min-heap or max-heap by distance. */
-class Heap {
-  readonly #min: boolean;
-  #slots = new Int32Array(256);
-  #distances = new Float64Array(256);
-  size = 0;
-
-  constructor(min: boolean) {
-    this.#min = min;
-  }
-
-  clear(): void {
-    this.size = 0;
-  }
-
-  topDistance(): number {
-    return this.#distances[0]!;
-  }
-
-  #before(a: number, b: number): boolean {
-    return this.#min ? a < b : a > b;
-  }
-
-  push(slot: number, distance: number): void {
-    if (this.size === this.#slots.length) {
-      const slots = new Int32Array(this.size * 2);
-      slots.set(this.#slots);
-      this.#slots = slots;
-      const distances = new Float64Array(this.size * 2);
-      distances.set(this.#distances);
-      this.#distances = distances;
-    }
-    const slots = this.#slots;
-    const distances = this.#distances;
-    let i = this.size++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.#before(distance, distances[parent]!)) break;
-      slots[i] = slots[parent]!;
-      distances[i] = distances[parent]!;
-      i = parent;
-    }
-    slots[i] = slot;
-    distances[i] = distance;
-  }
-
-  /** Removes the top; returns its slot. */
-  pop(): number {
-    const slots = this.#slots;
-    const distances = this.#distances;
-    const top = slots[0]!;
-    const last = --this.size;
-    if (last === 0) return top;
-    const slot = slots[last]!;
-    const distance = distances[last]!;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= last) break;
-      const right = left + 1;
-      const child =
-        right < last && this.#before(distances[right]!, distances[left]!) ? right : left;
-      if (!this.#before(distances[child]!, distance)) break;
-      slots[i] = slots[child]!;
-      distances[i] = distances[child]!;
-      i = child;
-    }
-    slots[i] = slot;
-    distances[i] = distance;
-    return top;
-  }
-}
-
-/** A small seeded PRNG (mulberry32): the same levels for the same inserts. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
