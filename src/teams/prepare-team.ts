@@ -4,6 +4,7 @@ import type { TeamMemberSetup, TeamSetup } from './runner.ts';
 import type { TeamMember, TeamSession } from './session.ts';
 import type { TeamRole, TeamSpec } from './team-spec.ts';
 import { teamTools } from './tools.ts';
+import { GitWorkspaces } from './workspace.ts';
 
 /** The members a team file describes: the lead, then each role's teammates. */
 export function teamRoster(spec: TeamSpec): TeamMember[] {
@@ -46,6 +47,13 @@ export async function prepareTeam(
   const close = async () => {
     await Promise.all(prepared.map((p) => p.toolset.close()));
   };
+  // Teammates with workspace: git-clone work in clones of the lead's repository.
+  const cloned = new Set(
+    spec.teammates.filter((r) => r.workspace === 'git-clone').flatMap((r) => r.members),
+  );
+  const workspaces = cloned.size
+    ? new GitWorkspaces(spec.lead.spec.workdir ?? options.cwd ?? process.cwd(), spec.name)
+    : undefined;
   try {
     for (const [role, lead] of [
       [spec.lead, true],
@@ -67,6 +75,7 @@ export async function prepareTeam(
           },
           {
             ...(options.cwd ? { cwd: options.cwd } : {}),
+            ...(workspaces && cloned.has(name) ? { workdir: workspaces.folder(name) } : {}),
             onNotice: notice(name),
             extraTools: teamTools(session, member),
             principal: session.principal(name),
@@ -97,6 +106,18 @@ export async function prepareTeam(
       teammates: members.slice(1),
       maxRunning: spec.maxRunning,
       budget: spec.budget,
+      ...(workspaces
+        ? {
+            workspaces: {
+              beforeTask: (member, task) => {
+                if (cloned.has(member)) workspaces.beforeTask(member, task);
+              },
+              afterRun: (member) => {
+                if (cloned.has(member)) workspaces.afterRun(member);
+              },
+            },
+          }
+        : {}),
     },
     redact: (text) => redactors.reduce((out, redact) => redact(out), text),
     close,
