@@ -100,7 +100,8 @@ export function scaffoldAgent(
 
 /**
  * The agent's name in its spec (and its team file's, when it has one) and its principal in its
- * policies: `Agent::"<name>"`, and its team's members, `principal.name like "<name>/*"`.
+ * policies: `Agent::"<name>"`, and its team's members, `principal.name like "<name>/*"` (and
+ * `agent: <name>/<member>` in its policy cases).
  */
 function rename(dir: string, from: string, to: string): void {
   for (const file of [join(dir, 'agent.yaml'), join(dir, 'team.yaml')]) {
@@ -111,6 +112,14 @@ function rename(dir: string, from: string, to: string): void {
         new RegExp(`^name: ${escapeRegExp(from)}$`, 'm'),
         `name: ${to}`,
       ),
+    );
+  }
+  const cases = join(dir, 'policy-cases.yaml');
+  if (existsSync(cases)) {
+    // Cases for the members of its team name them <name>/<member>.
+    writeFileSync(
+      cases,
+      readFileSync(cases, 'utf8').replaceAll(`agent: ${from}/`, `agent: ${to}/`),
     );
   }
   for (const file of filesUnder(dir)) {

@@ -317,4 +317,34 @@ describe("the coder's team", { timeout: hangGuard }, () => {
       execFileSync(process.execPath, ['--test'], { cwd: repo, stdio: 'pipe' });
     },
   );
+  it('refuses in one line a workspace for the lead, and clones of a folder that is not a git repository', async () => {
+    const { home, work, dir } = await scaffold();
+    const team = join(dir, 'team.yaml');
+    const text = readFileSync(team, 'utf8');
+    writeFileSync(
+      team,
+      text.replace('  agent: ./agent.yaml\n', '  agent: ./agent.yaml\n  workspace: git-clone\n'),
+    );
+    const lead = await agentd(['team', 'run', team, 'Fix it'], { home, cwd: work });
+    expect(lead.code).toBe(2);
+    expect(lead.stderr.trim()).toMatch(
+      /team\.yaml: lead\.workspace: the lead works in the repository itself; give workspace to teammates$/,
+    );
+    writeFileSync(team, text);
+    const plain = join(work, 'plain');
+    mkdirSync(plain);
+    writeFileSync(
+      join(dir, 'agent.yaml'),
+      readFileSync(join(dir, 'agent.yaml'), 'utf8').replace(
+        'workdir: ./demo-repo',
+        `workdir: ${plain}`,
+      ),
+    );
+    const notGit = await agentd(['team', 'run', team, 'Fix it'], { home, cwd: work });
+    expect(notGit.code).toBe(2);
+    expect(notGit.stderr.trim().split('\n')).toHaveLength(1);
+    expect(notGit.stderr).toContain(
+      `${plain}: teammates with workspace: git-clone need a git repository to clone`,
+    );
+  });
 });
