@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import { type PreparedAgent, prepareAgentSpec } from '../runtime/prepare-agent.ts';
 import type { TeamMemberSetup, TeamSetup } from './runner.ts';
@@ -109,11 +110,17 @@ export async function prepareTeam(
       ...(workspaces
         ? {
             workspaces: {
-              beforeTask: (member, task) => {
-                if (cloned.has(member)) workspaces.beforeTask(member, task);
+              beforeTask: async (member, task) => {
+                if (cloned.has(member)) await workspaces.beforeTask(member, task);
               },
-              afterRun: (member) => {
-                if (cloned.has(member)) workspaces.afterRun(member);
+              afterRun: async (member) => {
+                if (!cloned.has(member)) return;
+                // The step's commits stay in the member's clone; the terminal says why they did not come back.
+                await workspaces.afterRun(member).catch((error: unknown) => {
+                  options.onNotice?.(
+                    `${member}: its step branches did not come back into ${workspaces.repository}: ${errorMessage(error)}`,
+                  );
+                });
               },
             },
           }

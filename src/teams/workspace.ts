@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentdError, errorMessage } from '../core/errors.ts';
@@ -18,6 +18,8 @@ export class GitWorkspaces {
   /** The repository the lead works in. */
   readonly repository: string;
   readonly #root: string;
+  /** Writes to the repository (fetching step branches back) one at a time. */
+  #writes: Promise<unknown> = Promise.resolve();
 
   constructor(repository: string, team: string) {
     this.repository = repository;
@@ -50,32 +52,40 @@ export class GitWorkspaces {
    * the step branches of the task's dependencies merged. Anything a previous task left
    * uncommitted in the clone is dropped (only commits count).
    */
-  beforeTask(member: string, task: TeamTask): void {
+  async beforeTask(member: string, task: TeamTask): Promise<void> {
     const clone = this.folder(member);
     if (!existsSync(join(clone, '.git'))) {
       if (readdirSync(clone).length > 0) {
         throw new Error(`${clone} is neither empty nor a clone; remove it`);
       }
-      git(this.repository, 'clone', '--quiet', '--no-checkout', this.repository, clone);
+      await gitAsync(this.repository, 'clone', '--quiet', '--no-checkout', this.repository, clone);
       for (const key of ['user.name', 'user.email']) {
         const value = gitMaybe(this.repository, 'config', '--get', key);
-        if (value) git(clone, 'config', key, value);
+        if (value) await gitAsync(clone, 'config', key, value);
       }
     }
-    const base = git(this.repository, 'branch', '--show-current');
+    const base = await gitAsync(this.repository, 'branch', '--show-current');
     if (!base) {
       throw new Error(`${this.repository} is not on a branch (a detached HEAD); switch to one`);
     }
-    git(clone, 'fetch', '--quiet', '--force', 'origin', `+refs/heads/*:refs/remotes/origin/*`);
-    git(clone, 'reset', '--quiet', '--hard');
-    git(clone, 'clean', '--quiet', '-fd');
+    await gitAsync(
+      clone,
+      'fetch',
+      '--quiet',
+      '--force',
+      '--no-write-fetch-head',
+      'origin',
+      '+refs/heads/*:refs/remotes/origin/*',
+    );
+    await gitAsync(clone, 'reset', '--quiet', '--hard');
+    await gitAsync(clone, 'clean', '--quiet', '-fd');
     const branch = GitWorkspaces.branch(task.id);
-    git(clone, 'switch', '--quiet', '--force-create', branch, `origin/${base}`);
+    await gitAsync(clone, 'switch', '--quiet', '--force-create', branch, `origin/${base}`);
     for (const dep of task.dependsOn) {
       const remote = `origin/${GitWorkspaces.branch(dep)}`;
       if (!gitMaybe(clone, 'rev-parse', '--verify', '--quiet', remote)) continue;
       try {
-        git(clone, 'merge', '--quiet', '--no-edit', '--no-verify', remote);
+        await gitAsync(clone, 'merge', '--quiet', '--no-edit', '--no-verify', remote);
       } catch (error) {
         gitMaybe(clone, 'merge', '--abort');
         throw new Error(
@@ -85,18 +95,27 @@ export class GitWorkspaces {
     }
   }
 
-  /** Fetches the member's step branches back into the repository (forced: the clone's are newer). */
-  afterRun(member: string): void {
+  /**
+   * Fetches the member's step branches back into the repository (forced: the clone's are
+   * newer), one member at a time.
+   */
+  afterRun(member: string): Promise<void> {
     const clone = join(this.#root, member);
-    if (!existsSync(join(clone, '.git'))) return;
-    git(
-      this.repository,
-      'fetch',
-      '--quiet',
-      '--force',
-      clone,
-      '+refs/heads/agentd/step-*:refs/heads/agentd/step-*',
-    );
+    const fetch = async () => {
+      if (!existsSync(join(clone, '.git'))) return;
+      await gitAsync(
+        this.repository,
+        'fetch',
+        '--quiet',
+        '--force',
+        '--no-write-fetch-head',
+        clone,
+        '+refs/heads/agentd/step-*:refs/heads/agentd/step-*',
+      );
+    };
+    const next = this.#writes.then(fetch);
+    this.#writes = next.catch(() => undefined);
+    return next;
   }
 }
 
@@ -113,6 +132,21 @@ function git(cwd: string, ...args: string[]): string {
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
     throw new Error(`git ${args[0]}: ${stderr || errorMessage(error)}`);
   }
+}
+
+/** `git` without holding up the process (other members' runs go on meanwhile). */
+function gitAsync(cwd: string, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      ['-c', 'core.hooksPath=/dev/null', ...args],
+      { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`git ${args[0]}: ${stderr.trim() || errorMessage(error)}`));
+        else resolve(stdout.trim());
+      },
+    );
+  });
 }
 
 function gitMaybe(cwd: string, ...args: string[]): string | undefined {
