@@ -98,20 +98,39 @@ export function scaffoldAgent(
   return result;
 }
 
-/** The agent's name in its spec and its principal in its policies. */
+/**
+ * The agent's name in its spec (and its team file's, when it has one) and its principal in its
+ * policies: `Agent::"<name>"`, and its team's members, `principal.name like "<name>/*"` (and
+ * `agent: <name>/<member>` in its policy cases).
+ */
 function rename(dir: string, from: string, to: string): void {
-  const spec = join(dir, 'agent.yaml');
-  writeFileSync(
-    spec,
-    readFileSync(spec, 'utf8').replace(
-      new RegExp(`^name: ${escapeRegExp(from)}$`, 'm'),
-      `name: ${to}`,
-    ),
-  );
+  for (const file of [join(dir, 'agent.yaml'), join(dir, 'team.yaml')]) {
+    if (!existsSync(file)) continue;
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(
+        new RegExp(`^name: ${escapeRegExp(from)}$`, 'm'),
+        `name: ${to}`,
+      ),
+    );
+  }
+  const cases = join(dir, 'policy-cases.yaml');
+  if (existsSync(cases)) {
+    // Cases for the members of its team name them <name>/<member>.
+    writeFileSync(
+      cases,
+      readFileSync(cases, 'utf8').replaceAll(`agent: ${from}/`, `agent: ${to}/`),
+    );
+  }
   for (const file of filesUnder(dir)) {
     if (!file.endsWith('.cedar')) continue;
     const text = readFileSync(file, 'utf8');
-    writeFileSync(file, text.replaceAll(`Agent::"${from}"`, `Agent::"${to}"`));
+    writeFileSync(
+      file,
+      text
+        .replaceAll(`Agent::"${from}"`, `Agent::"${to}"`)
+        .replaceAll(`like "${from}/*"`, `like "${to}/*"`),
+    );
   }
 }
 

@@ -1,9 +1,11 @@
+import { errorMessage } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import { type PreparedAgent, prepareAgentSpec } from '../runtime/prepare-agent.ts';
 import type { TeamMemberSetup, TeamSetup } from './runner.ts';
 import type { TeamMember, TeamSession } from './session.ts';
 import type { TeamRole, TeamSpec } from './team-spec.ts';
 import { teamTools } from './tools.ts';
+import { GitWorkspaces } from './workspace.ts';
 
 /** The members a team file describes: the lead, then each role's teammates. */
 export function teamRoster(spec: TeamSpec): TeamMember[] {
@@ -46,6 +48,13 @@ export async function prepareTeam(
   const close = async () => {
     await Promise.all(prepared.map((p) => p.toolset.close()));
   };
+  // Teammates with workspace: git-clone work in clones of the lead's repository.
+  const cloned = new Set(
+    spec.teammates.filter((r) => r.workspace === 'git-clone').flatMap((r) => r.members),
+  );
+  const workspaces = cloned.size
+    ? new GitWorkspaces(spec.lead.spec.workdir ?? options.cwd ?? process.cwd(), spec.name)
+    : undefined;
   try {
     for (const [role, lead] of [
       [spec.lead, true],
@@ -67,6 +76,7 @@ export async function prepareTeam(
           },
           {
             ...(options.cwd ? { cwd: options.cwd } : {}),
+            ...(workspaces && cloned.has(name) ? { workdir: workspaces.folder(name) } : {}),
             onNotice: notice(name),
             extraTools: teamTools(session, member),
             principal: session.principal(name),
@@ -97,6 +107,24 @@ export async function prepareTeam(
       teammates: members.slice(1),
       maxRunning: spec.maxRunning,
       budget: spec.budget,
+      ...(workspaces
+        ? {
+            workspaces: {
+              beforeTask: async (member, task) => {
+                if (cloned.has(member)) await workspaces.beforeTask(member, task);
+              },
+              afterRun: async (member) => {
+                if (!cloned.has(member)) return;
+                // The step's commits stay in the member's clone; the terminal says why they did not come back.
+                await workspaces.afterRun(member).catch((error: unknown) => {
+                  options.onNotice?.(
+                    `${member}: its step branches did not come back into ${workspaces.repository}: ${errorMessage(error)}`,
+                  );
+                });
+              },
+            },
+          }
+        : {}),
     },
     redact: (text) => redactors.reduce((out, redact) => redact(out), text),
     close,

@@ -41,6 +41,16 @@ export interface TeamSetup {
   /** Teammates running at once (the lead does not count). */
   maxRunning: number;
   budget: TeamBudget;
+  /** Members that work in folders of their own, prepared before each task (`workspace.ts`). */
+  workspaces?: TeamWorkspaces;
+}
+
+/** Called around the tasks of members with a workspace of their own. */
+export interface TeamWorkspaces {
+  /** Before a member's run starts on a task (not when a run resumes). */
+  beforeTask(member: string, task: TeamTask): void | Promise<void>;
+  /** When a member's run ended, before its tasks are settled. */
+  afterRun(member: string): void | Promise<void>;
 }
 
 interface TeamRunBase {
@@ -637,6 +647,7 @@ class TeamRunner {
         return resumeRun({ ...options, runId, ...(inDoubt ? { inDoubt } : {}) });
       }
       if (!task) throw new Error(`run ${runId} has no task to start on`);
+      await this.#o.team.workspaces?.beforeTask(member.name, task);
       return runAgent({
         ...options,
         task: await this.#brief(member, task),
@@ -677,6 +688,7 @@ class TeamRunner {
     state: RunState | undefined,
     error?: unknown,
   ): Promise<void> {
+    await this.#o.team.workspaces?.afterRun(member.name);
     // No state and no error: the run never started (the team ended first).
     const status = state?.status ?? (error !== undefined ? 'failed' : 'suspended');
     const held = (await this.#board.tasks()).filter(

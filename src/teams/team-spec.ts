@@ -66,6 +66,8 @@ const role = z.union([
     limits: limits.optional(),
     /** How many teammates of this role (named <role>-1, <role>-2, ...). */
     count: z.int().min(1).max(32).optional(),
+    /** `git-clone`: each member works in a clone of its own of the lead's repository. */
+    workspace: z.enum(['git-clone']).optional(),
   }),
 ]);
 
@@ -129,6 +131,8 @@ export interface TeamRole {
   effort?: EffortLevel;
   instructions?: string;
   limits: Partial<Limits>;
+  /** Each member works in a git clone of its own of the lead's repository (`workspace.ts`). */
+  workspace?: 'git-clone';
 }
 
 /** A team.yaml, validated, with every agent it names loaded. */
@@ -178,6 +182,12 @@ function parseTeamText(
   const lead = loadRole(path, dir, 'lead', 'lead', raw.lead, config);
   if (typeof raw.lead === 'object' && raw.lead.count !== undefined) {
     throw new AgentdError('spec_invalid', `${path}: lead.count: a team has one lead; remove count`);
+  }
+  if (typeof raw.lead === 'object' && raw.lead.workspace !== undefined) {
+    throw new AgentdError(
+      'spec_invalid',
+      `${path}: lead.workspace: the lead works in the repository itself; give workspace to teammates`,
+    );
   }
   const teammates = Object.entries(raw.teammates).map(([key, value]) =>
     loadRole(path, dir, `teammates.${key}`, key, value, config),
@@ -255,6 +265,7 @@ function loadRole(
   if ('model' in entry && entry.model) out.model = entry.model;
   if ('effort' in entry && entry.effort) out.effort = entry.effort;
   if ('instructions' in entry && entry.instructions) out.instructions = entry.instructions;
+  if ('workspace' in entry && entry.workspace) out.workspace = entry.workspace;
   const l = 'limits' in entry ? entry.limits : undefined;
   if (l?.max_turns !== undefined) out.limits.maxTurns = l.max_turns;
   if (l?.max_tool_repairs !== undefined) out.limits.maxToolRepairs = l.max_tool_repairs;

@@ -44,7 +44,7 @@ async function evalRun(template: string, edit?: (dir: string) => void) {
 }
 
 describe('the templates’ eval suites, offline', { timeout: hangGuard }, () => {
-  it('coder: three fixture repositories, each in a fresh copy, scored by tests, diff size, commits and cost', async () => {
+  it('coder: four fixture repositories, each in a fresh copy, scored by tests, diff size, commits and cost', async () => {
     const { run, result, score, dir } = await evalRun('coder');
     expect(run.code, run.stderr).toBe(0);
     expect(result.summary.score).toBe(1);
@@ -62,8 +62,17 @@ describe('the templates’ eval suites, offline', { timeout: hangGuard }, () => 
     expect(score('migrate-config', 'committed').explanation).toMatch(
       /^branch agentd\/config-json, 1 commit past main, nothing uncommitted$/,
     );
+    // a task of two independent parts: a commit for each step
+    expect(score('independent-parts', 'committed').explanation).toBe(
+      'branch agentd/fix-arithmetic, 2 commits past main, nothing uncommitted',
+    );
+    expect(score('independent-parts', 'tests_pass').score).toBe(1);
+    expect(score('independent-parts', 'diff_size').explanation).toMatch(
+      /^4 lines changed in 2 files/,
+    );
     // the fixtures themselves are untouched: the agents worked on copies
     const repos = join(dir, 'evals', 'repos');
+    expect(readFileSync(join(repos, 'two-parts', 'src', 'add.js'), 'utf8')).toContain('a - b');
     expect(readdirSync(join(repos, 'migrate-config')).sort()).toEqual([
       'config.ini',
       'package.json',

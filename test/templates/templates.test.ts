@@ -76,6 +76,14 @@ describe('agentd init', { timeout: hangGuard }, () => {
       );
       expect(cedar.join('\n')).toContain(`Agent::"${name}"`);
       expect(cedar.join('\n')).not.toContain(`Agent::"${template}"`);
+      if (existsSync(join(dir, 'team.yaml'))) {
+        // its team is named after it too, and so are its members in the policies
+        expect(readFileSync(join(dir, 'team.yaml'), 'utf8')).toMatch(
+          new RegExp(`^name: ${name}$`, 'm'),
+        );
+        expect(cedar.join('\n')).toContain(`like "${name}/*"`);
+        expect(cedar.join('\n')).not.toContain(`like "${template}/*"`);
+      }
       const validate = await agentd(['policy', 'validate', '--agent', join(dir, 'agent.yaml')], {
         home,
         cwd: work,

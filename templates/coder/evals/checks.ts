@@ -66,16 +66,20 @@ export const diffSize = defineEvaluator({
   },
 });
 
-/** The work is committed on a work branch (a checkpoint), and nothing is left uncommitted. */
+/**
+ * The work is committed on a work branch (a checkpoint; one per step when the case says how
+ * many steps it has, `metadata.steps`), and nothing is left uncommitted.
+ */
 export const committed = defineEvaluator({
   name: 'committed',
   threshold: 1,
-  evaluate({ workdir }) {
+  evaluate({ workdir, case: c }) {
     if (!workdir) return undefined;
+    const steps = Number(c?.metadata?.steps ?? 1);
     const branch = git(workdir, 'branch', '--show-current');
-    const commits = Number(git(workdir, 'rev-list', '--count', 'main..HEAD'));
+    const commits = Number(git(workdir, 'rev-list', '--count', '--no-merges', 'main..HEAD'));
     const dirty = git(workdir, 'status', '--porcelain');
-    const checks = [branch !== 'main', commits > 0, dirty === ''];
+    const checks = [branch !== 'main', commits >= steps, dirty === ''];
     return {
       score: checks.filter(Boolean).length / checks.length,
       explanation: `branch ${branch}, ${commits} commit${commits === 1 ? '' : 's'} past main, ${dirty ? 'uncommitted changes left' : 'nothing uncommitted'}`,
