@@ -151,6 +151,7 @@ describe('fuzzing policy files', () => {
       origin: originOf(lookup),
       toolName: 'lookup',
       input: { query: 'a' },
+      rawInput: { query: 'a' },
     })) as Decision;
     expect(decision).toMatchObject({ decision: 'allow', policies: ['lookups'] });
   }, 120_000);
@@ -173,6 +174,7 @@ describe('fuzzing policy files', () => {
         origin: originOf(lookup),
         toolName: 'lookup',
         input: { query: 'a' },
+        rawInput: { query: 'a' },
       }),
     ).toMatchObject({ decision: 'allow' });
   });

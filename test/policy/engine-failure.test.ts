@@ -26,7 +26,12 @@ describe('a broken policy engine', () => {
       { tools: [lookup] },
     );
     const ask = () =>
-      authorizer.authorize({ origin: originOf(lookup), toolName: 'lookup', input: { query: 'a' } });
+      authorizer.authorize({
+        origin: originOf(lookup),
+        toolName: 'lookup',
+        input: { query: 'a' },
+        rawInput: { query: 'a' },
+      });
     expect(await ask()).toMatchObject({ decision: 'allow' });
 
     const cedar = await loadCedar();
