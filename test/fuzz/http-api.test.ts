@@ -116,7 +116,7 @@ const headers = fc.record(
       fc.string({ maxLength: 80 }),
       fc.constantFrom(
         '00-00000000000000000000000000000000-0000000000000000-01',
-        'ff-' + 'a'.repeat(500),
+        `ff-${'a'.repeat(500)}`,
         '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
       ),
     ),
