@@ -195,8 +195,32 @@ export class CedarAuthorizer implements Authorizer {
     );
   }
 
-  /** A decision on a request whose resources are known. */
+  /**
+   * A decision on a request whose resources are known. Never fails open: if the engine throws
+   * (a WebAssembly trap, an instance broken by an earlier one), the call is denied.
+   */
   decide(request: DecideRequest, started = performance.now()): Decision {
+    try {
+      return this.#decide(request, started);
+    } catch (error) {
+      const agent = request.agent ?? this.#options.agent;
+      return this.#finish(
+        {
+          principal: uidText({ type: 'Agent', id: agent }),
+          user: request.user ?? this.#options.user,
+          action: request.action,
+          resource: request.resources.map((r) => uidText(r.uid)).join(', '),
+          inputDigest: digestOf(request.rawInput ?? request.input ?? {}),
+          mode: this.#options.mode,
+        },
+        deny(`the policy engine failed (${errorMessage(error)}); the call is denied`),
+        undefined,
+        started,
+      );
+    }
+  }
+
+  #decide(request: DecideRequest, started: number): Decision {
     const { action } = request;
     const agent = request.agent ?? this.#options.agent;
     const user = request.user ?? this.#options.user;

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { canonicalJson, sha256 } from '../core/canonical-json.ts';
 import { AgentdError } from '../core/errors.ts';
 import type { Cedar, DetailedError, PolicyJson, SchemaJson } from './cedar.ts';
+import { policyDepthProblem } from './policy-depth.ts';
 
 /** A problem in a policy file, at a place in it. */
 export interface PolicyProblem {
@@ -87,6 +88,12 @@ export function parsePolicies(cedar: Cedar, files: readonly PolicyFile[]): Parse
   const problems: PolicyProblem[] = [];
   const ids = new Map<string, Policy>();
   for (const file of files) {
+    // Before Cedar sees it: text nested too deep would break the engine for the whole process.
+    const tooDeep = depthProblemOf(file);
+    if (tooDeep) {
+      problems.push(tooDeep);
+      continue;
+    }
     const checked = cedar.checkParsePolicySet({ staticPolicies: file.text });
     if (checked.type === 'failure') {
       problems.push(...checked.errors.flatMap((e) => problemsOf(file, e, 0)));
@@ -190,6 +197,11 @@ export function validatePolicies(
 ): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
   for (const file of files) {
+    const tooDeep = depthProblemOf(file);
+    if (tooDeep) {
+      problems.push(tooDeep);
+      continue;
+    }
     const answer = cedar.validate({
       schema,
       policies: { staticPolicies: file.text },
@@ -213,6 +225,17 @@ export function validatePolicies(
 export function policySetVersion(policies: readonly Policy[], schemaVersion: string): string {
   return sha256(
     canonicalJson({ schema: schemaVersion, policies: policies.map((p) => [p.id, p.mode, p.text]) }),
+  );
+}
+
+/** The depth guard's problem with a file, at its place, if it has one. */
+function depthProblemOf(file: PolicyFile): PolicyProblem | undefined {
+  const found = policyDepthProblem(file.text);
+  if (!found) return undefined;
+  return problemAt(
+    file,
+    Buffer.byteLength(file.text.slice(0, found.offset), 'utf8'),
+    found.message,
   );
 }
 

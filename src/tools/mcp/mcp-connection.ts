@@ -30,7 +30,6 @@ import {
   type Transport,
   UnauthorizedError,
 } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { errorMessage } from '../../core/errors.ts';
 import { McpError } from './mcp-error.ts';
 import { defaultRestartPolicy, type RestartPolicy, restartDelay } from './restart-backoff.ts';
@@ -40,6 +39,8 @@ import {
   detectContainmentHost,
   planStdioSpawn,
 } from './stdio-containment.ts';
+import { StdioTransport, StdoutFloodError } from './stdio-transport.ts';
+import { BoundedLines, type StdoutFlood } from './stdout-reader.ts';
 
 export type McpToolDefinition = Tool;
 export type McpListKind = 'tools' | 'prompts' | 'resources';
@@ -100,6 +101,8 @@ export interface McpConnectionOptions {
 type State = 'idle' | 'connected' | 'down' | 'closed';
 
 const stderrTailLines = 40;
+/** Longest stderr line handed on (the rest of a longer one is dropped). */
+const stderrLineChars = 64_000;
 /** On stdio, a server that does not answer `server/discover` this fast is treated as a 2025 server. */
 const stdioProbeTimeoutMs = 10_000;
 
@@ -125,7 +128,8 @@ export class McpConnection {
   #failures = 0;
   #lastFailureAt = 0;
   #starts = 0;
-  #overflowed = new Set<number>();
+  /** Generations whose server was stopped for flooding stdout, and the limit it passed. */
+  #flooded = new Map<number, StdoutFlood>();
   #prior: PriorDiscovery | undefined;
   #stderr: string[] = [];
   #listeners = new Set<(kind: McpListKind) => void>();
@@ -150,7 +154,7 @@ export class McpConnection {
 
   /** The server process's id (stdio, while connected). */
   get pid(): number | undefined {
-    return this.#transport instanceof StdioClientTransport
+    return this.#transport instanceof StdioTransport
       ? (this.#transport.pid ?? undefined)
       : undefined;
   }
@@ -375,14 +379,22 @@ export class McpConnection {
         cause: error,
       });
     }
-    if (this.#overflowed.has(generation)) {
-      const limit = this.config.transport === 'stdio' ? this.config.containment.maxOutputBytes : 0;
-      return new McpError(
-        this.name,
-        'output_limit',
-        `${server}: ${what} sent a message over the output limit of ${limit.toLocaleString('en-US')} bytes; the server was stopped and starts again on the next call`,
-        { cause: error },
-      );
+    const flood = this.#flooded.get(generation);
+    if (flood) {
+      const limit = flood.limit.toLocaleString('en-US');
+      return flood.kind === 'line'
+        ? new McpError(
+            this.name,
+            'output_limit',
+            `${server}: ${what} sent a message over the output limit of ${limit} bytes; the server was stopped and starts again on the next call`,
+            { cause: error },
+          )
+        : new McpError(
+            this.name,
+            'output_flood',
+            `${server}: during ${what} it wrote more than ${limit} bytes to stdout that are not MCP messages; the server was stopped and starts again on the next call (a server must log to stderr, not stdout: fix or replace it, or raise the limit with agentd mcp add --max-output)`,
+            { cause: error },
+          );
     }
     if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
       return new McpError(
@@ -571,7 +583,7 @@ export class McpConnection {
     }
     client.onclose = () => this.#markDown(generation);
     client.onerror = (error) => {
-      if (/exceeded maximum size/.test(error.message)) this.#overflowed.add(generation);
+      if (error instanceof StdoutFloodError) this.#flooded.set(generation, error.flood);
     };
     return client;
   }
@@ -622,13 +634,14 @@ export class McpConnection {
           this.#options.host ?? detectContainmentHost(),
         );
         mkdirSync(plan.cwd, { recursive: true });
-        const transport = new StdioClientTransport({
+        const transport = new StdioTransport({
           command: plan.command,
           args: plan.args,
           env: plan.env,
           cwd: plan.cwd,
           stderr: 'pipe',
-          maxBufferSize: config.containment.maxOutputBytes,
+          maxLineBytes: config.containment.maxOutputBytes,
+          maxGarbageBytes: config.containment.maxOutputBytes,
         });
         this.#collectStderr(transport, generation);
         return transport;
@@ -636,12 +649,10 @@ export class McpConnection {
     }
   }
 
-  #collectStderr(transport: StdioClientTransport, generation: number): void {
-    let partial = '';
+  #collectStderr(transport: StdioTransport, generation: number): void {
+    const lines = new BoundedLines(stderrLineChars);
     transport.stderr?.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
+      for (const line of lines.push(chunk.toString('utf8'))) {
         const trimmed = line.trimEnd();
         if (!trimmed) continue;
         if (generation === this.#generation) {

@@ -8,6 +8,8 @@ export type McpErrorKind =
   | 'timeout'
   /** The server sent a message bigger than its output limit. */
   | 'output_limit'
+  /** The server wrote more than its output limit to stdout that was not MCP messages. */
+  | 'output_flood'
   /** The caller cancelled the request. */
   | 'cancelled'
   /** The server answered with a protocol error (unknown tool, bad params, ...). */

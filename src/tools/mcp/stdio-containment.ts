@@ -66,7 +66,8 @@ export function planStdioSpawn(
   env.PATH ??= defaultServerPath(host);
   const resolvedCommand = resolveCommand(server, config.command, env.PATH);
   // The SDK's stdio transport adds a few of agentd's variables (HOME, USER, ...) to whatever
-  // it is given; the wrapper removes the ones the entry did not declare.
+  // it is given; agentd's own (stdio-transport.ts) adds none, and the wrapper still removes the
+  // ones the entry did not declare, whichever transport starts the server.
   const unset = DEFAULT_INHERITED_ENV_VARS.filter((name) => !(name in env));
   const { sandboxed } = sandboxDecision(config, host);
 
