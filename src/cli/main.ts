@@ -16,6 +16,7 @@ import { registerMcp } from './program/mcp.ts';
 import { registerMemory } from './program/memory.ts';
 import { registerModels } from './program/models.ts';
 import { registerPolicy } from './program/policy.ts';
+import { registerRedteam } from './program/redteam.ts';
 import { registerRun } from './program/run.ts';
 import { registerRuns } from './program/runs.ts';
 import { registerServe } from './program/serve.ts';
@@ -41,6 +42,7 @@ const groups = [
   registerKeys,
   registerApprovals,
   registerPolicy,
+  registerRedteam,
   registerAudit,
   registerEval,
   registerData,

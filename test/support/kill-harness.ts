@@ -51,6 +51,8 @@ export interface KillPoint {
   atEvents?: number;
   /** Called on every look at the store; return true to SIGKILL now. */
   onLook?: (events: number) => boolean;
+  /** SIGSTOP once the store holds this many events, SIGCONT at the next look after it. */
+  pauseAt?: number;
 }
 
 export interface KillOutcome {
@@ -59,6 +61,8 @@ export interface KillOutcome {
   code: number | null;
   /** Events in the store when it was killed or ended. */
   events: number;
+  /** Whether it was stopped with SIGSTOP and continued. */
+  paused: boolean;
 }
 
 /**
@@ -81,11 +85,18 @@ export function agentdUntilKilled(
     let killed = false;
     let events = 0;
     let looking = false;
+    let paused: 'no' | 'stopped' | 'continued' = 'no';
     const look = () => {
       if (killed || looking) return;
       looking = true;
       events = countEvents(home);
       looking = false;
+      if (paused === 'stopped') {
+        paused = child.kill('SIGCONT') ? 'continued' : paused;
+      } else if (paused === 'no' && point.pauseAt !== undefined && events >= point.pauseAt) {
+        if (child.kill('SIGSTOP')) paused = 'stopped';
+        return;
+      }
       const due =
         (point.atEvents !== undefined && events >= point.atEvents) ||
         (point.onLook?.(events) ?? false);
@@ -102,6 +113,7 @@ export function agentdUntilKilled(
         killed: killed && signal === 'SIGKILL',
         code,
         events: killed ? events : countEvents(home),
+        paused: paused === 'continued',
       });
     });
   });

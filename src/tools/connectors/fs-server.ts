@@ -9,6 +9,7 @@ import { connectorServer } from './connector-server.ts';
 import { fsError } from './fs-error.ts';
 import { type GuardedPath, PathGuard, within } from './path-guard.ts';
 import { runSearch } from './run-search.ts';
+import { secretFilesSkipped } from './secret-file.ts';
 import { guarded, textResult } from './tool-result.ts';
 import { skippedDirectories, walkTree } from './walk-tree.ts';
 
@@ -153,7 +154,7 @@ export function createFsServer(options: FsConnectorOptions): McpServer {
     'search',
     {
       title: 'Search file contents',
-      description: `Search text files for a regular expression (or plain text with literal: true), like ripgrep; returns "path:line: text", at most ${maxResults} lines. Binary files, symlinks, node_modules and .git are skipped. ${where}`,
+      description: `Search text files for a regular expression (or plain text with literal: true), like ripgrep; returns "path:line: text", at most ${maxResults} lines. Binary files, symlinks, node_modules, .git and ${secretFilesSkipped} are skipped (read such a file by its path). ${where}`,
       inputSchema: z.object({
         pattern: z.string().min(1).describe('JavaScript regular expression, or text when literal'),
         path: pathField('Directory or file to search').default('.'),

@@ -14,6 +14,7 @@ import { commandEnvironment, defaultEnvAllowlist, safePath } from './command-env
 import { ConnectorError } from './connector-error.ts';
 import { connectorServer } from './connector-server.ts';
 import { type CommandOutcome, runCommand } from './run-command.ts';
+import { maskSecretFiles } from './secret-file.ts';
 import { errorResult, guarded, textResult } from './tool-result.ts';
 
 export interface ShellConnectorOptions {
@@ -219,7 +220,8 @@ export function createShellServer(
           timeoutMs: timeout ?? timeoutMs,
           maxOutputBytes,
           signal: ctx.mcpReq.signal,
-          ...(wrapper ? { wrapper } : {}),
+          // Credential files under the folder are covered by empty ones in the sandbox.
+          ...(wrapper ? { wrapper: maskSecretFiles(wrapper, cwd) } : {}),
         }).catch((error: unknown) => {
           if (!existsSync(cwd)) {
             throw new ConnectorError(`shell connector: cwd "${cwd}" no longer exists`);

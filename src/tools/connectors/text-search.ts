@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { looksBinary } from './binary-content.ts';
 import { ConnectorError } from './connector-error.ts';
 import { displayPath } from './path-guard.ts';
+import { isSecretFileName } from './secret-file.ts';
 import { walkTree } from './walk-tree.ts';
 
 export interface TextSearch {
@@ -35,7 +36,9 @@ const maxLineChars = 300;
 
 /**
  * A ripgrep-like search: every text file under `start` (or `start` itself when it is a
- * file), skipping binary files, symlinks, `node_modules` and `.git`. Paths are shown
+ * file), skipping binary files, symlinks, `node_modules`, `.git` and files named like
+ * credentials (`.env`, keys: `isSecretFileName`; a policy decides on the directory searched,
+ * not on each file in it, so a search must not read what reading by path would be refused). Paths are shown
  * relative to `displayBase` when inside it. Runs in a worker (see run-search.ts), so a
  * regular expression that backtracks without end cannot stall agentd.
  */
@@ -77,7 +80,7 @@ async function* filesUnder(start: string): AsyncGenerator<string> {
     return;
   }
   for await (const { path, entry } of walkTree(start, { recursive: true })) {
-    if (entry.isFile()) yield path;
+    if (entry.isFile() && !isSecretFileName(entry.name)) yield path;
   }
 }
 
