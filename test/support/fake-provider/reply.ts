@@ -1,7 +1,7 @@
 import type { JsonValue } from '../../../src/core/messages.ts';
 
 /** What a test queues on the fake provider; each route renders it in its own wire format. */
-export type Reply = StreamReply | ErrorReply | StreamErrorReply | CutReply | RawReply;
+export type Reply = StreamReply | ErrorReply | StreamErrorReply | CutReply | RawReply | BytesReply;
 
 /** Token counts as agentd counts them: `inputTokens` includes cached and cache-written tokens. */
 export interface ReplyUsage {
@@ -65,6 +65,18 @@ export interface CutReply {
   mode: 'destroy' | 'end';
   reply: StreamReply;
   afterEvents: number;
+}
+
+/**
+ * Bytes given by the test, served verbatim whether the request streams or not: each chunk is
+ * written on its own; `end` finishes the response, `destroy` drops the connection after them.
+ */
+export interface BytesReply {
+  kind: 'bytes';
+  status: number;
+  contentType: string;
+  chunks: (string | Uint8Array)[];
+  close: 'end' | 'destroy';
 }
 
 /** A file served verbatim. */

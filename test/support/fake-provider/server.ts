@@ -11,6 +11,7 @@ import { anthropicMessages } from './anthropic.ts';
 import { openaiChat } from './openai-chat.ts';
 import { openaiResponses } from './openai-responses.ts';
 import {
+  type BytesReply,
   type ErrorReply,
   type JsonObject,
   type JsonValue,
@@ -150,7 +151,7 @@ export class FakeProvider {
       sendJson(res, 500, format.errorBody(error, requestId), headers);
       return;
     }
-    if (body.stream !== true && next.kind !== 'raw') {
+    if (body.stream !== true && next.kind !== 'raw' && next.kind !== 'bytes') {
       await sendWhole(res, format, next, body, requestId);
       return;
     }
@@ -159,6 +160,17 @@ export class FakeProvider {
       case 'error':
         sendError(res, format, next, requestId);
         return;
+      case 'bytes': {
+        res.writeHead(next.status, { 'content-type': next.contentType, ...headers });
+        if (next.chunks.length === 0) res.flushHeaders();
+        for (const chunk of next.chunks) await write(res, chunk);
+        if (next.close === 'end') res.end();
+        else {
+          await new Promise((resolve) => setTimeout(resolve, next.chunks.length === 0 ? 20 : 0));
+          res.socket?.destroy();
+        }
+        return;
+      }
       case 'raw': {
         const content = readFileSync(next.file);
         res.writeHead(next.status, {
@@ -213,7 +225,7 @@ export class FakeProvider {
 async function sendWhole(
   res: ServerResponse,
   format: WireFormat,
-  next: Exclude<Reply, RawReply>,
+  next: Exclude<Reply, RawReply | BytesReply>,
   request: JsonObject,
   requestId: string,
 ): Promise<void> {
@@ -261,7 +273,7 @@ function sendJson(
   res.end(JSON.stringify(body));
 }
 
-function write(res: ServerResponse, chunk: string): Promise<void> {
+function write(res: ServerResponse, chunk: string | Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
     res.write(chunk, (error) => (error ? reject(error) : resolve()));
   });
