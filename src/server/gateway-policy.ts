@@ -10,7 +10,7 @@ import { ResourceResolver } from '../policy/resources.ts';
 import type { Store } from '../store/store.ts';
 import { serverEntrySchema } from '../tools/registry/server-entry.ts';
 import type { ToolOrigin } from '../tools/tool-origin.ts';
-import { type GatewayAuthorize, type GatewayCall, gatewayServerActions } from './gateway.ts';
+import { type GatewayAuthorize, type GatewayCall, gatewayServerActions } from './gateway-types.ts';
 
 /** The principal the gateway's calls are decided for: `Agent::"gateway"`, user = the caller. */
 export const gatewayAgent = 'gateway';

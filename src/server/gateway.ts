@@ -3,7 +3,6 @@ import {
   type AuthInfo,
   type CallToolResult,
   CLIENT_CAPABILITIES_META_KEY,
-  type ClientCapabilities,
   createMcpHandler,
   isInitializeRequest,
   isLegacyRequest,
@@ -16,68 +15,41 @@ import {
   type ResourceTemplateType,
   Server,
   type ServerContext,
-  UriTemplate,
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
-import type { Config } from '../config/config.ts';
 import { SecretBox } from '../config/secret-box.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { RunEvent } from '../core/events.ts';
 import { listAgents } from '../definition/agent-catalog.ts';
-import type { TokenClaims } from '../policy/authorizer.ts';
-import type { Store } from '../store/store.ts';
 import { currentTraceparent } from '../telemetry/request-trace.ts';
 import { McpConnection, type McpForwardMethod } from '../tools/mcp/mcp-connection.ts';
 import { Registry } from '../tools/registry/registry.ts';
 import { serverConfigFor } from '../tools/registry/server-config.ts';
 import { type ServerEntry, serverEntrySchema } from '../tools/registry/server-entry.ts';
-import type { RunManager } from './run-manager.ts';
+import {
+  callerCapabilities,
+  errorResult,
+  exposedName,
+  matches,
+  progressLine,
+} from './gateway-protocol.ts';
+import type {
+  GatewayCall,
+  GatewayCaller,
+  GatewayOptions,
+  GatewayTool,
+  GatewayVerdict,
+  gatewayServerActions,
+} from './gateway-types.ts';
 
-/** Who is calling through the gateway: an API key (or, later, a token's subject). */
-export interface GatewayCaller {
-  id: string;
-  name: string;
-  /** The caller's token claims, when it came with an OAuth token: `principal.claims`. */
-  claims?: TokenClaims;
-}
-
-/** A call the gateway is about to forward (or, for its own tools, to run). */
-export interface GatewayCall {
-  caller: GatewayCaller;
-  /** The registered server, or `agentd` for the gateway's own tools. */
-  server: string;
-  tool: string;
-  transport: 'stdio' | 'http' | 'agentd';
-  input: Record<string, unknown>;
-}
-
-export interface GatewayVerdict {
-  allow: boolean;
-  /** Why, for the caller when denied. */
-  reason: string;
-}
-
-/** The policy point for gateway calls: decides and records (audit) before anything runs. */
-export type GatewayAuthorize = (call: GatewayCall) => Promise<GatewayVerdict>;
-
-export interface GatewayOptions {
-  store: Store;
-  config: Config;
-  authorize: GatewayAuthorize;
-  /** Runs the agents `agentd__launch_agent` starts; without it there is no launcher. */
-  manager?: RunManager;
-  version: string;
-  log?: (line: string) => void;
-}
-
-interface GatewayTool {
-  /** The name callers see: `<server>__<tool>`, or the bare tool name for `prefix: false`. */
-  name: string;
-  server: string;
-  tool: string;
-  transport: GatewayCall['transport'];
-  definition: McpTool;
-}
+export {
+  type GatewayAuthorize,
+  type GatewayCall,
+  type GatewayCaller,
+  type GatewayOptions,
+  type GatewayVerdict,
+  gatewayServerActions,
+} from './gateway-types.ts';
 
 const ownServer = 'agentd';
 /** How long the gateway keeps its list of tools before reading the registry again. */
@@ -750,67 +722,5 @@ export class Gateway {
       this.#connections.set(server, connection);
     }
     return connection;
-  }
-}
-
-/**
- * What the gateway decides besides tool calls, as tools of the server in the policy's terms:
- * `<server>.resources:read` (input: the URI), `<server>.prompts:get` (the prompt's name and
- * arguments), `<server>.completion:complete` (the reference and the argument).
- */
-export const gatewayServerActions = [
-  'resources:read',
-  'prompts:get',
-  'completion:complete',
-] as const;
-
-/** The name callers see for a server's tool or prompt. */
-function exposedName(entry: ServerEntry, name: string): string {
-  return entry.gateway?.prefix === false ? name : `${entry.name}__${name}`;
-}
-
-function matches(template: string, uri: string): boolean {
-  try {
-    return new UriTemplate(template).match(uri) !== null;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * What the caller can answer (elicitation, sampling, roots), as it declared it: in the
- * request (2026-07-28), or at initialize (2025-11-25). Passed on to servers in the request's
- * `_meta`, so a server asks the caller only for what it can give.
- */
-function callerCapabilities(server: Server, ctx: ServerContext): ClientCapabilities | undefined {
-  const declared =
-    ((ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as
-      | ClientCapabilities
-      | undefined) ?? server.getClientCapabilities();
-  if (!declared) return undefined;
-  const out: ClientCapabilities = {};
-  if (declared.elicitation) out.elicitation = declared.elicitation;
-  if (declared.sampling) out.sampling = declared.sampling;
-  if (declared.roots) out.roots = declared.roots;
-  return out;
-}
-
-function errorResult(text: string): CallToolResult {
-  return { content: [{ type: 'text', text }], isError: true };
-}
-
-/** One line for a launched run's progress notification. */
-function progressLine(event: RunEvent): string {
-  switch (event.type) {
-    case 'model.request':
-      return `turn ${event.data.turn}`;
-    case 'tool.call':
-      return `calling ${event.data.name}`;
-    case 'tool.result':
-      return `${event.data.name} ${event.data.isError ? 'failed' : 'done'}`;
-    case 'run.finished':
-      return `run ${event.data.status}`;
-    default:
-      return event.type;
   }
 }

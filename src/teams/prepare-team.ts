@@ -1,8 +1,8 @@
 import { errorMessage } from '../core/errors.ts';
 import type { Redactor } from '../core/redact.ts';
 import { type PreparedAgent, prepareAgentSpec } from '../runtime/prepare-agent.ts';
-import type { TeamMemberSetup, TeamSetup } from './runner.ts';
 import type { TeamMember, TeamSession } from './session.ts';
+import type { TeamMemberSetup, TeamSetup } from './team-run-options.ts';
 import type { TeamRole, TeamSpec } from './team-spec.ts';
 import { teamTools } from './tools.ts';
 import { GitWorkspaces } from './workspace.ts';
