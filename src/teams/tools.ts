@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import type { JsonSchema } from '../models/model.ts';
 import type { ToolManifest } from '../policy/manifests.ts';
-import type { TaskChange, TaskStatus, TeamMessage, TeamTask } from '../store/team-store.ts';
+import type { TaskChange, TaskStatus, TeamTask } from '../store/team-store.ts';
 import { defineTool } from '../tools/define-tool.ts';
-import type { Tool, ToolContext } from '../tools/tool.ts';
+import type { Tool } from '../tools/tool.ts';
 import { originOf, withOrigin } from '../tools/tool-origin.ts';
-import { failedDependency, unblocked } from './board.ts';
+import type { TeamBoard } from './board.ts';
+import { boardText, messagesText, taskBrief, taskLine } from './board-text.ts';
 import type { TeamMember, TeamSession } from './session.ts';
+import { waitTool } from './wait-tool.ts';
+
+export { boardText, taskBrief, taskLine } from './board-text.ts';
 
 /** The server name team tools have: the model sees `team__<tool>`, policies `team.<tool>`. */
 export const teamServer = 'team';
@@ -32,49 +36,19 @@ const newTask = z.object({
     .describe('a teammate or a role to do it (default: whoever is free)'),
 });
 
-/** Clips text to one paragraph of at most `max` characters. */
-function clip(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-/** A task as one line for a model (and people): id, status, title, who, what came of it. */
-export function taskLine(task: TeamTask, resultChars = 300): string {
-  const parts = [`${task.id} [${task.status}] ${task.title}`];
-  if (task.dependsOn.length) parts.push(`after ${task.dependsOn.join(', ')}`);
-  if (task.owner) parts.push(`owner ${task.owner}`);
-  else if (task.assignee) parts.push(`for ${task.assignee}`);
-  let line = parts.join(' · ');
-  if (task.result)
-    line += ` — ${task.status === 'done' ? 'result' : 'why'}: ${clip(task.result, resultChars)}`;
-  return line;
-}
-
-export function boardText(tasks: readonly TeamTask[], resultChars = 300): string {
-  if (tasks.length === 0) return 'The board is empty: no tasks yet.';
-  const counts = new Map<TaskStatus, number>();
-  for (const t of tasks) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
-  const summary = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
-  return `Board (${summary}):\n${tasks.map((t) => `- ${taskLine(t, resultChars)}`).join('\n')}`;
-}
-
-function messagesText(messages: readonly TeamMessage[]): string {
-  return messages
-    .map((m) => `- from ${m.from}${m.to === 'all' ? ' (to all)' : ''}: ${m.text}`)
-    .join('\n');
-}
-
-/** What a member needs to work on a task: the task, and the results of what it depends on. */
-export function taskBrief(task: TeamTask, board: readonly TeamTask[]): string {
-  const byId = new Map(board.map((t) => [t.id, t]));
-  const lines = [`Task ${task.id}: ${task.title}`];
-  if (task.description) lines.push(task.description);
-  const deps = task.dependsOn.map((id) => byId.get(id)).filter((t): t is TeamTask => !!t);
-  if (deps.length) {
-    lines.push('', 'Results of the tasks it depends on:');
-    for (const dep of deps) lines.push(`- ${dep.id} ${dep.title}: ${dep.result ?? '(no result)'}`);
-  }
-  return lines.join('\n');
+/** What the tools of one member are built with. */
+interface MemberTools {
+  session: TeamSession;
+  member: TeamMember;
+  board: TeamBoard;
+  /** The member's name. */
+  me: string;
+  /** The names a task's assignee may give for this member: its name and its role. */
+  names: string[];
+  /** The members and roles a task can be given to. */
+  known: () => string[];
+  /** The tasks the run holds (claimed or in progress). */
+  heldBy: (runId: string) => Promise<TeamTask[]>;
 }
 
 /**
@@ -94,316 +68,230 @@ export function teamTools(session: TeamSession, member: TeamMember): Tool[] {
       (t) => t.runId === runId && (t.status === 'claimed' || t.status === 'in_progress'),
     );
 
-  const tools: Tool[] = [
-    defineTool({
-      name: 'team__task_create',
-      description:
-        'Add tasks to the team board. Give tasks ids when other tasks depend on them; dependencies may name tasks of the same call. Teammates start on unblocked tasks by themselves.',
-      input: z.object({ tasks: z.array(newTask).min(1).max(50) }),
-      checksIdempotencyKey: true,
-      async execute({ tasks }, { idempotencyKey }) {
-        const assignable = known();
-        for (const t of tasks) {
-          if (t.assignee && !assignable.includes(t.assignee)) {
-            return `Error: no member or role "${t.assignee}" in the team (known: ${assignable.join(', ')})`;
-          }
-        }
-        const created = await board.createTasks(
-          me,
-          tasks.map((t) => ({
-            id: t.id ?? '',
-            title: t.title,
-            description: t.description ?? '',
-            dependsOn: t.depends_on ?? [],
-            ...(t.assignee ? { assignee: t.assignee } : {}),
-          })),
-          idempotencyKey,
-        );
-        if (!created.ok) return `Error: ${created.error}; no task was created`;
-        return `Created ${created.tasks.length} task${created.tasks.length === 1 ? '' : 's'}:\n${created.tasks.map((t) => `- ${taskLine(t)}`).join('\n')}`;
-      },
-    }),
-    defineTool({
-      name: 'team__task_list',
-      description: 'The team board: every task with its status, owner, dependencies and result.',
-      input: z.object({
-        status: z
-          .enum(['pending', 'claimed', 'in_progress', 'blocked', 'done', 'failed'])
-          .optional()
-          .describe('only tasks with this status'),
-      }),
-      idempotent: true,
-      async execute({ status }) {
-        const tasks = await board.tasks();
-        return boardText(status ? tasks.filter((t) => t.status === status) : tasks, 2000);
-      },
-    }),
-    defineTool({
-      name: 'team__task_claim',
-      description:
-        'Take a task to work on now: the one with this id, or else the next unblocked pending task for you. Returns the task and the results of the tasks it depends on.',
-      input: z.object({ id: z.string().optional() }),
-      checksIdempotencyKey: true,
-      async execute({ id }, { runId, idempotencyKey }) {
-        const task = await board.claim(
-          {
-            member: me,
-            names,
-            ...(id ? { taskId: id } : {}),
-            status: 'in_progress',
-            runId,
-          },
-          idempotencyKey,
-        );
-        if (!task) {
-          if (!id) return 'No task is free for you now (pending, unblocked, for you or anyone).';
-          const current = await board.task(id);
-          if (!current) return `Error: no task "${id}" on the board`;
-          return `Error: cannot claim ${id}: ${whyNot(current, await board.tasks(), names)}`;
-        }
-        return `You hold ${task.id} now. When it is done, call team__task_complete with its result.\n\n${taskBrief(task, await board.tasks())}`;
-      },
-    }),
-    defineTool({
-      name: 'team__task_update',
-      description: member.lead
-        ? 'Change a task: block it, fail it, reopen it (status pending, which frees it) or give it to someone (assignee), with a note saying why.'
-        : 'Change a task you hold: in_progress, blocked (say what you need), pending (give it back), or failed (say why).',
-      input: z.object({
-        id: z.string(),
-        status: z.enum(['in_progress', 'blocked', 'pending', 'failed']).optional(),
-        note: z.string().max(4000).optional(),
-        assignee: z
-          .string()
-          .optional()
-          .describe(member.lead ? 'a teammate or role to do it' : 'ignored: only the lead assigns'),
-      }),
-      checksIdempotencyKey: true,
-      async execute({ id, status, note, assignee }, { idempotencyKey }) {
-        const current = await board.task(id);
-        if (!current) return `Error: no task "${id}" on the board`;
-        if (!member.lead && current.owner !== me) {
-          return `Error: ${id} is not yours (${current.owner ? `${current.owner} holds it` : 'nobody holds it'}); only its owner or the lead changes it`;
-        }
-        if (assignee !== undefined && !member.lead) return 'Error: only the lead assigns tasks';
-        if (assignee && !known().includes(assignee)) {
-          return `Error: no member or role "${assignee}" in the team (known: ${known().join(', ')})`;
-        }
-        const target = status ?? current.status;
-        const change = transition(current, target, member);
-        if (typeof change === 'string') return `Error: ${change}`;
-        const changed = await board.change(
-          id,
-          {
-            ...change,
-            set: {
-              ...change.set,
-              ...(assignee !== undefined ? { assignee } : {}),
-              ...((target === 'failed' || target === 'blocked') && note ? { result: note } : {}),
-            },
-            by: me,
-            ...(note ? { note } : {}),
-          },
-          idempotencyKey,
-        );
-        if (!changed) return `Error: ${id} changed meanwhile; look again with team__task_list`;
-        if (!member.lead && (target === 'blocked' || target === 'failed')) {
-          await board.send(me, 'lead', `${me} marked ${id} ${target}${note ? `: ${note}` : ''}`, {
-            auto: true,
-            opKey: `${idempotencyKey}:notify`,
-          });
-        }
-        return `Now: ${taskLine(changed)}`;
-      },
-    }),
-    defineTool({
-      name: 'team__task_complete',
-      description:
-        'Mark a task you hold done, with its result (what the lead and the tasks after it get). Without id: the task you hold.',
-      input: z.object({ id: z.string().optional(), result: z.string().min(1).max(20000) }),
-      checksIdempotencyKey: true,
-      async execute({ id, result }, { runId, idempotencyKey }) {
-        let target = id;
-        if (!target) {
-          const held = await heldBy(runId);
-          if (held.length === 0) return 'Error: you hold no task; give its id';
-          if (held.length > 1) {
-            return `Error: you hold ${held.map((t) => t.id).join(', ')}: give the id of the one you finished`;
-          }
-          target = held[0]!.id;
-        }
-        const done = await board.change(
-          target,
-          {
-            from: ['claimed', 'in_progress', 'blocked'],
-            owner: me,
-            set: { status: 'done', result },
-            by: me,
-          },
-          idempotencyKey,
-        );
-        if (!done) {
-          const current = await board.task(target);
-          if (!current) return `Error: no task "${target}" on the board`;
-          return `Error: cannot complete ${target}: it is ${current.status}${current.owner ? ` and held by ${current.owner}` : ''}`;
-        }
-        return `Done: ${taskLine(done, 80)}`;
-      },
-    }),
-    defineTool({
-      name: 'team__send',
-      description: `Send a message to a member of the team (${session.members.map((m) => m.name).join(', ')}) or to all. They read it with team__inbox${member.lead ? '' : '; the lead also wakes from team__wait'}.`,
-      input: z.object({
-        to: z.string().describe('a member, or "all"'),
-        text: z.string().min(1).max(8000),
-      }),
-      checksIdempotencyKey: true,
-      async execute({ to, text }, { idempotencyKey }) {
-        if (to !== 'all' && !session.member(to)) {
-          return `Error: no member "${to}" (members: ${session.members.map((m) => m.name).join(', ')}, or all)`;
-        }
-        if (to === me) return 'Error: that is you';
-        await board.send(me, to, text, { opKey: idempotencyKey });
-        return `Sent to ${to}.`;
-      },
-    }),
-    defineTool({
-      name: 'team__inbox',
-      description: 'Your unread messages (from the lead, teammates, or agentd about teammates).',
-      input: z.object({}),
-      checksIdempotencyKey: true,
-      async execute(_, { idempotencyKey }) {
-        const messages = await board.inbox(me, idempotencyKey);
-        return messages.length ? messagesText(messages) : 'No new messages.';
-      },
-    }),
+  const tools: MemberTools = { session, member, board, me, names, known, heldBy };
+  const made = [
+    taskCreateTool(tools),
+    taskListTool(tools),
+    taskClaimTool(tools),
+    taskUpdateTool(tools),
+    taskCompleteTool(tools),
+    sendTool(tools),
+    inboxTool(tools),
   ];
-  if (member.lead) tools.push(waitTool(session, member));
-  return tools.map((tool) =>
+  if (member.lead) made.push(waitTool(session, member));
+  return made.map((tool) =>
     withOrigin(tool, { kind: 'team', tool: tool.name.slice(teamServer.length + 2) }),
   );
 }
 
-/** The lead waits on the board: woken by a change in this process, re-reading the store. */
-function waitTool(session: TeamSession, member: TeamMember): Tool {
-  const board = session.board;
+/** `team__task_create`: tasks added to the board, with their dependencies. */
+function taskCreateTool({ board, me, known }: MemberTools): Tool {
   return defineTool({
-    name: 'team__wait',
+    name: 'team__task_create',
     description:
-      'Wait until something on the board needs you: with until "change" (default), a task changing state or a message; with "all_done", every task finished or nothing able to go on without you. Returns what changed and your new messages. Waiting costs nothing; do not poll.',
-    input: z.object({
-      until: z.enum(['change', 'all_done']).optional(),
-      timeout_s: z.number().positive().max(3600).optional(),
-    }),
+      'Add tasks to the team board. Give tasks ids when other tasks depend on them; dependencies may name tasks of the same call. Teammates start on unblocked tasks by themselves.',
+    input: z.object({ tasks: z.array(newTask).min(1).max(50) }),
     checksIdempotencyKey: true,
-    async execute({ until = 'change', timeout_s = 600 }, context: ToolContext) {
-      const { idempotencyKey } = context;
-      const repeated = await board.store.teams.opResult(session.teamId, idempotencyKey);
-      if (typeof repeated === 'string') return repeated;
-      const deadline = Date.now() + timeout_s * 1000;
-      const stop = session.runtime?.stopSignal;
-      const signals = [context.signal, ...(stop ? [stop] : [])];
-      const abort = AbortSignal.any(signals);
-      for (;;) {
-        const seen = await board.store.teams.seenMark(session.teamId, member.name);
-        const settled = session.runtime ? await session.runtime.settled() : true;
-        const tasks = await board.tasks();
-        const unread = await board.store.teams.peekInbox(session.teamId, member.name);
-        const changes = (
-          await board.store.teams.readTeamEvents(session.teamId, {
-            afterSeq: seen,
-            types: ['task.changed'],
-          })
-        ).filter((e) => e.data.by !== member.name);
-        const finished = tasks.every((t) => t.status === 'done' || t.status === 'failed');
-        const direct = unread.filter((m) => !m.auto);
-        const ready =
-          finished ||
-          settled ||
-          (until === 'change' ? changes.length > 0 || unread.length > 0 : direct.length > 0);
-        const timedOut = Date.now() >= deadline;
-        if (ready || timedOut || abort.aborted) {
-          const messages = await board.inbox(member.name);
-          const last = await board.store.teams.lastTeamSeq(session.teamId);
-          const text = waitReply({
-            tasks,
-            changes: changes.map((e) => String(e.data.id)),
-            messages,
-            finished,
-            settled,
-            timedOut: !ready && timedOut,
-            stopping: !ready && !timedOut,
-          });
-          await board.store.teams.setSeenMark(session.teamId, member.name, last);
-          await board.store.teams.recordOp(session.teamId, idempotencyKey, text);
-          return text;
+    async execute({ tasks }, { idempotencyKey }) {
+      const assignable = known();
+      for (const t of tasks) {
+        if (t.assignee && !assignable.includes(t.assignee)) {
+          return `Error: no member or role "${t.assignee}" in the team (known: ${assignable.join(', ')})`;
         }
-        await board.nextChange(abort, Math.min(2000, Math.max(0, deadline - Date.now())));
       }
+      const created = await board.createTasks(
+        me,
+        tasks.map((t) => ({
+          id: t.id ?? '',
+          title: t.title,
+          description: t.description ?? '',
+          dependsOn: t.depends_on ?? [],
+          ...(t.assignee ? { assignee: t.assignee } : {}),
+        })),
+        idempotencyKey,
+      );
+      if (!created.ok) return `Error: ${created.error}; no task was created`;
+      return `Created ${created.tasks.length} task${created.tasks.length === 1 ? '' : 's'}:\n${created.tasks.map((t) => `- ${taskLine(t)}`).join('\n')}`;
     },
   });
 }
 
-function waitReply(options: {
-  tasks: readonly TeamTask[];
-  changes: readonly string[];
-  messages: readonly TeamMessage[];
-  finished: boolean;
-  settled: boolean;
-  timedOut: boolean;
-  stopping: boolean;
-}): string {
-  const { tasks } = options;
-  const parts: string[] = [];
-  if (options.stopping) {
-    parts.push(
-      'The team was stopped (its budget, or a person). If you read this after the team was resumed, call team__wait again to go on waiting.',
-    );
-  } else if (options.timedOut)
-    parts.push('Still waiting (timed out); call team__wait again to keep waiting.');
-  if (tasks.length && options.finished) {
-    const failed = tasks.filter((t) => t.status === 'failed').length;
-    parts.push(
-      `Every task is finished (${tasks.length - failed} done${failed ? `, ${failed} failed` : ''}). Decide what else is needed, or answer with the final result: your answer is the team's result.`,
-    );
-  } else if (options.settled && !options.timedOut && !options.stopping) {
-    parts.push(`Nothing more happens without you: ${stuckText(tasks)}`);
-  }
-  const changed = [...new Set(options.changes)];
-  if (changed.length) {
-    const byId = new Map(tasks.map((t) => [t.id, t]));
-    parts.push(
-      `Changed since you last looked:\n${changed
-        .map((id) => byId.get(id))
-        .filter((t): t is TeamTask => !!t)
-        .map((t) => `- ${taskLine(t, 600)}`)
-        .join('\n')}`,
-    );
-  }
-  if (options.messages.length) parts.push(`Messages:\n${messagesText(options.messages)}`);
-  parts.push(boardText(tasks, 200));
-  return parts.join('\n\n');
+/** `team__task_list`: the board, or its tasks of one status. */
+function taskListTool({ board }: MemberTools): Tool {
+  return defineTool({
+    name: 'team__task_list',
+    description: 'The team board: every task with its status, owner, dependencies and result.',
+    input: z.object({
+      status: z
+        .enum(['pending', 'claimed', 'in_progress', 'blocked', 'done', 'failed'])
+        .optional()
+        .describe('only tasks with this status'),
+    }),
+    idempotent: true,
+    async execute({ status }) {
+      const tasks = await board.tasks();
+      return boardText(status ? tasks.filter((t) => t.status === status) : tasks, 2000);
+    },
+  });
 }
 
-/** Why nothing on the board can go on by itself. */
-function stuckText(tasks: readonly TeamTask[]): string {
-  const byId = new Map(tasks.map((t) => [t.id, t]));
-  const notes: string[] = [];
-  for (const t of tasks) {
-    if (t.status === 'blocked')
-      notes.push(`${t.id} is blocked${t.result ? ` (${clip(t.result, 120)})` : ''}`);
-    else if (t.status === 'pending') {
-      const failed = failedDependency(t, byId);
-      if (failed) notes.push(`${t.id} waits on ${failed}, which failed`);
-      else if (unblocked(t, byId) && t.assignee)
-        notes.push(`${t.id} is for ${t.assignee}, who cannot take it now`);
-      else if (unblocked(t, byId)) notes.push(`${t.id} is free: claim it or assign it`);
-    } else if (t.status === 'claimed' || t.status === 'in_progress') {
-      notes.push(`${t.id} is held by ${t.owner ?? 'nobody'}`);
-    }
-  }
-  if (tasks.length === 0) return 'the board is empty; create tasks with team__task_create.';
-  return notes.length ? `${notes.join('; ')}.` : 'no teammate is working.';
+/** `team__task_claim`: a task taken, with the results of what it depends on. */
+function taskClaimTool({ board, me, names }: MemberTools): Tool {
+  return defineTool({
+    name: 'team__task_claim',
+    description:
+      'Take a task to work on now: the one with this id, or else the next unblocked pending task for you. Returns the task and the results of the tasks it depends on.',
+    input: z.object({ id: z.string().optional() }),
+    checksIdempotencyKey: true,
+    async execute({ id }, { runId, idempotencyKey }) {
+      const task = await board.claim(
+        {
+          member: me,
+          names,
+          ...(id ? { taskId: id } : {}),
+          status: 'in_progress',
+          runId,
+        },
+        idempotencyKey,
+      );
+      if (!task) {
+        if (!id) return 'No task is free for you now (pending, unblocked, for you or anyone).';
+        const current = await board.task(id);
+        if (!current) return `Error: no task "${id}" on the board`;
+        return `Error: cannot claim ${id}: ${whyNot(current, await board.tasks(), names)}`;
+      }
+      return `You hold ${task.id} now. When it is done, call team__task_complete with its result.\n\n${taskBrief(task, await board.tasks())}`;
+    },
+  });
+}
+
+/** `team__task_update`: a task's status or assignee changed, as the member may. */
+function taskUpdateTool({ board, me, member, known }: MemberTools): Tool {
+  return defineTool({
+    name: 'team__task_update',
+    description: member.lead
+      ? 'Change a task: block it, fail it, reopen it (status pending, which frees it) or give it to someone (assignee), with a note saying why.'
+      : 'Change a task you hold: in_progress, blocked (say what you need), pending (give it back), or failed (say why).',
+    input: z.object({
+      id: z.string(),
+      status: z.enum(['in_progress', 'blocked', 'pending', 'failed']).optional(),
+      note: z.string().max(4000).optional(),
+      assignee: z
+        .string()
+        .optional()
+        .describe(member.lead ? 'a teammate or role to do it' : 'ignored: only the lead assigns'),
+    }),
+    checksIdempotencyKey: true,
+    async execute({ id, status, note, assignee }, { idempotencyKey }) {
+      const current = await board.task(id);
+      if (!current) return `Error: no task "${id}" on the board`;
+      if (!member.lead && current.owner !== me) {
+        return `Error: ${id} is not yours (${current.owner ? `${current.owner} holds it` : 'nobody holds it'}); only its owner or the lead changes it`;
+      }
+      if (assignee !== undefined && !member.lead) return 'Error: only the lead assigns tasks';
+      if (assignee && !known().includes(assignee)) {
+        return `Error: no member or role "${assignee}" in the team (known: ${known().join(', ')})`;
+      }
+      const target = status ?? current.status;
+      const change = transition(current, target, member);
+      if (typeof change === 'string') return `Error: ${change}`;
+      const changed = await board.change(
+        id,
+        {
+          ...change,
+          set: {
+            ...change.set,
+            ...(assignee !== undefined ? { assignee } : {}),
+            ...((target === 'failed' || target === 'blocked') && note ? { result: note } : {}),
+          },
+          by: me,
+          ...(note ? { note } : {}),
+        },
+        idempotencyKey,
+      );
+      if (!changed) return `Error: ${id} changed meanwhile; look again with team__task_list`;
+      if (!member.lead && (target === 'blocked' || target === 'failed')) {
+        await board.send(me, 'lead', `${me} marked ${id} ${target}${note ? `: ${note}` : ''}`, {
+          auto: true,
+          opKey: `${idempotencyKey}:notify`,
+        });
+      }
+      return `Now: ${taskLine(changed)}`;
+    },
+  });
+}
+
+/** `team__task_complete`: a held task done, with its result. */
+function taskCompleteTool({ board, me, heldBy }: MemberTools): Tool {
+  return defineTool({
+    name: 'team__task_complete',
+    description:
+      'Mark a task you hold done, with its result (what the lead and the tasks after it get). Without id: the task you hold.',
+    input: z.object({ id: z.string().optional(), result: z.string().min(1).max(20000) }),
+    checksIdempotencyKey: true,
+    async execute({ id, result }, { runId, idempotencyKey }) {
+      let target = id;
+      if (!target) {
+        const held = await heldBy(runId);
+        if (held.length === 0) return 'Error: you hold no task; give its id';
+        if (held.length > 1) {
+          return `Error: you hold ${held.map((t) => t.id).join(', ')}: give the id of the one you finished`;
+        }
+        target = held[0]!.id;
+      }
+      const done = await board.change(
+        target,
+        {
+          from: ['claimed', 'in_progress', 'blocked'],
+          owner: me,
+          set: { status: 'done', result },
+          by: me,
+        },
+        idempotencyKey,
+      );
+      if (!done) {
+        const current = await board.task(target);
+        if (!current) return `Error: no task "${target}" on the board`;
+        return `Error: cannot complete ${target}: it is ${current.status}${current.owner ? ` and held by ${current.owner}` : ''}`;
+      }
+      return `Done: ${taskLine(done, 80)}`;
+    },
+  });
+}
+
+/** `team__send`: a message to a member or to all. */
+function sendTool({ session, board, me, member }: MemberTools): Tool {
+  return defineTool({
+    name: 'team__send',
+    description: `Send a message to a member of the team (${session.members.map((m) => m.name).join(', ')}) or to all. They read it with team__inbox${member.lead ? '' : '; the lead also wakes from team__wait'}.`,
+    input: z.object({
+      to: z.string().describe('a member, or "all"'),
+      text: z.string().min(1).max(8000),
+    }),
+    checksIdempotencyKey: true,
+    async execute({ to, text }, { idempotencyKey }) {
+      if (to !== 'all' && !session.member(to)) {
+        return `Error: no member "${to}" (members: ${session.members.map((m) => m.name).join(', ')}, or all)`;
+      }
+      if (to === me) return 'Error: that is you';
+      await board.send(me, to, text, { opKey: idempotencyKey });
+      return `Sent to ${to}.`;
+    },
+  });
+}
+
+/** `team__inbox`: the member's unread messages. */
+function inboxTool({ board, me }: MemberTools): Tool {
+  return defineTool({
+    name: 'team__inbox',
+    description: 'Your unread messages (from the lead, teammates, or agentd about teammates).',
+    input: z.object({}),
+    checksIdempotencyKey: true,
+    async execute(_, { idempotencyKey }) {
+      const messages = await board.inbox(me, idempotencyKey);
+      return messages.length ? messagesText(messages) : 'No new messages.';
+    },
+  });
 }
 
 /** Why a member cannot claim a task, in a few words. */
