@@ -11,11 +11,12 @@ import {
   runAgent,
 } from '../runtime/agent-loop.ts';
 import { leaseIsLive, thisProcess } from '../runtime/run-lease.ts';
-import type { TeamBudget, TeamRecord, TeamStatus, TeamTask } from '../store/team-store.ts';
+import type { TeamBudget, TeamRecord, TeamTask } from '../store/team-store.ts';
 import { type TeamBoard, unblocked } from './board.ts';
 import { priorActiveMs, TeamMeter, type TeamUsage, teamBudgetExceeded } from './budget.ts';
 import { leadInstructions, teammateInstructions, withTeamInstructions } from './instructions.ts';
 import { type TeamMember, type TeamRuntime, TeamSession } from './session.ts';
+import { type SettleContext, settleRun, type TeamStop } from './settle-run.ts';
 import type {
   ResumeTeamOptions,
   StartTeamOptions,
@@ -58,12 +59,6 @@ interface ActiveRun {
   controller: AbortController;
 }
 
-interface Stop {
-  status: TeamStatus;
-  result?: string;
-  detail?: string;
-}
-
 class TeamRunner {
   readonly #o: TeamRunBase;
   readonly #teamId: string;
@@ -80,7 +75,7 @@ class TeamRunner {
   #leadController = new AbortController();
   #leadDone = false;
   #budget: TeamBudget = {};
-  #stop: Stop | undefined;
+  #stop: TeamStop | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #schedulePending = false;
   #sessionStart = 0;
@@ -90,6 +85,7 @@ class TeamRunner {
     this.#done = resolve;
   });
   #failure: unknown;
+  readonly #settling: SettleContext;
 
   constructor(options: TeamRunBase, teamId: string) {
     this.#o = options;
@@ -115,6 +111,13 @@ class TeamRunner {
       throw new Error(`the session is of team ${this.#session.teamId}, not ${teamId}`);
     }
     this.#board = this.#session.board;
+    this.#settling = {
+      teamId,
+      board: this.#board,
+      workspaces: team.workspaces,
+      stopped: () => this.#stop,
+      halt: (stop) => this.#halt(stop),
+    };
     const runtime: TeamRuntime = {
       settled: () => this.#settled(),
       stopSignal: this.#stopController.signal,
@@ -288,7 +291,7 @@ class TeamRunner {
         // The team is over: settle what its runs left.
         if (held.length) {
           const state = summary ? foldRun(run.runId, await store.readEvents(run.runId)) : undefined;
-          await this.#enqueue(() => this.#settleRun(member, run.runId, state));
+          await this.#enqueue(() => settleRun(this.#settling, member, run.runId, state));
         }
         continue;
       }
@@ -302,7 +305,7 @@ class TeamRunner {
       } else if (held.length) {
         // It finished, but the crash came before its task was settled.
         const state = foldRun(run.runId, await store.readEvents(run.runId));
-        await this.#enqueue(() => this.#settleRun(member, run.runId, state));
+        await this.#enqueue(() => settleRun(this.#settling, member, run.runId, state));
       }
     }
     return this.#drive();
@@ -388,7 +391,7 @@ class TeamRunner {
   }
 
   /** Stops the team: every run is suspended between steps (resumable), waits are woken. */
-  #halt(stop: Stop): void {
+  #halt(stop: TeamStop): void {
     if (!this.#stop) this.#stop = stop;
     const reason = new RunSuspension(this.#stop.detail ?? `the team ${this.#stop.status}`);
     if (!this.#leadDone && !this.#leadController.signal.aborted) this.#leadController.abort(reason);
@@ -608,101 +611,13 @@ class TeamRunner {
   ): Promise<void> {
     this.#active.delete(runId);
     try {
-      await this.#settleRun(member, runId, state, error);
+      await settleRun(this.#settling, member, runId, state, error);
     } finally {
       this.#checkDone();
       this.#schedule();
-    }
-  }
-
-  /**
-   * What a teammate's run ending means for the tasks it held: its final answer is the result
-   * of a task it did not complete itself; a failure or a spent budget fails it (only it); a
-   * suspended run keeps its task for resume, unless the team is over. The lead is told.
-   */
-  async #settleRun(
-    member: TeamMemberSetup,
-    runId: string,
-    state: RunState | undefined,
-    error?: unknown,
-  ): Promise<void> {
-    await this.#o.team.workspaces?.afterRun(member.name);
-    // No state and no error: the run never started (the team ended first).
-    const status = state?.status ?? (error !== undefined ? 'failed' : 'suspended');
-    const held = (await this.#board.tasks()).filter(
-      (t) => t.runId === runId && (t.status === 'claimed' || t.status === 'in_progress'),
-    );
-    const teamOver = this.#stop?.status === 'completed';
-    const settle = async (to: 'done' | 'failed', result: string): Promise<TeamTask[]> => {
-      const out: TeamTask[] = [];
-      for (const task of held) {
-        const changed = await this.#board.change(task.id, {
-          from: ['claimed', 'in_progress'],
-          runId,
-          set: { status: to, result },
-          by: member.name,
-        });
-        if (changed) out.push(changed);
-      }
-      return out;
-    };
-    let settled: TeamTask[] = [];
-    let note: string;
-    switch (status) {
-      case 'completed':
-        settled = await settle('done', state?.output?.trim() || '(the teammate gave no answer)');
-        note = settled.length
-          ? `${member.name} finished ${settled.map((t) => `${t.id} (${t.title})`).join(', ')}: ${clip(settled[0]!.result ?? '', 400)}`
-          : `${member.name} finished its run and is idle`;
-        break;
-      case 'failed':
-      case 'budget_exceeded':
-      case 'cancelled': {
-        const why =
-          status === 'budget_exceeded'
-            ? `its budget ran out: ${state?.detail ?? ''}`
-            : `${status}${state?.detail ? `: ${state.detail}` : error ? `: ${errorMessage(error)}` : ''}`;
-        settled = await settle('failed', why);
-        note = `${member.name} failed ${settled.map((t) => t.id).join(', ') || 'its run'}: ${why}`;
-        break;
-      }
-      default:
-        // Stopped between steps, or waiting for a person: the task stays with the run.
-        if (teamOver) {
-          settled = await settle('failed', 'stopped: the team finished before this task did');
-        }
-        if (status === 'needs_attention' && !this.#stop) {
-          this.#halt({
-            status: 'needs_attention',
-            detail: `${member.name}'s run ${runId} needs a person: ${state?.detail ?? ''}; then agentd team resume ${this.#teamId} --rerun-in-doubt or --skip-in-doubt`,
-          });
-        }
-        note = `${member.name} stopped (${status})`;
-    }
-    await this.#board.append([
-      {
-        type: 'member.finished',
-        data: {
-          member: member.name,
-          runId,
-          status,
-          ...(state?.reason ? { reason: state.reason } : {}),
-          ...(state?.detail ? { detail: state.detail } : {}),
-          ...(error !== undefined ? { error: errorMessage(error) } : {}),
-          tasks: settled.map((t) => t.id),
-        },
-      },
-    ]);
-    if (!this.#stop || status === 'completed' || settled.length) {
-      await this.#board.send(member.name, 'lead', note, { auto: true });
     }
   }
 }
 
 /** Run statuses after which a run does not go on by itself. */
 const endedStatuses = new Set<string>(['completed', 'failed', 'budget_exceeded']);
-
-function clip(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
