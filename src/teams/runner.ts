@@ -11,9 +11,10 @@ import {
   runAgent,
 } from '../runtime/agent-loop.ts';
 import { leaseIsLive, thisProcess } from '../runtime/run-lease.ts';
-import type { TeamBudget, TeamRecord, TeamTask } from '../store/team-store.ts';
+import type { TeamRecord, TeamTask } from '../store/team-store.ts';
 import { type TeamBoard, unblocked } from './board.ts';
-import { priorActiveMs, TeamMeter, type TeamUsage, teamBudgetExceeded } from './budget.ts';
+import { priorActiveMs } from './budget.ts';
+import { TeamBudgetWatch } from './budget-watch.ts';
 import { leadInstructions, teammateInstructions, withTeamInstructions } from './instructions.ts';
 import { type TeamMember, type TeamRuntime, TeamSession } from './session.ts';
 import { type SettleContext, settleRun, type TeamStop } from './settle-run.ts';
@@ -68,18 +69,15 @@ class TeamRunner {
   readonly #teammates: TeamMemberSetup[];
   readonly #lead: TeamMemberSetup;
   readonly #now: () => number;
-  readonly #meter = new TeamMeter();
+  readonly #watch: TeamBudgetWatch;
   readonly #active = new Map<string, ActiveRun>();
   readonly #stopController = new AbortController();
   #leadRunId = '';
   #leadController = new AbortController();
   #leadDone = false;
-  #budget: TeamBudget = {};
   #stop: TeamStop | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #schedulePending = false;
-  #sessionStart = 0;
-  #priorMs = 0;
   #done!: () => void;
   readonly #finished = new Promise<void>((resolve) => {
     this.#done = resolve;
@@ -91,6 +89,7 @@ class TeamRunner {
     this.#o = options;
     this.#teamId = teamId;
     this.#now = options.now ?? Date.now;
+    this.#watch = new TeamBudgetWatch(teamId, this.#now);
     const { team } = options;
     const roster: TeamMember[] = [team.lead, ...team.teammates].map((m) => ({
       name: m.name,
@@ -173,7 +172,7 @@ class TeamRunner {
   async start(options: StartTeamOptions): Promise<TeamResult> {
     const at = this.#at();
     this.#leadRunId = newId('run');
-    this.#budget = this.#o.team.budget;
+    this.#watch.budget = this.#o.team.budget;
     const record: TeamRecord = {
       id: this.#teamId,
       name: this.#o.team.name,
@@ -182,7 +181,7 @@ class TeamRunner {
       cwd: options.cwd ?? process.cwd(),
       leadRunId: this.#leadRunId,
       status: 'running',
-      budget: this.#budget,
+      budget: this.#watch.budget,
       createdAt: at,
       updatedAt: at,
     };
@@ -199,7 +198,7 @@ class TeamRunner {
           ...(m.scripted ? { scripted: true } : {}),
         })),
         maxRunning: this.#o.team.maxRunning,
-        budget: this.#budget,
+        budget: this.#watch.budget,
         ...(options.specPath ? { specPath: options.specPath } : {}),
       },
     };
@@ -211,7 +210,7 @@ class TeamRunner {
       type: started.type,
       data: started.data,
     });
-    this.#sessionStart = this.#now();
+    this.#watch.startSession();
     this.#startLead('fresh', options.task);
     return this.#drive();
   }
@@ -246,13 +245,13 @@ class TeamRunner {
         );
       }
     }
-    this.#budget = { ...team.budget, ...options.budget };
+    this.#watch.budget = { ...team.budget, ...options.budget };
     const log = await store.teams.readTeamEvents(team.id);
-    this.#priorMs = priorActiveMs(log);
+    const priorMs = priorActiveMs(log);
     const session = log.filter((e) => e.type === 'team.resumed').length + 1;
     await store.teams.setTeamStatus(
       team.id,
-      { status: 'running', budget: this.#budget },
+      { status: 'running', budget: this.#watch.budget },
       undefined,
       this.#at(),
     );
@@ -261,15 +260,17 @@ class TeamRunner {
         type: 'team.resumed',
         data: {
           session,
-          ...(options.budget && Object.keys(options.budget).length ? { budget: this.#budget } : {}),
+          ...(options.budget && Object.keys(options.budget).length
+            ? { budget: this.#watch.budget }
+            : {}),
           ...(options.inDoubt ? { inDoubt: options.inDoubt } : {}),
         },
       },
     ]);
-    this.#sessionStart = this.#now();
+    this.#watch.startSession(priorMs);
     // What every run used so far counts against the team budget.
     for (const id of [team.leadRunId, ...runs.map((r) => r.runId)]) {
-      for (const event of await store.readEvents(id)) this.#meter.add(event);
+      for (const event of await store.readEvents(id)) this.#watch.add(event);
     }
     const lead = await store.getRun(team.leadRunId);
     if (lead?.status === 'completed') {
@@ -317,14 +318,10 @@ class TeamRunner {
     const onAbort = () => this.#halt({ status: 'cancelled', detail: 'cancelled by the user' });
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const maxTime = this.#budget.maxTimeMs;
-    const watchTime = () => {
-      this.#checkBudget();
-      if (this.#stop || maxTime === undefined) return;
-      timer = setTimeout(watchTime, Math.max(5, maxTime - this.#activeMs() + 5));
-    };
-    if (maxTime !== undefined) watchTime();
+    const stopWatching = this.#watch.watchTime(
+      () => this.#checkBudget(),
+      () => this.#stop !== undefined,
+    );
     this.#schedule();
     this.#checkDone();
     try {
@@ -332,22 +329,14 @@ class TeamRunner {
       if (this.#failure !== undefined) throw this.#failure;
       return await this.#close();
     } finally {
-      clearTimeout(timer);
+      stopWatching();
       signal?.removeEventListener('abort', onAbort);
     }
   }
 
-  #activeMs(): number {
-    return this.#priorMs + Math.max(0, this.#now() - this.#sessionStart);
-  }
-
-  #usage(): TeamUsage {
-    return this.#meter.usage(this.#activeMs());
-  }
-
   async #close(): Promise<TeamResult> {
     const stop = this.#stop ?? { status: 'failed', detail: 'the team ended without a result' };
-    const usage = this.#usage();
+    const usage = this.#watch.usage();
     await this.#o.store.teams.setTeamStatus(
       this.#teamId,
       {
@@ -402,14 +391,14 @@ class TeamRunner {
   }
 
   #onRunEvent(member: string, event: RunEvent): void {
-    this.#meter.add(event);
+    this.#watch.add(event);
     this.#o.onRunEvent?.(member, event);
     if (event.type === 'model.request' || event.type === 'model.response') this.#checkBudget();
   }
 
   #checkBudget(): void {
     if (this.#stop) return;
-    const over = teamBudgetExceeded(this.#budget, this.#usage(), this.#teamId);
+    const over = this.#watch.exceeded();
     if (over) this.#halt({ status: 'budget_exceeded', detail: over });
   }
 
