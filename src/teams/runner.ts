@@ -1,4 +1,4 @@
-import { AgentdError, errorMessage } from '../core/errors.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { RunEvent } from '../core/events.ts';
 import { newId } from '../core/ids.ts';
 import { foldRun, type RunState } from '../core/run-state.ts';
@@ -10,12 +10,12 @@ import {
   resumeRun,
   runAgent,
 } from '../runtime/agent-loop.ts';
-import { leaseIsLive, thisProcess } from '../runtime/run-lease.ts';
 import type { TeamRecord, TeamTask } from '../store/team-store.ts';
 import { type TeamBoard, unblocked } from './board.ts';
 import { priorActiveMs } from './budget.ts';
 import { TeamBudgetWatch } from './budget-watch.ts';
 import { leadInstructions, teammateInstructions, withTeamInstructions } from './instructions.ts';
+import { resumableTeam } from './resumable-team.ts';
 import { type TeamMember, type TeamRuntime, TeamSession } from './session.ts';
 import { type SettleContext, settleRun, type TeamStop } from './settle-run.ts';
 import type {
@@ -217,34 +217,8 @@ class TeamRunner {
 
   async resume(options: ResumeTeamOptions): Promise<TeamResult> {
     const { store } = this.#o;
-    const team = await store.teams.getTeam(this.#teamId);
-    if (!team) {
-      throw new AgentdError('run_not_found', `no team "${this.#teamId}": see agentd team list`);
-    }
-    if (team.status === 'completed') {
-      throw new AgentdError(
-        'run_not_resumable',
-        `team ${team.id} already completed; there is nothing to resume`,
-      );
-    }
+    const { team, runs } = await resumableTeam(store, this.#teamId, this.#members);
     this.#leadRunId = team.leadRunId;
-    // Another process driving the team holds its lead's run: two would settle tasks twice.
-    const lease = await store.getLease(team.leadRunId);
-    if (lease && lease.owner !== thisProcess && leaseIsLive(lease)) {
-      throw new AgentdError(
-        'run_busy',
-        `team ${team.id} is being run by process ${lease.owner}; stop that process first (or wait for it to finish)`,
-      );
-    }
-    const runs = await store.teams.listTeamRuns(team.id);
-    for (const run of runs) {
-      if (!this.#members.has(run.member)) {
-        throw new AgentdError(
-          'spec_invalid',
-          `team ${team.id}: its run ${run.runId} is of member "${run.member}", which ${team.specPath || 'the team'} no longer has; restore the role to resume the team`,
-        );
-      }
-    }
     this.#watch.budget = { ...team.budget, ...options.budget };
     const log = await store.teams.readTeamEvents(team.id);
     const priorMs = priorActiveMs(log);
