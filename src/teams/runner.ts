@@ -14,10 +14,10 @@ import type { TeamRecord, TeamTask } from '../store/team-store.ts';
 import { type TeamBoard, unblocked } from './board.ts';
 import { priorActiveMs } from './budget.ts';
 import { TeamBudgetWatch } from './budget-watch.ts';
-import { leadInstructions, teammateInstructions, withTeamInstructions } from './instructions.ts';
 import { resumableTeam } from './resumable-team.ts';
-import { type TeamMember, type TeamRuntime, TeamSession } from './session.ts';
+import { type TeamRuntime, TeamSession } from './session.ts';
 import { type SettleContext, settleRun, type TeamStop } from './settle-run.ts';
+import { teamMember, teamRoster } from './team-member.ts';
 import type {
   ResumeTeamOptions,
   StartTeamOptions,
@@ -25,7 +25,7 @@ import type {
   TeamResult,
   TeamRunBase,
 } from './team-run-options.ts';
-import { taskBrief, teamTools } from './tools.ts';
+import { taskBrief } from './tools.ts';
 
 export type {
   ResumeTeamOptions,
@@ -91,19 +91,13 @@ class TeamRunner {
     this.#now = options.now ?? Date.now;
     this.#watch = new TeamBudgetWatch(teamId, this.#now);
     const { team } = options;
-    const roster: TeamMember[] = [team.lead, ...team.teammates].map((m) => ({
-      name: m.name,
-      role: m.role,
-      lead: m.lead,
-      ...(m.description ? { description: m.description } : {}),
-    }));
     this.#session =
       options.session ??
       new TeamSession({
         store: options.store,
         teamId,
         name: team.name,
-        members: roster,
+        members: teamRoster(team),
         ...(options.now ? { now: options.now } : {}),
       });
     if (this.#session.teamId !== teamId) {
@@ -122,25 +116,9 @@ class TeamRunner {
       stopSignal: this.#stopController.signal,
     };
     this.#session.runtime = runtime;
-    const teammates = team.teammates.filter((m) => !m.lead);
-    const ready = (m: TeamMemberSetup): TeamMemberSetup => {
-      const tools = m.agent.tools.some((t) => t.name === 'team__task_list')
-        ? m.agent.tools
-        : [...m.agent.tools, ...teamTools(this.#session, m)];
-      const preamble = m.lead
-        ? leadInstructions(team.name, teammates, team.maxRunning)
-        : teammateInstructions(team.name, m);
-      return {
-        ...m,
-        agent: {
-          ...m.agent,
-          tools,
-          instructions: withTeamInstructions(m.agent.instructions, preamble),
-        },
-      };
-    };
+    const ready = (m: TeamMemberSetup) => teamMember(this.#session, team, m);
     this.#lead = ready({ ...team.lead, lead: true });
-    this.#teammates = teammates.map(ready);
+    this.#teammates = team.teammates.filter((m) => !m.lead).map(ready);
     for (const m of [this.#lead, ...this.#teammates]) this.#members.set(m.name, m);
     this.#board.onChange((events) => {
       for (const event of events) this.#o.onTeamEvent?.(event);
