@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.ts';
 import { describeAnswer, statedIntent } from '../core/approval.ts';
-import type { RunEvent, RunStatus } from '../core/events.ts';
+import type { EventOf, RunEvent, RunStatus } from '../core/events.ts';
 import { resultText } from '../core/messages.ts';
 import type { Redactor } from '../core/redact.ts';
 import type { LiveUpdate, RunResult } from '../runtime/agent-loop.ts';
@@ -43,24 +43,12 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
     if (!atLineStart) write('\n');
   };
   let lastError: string | undefined;
-  const footer = (runId: string) =>
-    err.write(paint('dim', `run ${runId} · agentd runs show ${runId}\n`));
 
   const onEvent = (event: RunEvent) => {
     switch (event.type) {
-      case 'run.started': {
-        const d = event.data;
-        const model = d.scripted
-          ? `${d.model} ${paint('yellow', '(scripted replay, not a model)')}`
-          : d.model;
-        err.write(
-          paint('dim', `agentd · ${d.agent} · `) + model + paint('dim', ` · run ${event.runId}\n`),
-        );
-        if (d.policy && d.policy.mode !== 'none') {
-          err.write(paint('dim', `policy: ${describePolicy(d.policy)}\n`));
-        }
+      case 'run.started':
+        err.write(startedText(event));
         break;
-      }
       case 'run.resumed':
         err.write(
           paint(
@@ -96,19 +84,9 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
         );
         break;
       case 'policy.decision': {
-        const d = event.data;
-        if (d.decision === 'deny') {
-          endLine();
-          err.write(
-            d.effect === 'deny'
-              ? `${paint('red', `⛔ policy denied ${d.action}`)} ${paint('dim', `on ${clip(d.resource, 60)}: ${clip(d.reason, 160)}`)}\n`
-              : `${paint('yellow', `! policy would deny ${d.action} (log only, allowed)`)} ${paint('dim', `on ${clip(d.resource, 60)}: ${clip(d.reason, 160)}`)}\n`,
-          );
-        } else if (d.logOnly) {
-          err.write(
-            paint('yellow', `! log-only policies would ${d.logOnly.decision} ${d.action}\n`),
-          );
-        }
+        if (event.data.decision === 'deny') endLine();
+        const text = decisionText(event.data);
+        if (text) err.write(text);
         break;
       }
       case 'tool.result': {
@@ -147,26 +125,10 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
         lastError = event.data.message;
         err.write(`${paint('red', 'error:')} ${event.data.message}\n`);
         break;
-      case 'approval.requested': {
+      case 'approval.requested':
         endLine();
-        const d = event.data;
-        err.write(
-          `${paint('magenta', `⏸ awaiting approval ${d.approvalId}${d.resumed ? ' (still)' : ''}:`)} ${d.action} on ${clip(d.resource, 60)} ${paint('dim', clip(JSON.stringify(d.input), 100))}\n`,
-        );
-        for (const line of statedIntent(d.input)) {
-          err.write(`  ${line.label}: ${clip(line.text, 400)}\n`);
-        }
-        err.write(
-          paint('dim', `why: ${clip(d.reason, 160)}; unanswered by ${d.expiresAt}, it is denied\n`),
-        );
-        err.write(
-          paint(
-            'dim',
-            `answer: agentd approvals approve ${d.approvalId} | agentd approvals deny ${d.approvalId} --reason "..."\n`,
-          ),
-        );
+        err.write(approvalRequestText(event.data));
         break;
-      }
       case 'approval.answered': {
         const d = event.data;
         const text = `${d.answer === 'approved' ? '▶' : '⛔'} approval ${d.approvalId}: ${describeAnswer({ status: d.answer, by: d.by, ...(d.reason ? { reason: d.reason } : {}) })}`;
@@ -182,30 +144,13 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
             `then: agentd runs resume ${event.runId} --rerun-in-doubt | --skip-in-doubt\n`,
           ),
         );
-        footer(event.runId);
+        err.write(footerText(event.runId));
         break;
-      case 'run.finished': {
+      case 'run.finished':
         endLine();
-        const d = event.data;
-        const parts = [
-          paint(
-            statusStyle(d.status),
-            d.status === 'completed' ? `✓ ${d.status}` : `✗ ${d.status} (${d.reason})`,
-          ),
-          `${formatInt(d.turns)} turn${d.turns === 1 ? '' : 's'}`,
-          `${formatTokens(d.usage)} tokens`,
-          formatCost(d.costUsd),
-          formatDuration(d.durationMs),
-        ];
-        err.write(`${parts.join(paint('dim', ' · '))}\n`);
-        if (d.detail && d.status !== 'completed' && d.detail !== lastError) {
-          err.write(`${paint('dim', 'why:')} ${d.detail}\n`);
-        }
-        if (d.summary)
-          err.write(`${paint('dim', 'progress:')} ${d.summary.replaceAll('\n', '\n  ')}\n`);
-        footer(event.runId);
+        err.write(finishedText(event.data, lastError));
+        err.write(footerText(event.runId));
         break;
-      }
       default:
         break;
     }
@@ -216,6 +161,70 @@ export function createRunView(options: { json: boolean; redact: Redactor }): Run
       if (update.type === 'text-delta') write(update.text);
     },
   };
+}
+
+function footerText(runId: string): string {
+  return paint('dim', `run ${runId} · agentd runs show ${runId}\n`);
+}
+
+/** The run's first line (agent, model, run id), and its policy when it has one. */
+function startedText(event: EventOf<'run.started'>): string {
+  const d = event.data;
+  const model = d.scripted
+    ? `${d.model} ${paint('yellow', '(scripted replay, not a model)')}`
+    : d.model;
+  let text =
+    paint('dim', `agentd · ${d.agent} · `) + model + paint('dim', ` · run ${event.runId}\n`);
+  if (d.policy && d.policy.mode !== 'none') {
+    text += paint('dim', `policy: ${describePolicy(d.policy)}\n`);
+  }
+  return text;
+}
+
+/** A denial (enforced or logged only), or what log-only policies would have decided; else nothing. */
+function decisionText(d: EventOf<'policy.decision'>['data']): string {
+  if (d.decision === 'deny') {
+    return d.effect === 'deny'
+      ? `${paint('red', `⛔ policy denied ${d.action}`)} ${paint('dim', `on ${clip(d.resource, 60)}: ${clip(d.reason, 160)}`)}\n`
+      : `${paint('yellow', `! policy would deny ${d.action} (log only, allowed)`)} ${paint('dim', `on ${clip(d.resource, 60)}: ${clip(d.reason, 160)}`)}\n`;
+  }
+  if (d.logOnly)
+    return paint('yellow', `! log-only policies would ${d.logOnly.decision} ${d.action}\n`);
+  return '';
+}
+
+/** A call waiting for a person: what it is, what it says it is for, why, how to answer. */
+function approvalRequestText(d: EventOf<'approval.requested'>['data']): string {
+  let text = `${paint('magenta', `⏸ awaiting approval ${d.approvalId}${d.resumed ? ' (still)' : ''}:`)} ${d.action} on ${clip(d.resource, 60)} ${paint('dim', clip(JSON.stringify(d.input), 100))}\n`;
+  for (const line of statedIntent(d.input)) {
+    text += `  ${line.label}: ${clip(line.text, 400)}\n`;
+  }
+  text += paint('dim', `why: ${clip(d.reason, 160)}; unanswered by ${d.expiresAt}, it is denied\n`);
+  text += paint(
+    'dim',
+    `answer: agentd approvals approve ${d.approvalId} | agentd approvals deny ${d.approvalId} --reason "..."\n`,
+  );
+  return text;
+}
+
+/** The summary line of a finished run, why it stopped (unless its last error said so), its progress. */
+function finishedText(d: EventOf<'run.finished'>['data'], lastError: string | undefined): string {
+  const parts = [
+    paint(
+      statusStyle(d.status),
+      d.status === 'completed' ? `✓ ${d.status}` : `✗ ${d.status} (${d.reason})`,
+    ),
+    `${formatInt(d.turns)} turn${d.turns === 1 ? '' : 's'}`,
+    `${formatTokens(d.usage)} tokens`,
+    formatCost(d.costUsd),
+    formatDuration(d.durationMs),
+  ];
+  let text = `${parts.join(paint('dim', ' · '))}\n`;
+  if (d.detail && d.status !== 'completed' && d.detail !== lastError) {
+    text += `${paint('dim', 'why:')} ${d.detail}\n`;
+  }
+  if (d.summary) text += `${paint('dim', 'progress:')} ${d.summary.replaceAll('\n', '\n  ')}\n`;
+  return text;
 }
 
 /** What a run needs from the terminal: where it is stored, how it is shown, how it is stopped. */

@@ -1,5 +1,6 @@
 import type {
   BudgetName,
+  EventOf,
   FinishReason,
   Limits,
   PinnedResult,
@@ -131,88 +132,25 @@ export function applyEvent(state: RunState, event: RunEvent): void {
   }
   state.lastEventAt = event.at;
   switch (event.type) {
-    case 'run.started': {
-      const d = event.data;
-      state.agent = d.agent;
-      state.model = d.model;
-      state.task = d.task;
-      state.instructions = d.instructions;
-      state.limits = d.limits;
-      state.startedAt = event.at;
-      state.tags = applyTagChange([], { added: d.tags ?? [], removed: [] });
-      if (d.context) state.pinnedContext = d.context;
-      if (d.memory?.instructions) state.recalledInstructions = d.memory.instructions;
-      state.messages.push({ role: 'user', text: pinnedText(state) });
-      state.messageEvents.push([event.seq]);
+    case 'run.started':
+      applyStarted(state, event);
       return;
-    }
     case 'model.request':
       state.turns = event.data.turn;
       state.awaitingModel = true;
       return;
-    case 'model.response': {
-      const d = event.data;
-      state.awaitingModel = false;
-      state.usage = addUsage(state.usage, d.usage);
-      if (d.costUsd === null) state.costKnown = false;
-      else state.costUsd += d.costUsd;
-      state.messages.push({
-        role: 'assistant',
-        text: d.text,
-        toolCalls: d.toolCalls,
-        ...(d.compaction ? { compaction: d.compaction } : {}),
-      });
-      state.messageEvents.push([event.seq]);
-      state.context = {
-        tokens: d.usage.inputTokens + d.usage.outputTokens,
-        measuredAt: state.messages.length,
-      };
-      if (d.toolCalls.length === 0 && d.text) state.output = d.text;
+    case 'model.response':
+      applyModelResponse(state, event);
       return;
-    }
-    case 'tool.call': {
-      const d = event.data;
-      state.toolCalls++;
-      state.pendingCalls.set(d.callId, {
-        callId: d.callId,
-        name: d.name,
-        input: d.input,
-        idempotencyKey: d.idempotencyKey,
-        seq: event.seq,
-      });
+    case 'tool.call':
+      applyToolCall(state, event);
       return;
-    }
-    case 'tool.result': {
-      const d = event.data;
-      state.pendingCalls.delete(d.callId);
-      if (d.isError) state.toolErrors++;
-      addToolResult(state, event.seq, {
-        callId: d.callId,
-        name: d.name,
-        output: d.output,
-        isError: d.isError,
-      });
+    case 'tool.result':
+      applyToolResult(state, event);
       return;
-    }
-    case 'context.compacted': {
-      const d = event.data;
-      state.messages.splice(1, d.removedMessages);
-      state.messageEvents.splice(1, d.removedMessages);
-      // runtime: the summary joins the pinned task; provider: it is in the answer that carries it
-      if (d.mode === 'runtime') {
-        if (d.pinned) state.pinnedResults = d.pinned;
-        state.messages[0] = {
-          role: 'user',
-          text: withSummary(pinnedText(state), d.summary, state.pinnedResults),
-        };
-      }
-      state.usage = addUsage(state.usage, d.usage);
-      if (d.costUsd === null) state.costKnown = false;
-      else state.costUsd += d.costUsd;
-      state.context = { tokens: d.tokensAfter, measuredAt: state.messages.length };
-      state.compactions++;
+    case 'context.compacted':
+      applyCompacted(state, event);
       return;
-    }
     case 'budget.warning':
       state.budgetWarnings.add(event.data.budget);
       return;
@@ -230,28 +168,15 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.status = 'awaiting_approval';
       return;
     }
-    case 'approval.answered': {
-      const call = state.pendingCalls.get(event.data.callId);
-      const answer = event.data.answer;
-      // withdrawn: decided again without approval, the call is like any other from here
-      if (call && answer === 'withdrawn') delete call.approval;
-      else if (call) call.approval = answer === 'approved' ? 'approved' : 'refused';
-      const waiting = [...state.pendingCalls.values()].some((c) => c.approval === 'requested');
-      if (state.status === 'awaiting_approval' && !waiting) state.status = 'running';
+    case 'approval.answered':
+      applyApprovalAnswered(state, event);
       return;
-    }
     case 'run.resumed':
-      state.status = 'running';
-      state.session = event.data.session;
-      state.detail = undefined;
-      state.reason = undefined;
-      state.finishedAt = undefined;
-      if (event.data.limits) state.limits = event.data.limits;
+      applyResumed(state, event);
       return;
     case 'voice.transcript':
       // Transcription is paid for like model calls, and counts toward the cost budget.
-      if (event.data.costUsd === null) state.costKnown = false;
-      else state.costUsd += event.data.costUsd;
+      addCost(state, event.data.costUsd);
       return;
     case 'user.message':
       state.messages.push({ role: 'user', text: event.data.text });
@@ -271,6 +196,107 @@ export function applyEvent(state: RunState, event: RunEvent): void {
       state.finishedAt = event.at;
       return;
   }
+}
+
+/** A priced step (a response, a compaction, a transcription): `null` is a step without a price. */
+function addCost(state: RunState, costUsd: number | null): void {
+  if (costUsd === null) state.costKnown = false;
+  else state.costUsd += costUsd;
+}
+
+function applyStarted(state: RunState, event: EventOf<'run.started'>): void {
+  const d = event.data;
+  state.agent = d.agent;
+  state.model = d.model;
+  state.task = d.task;
+  state.instructions = d.instructions;
+  state.limits = d.limits;
+  state.startedAt = event.at;
+  state.tags = applyTagChange([], { added: d.tags ?? [], removed: [] });
+  if (d.context) state.pinnedContext = d.context;
+  if (d.memory?.instructions) state.recalledInstructions = d.memory.instructions;
+  state.messages.push({ role: 'user', text: pinnedText(state) });
+  state.messageEvents.push([event.seq]);
+}
+
+function applyModelResponse(state: RunState, event: EventOf<'model.response'>): void {
+  const d = event.data;
+  state.awaitingModel = false;
+  state.usage = addUsage(state.usage, d.usage);
+  addCost(state, d.costUsd);
+  state.messages.push({
+    role: 'assistant',
+    text: d.text,
+    toolCalls: d.toolCalls,
+    ...(d.compaction ? { compaction: d.compaction } : {}),
+  });
+  state.messageEvents.push([event.seq]);
+  state.context = {
+    tokens: d.usage.inputTokens + d.usage.outputTokens,
+    measuredAt: state.messages.length,
+  };
+  if (d.toolCalls.length === 0 && d.text) state.output = d.text;
+}
+
+function applyToolCall(state: RunState, event: EventOf<'tool.call'>): void {
+  const d = event.data;
+  state.toolCalls++;
+  state.pendingCalls.set(d.callId, {
+    callId: d.callId,
+    name: d.name,
+    input: d.input,
+    idempotencyKey: d.idempotencyKey,
+    seq: event.seq,
+  });
+}
+
+function applyToolResult(state: RunState, event: EventOf<'tool.result'>): void {
+  const d = event.data;
+  state.pendingCalls.delete(d.callId);
+  if (d.isError) state.toolErrors++;
+  addToolResult(state, event.seq, {
+    callId: d.callId,
+    name: d.name,
+    output: d.output,
+    isError: d.isError,
+  });
+}
+
+function applyCompacted(state: RunState, event: EventOf<'context.compacted'>): void {
+  const d = event.data;
+  state.messages.splice(1, d.removedMessages);
+  state.messageEvents.splice(1, d.removedMessages);
+  // runtime: the summary joins the pinned task; provider: it is in the answer that carries it
+  if (d.mode === 'runtime') {
+    if (d.pinned) state.pinnedResults = d.pinned;
+    state.messages[0] = {
+      role: 'user',
+      text: withSummary(pinnedText(state), d.summary, state.pinnedResults),
+    };
+  }
+  state.usage = addUsage(state.usage, d.usage);
+  addCost(state, d.costUsd);
+  state.context = { tokens: d.tokensAfter, measuredAt: state.messages.length };
+  state.compactions++;
+}
+
+function applyApprovalAnswered(state: RunState, event: EventOf<'approval.answered'>): void {
+  const call = state.pendingCalls.get(event.data.callId);
+  const answer = event.data.answer;
+  // withdrawn: decided again without approval, the call is like any other from here
+  if (call && answer === 'withdrawn') delete call.approval;
+  else if (call) call.approval = answer === 'approved' ? 'approved' : 'refused';
+  const waiting = [...state.pendingCalls.values()].some((c) => c.approval === 'requested');
+  if (state.status === 'awaiting_approval' && !waiting) state.status = 'running';
+}
+
+function applyResumed(state: RunState, event: EventOf<'run.resumed'>): void {
+  state.status = 'running';
+  state.session = event.data.session;
+  state.detail = undefined;
+  state.reason = undefined;
+  state.finishedAt = undefined;
+  if (event.data.limits) state.limits = event.data.limits;
 }
 
 /**

@@ -88,56 +88,11 @@ export async function prepareAgentSpec(
   options: PrepareOptions = {},
 ): Promise<PreparedAgent> {
   const config = options.config ?? loadConfig();
-  if (overrides.model) {
-    const slash = overrides.model.indexOf('/');
-    const provider = overrides.model.slice(0, slash);
-    if (slash <= 0 || !isProviderName(provider)) {
-      throw new AgentdError(
-        'usage',
-        `--model: "${overrides.model}" is not provider/model-id (providers: ${providerNames.join(', ')})`,
-      );
-    }
-    spec.provider = provider;
-    spec.modelId = overrides.model.slice(slash + 1);
-  }
-  Object.assign(spec.limits, overrides.limits);
-  if (overrides.effort) spec.settings.effort = overrides.effort;
+  applyOverrides(spec, overrides);
   const resolved = await resolveModel(spec, config);
-  const compaction: Partial<CompactionSettings> = { ...spec.compaction, model: undefined };
-  if (spec.compaction.model) {
-    // The summarizer resolves like the agent's model (same keys, same scripted fallback).
-    const slash = spec.compaction.model.indexOf('/');
-    const summarizer = await resolveModel(
-      {
-        ...spec,
-        provider: spec.compaction.model.slice(0, slash) as AgentSpec['provider'],
-        modelId: spec.compaction.model.slice(slash + 1),
-        settings: {},
-      },
-      config,
-    );
-    compaction.model = summarizer.model;
-    resolved.secrets.push(...summarizer.secrets);
-  } else {
-    delete compaction.model;
-  }
-  if (spec.compaction.mode === 'provider' && !resolved.model.serverCompaction) {
-    resolved.notices.push(
-      `${resolved.model.provider}/${resolved.model.id} cannot compact server-side (Anthropic Messages and OpenAI Responses can); agentd compacts the context itself`,
-    );
-  }
+  const compaction = await compactionOf(spec, config, resolved);
   // Last: it starts MCP servers, which the caller stops when the run is over.
-  const cwd = options.workdir ?? spec.workdir ?? options.cwd ?? process.cwd();
-  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
-    throw new AgentdError(
-      'spec_invalid',
-      options.workdir !== undefined
-        ? `--cwd: ${cwd} is not a folder; give the folder the agent works in`
-        : spec.workdir !== undefined
-          ? `${spec.path}: workdir: ${cwd} is not a folder (create it, or fix the path; it is relative to the spec)`
-          : `${cwd} is not a folder`,
-    );
-  }
+  const cwd = workFolder(spec, options);
   // Under a policy set the http connector returns redirects instead of following them, so
   // every URL fetched is one the policies decided (a permitted host cannot redirect past them).
   const governed: AgentSpec = {
@@ -162,45 +117,9 @@ export async function prepareAgentSpec(
       ...(spec.memory ? { memory: spec.memory } : {}),
     },
   });
-  let environment: OpenEnvironment | undefined;
-  const environmentSpec = episodeSpec(spec, overrides.environment);
-  if (environmentSpec) {
-    try {
-      const { openEnvironment } = await import('../environments/open-environment.ts');
-      environment = await openEnvironment(environmentSpec, {
-        env: config.env,
-        framesDir: join(config.home, 'frames'),
-      });
-    } catch (error) {
-      await toolset.close();
-      throw error instanceof AgentdError
-        ? error
-        : new AgentdError(
-            'tool_load_failed',
-            `${spec.path}: environment: cannot start the ${environmentSpec.kind} environment: ${errorMessage(error)}`,
-            { cause: error },
-          );
-    }
-    const closeTools = toolset.close;
-    toolset.close = async () => {
-      await Promise.allSettled([closeTools(), environment!.close()]);
-    };
-    toolset.tools.push(...environment.tools);
-  }
+  const environment = await openEpisode(spec, overrides.environment, config, toolset);
   const tools = [...toolset.tools, ...(options.extraTools ?? [])];
-  if (spec.compaction.pin) {
-    // Pinned tools as the model calls them (`shell.run` is `shell__run`); each must be the agent's.
-    const names = new Set(tools.map((t) => t.name));
-    compaction.pin = spec.compaction.pin.map((name) => name.replace('.', '__'));
-    const unknown = spec.compaction.pin.find((_, i) => !names.has(compaction.pin![i]!));
-    if (unknown !== undefined) {
-      await toolset.close();
-      throw new AgentdError(
-        'spec_invalid',
-        `${spec.path}: compaction.pin: "${unknown}" is not one of the agent's tools (${[...names].join(', ')})`,
-      );
-    }
-  }
+  if (spec.compaction.pin) await pinTools(spec, tools, compaction, toolset);
   // The policy set is checked against the tools the run has: an invalid one never applies.
   let policy: Awaited<ReturnType<typeof runAuthorizer>>;
   try {
@@ -241,6 +160,130 @@ export async function prepareAgentSpec(
       ...(spec.tags ? { tags: spec.tags } : {}),
     },
   };
+}
+
+/** The caller's model, limits and effort over the spec's. */
+function applyOverrides(spec: AgentSpec, overrides: AgentOverrides): void {
+  if (overrides.model) {
+    const slash = overrides.model.indexOf('/');
+    const provider = overrides.model.slice(0, slash);
+    if (slash <= 0 || !isProviderName(provider)) {
+      throw new AgentdError(
+        'usage',
+        `--model: "${overrides.model}" is not provider/model-id (providers: ${providerNames.join(', ')})`,
+      );
+    }
+    spec.provider = provider;
+    spec.modelId = overrides.model.slice(slash + 1);
+  }
+  Object.assign(spec.limits, overrides.limits);
+  if (overrides.effort) spec.settings.effort = overrides.effort;
+}
+
+/** The run's compaction settings, with its summarizer model resolved when the spec names one. */
+async function compactionOf(
+  spec: AgentSpec,
+  config: Config,
+  resolved: ResolvedModel,
+): Promise<Partial<CompactionSettings>> {
+  const compaction: Partial<CompactionSettings> = { ...spec.compaction, model: undefined };
+  if (spec.compaction.model) {
+    // The summarizer resolves like the agent's model (same keys, same scripted fallback).
+    const slash = spec.compaction.model.indexOf('/');
+    const summarizer = await resolveModel(
+      {
+        ...spec,
+        provider: spec.compaction.model.slice(0, slash) as AgentSpec['provider'],
+        modelId: spec.compaction.model.slice(slash + 1),
+        settings: {},
+      },
+      config,
+    );
+    compaction.model = summarizer.model;
+    resolved.secrets.push(...summarizer.secrets);
+  } else {
+    delete compaction.model;
+  }
+  if (spec.compaction.mode === 'provider' && !resolved.model.serverCompaction) {
+    resolved.notices.push(
+      `${resolved.model.provider}/${resolved.model.id} cannot compact server-side (Anthropic Messages and OpenAI Responses can); agentd compacts the context itself`,
+    );
+  }
+  return compaction;
+}
+
+/** The folder the agent works in: the caller's, the spec's, or where it was started; it must exist. */
+function workFolder(spec: AgentSpec, options: PrepareOptions): string {
+  const cwd = options.workdir ?? spec.workdir ?? options.cwd ?? process.cwd();
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+    throw new AgentdError(
+      'spec_invalid',
+      options.workdir !== undefined
+        ? `--cwd: ${cwd} is not a folder; give the folder the agent works in`
+        : spec.workdir !== undefined
+          ? `${spec.path}: workdir: ${cwd} is not a folder (create it, or fix the path; it is relative to the spec)`
+          : `${cwd} is not a folder`,
+    );
+  }
+  return cwd;
+}
+
+/**
+ * The environment the run acts in, when it has one, reset for its episode: its tools join the
+ * toolset, and closing the toolset closes it. A failure to start it closes the toolset.
+ */
+async function openEpisode(
+  spec: AgentSpec,
+  override: EnvironmentOverride | undefined,
+  config: Config,
+  toolset: Toolset,
+): Promise<OpenEnvironment | undefined> {
+  const environmentSpec = episodeSpec(spec, override);
+  if (!environmentSpec) return undefined;
+  let environment: OpenEnvironment;
+  try {
+    const { openEnvironment } = await import('../environments/open-environment.ts');
+    environment = await openEnvironment(environmentSpec, {
+      env: config.env,
+      framesDir: join(config.home, 'frames'),
+    });
+  } catch (error) {
+    await toolset.close();
+    throw error instanceof AgentdError
+      ? error
+      : new AgentdError(
+          'tool_load_failed',
+          `${spec.path}: environment: cannot start the ${environmentSpec.kind} environment: ${errorMessage(error)}`,
+          { cause: error },
+        );
+  }
+  const closeTools = toolset.close;
+  toolset.close = async () => {
+    await Promise.allSettled([closeTools(), environment.close()]);
+  };
+  toolset.tools.push(...environment.tools);
+  return environment;
+}
+
+/** Pinned tools as the model calls them (`shell.run` is `shell__run`); each must be the agent's. */
+async function pinTools(
+  spec: AgentSpec,
+  tools: readonly Tool[],
+  compaction: Partial<CompactionSettings>,
+  toolset: Toolset,
+): Promise<void> {
+  const pinned = spec.compaction.pin ?? [];
+  const names = new Set(tools.map((t) => t.name));
+  const pin = pinned.map((name) => name.replace('.', '__'));
+  compaction.pin = pin;
+  const unknown = pinned.find((_, i) => !names.has(pin[i]!));
+  if (unknown !== undefined) {
+    await toolset.close();
+    throw new AgentdError(
+      'spec_invalid',
+      `${spec.path}: compaction.pin: "${unknown}" is not one of the agent's tools (${[...names].join(', ')})`,
+    );
+  }
 }
 
 /** The environment of a run: the case's own, the spec's with the case's episode, or the spec's. */

@@ -90,153 +90,29 @@ export class RunSpans {
         ended.push(...this.closeOpen());
         this.#resume(event, at);
         break;
-      case 'model.request': {
-        this.#turnRetries = 0;
-        this.#chat = this.#open(`chat ${this.#modelId()}`, 'client', event.seq, '', at, {
-          ...this.#modelAttributes('chat'),
-          'agentd.turn': event.data.turn,
-          'agentd.request.messages': event.data.messageCount,
-          ...(event.data.effort ? { 'agentd.request.effort': event.data.effort } : {}),
-          ...(event.data.contextTokens !== undefined
-            ? { 'agentd.context.tokens': event.data.contextTokens }
-            : {}),
-          ...(messagesBefore
-            ? this.#content(genAi.inputMessages, () => inputMessages(messagesBefore))
-            : {}),
-        });
+      case 'model.request':
+        this.#modelRequest(event, at, messagesBefore);
         break;
-      }
-      case 'model.retry': {
-        const chat = this.#chatSpan(at);
-        this.#turnRetries++;
-        chat.record.events.push({
-          name: 'agentd.model.retry',
-          timeMs: at,
-          attributes: {
-            'agentd.retry.attempt': event.data.attempt,
-            'agentd.retry.delay_ms': event.data.delayMs,
-            ...(event.data.status !== undefined
-              ? { 'agentd.retry.status': event.data.status }
-              : {}),
-          },
-        });
-        chat.record.attributes['agentd.model.retries'] = this.#turnRetries;
+      case 'model.retry':
+        this.#modelRetry(event, at);
         break;
-      }
-      case 'model.response': {
-        const chat = this.#chatSpan(at);
-        const data = event.data;
-        Object.assign(chat.record.attributes, {
-          [genAi.responseModel]: this.#modelId(),
-          [genAi.responseFinishReasons]: [finishReason(data.stopReason)],
-          ...usageAttributes(data.usage),
-          ...(data.costUsd !== null ? { 'agentd.cost_usd': data.costUsd } : {}),
-          ...(data.toolCalls.length ? { 'agentd.response.tool_calls': data.toolCalls.length } : {}),
-          ...this.#content(genAi.outputMessages, () => [
-            {
-              role: 'assistant',
-              parts: assistantParts(data.text, data.toolCalls),
-              finish_reason: finishReason(data.stopReason),
-            },
-          ]),
-        });
-        if (data.stopReason === 'error') this.#fail(chat.record, 'model_error');
-        ended.push(this.#end(chat, at));
-        this.#chat = undefined;
+      case 'model.response':
+        ended.push(this.#modelResponse(event, at));
         break;
-      }
-      case 'context.compacted': {
-        const data = event.data;
-        const span = this.#open(
-          'agentd.compaction',
-          'internal',
-          event.seq,
-          '',
-          at - data.durationMs,
-          {
-            'agentd.compaction.mode': data.mode,
-            'agentd.compaction.tokens_before': data.tokensBefore,
-            'agentd.compaction.tokens_after': data.tokensAfter,
-            'agentd.compaction.removed_messages': data.removedMessages,
-            'agentd.compaction.removed_events': data.removedEvents.length,
-            'agentd.compaction.model': data.model,
-            ...usageAttributes(data.usage),
-            ...(data.costUsd !== null ? { 'agentd.cost_usd': data.costUsd } : {}),
-            ...this.#content('agentd.compaction.summary', () => data.summary),
-          },
-        );
-        ended.push(this.#end(span, at));
+      case 'context.compacted':
+        ended.push(this.#compacted(event, at));
         break;
-      }
-      case 'tool.call': {
-        const data = event.data;
-        this.#pending.set(data.callId, { name: data.name, seq: event.seq });
-        this.#tools.set(
-          data.callId,
-          this.#toolSpan(data.callId, data.name, event.seq, '', at, data.input),
-        );
+      case 'tool.call':
+      case 'policy.decision':
+      case 'tool.result':
+        this.#toolEvent(event, at, ended);
         break;
-      }
-      case 'policy.decision': {
-        const data = event.data;
-        Object.assign(this.#toolOf(data.callId, data.name, at).record.attributes, {
-          'agentd.policy.decision': data.decision,
-          'agentd.policy.effect': data.effect,
-          'agentd.policy.mode': data.mode,
-          'agentd.policy.principal': data.principal,
-          'agentd.policy.action': data.action,
-          'agentd.policy.ids': data.policies,
-          'agentd.policy.latency_us': data.latencyUs,
-          'agentd.audit.seq': data.auditSeq,
-        });
+      case 'approval.requested':
+        this.#approvalRequested(event, at);
         break;
-      }
-      case 'approval.requested': {
-        const data = event.data;
-        const tool = this.#toolOf(data.callId, data.name, at);
-        const span = this.#open(`agentd.approval ${data.name}`, 'internal', event.seq, '', at, {
-          'agentd.approval.id': data.approvalId,
-          [genAi.toolName]: data.name,
-          [genAi.toolCallId]: data.callId,
-          'agentd.policy.ids': data.policies,
-          'agentd.approval.expires_at': data.expiresAt,
-          ...(data.resumed ? { 'agentd.approval.resumed': true } : {}),
-        });
-        span.record.parentSpanId = tool.record.spanId;
-        span.callId = data.callId;
-        this.#approvals.set(data.approvalId, span);
+      case 'approval.answered':
+        this.#approvalAnswered(event, at, ended);
         break;
-      }
-      case 'approval.answered': {
-        const data = event.data;
-        const span = this.#approvals.get(data.approvalId);
-        if (!span) break; // asked in a segment whose spans were already closed
-        this.#approvals.delete(data.approvalId);
-        Object.assign(span.record.attributes, {
-          'agentd.approval.answer': data.answer,
-          'agentd.approval.answered_by': data.by,
-          'agentd.approval.wait_ms': at - span.record.startMs,
-        });
-        if (data.answer !== 'approved') {
-          this.#toolOf(data.callId, data.name, at).record.attributes['agentd.approval.answer'] =
-            data.answer;
-        }
-        ended.push(this.#end(span, at));
-        break;
-      }
-      case 'tool.result': {
-        const data = event.data;
-        const tool = this.#toolOf(data.callId, data.name, at);
-        this.#tools.delete(data.callId);
-        this.#pending.delete(data.callId);
-        Object.assign(
-          tool.record.attributes,
-          this.#content(genAi.toolCallResult, () => contentText(data.output)),
-        );
-        if (data.isError) this.#fail(tool.record, data.errorKind ?? 'execution');
-        ended.push(this.#end(tool, at));
-        break;
-      }
       case 'budget.warning':
         this.#segmentSpan(at).record.events.push({
           name: 'agentd.budget.warning',
@@ -248,60 +124,216 @@ export class RunSpans {
           },
         });
         break;
-      case 'run.error': {
-        const segment = this.#segmentSpan(at);
-        segment.record.attributes['agentd.run.error'] = event.data.code;
-        segment.record.events.push({
-          name: 'agentd.run.error',
-          timeMs: at,
-          attributes: {
-            [general.errorType]: event.data.code,
-            ...this.#content('agentd.error.message', () => event.data.message),
-          },
-        });
+      case 'run.error':
+        this.#runError(event, at);
         break;
-      }
       case 'run.needs_attention':
       case 'run.suspended':
-      case 'run.finished': {
-        const segment = this.#segmentSpan(at);
-        const attributes = segment.record.attributes;
-        if (event.type === 'run.finished') {
-          const data = event.data;
-          Object.assign(attributes, {
-            'agentd.run.status': data.status,
-            'agentd.run.reason': data.reason,
-            'agentd.run.turns': data.turns,
-            ...usageAttributes(data.usage),
-            ...(data.costUsd !== null ? { 'agentd.cost_usd': data.costUsd } : {}),
-          });
-          if (data.status === 'budget_exceeded') {
-            segment.record.events.push({
-              name: 'agentd.budget.exceeded',
-              timeMs: at,
-              attributes: { 'agentd.run.reason': data.reason },
-            });
-          }
-          if (data.status === 'failed') {
-            this.#fail(segment.record, String(attributes['agentd.run.error'] ?? data.reason));
-          }
-        } else {
-          attributes['agentd.run.status'] =
-            event.type === 'run.suspended' ? 'suspended' : 'needs_attention';
-        }
-        // Spans still open end with the segment: nothing more happens in it.
-        ended.push(
-          ...this.#closeChildren(at, event.type === 'run.finished' ? undefined : event.type),
-        );
-        ended.push(this.#end(segment, at));
-        this.#segment = undefined;
+      case 'run.finished':
+        this.#segmentEnd(event, at, ended);
         break;
-      }
       default:
         break;
     }
     this.#lastMs = at;
     return ended;
+  }
+
+  #modelRequest(
+    event: EventOf<'model.request'>,
+    at: number,
+    messagesBefore: Message[] | undefined,
+  ): void {
+    this.#turnRetries = 0;
+    this.#chat = this.#open(`chat ${this.#modelId()}`, 'client', event.seq, '', at, {
+      ...this.#modelAttributes('chat'),
+      'agentd.turn': event.data.turn,
+      'agentd.request.messages': event.data.messageCount,
+      ...(event.data.effort ? { 'agentd.request.effort': event.data.effort } : {}),
+      ...(event.data.contextTokens !== undefined
+        ? { 'agentd.context.tokens': event.data.contextTokens }
+        : {}),
+      ...(messagesBefore
+        ? this.#content(genAi.inputMessages, () => inputMessages(messagesBefore))
+        : {}),
+    });
+  }
+
+  #modelRetry(event: EventOf<'model.retry'>, at: number): void {
+    const chat = this.#chatSpan(at);
+    this.#turnRetries++;
+    chat.record.events.push({
+      name: 'agentd.model.retry',
+      timeMs: at,
+      attributes: {
+        'agentd.retry.attempt': event.data.attempt,
+        'agentd.retry.delay_ms': event.data.delayMs,
+        ...(event.data.status !== undefined ? { 'agentd.retry.status': event.data.status } : {}),
+      },
+    });
+    chat.record.attributes['agentd.model.retries'] = this.#turnRetries;
+  }
+
+  /** Ends the model call's `chat` span. */
+  #modelResponse(event: EventOf<'model.response'>, at: number): SpanRecord {
+    const chat = this.#chatSpan(at);
+    const data = event.data;
+    Object.assign(chat.record.attributes, {
+      [genAi.responseModel]: this.#modelId(),
+      [genAi.responseFinishReasons]: [finishReason(data.stopReason)],
+      ...usageAttributes(data.usage),
+      ...(data.costUsd !== null ? { 'agentd.cost_usd': data.costUsd } : {}),
+      ...(data.toolCalls.length ? { 'agentd.response.tool_calls': data.toolCalls.length } : {}),
+      ...this.#content(genAi.outputMessages, () => [
+        {
+          role: 'assistant',
+          parts: assistantParts(data.text, data.toolCalls),
+          finish_reason: finishReason(data.stopReason),
+        },
+      ]),
+    });
+    if (data.stopReason === 'error') this.#fail(chat.record, 'model_error');
+    this.#chat = undefined;
+    return this.#end(chat, at);
+  }
+
+  /** A compaction's span, from its start (its duration before the event) to the event. */
+  #compacted(event: EventOf<'context.compacted'>, at: number): SpanRecord {
+    const data = event.data;
+    const span = this.#open('agentd.compaction', 'internal', event.seq, '', at - data.durationMs, {
+      'agentd.compaction.mode': data.mode,
+      'agentd.compaction.tokens_before': data.tokensBefore,
+      'agentd.compaction.tokens_after': data.tokensAfter,
+      'agentd.compaction.removed_messages': data.removedMessages,
+      'agentd.compaction.removed_events': data.removedEvents.length,
+      'agentd.compaction.model': data.model,
+      ...usageAttributes(data.usage),
+      ...(data.costUsd !== null ? { 'agentd.cost_usd': data.costUsd } : {}),
+      ...this.#content('agentd.compaction.summary', () => data.summary),
+    });
+    return this.#end(span, at);
+  }
+
+  /** A tool call's `execute_tool` span: opened by the call, told the decision, ended by the result. */
+  #toolEvent(
+    event: EventOf<'tool.call' | 'policy.decision' | 'tool.result'>,
+    at: number,
+    ended: SpanRecord[],
+  ): void {
+    if (event.type === 'tool.call') {
+      const data = event.data;
+      this.#pending.set(data.callId, { name: data.name, seq: event.seq });
+      this.#tools.set(
+        data.callId,
+        this.#toolSpan(data.callId, data.name, event.seq, '', at, data.input),
+      );
+    } else if (event.type === 'policy.decision') {
+      const data = event.data;
+      Object.assign(this.#toolOf(data.callId, data.name, at).record.attributes, {
+        'agentd.policy.decision': data.decision,
+        'agentd.policy.effect': data.effect,
+        'agentd.policy.mode': data.mode,
+        'agentd.policy.principal': data.principal,
+        'agentd.policy.action': data.action,
+        'agentd.policy.ids': data.policies,
+        'agentd.policy.latency_us': data.latencyUs,
+        'agentd.audit.seq': data.auditSeq,
+      });
+    } else {
+      const data = event.data;
+      const tool = this.#toolOf(data.callId, data.name, at);
+      this.#tools.delete(data.callId);
+      this.#pending.delete(data.callId);
+      Object.assign(
+        tool.record.attributes,
+        this.#content(genAi.toolCallResult, () => contentText(data.output)),
+      );
+      if (data.isError) this.#fail(tool.record, data.errorKind ?? 'execution');
+      ended.push(this.#end(tool, at));
+    }
+  }
+
+  #approvalRequested(event: EventOf<'approval.requested'>, at: number): void {
+    const data = event.data;
+    const tool = this.#toolOf(data.callId, data.name, at);
+    const span = this.#open(`agentd.approval ${data.name}`, 'internal', event.seq, '', at, {
+      'agentd.approval.id': data.approvalId,
+      [genAi.toolName]: data.name,
+      [genAi.toolCallId]: data.callId,
+      'agentd.policy.ids': data.policies,
+      'agentd.approval.expires_at': data.expiresAt,
+      ...(data.resumed ? { 'agentd.approval.resumed': true } : {}),
+    });
+    span.record.parentSpanId = tool.record.spanId;
+    span.callId = data.callId;
+    this.#approvals.set(data.approvalId, span);
+  }
+
+  #approvalAnswered(event: EventOf<'approval.answered'>, at: number, ended: SpanRecord[]): void {
+    const data = event.data;
+    const span = this.#approvals.get(data.approvalId);
+    if (!span) return; // asked in a segment whose spans were already closed
+    this.#approvals.delete(data.approvalId);
+    Object.assign(span.record.attributes, {
+      'agentd.approval.answer': data.answer,
+      'agentd.approval.answered_by': data.by,
+      'agentd.approval.wait_ms': at - span.record.startMs,
+    });
+    if (data.answer !== 'approved') {
+      this.#toolOf(data.callId, data.name, at).record.attributes['agentd.approval.answer'] =
+        data.answer;
+    }
+    ended.push(this.#end(span, at));
+  }
+
+  #runError(event: EventOf<'run.error'>, at: number): void {
+    const segment = this.#segmentSpan(at);
+    segment.record.attributes['agentd.run.error'] = event.data.code;
+    segment.record.events.push({
+      name: 'agentd.run.error',
+      timeMs: at,
+      attributes: {
+        [general.errorType]: event.data.code,
+        ...this.#content('agentd.error.message', () => event.data.message),
+      },
+    });
+  }
+
+  /** The segment ends: the run finished, paused for a person, or was suspended. */
+  #segmentEnd(
+    event: EventOf<'run.needs_attention' | 'run.suspended' | 'run.finished'>,
+    at: number,
+    ended: SpanRecord[],
+  ): void {
+    const segment = this.#segmentSpan(at);
+    const attributes = segment.record.attributes;
+    if (event.type === 'run.finished') {
+      const data = event.data;
+      Object.assign(attributes, {
+        'agentd.run.status': data.status,
+        'agentd.run.reason': data.reason,
+        'agentd.run.turns': data.turns,
+        ...usageAttributes(data.usage),
+        ...(data.costUsd !== null ? { 'agentd.cost_usd': data.costUsd } : {}),
+      });
+      if (data.status === 'budget_exceeded') {
+        segment.record.events.push({
+          name: 'agentd.budget.exceeded',
+          timeMs: at,
+          attributes: { 'agentd.run.reason': data.reason },
+        });
+      }
+      if (data.status === 'failed') {
+        this.#fail(segment.record, String(attributes['agentd.run.error'] ?? data.reason));
+      }
+    } else {
+      attributes['agentd.run.status'] =
+        event.type === 'run.suspended' ? 'suspended' : 'needs_attention';
+    }
+    // Spans still open end with the segment: nothing more happens in it.
+    ended.push(...this.#closeChildren(at, event.type === 'run.finished' ? undefined : event.type));
+    ended.push(this.#end(segment, at));
+    this.#segment = undefined;
   }
 
   /**

@@ -144,3 +144,49 @@ export function realtimeErrorMessage(data: Record<string, unknown>): string {
   }
   return JSON.stringify(data.error ?? data).slice(0, 200);
 }
+
+/** What a realtime stream handles, one at a time: the sockets' messages and closes, and the audio. */
+export type RealtimeInput =
+  | SocketInput
+  | { kind: 'audio'; samples: Int16Array }
+  | { kind: 'audio-end' }
+  | { kind: 'audio-error'; error: unknown };
+
+/** Puts the audio on a stream's queue as it comes, then its end (or its error). */
+export function pumpAudio(
+  audio: AsyncIterable<Int16Array>,
+  queue: AsyncQueue<RealtimeInput>,
+): void {
+  (async () => {
+    try {
+      for await (const samples of audio) queue.push({ kind: 'audio', samples });
+      queue.push({ kind: 'audio-end' });
+    } catch (error) {
+      queue.push({ kind: 'audio-error', error });
+    }
+  })();
+}
+
+/** The `authorization` header of a key, when there is one. */
+export function bearerHeaders(apiKey: string | undefined): Record<string, string> {
+  return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+}
+
+/**
+ * Counts a socket the provider closed against the stream's reconnects: throws when it has
+ * closed `maxReconnects` times already, else returns the new count.
+ */
+export function countReconnect(
+  provider: string,
+  closed: Extract<SocketInput, { kind: 'closed' }>,
+  reconnects: number,
+  maxReconnects: number,
+): number {
+  if (reconnects >= maxReconnects) {
+    throw new VoiceProviderError(
+      `${provider} closed the realtime connection (${closed.code}${closed.reason ? `: ${closed.reason}` : ''}) ${reconnects + 1} times; gave up`,
+      { retryable: false },
+    );
+  }
+  return reconnects + 1;
+}

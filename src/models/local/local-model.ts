@@ -54,8 +54,111 @@ export class LocalModel implements Model {
 
   async *stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelStreamPart> {
     const { model } = this.loaded;
-    const { chatWrapper, thought } = this;
+    const { thought } = this;
     const tools = request.purpose === 'compaction' ? [] : request.tools;
+    const plan = this.#plan(request, tools);
+    const { prompt, maxTokens, budget } = plan;
+    const grammar =
+      tools.length > 0 ? await this.loaded.grammarFor(responseSchema(tools)) : undefined;
+    const { LlamaGrammarEvaluationState } = await nodeLlamaCpp();
+    const lease = await this.loaded.acquire(signal);
+    try {
+      const sequence = lease.sequence;
+      const cached = await reusePrefix(sequence, prompt);
+      const grammarState: LlamaGrammarEvaluationState | undefined = grammar
+        ? new LlamaGrammarEvaluationState({ model, grammar })
+        : undefined;
+      const reply = new GeneratedReply(plan.phase, thought, plan.stops, grammar !== undefined);
+      const sampling = samplingOf(request);
+      // The answer's grammar holds from the answer's first token: after the thought, if any.
+      const evaluate = (tokens: Token[]) =>
+        sequence.evaluate(tokens, {
+          ...sampling,
+          ...(grammarState && reply.phase === 'answer'
+            ? { grammarEvaluationState: grammarState }
+            : {}),
+        });
+
+      const out: Token[] = [];
+      let pending: Token[] = [];
+      let inserted = 0;
+      let generated = 0;
+      let reasoning = 0;
+      let stopReason: StopReason = 'end_turn';
+      let iterator = evaluate(prompt.slice(cached));
+      let replacement: Token[] | undefined;
+      try {
+        while (!reply.done) {
+          const step = await iterator.next(replacement);
+          replacement = undefined;
+          if (step.done || signal?.aborted) break;
+          const token = step.value;
+          generated++;
+          if (model.isEogToken(token)) break;
+          if (reply.phase === 'thought') reasoning++;
+          pending.push(token);
+          const piece = model.detokenize(pending, thought !== undefined, out);
+          // A character split over tokens shows as U+FFFD until its last byte comes (unless
+          // the thought's budget is spent: then it is closed at this token).
+          const split = piece.endsWith('\uFFFD') && pending.length < 4;
+          if (split && generated < maxTokens && !(reply.phase === 'thought' && reasoning >= budget))
+            continue;
+          out.push(...pending);
+          pending = [];
+
+          const shown = reply.take(piece, reasoning >= budget, generated >= maxTokens);
+          if (shown) yield { type: 'text-delta', text: shown };
+          if (reply.done) break;
+          if (generated >= maxTokens) {
+            stopReason = 'max_tokens';
+            break;
+          }
+          if (reply.close && thought) {
+            // The budget is spent: close the thought for the model and go on with the answer.
+            reply.phase = 'answer';
+            inserted += thought.suffixTokens.length;
+            out.push(...thought.suffixTokens);
+            const next = [token, ...thought.suffixTokens];
+            if (grammarState) {
+              await iterator.return();
+              iterator = evaluate(next);
+            } else {
+              replacement = next;
+            }
+          } else if (reply.closed && grammarState) {
+            await iterator.return();
+            iterator = evaluate([token]);
+          }
+        }
+      } finally {
+        await iterator.return();
+      }
+      if (signal?.aborted) throw signal.reason;
+      const rest = reply.flushLead();
+      if (rest) yield { type: 'text-delta', text: rest };
+
+      const usage: Usage = {
+        inputTokens: prompt.length + inserted,
+        outputTokens: generated,
+        cachedInputTokens: cached,
+        cacheWriteTokens: 0,
+        reasoningTokens: reasoning,
+      };
+      yield* finishParts(reply.text, grammar !== undefined, stopReason, usage);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /**
+   * The prompt in the model's template, the room left for output, and the thinking budget.
+   * With effort, the thought gets at most the effort's share of the output room; `minimal`
+   * none. agentd opens the thought itself when effort asks for one (or node-llama-cpp would
+   * for this template) and closes it when the budget is spent, as node-llama-cpp's LlamaChat does.
+   */
+  #plan(request: ModelRequest, tools: ModelRequest['tools']): PromptPlan {
+    const { model } = this.loaded;
+    const { chatWrapper, thought } = this;
     const history = chatHistory(request, tools.length > 0);
     const { contextText, stopGenerationTriggers } = chatWrapper.generateContextState({
       chatHistory: history,
@@ -72,14 +175,9 @@ export class LocalModel implements Model {
       );
     }
     const maxTokens = Math.min(request.settings.maxOutputTokens ?? room, room);
-
-    // Thinking: with effort, at most the effort's share of the output room; `minimal` none.
-    // agentd opens the thought itself when effort asks for one (or node-llama-cpp would for
-    // this template) and closes it when the budget is spent, as node-llama-cpp's LlamaChat does.
     const effort = request.settings.effort;
     const budget = thought && effort ? thoughtBudget(effort, maxTokens) : Number.POSITIVE_INFINITY;
-    let phase: 'lead' | 'thought' | 'answer' = 'answer';
-    let inserted = 0;
+    let phase: Phase = 'answer';
     if (thought) {
       if (thought.openedOnStart) {
         if (budget > 0) phase = 'thought';
@@ -94,177 +192,158 @@ export class LocalModel implements Model {
         phase = 'lead';
       }
     }
+    const stops = [
+      ...stopGenerationTriggers.flatMap((t) => plainText(t.values)),
+      ...(request.settings.stopSequences ?? []),
+    ];
+    return { prompt, maxTokens, budget, phase, stops };
+  }
+}
 
-    const grammar =
-      tools.length > 0 ? await this.loaded.grammarFor(responseSchema(tools)) : undefined;
-    const { LlamaGrammarEvaluationState } = await nodeLlamaCpp();
-    const lease = await this.loaded.acquire(signal);
-    try {
-      const sequence = lease.sequence;
-      const cached = await reusePrefix(sequence, prompt);
-      const stops = [
-        ...stopGenerationTriggers.flatMap((t) => plainText(t.values)),
-        ...(request.settings.stopSequences ?? []),
-      ];
-      const grammarState: LlamaGrammarEvaluationState | undefined = grammar
-        ? new LlamaGrammarEvaluationState({ model, grammar })
-        : undefined;
-      const answer = grammar ? new AnswerStream() : undefined;
-      const sampling = {
-        ...(request.settings.temperature !== undefined
-          ? { temperature: request.settings.temperature }
-          : {}),
-        ...(request.settings.topP !== undefined ? { topP: request.settings.topP } : {}),
-        ...(request.settings.seed !== undefined ? { seed: request.settings.seed } : {}),
-      };
-      // The answer's grammar holds from the answer's first token: after the thought, if any.
-      const evaluate = (tokens: Token[]) =>
-        sequence.evaluate(tokens, {
-          ...sampling,
-          ...(grammarState && phase === 'answer' ? { grammarEvaluationState: grammarState } : {}),
-        });
+/** Where generation is: before it is clear whether a thought opens, in a thought, in the answer. */
+type Phase = 'lead' | 'thought' | 'answer';
 
-      const out: Token[] = [];
-      let pending: Token[] = [];
-      let text = '';
-      let lead = '';
-      let thinking = '';
-      let trimStart = thought !== undefined;
-      let generated = 0;
-      let reasoning = 0;
-      let stopReason: StopReason = 'end_turn';
-      let done = false;
+interface PromptPlan {
+  prompt: Token[];
+  /** The output room: at most the request's limit, never past the context. */
+  maxTokens: number;
+  /** Tokens the thought may take (infinite without effort). */
+  budget: number;
+  /** Where the first generated token is. */
+  phase: Phase;
+  /** Text that ends the answer: the template's triggers that are text, and the request's. */
+  stops: string[];
+}
 
-      /** Answer text as it comes: the deltas to show, and whether a stop was reached. */
-      const answerPiece = (piece: string): string | undefined => {
-        if (trimStart) {
-          piece = piece.trimStart();
-          if (!piece) return undefined;
-          trimStart = false;
-        }
-        const before = text.length;
-        text += piece;
-        const stop = firstStop(text, stops, before);
-        if (stop !== undefined) text = text.slice(0, stop);
-        const delta = text.slice(before);
-        if (stop !== undefined) done = true;
-        // The grammar lets whitespace follow the object; the answer is complete at its end.
-        else if (
-          grammar &&
-          delta.trimEnd().endsWith('}') &&
-          parseResponse(text).kind !== 'incomplete'
-        ) {
-          done = true;
-        }
-        if (!delta) return undefined;
-        return answer ? answer.push(delta) || undefined : delta;
-      };
+function samplingOf(request: ModelRequest): { temperature?: number; topP?: number; seed?: number } {
+  const { temperature, topP, seed } = request.settings;
+  return {
+    ...(temperature !== undefined ? { temperature } : {}),
+    ...(topP !== undefined ? { topP } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  };
+}
 
-      let iterator = evaluate(prompt.slice(cached));
-      let replacement: Token[] | undefined;
-      try {
-        while (!done) {
-          const step = await iterator.next(replacement);
-          replacement = undefined;
-          if (step.done || signal?.aborted) break;
-          const token = step.value;
-          generated++;
-          if (model.isEogToken(token)) break;
-          if (phase === 'thought') reasoning++;
-          pending.push(token);
-          const piece = model.detokenize(pending, thought !== undefined, out);
-          // A character split over tokens shows as U+FFFD until its last byte comes (unless
-          // the thought's budget is spent: then it is closed at this token).
-          const split = piece.endsWith('\uFFFD') && pending.length < 4;
-          if (split && generated < maxTokens && !(phase === 'thought' && reasoning >= budget))
-            continue;
-          out.push(...pending);
-          pending = [];
+/**
+ * The text of one generation as its pieces come: a lead held back until it is clear whether
+ * the model opens a thought, the thought, and the answer (trimmed at its start, cut at a stop,
+ * complete at the end of its JSON object under the grammar).
+ */
+class GeneratedReply {
+  phase: Phase;
+  /** The answer so far. */
+  text = '';
+  done = false;
+  /** The last piece spent the thought's budget: the thought is to be closed. */
+  close = false;
+  /** The last piece closed the thought (the model wrote its end). */
+  closed = false;
+  #lead = '';
+  #thinking = '';
+  #trimStart: boolean;
+  readonly #thought: ThoughtSegment | undefined;
+  readonly #stops: readonly string[];
+  readonly #grammar: boolean;
+  readonly #answer: AnswerStream | undefined;
 
-          let shown: string | undefined;
-          let close = false;
-          let closed = false;
-          if (phase === 'lead' && thought) {
-            lead += piece;
-            const start = lead.trimStart();
-            if (start.startsWith(thought.prefix)) {
-              phase = 'thought';
-              thinking = start.slice(thought.prefix.length);
-              close = reasoning >= budget;
-            } else if (!thought.prefix.startsWith(start) || generated >= maxTokens) {
-              phase = 'answer';
-              shown = answerPiece(lead);
-            }
-          } else if (phase === 'thought' && thought) {
-            thinking += piece;
-            const end = thinking.indexOf(thought.suffix);
-            if (end >= 0) {
-              phase = 'answer';
-              closed = true;
-              shown = answerPiece(thinking.slice(end + thought.suffix.length));
-            } else {
-              close = reasoning >= budget;
-            }
-          } else {
-            shown = answerPiece(piece);
-          }
-          if (shown) yield { type: 'text-delta', text: shown };
-          if (done) break;
-          if (generated >= maxTokens) {
-            stopReason = 'max_tokens';
-            break;
-          }
-          if (close && thought) {
-            // The budget is spent: close the thought for the model and go on with the answer.
-            phase = 'answer';
-            inserted += thought.suffixTokens.length;
-            out.push(...thought.suffixTokens);
-            const next = [token, ...thought.suffixTokens];
-            if (grammarState) {
-              await iterator.return();
-              iterator = evaluate(next);
-            } else {
-              replacement = next;
-            }
-          } else if (closed && grammarState) {
-            await iterator.return();
-            iterator = evaluate([token]);
-          }
-        }
-      } finally {
-        await iterator.return();
+  constructor(
+    phase: Phase,
+    thought: ThoughtSegment | undefined,
+    stops: readonly string[],
+    grammar: boolean,
+  ) {
+    this.phase = phase;
+    this.#thought = thought;
+    this.#stops = stops;
+    this.#grammar = grammar;
+    this.#trimStart = thought !== undefined;
+    this.#answer = grammar ? new AnswerStream() : undefined;
+  }
+
+  /** One decoded piece; returns the text to show, if any. */
+  take(piece: string, budgetSpent: boolean, last: boolean): string | undefined {
+    const thought = this.#thought;
+    this.close = false;
+    this.closed = false;
+    if (this.phase === 'lead' && thought) {
+      this.#lead += piece;
+      const start = this.#lead.trimStart();
+      if (start.startsWith(thought.prefix)) {
+        this.phase = 'thought';
+        this.#thinking = start.slice(thought.prefix.length);
+        this.close = budgetSpent;
+      } else if (!thought.prefix.startsWith(start) || last) {
+        this.phase = 'answer';
+        return this.#answerPiece(this.#lead);
       }
-      if (signal?.aborted) throw signal.reason;
-      if (phase === 'lead' && lead) {
-        const shown = answerPiece(lead);
-        if (shown) yield { type: 'text-delta', text: shown };
+      return undefined;
+    }
+    if (this.phase === 'thought' && thought) {
+      this.#thinking += piece;
+      const end = this.#thinking.indexOf(thought.suffix);
+      if (end >= 0) {
+        this.phase = 'answer';
+        this.closed = true;
+        return this.#answerPiece(this.#thinking.slice(end + thought.suffix.length));
       }
+      this.close = budgetSpent;
+      return undefined;
+    }
+    return this.#answerPiece(piece);
+  }
 
-      const usage: Usage = {
-        inputTokens: prompt.length + inserted,
-        outputTokens: generated,
-        cachedInputTokens: cached,
-        cacheWriteTokens: 0,
-        reasoningTokens: reasoning,
-      };
-      if (grammar) {
-        const parsed = parseResponse(text);
-        if (parsed.kind === 'tool_calls') {
-          for (const call of parsed.calls) {
-            const id = `call_${randomBytes(6).toString('hex')}`;
-            yield { type: 'tool-call-start', id, name: call.name };
-            yield { type: 'tool-call', call: { id, name: call.name, input: call.input } };
-          }
-          stopReason = 'tool_calls';
-        } else if (parsed.kind === 'incomplete' && stopReason !== 'max_tokens') {
-          stopReason = 'other';
-        }
+  /** A lead still held back when generation ended is the answer. */
+  flushLead(): string | undefined {
+    return this.phase === 'lead' && this.#lead ? this.#answerPiece(this.#lead) : undefined;
+  }
+
+  /** Answer text as it comes: the delta to show; sets `done` when a stop was reached. */
+  #answerPiece(piece: string): string | undefined {
+    if (this.#trimStart) {
+      piece = piece.trimStart();
+      if (!piece) return undefined;
+      this.#trimStart = false;
+    }
+    const before = this.text.length;
+    this.text += piece;
+    const stop = firstStop(this.text, this.#stops, before);
+    if (stop !== undefined) this.text = this.text.slice(0, stop);
+    const delta = this.text.slice(before);
+    if (stop !== undefined) this.done = true;
+    // The grammar lets whitespace follow the object; the answer is complete at its end.
+    else if (
+      this.#grammar &&
+      delta.trimEnd().endsWith('}') &&
+      parseResponse(this.text).kind !== 'incomplete'
+    ) {
+      this.done = true;
+    }
+    if (!delta) return undefined;
+    return this.#answer ? this.#answer.push(delta) || undefined : delta;
+  }
+}
+
+/** The end of a reply: the tool calls of a grammar answer, then `finish`. */
+function* finishParts(
+  text: string,
+  withGrammar: boolean,
+  stopReason: StopReason,
+  usage: Usage,
+): Iterable<ModelStreamPart> {
+  if (withGrammar) {
+    const parsed = parseResponse(text);
+    if (parsed.kind === 'tool_calls') {
+      for (const call of parsed.calls) {
+        const id = `call_${randomBytes(6).toString('hex')}`;
+        yield { type: 'tool-call-start', id, name: call.name };
+        yield { type: 'tool-call', call: { id, name: call.name, input: call.input } };
       }
-      yield { type: 'finish', usage, stopReason };
-    } finally {
-      lease.release();
+      stopReason = 'tool_calls';
+    } else if (parsed.kind === 'incomplete' && stopReason !== 'max_tokens') {
+      stopReason = 'other';
     }
   }
+  yield { type: 'finish', usage, stopReason };
 }
 
 /** The conversation in node-llama-cpp's chat history form. */
