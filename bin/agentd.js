@@ -53,9 +53,14 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${manifest.version}\n`);
   process.exit(0);
 }
-const { enableCompileCache, registerHooks } = await import('node:module');
+const { enableCompileCache, getCompileCacheDir, registerHooks } = await import('node:module');
 // Caches compiled code between runs: start-up is most of a short command.
 enableCompileCache?.();
+const bundle = new URL('../dist/cli/agentd.cjs', import.meta.url);
+if (!fromSource && registerHooks && existsSync(bundle)) {
+  const { runBundle } = await import('./bundle.js');
+  process.exit(await runBundle(bundle, args, getCompileCacheDir?.(), registerHooks));
+}
 // Tool modules and evaluators import `agentd`: they get this copy of it, the one running
 // them, whether or not their own folder has agentd installed.
 const api = new URL(fromSource ? '../src/index.ts' : '../dist/index.js', import.meta.url).href;

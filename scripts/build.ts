@@ -98,10 +98,34 @@ const result = await build({
     js: "import { createRequire as __agentdRequire } from 'node:module'; const require = __agentdRequire(import.meta.url);",
   },
 });
+// The CLI again as one CommonJS file, which bin/agentd.js runs with a code cache made after a
+// command ran (bin/bundle.js): the functions a command calls are compiled once, not on every
+// start. It carries the API too, for the tool modules that import `agentd`.
+const cli = await build({
+  absWorkingDir: root,
+  stdin: {
+    contents: "export { main } from './src/cli/main.ts';\nexport * as api from './src/index.ts';\n",
+    resolveDir: root,
+    sourcefile: 'cli-bundle.ts',
+    loader: 'ts',
+  },
+  outfile: 'dist/cli/agentd.cjs',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node22.13',
+  plugins: [externals],
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  define: { 'import.meta.url': '__agentdModuleUrl' },
+  banner: { js: "var __agentdModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+Object.assign(result.metafile.outputs, cli.metafile.outputs);
 // esbuild escapes what is not ASCII in strings and names but keeps it in the comments it
 // keeps; one such character makes V8 hold the whole file as two-byte text, and every start
 // then converts it back to UTF-8 to look up the compile cache. Escaped, a comment reads the same.
-for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'))) {
+for (const file of Object.keys(result.metafile.outputs).filter((f) => /\.c?js$/.test(f))) {
   const path = join(root, file);
   const text = readFileSync(path, 'utf8');
   const ascii = text.replace(
