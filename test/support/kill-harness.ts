@@ -53,6 +53,10 @@ export interface KillPoint {
   onLook?: (events: number) => boolean;
   /** SIGSTOP once the store holds this many events, SIGCONT at the next look after it. */
   pauseAt?: number;
+  /** Called on every look; once it returns true, SIGTERM (a graceful end; no kill after it). */
+  endWhen?: () => boolean;
+  /** The process's standard output as it grows (it is not read otherwise). */
+  onStdout?: (text: string) => void;
 }
 
 export interface KillOutcome {
@@ -80,14 +84,20 @@ export function agentdUntilKilled(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repoRoot, 'bin/agentd.js'), ...args], {
       env: { ...process.env, ...env, NO_COLOR: '1' },
-      stdio: 'ignore',
+      stdio: ['ignore', point.onStdout ? 'pipe' : 'ignore', 'ignore'],
+    });
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (text: string) => {
+      out += text;
+      point.onStdout?.(out);
     });
     let killed = false;
+    let ending = false;
     let events = 0;
     let looking = false;
     let paused: 'no' | 'stopped' | 'continued' = 'no';
     const look = () => {
-      if (killed || looking) return;
+      if (killed || ending || looking) return;
       looking = true;
       events = countEvents(home);
       looking = false;
@@ -101,6 +111,7 @@ export function agentdUntilKilled(
         (point.atEvents !== undefined && events >= point.atEvents) ||
         (point.onLook?.(events) ?? false);
       if (due) killed = child.kill('SIGKILL');
+      else if (point.endWhen?.()) ending = child.kill('SIGTERM');
     };
     const timer = setInterval(look, 5);
     child.on('error', (error) => {
