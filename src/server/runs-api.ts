@@ -13,6 +13,13 @@ import { BadCursorError, type Store } from '../store/store.ts';
 import { parseTraceparent } from '../telemetry/trace-ids.ts';
 import type { AppEnv } from './app.ts';
 import { jsonBody } from './json-body.ts';
+import {
+  authErrors as errors,
+  jsonResponse,
+  type OpenApiPart,
+  problemResponse,
+  ref,
+} from './openapi-parts.ts';
 import { problem } from './problem.ts';
 import type { RunManager } from './run-manager.ts';
 import { runQueryOf } from './run-query.ts';
@@ -265,3 +272,287 @@ async function runView(store: Store, id: string) {
     lastEventId: events.at(-1)?.seq ?? 0,
   };
 }
+
+/** A run tag (see src/core/run-tags.ts). */
+const tagItem = { type: 'string', pattern: tagPattern.source };
+
+const runId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+
+const runSummary = {
+  type: 'object',
+  required: ['id', 'agent', 'model', 'task', 'createdAt', 'status'],
+  properties: {
+    id: { type: 'string' },
+    agent: { type: 'string' },
+    model: { type: 'string' },
+    task: { type: 'string' },
+    parentRunId: { type: 'string' },
+    actor: { type: 'string' },
+    sessionId: { type: 'string' },
+    tags: { type: 'array', items: { type: 'string' }, description: 'sorted' },
+    createdAt: { type: 'string', format: 'date-time' },
+    status: { $ref: '#/components/schemas/RunStatus' },
+    reason: { type: 'string' },
+    turns: { type: 'integer' },
+    usage: { $ref: '#/components/schemas/Usage' },
+    costUsd: { type: ['number', 'null'] },
+    finishedAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+/** The runs routes' part of the OpenAPI document, with the schemas of a run and its views. */
+export const runsOpenApi: OpenApiPart = {
+  paths: {
+    '/runs': {
+      post: {
+        tags: ['runs'],
+        summary: "Start a run of one of this machine's agents",
+        security: [{ apiKey: ['runs'] }],
+        parameters: [
+          {
+            name: 'traceparent',
+            in: 'header',
+            description:
+              "W3C trace context: the run's spans join the caller's trace (with telemetry on; a malformed value is ignored)",
+            schema: { type: 'string' },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['agent', 'task'],
+                additionalProperties: false,
+                properties: {
+                  agent: { type: 'string', description: 'a name from agentd agents list' },
+                  task: { type: 'string' },
+                  model: { type: 'string', description: 'provider/model-id' },
+                  effort: { type: 'string' },
+                  limits: { $ref: '#/components/schemas/Limits' },
+                  tags: {
+                    type: 'array',
+                    maxItems: maxTagsPerRun,
+                    items: tagItem,
+                    description: "the run's tags, after its agent spec's tags:",
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '201': jsonResponse('The run, started (Location: /runs/{id})', ref('RunView')),
+          '400': problemResponse,
+          '404': problemResponse,
+          '422': problemResponse,
+          ...errors,
+        },
+      },
+      get: {
+        tags: ['runs'],
+        summary: 'Runs, newest first, a page at a time (all filters given apply)',
+        security: [{ apiKey: ['runs'] }],
+        parameters: [
+          { name: 'status', in: 'query', schema: ref('RunStatus') },
+          { name: 'agent', in: 'query', schema: { type: 'string' } },
+          { name: 'actor', in: 'query', schema: { type: 'string' } },
+          { name: 'session', in: 'query', schema: { type: 'string' } },
+          { name: 'team', in: 'query', schema: { type: 'string' }, description: 'a team id' },
+          { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          { name: 'minCost', in: 'query', schema: { type: 'number' }, description: 'USD' },
+          { name: 'maxCost', in: 'query', schema: { type: 'number' }, description: 'USD' },
+          {
+            name: 'q',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'words in the task, or the start of the run id',
+          },
+          {
+            name: 'tag',
+            in: 'query',
+            schema: { type: 'array', items: tagItem },
+            style: 'form',
+            explode: true,
+            description: 'runs with this tag (repeat the parameter: every one must match)',
+          },
+          { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+        ],
+        responses: {
+          '200': jsonResponse('A page of runs', ref('RunPage')),
+          '400': problemResponse,
+          ...errors,
+        },
+      },
+    },
+    '/runs/{id}': {
+      get: {
+        tags: ['runs'],
+        summary: 'A run: status, output, turns, usage, last event id',
+        security: [{ apiKey: ['runs'] }],
+        parameters: [runId],
+        responses: {
+          '200': jsonResponse('The run', ref('RunView')),
+          '404': problemResponse,
+          ...errors,
+        },
+      },
+    },
+    '/runs/{id}/tags': {
+      post: {
+        tags: ['runs'],
+        summary:
+          'Put tags on a run or take them off (a run.tagged event in its log); a run a process is driving is refused (409)',
+        security: [{ apiKey: ['runs'] }],
+        parameters: [runId],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  add: { type: 'array', maxItems: maxTagsPerRun, items: tagItem },
+                  remove: { type: 'array', maxItems: maxTagsPerRun, items: tagItem },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': jsonResponse("The run's tags after the change", {
+            type: 'object',
+            required: ['id', 'tags'],
+            properties: {
+              id: { type: 'string' },
+              tags: { type: 'array', items: { type: 'string' } },
+            },
+          }),
+          '400': problemResponse,
+          '404': problemResponse,
+          '409': problemResponse,
+          '422': problemResponse,
+          ...errors,
+        },
+      },
+    },
+    '/runs/{id}/cancel': {
+      post: {
+        tags: ['runs'],
+        summary: 'Cancel a run running on this server',
+        security: [{ apiKey: ['runs'] }],
+        parameters: [runId],
+        responses: {
+          '202': jsonResponse('Cancelling', {
+            type: 'object',
+            required: ['id', 'cancelling'],
+            properties: { id: { type: 'string' }, cancelling: { type: 'boolean' } },
+          }),
+          '404': problemResponse,
+          '409': problemResponse,
+          ...errors,
+        },
+      },
+    },
+    '/runs/{id}/resume': {
+      post: {
+        tags: ['runs'],
+        summary: 'Continue a run that is not running (suspended, failed, cancelled, interrupted)',
+        security: [{ apiKey: ['runs'] }],
+        parameters: [runId],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  limits: { $ref: '#/components/schemas/Limits' },
+                  inDoubt: { enum: ['rerun', 'skip'] },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '202': jsonResponse('Resumed', ref('RunView')),
+          '404': problemResponse,
+          '409': problemResponse,
+          ...errors,
+        },
+      },
+    },
+    '/runs/{id}/events': {
+      get: {
+        tags: ['runs'],
+        summary: "A run's events as Server-Sent Events (id: seq, event: type, data: the event)",
+        description:
+          'Streams from the first event, or after the one named by the Last-Event-ID header (or ?after=); ends when the run stops.',
+        security: [{ apiKey: ['runs'] }],
+        parameters: [
+          runId,
+          { name: 'Last-Event-ID', in: 'header', schema: { type: 'integer' } },
+          { name: 'after', in: 'query', schema: { type: 'integer' } },
+        ],
+        responses: {
+          '200': {
+            description: 'text/event-stream: each message one event',
+            content: { 'text/event-stream': { schema: ref('RunEvent') } },
+          },
+          '404': problemResponse,
+          ...errors,
+        },
+      },
+    },
+  },
+  schemas: {
+    Limits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxTurns: { type: 'integer' },
+        maxTokens: { type: 'integer' },
+        maxCostUsd: { type: 'number' },
+        maxTimeMs: { type: 'integer' },
+      },
+    },
+    RunStatus: {
+      enum: [
+        'running',
+        'completed',
+        'failed',
+        'cancelled',
+        'budget_exceeded',
+        'needs_attention',
+        'suspended',
+        'awaiting_approval',
+      ],
+    },
+    RunSummary: runSummary,
+    RunPage: {
+      type: 'object',
+      required: ['runs'],
+      properties: {
+        runs: { type: 'array', items: { $ref: '#/components/schemas/RunSummary' } },
+        nextCursor: { type: 'string', description: 'pass as cursor for the next page' },
+      },
+    },
+    RunView: {
+      allOf: [
+        { $ref: '#/components/schemas/RunSummary' },
+        {
+          type: 'object',
+          required: ['turns', 'usage', 'lastEventId'],
+          properties: {
+            detail: { type: 'string' },
+            output: { type: 'string' },
+            lastEventId: { type: 'integer' },
+          },
+        },
+      ],
+    },
+  },
+};
