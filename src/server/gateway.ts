@@ -19,20 +19,12 @@ import {
 } from '@modelcontextprotocol/server';
 import { SecretBox } from '../config/secret-box.ts';
 import { errorMessage } from '../core/errors.ts';
-import type { RunEvent } from '../core/events.ts';
-import { listAgents } from '../definition/agent-catalog.ts';
-import { currentTraceparent } from '../telemetry/request-trace.ts';
 import { McpConnection, type McpForwardMethod } from '../tools/mcp/mcp-connection.ts';
 import { Registry } from '../tools/registry/registry.ts';
 import { serverConfigFor } from '../tools/registry/server-config.ts';
 import { type ServerEntry, serverEntrySchema } from '../tools/registry/server-entry.ts';
-import {
-  callerCapabilities,
-  errorResult,
-  exposedName,
-  matches,
-  progressLine,
-} from './gateway-protocol.ts';
+import { ownTools, runOwnTool } from './gateway-own-tools.ts';
+import { callerCapabilities, errorResult, exposedName, matches } from './gateway-protocol.ts';
 import type {
   GatewayCall,
   GatewayCaller,
@@ -51,7 +43,6 @@ export {
   gatewayServerActions,
 } from './gateway-types.ts';
 
-const ownServer = 'agentd';
 /** How long the gateway keeps its list of tools before reading the registry again. */
 const toolCacheMs = 1000;
 /** A 2025-11-25 session unused this long ends. */
@@ -235,59 +226,8 @@ export class Gateway {
         },
       });
     }
-    out.push(...this.#ownTools());
+    out.push(...ownTools(this.#options));
     return out;
-  }
-
-  #ownTools(): GatewayTool[] {
-    const own = (tool: string, definition: Omit<McpTool, 'name'>): GatewayTool => ({
-      name: `${ownServer}__${tool}`,
-      server: ownServer,
-      tool,
-      transport: 'agentd',
-      definition: { name: `${ownServer}__${tool}`, ...definition },
-    });
-    const tools = [
-      own('search_tools', {
-        description:
-          'Search the tools this gateway offers by what they do; returns the best matches with their names and descriptions. Use it when the list is long.',
-        inputSchema: {
-          type: 'object',
-          properties: {
-            query: { type: 'string', description: 'what the tool should do, in a few words' },
-            limit: { type: 'integer', minimum: 1, maximum: 50, default: 10 },
-          },
-          required: ['query'],
-        },
-        annotations: { readOnlyHint: true },
-      }),
-    ];
-    if (this.#options.manager) {
-      const agents = listAgents(this.#options.config).agents.filter((a) => a.valid);
-      if (agents.length) {
-        tools.push(
-          own('launch_agent', {
-            description: `Hand a task to one of this machine's agents and get its result. Agents: ${agents
-              .map((a) => `${a.name}${a.description ? ` (${a.description})` : ''}`)
-              .join('; ')}.`,
-            inputSchema: {
-              type: 'object',
-              properties: {
-                agent: { type: 'string', enum: agents.map((a) => a.name) },
-                task: { type: 'string', minLength: 1 },
-                wait: {
-                  type: 'boolean',
-                  default: true,
-                  description: 'false: return the run id at once instead of the result',
-                },
-              },
-              required: ['agent', 'task'],
-            },
-          }),
-        );
-      }
-    }
-    return tools;
   }
 
   #server(caller: GatewayCaller): Server {
@@ -315,7 +255,8 @@ export class Gateway {
         input,
       });
       if (!verdict.allow) return errorResult(`Denied by policy: ${verdict.reason}`);
-      if (tool.transport === 'agentd') return this.#runOwn(tool.tool, input, ctx);
+      if (tool.transport === 'agentd')
+        return runOwnTool(tool.tool, input, ctx, this.#options, () => this.tools());
       try {
         return (await this.#forward(
           tool.server,
@@ -594,115 +535,6 @@ export class Gateway {
       }
     }
     return out;
-  }
-
-  async #runOwn(
-    tool: string,
-    input: Record<string, unknown>,
-    ctx: ServerContext,
-  ): Promise<CallToolResult> {
-    if (tool === 'search_tools') {
-      const query = String(input.query ?? '').trim();
-      if (!query) return errorResult('query: give the words to search for');
-      const limit = Math.min(50, Math.max(1, Number(input.limit ?? 10) || 10));
-      const found = await this.#options.store.searchTools(query, limit * 2);
-      const names = new Map((await this.tools()).map((t) => [`${t.server}.${t.tool}`, t.name]));
-      const lines = found
-        .flatMap((t) => {
-          const name = names.get(`${t.server}.${t.name}`);
-          return name ? [`${name}: ${t.description}`] : [];
-        })
-        .slice(0, limit);
-      return {
-        content: [{ type: 'text', text: lines.join('\n') || `No tool matches "${query}".` }],
-      };
-    }
-    return this.#launch(input, ctx);
-  }
-
-  async #launch(input: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult> {
-    const manager = this.#options.manager!;
-    const agent = listAgents(this.#options.config).agents.find((a) => a.name === input.agent);
-    if (!agent?.valid) return errorResult(`no agent "${String(input.agent)}" to launch`);
-    const task = String(input.task ?? '').trim();
-    if (!task) return errorResult('task: say what the agent should do');
-    const { dirname } = await import('node:path');
-    let runId: string;
-    try {
-      const traceparent = currentTraceparent();
-      runId = await manager.start({
-        specPath: agent.path,
-        cwd: dirname(agent.path),
-        task,
-        ...(traceparent ? { traceparent } : {}),
-      });
-    } catch (error) {
-      return errorResult(errorMessage(error));
-    }
-    if (input.wait === false) {
-      return {
-        content: [{ type: 'text', text: `started run ${runId}` }],
-        structuredContent: { runId, status: 'running' },
-      };
-    }
-    const token = ctx.mcpReq._meta?.progressToken;
-    let step = 0;
-    const finished = new Promise<RunEvent | undefined>((resolve) => {
-      const onEvent = (event: RunEvent) => {
-        if (event.runId !== runId) return;
-        if (token !== undefined) {
-          step++;
-          void ctx.mcpReq
-            .notify({
-              method: 'notifications/progress',
-              params: { progressToken: token, progress: step, message: progressLine(event) },
-            })
-            .catch(() => {});
-        }
-        if (
-          event.type === 'run.finished' ||
-          event.type === 'run.suspended' ||
-          event.type === 'run.needs_attention' ||
-          event.type === 'approval.requested'
-        ) {
-          done(event);
-        }
-      };
-      const onStopped = (id: string) => {
-        if (id === runId) done(undefined);
-      };
-      const done = (event: RunEvent | undefined) => {
-        manager.events.off('event', onEvent);
-        manager.events.off('stopped', onStopped);
-        resolve(event);
-      };
-      manager.events.on('event', onEvent);
-      manager.events.on('stopped', onStopped);
-      ctx.mcpReq.signal.addEventListener('abort', () => manager.cancel(runId), { once: true });
-    });
-    const last = await finished;
-    if (last?.type === 'approval.requested') {
-      // A person has to answer first: the caller gets the run and how to answer, not a wait.
-      const id = last.data.approvalId;
-      return {
-        content: [
-          {
-            type: 'text',
-            text: `run ${runId} is waiting for approval ${id} of ${last.data.name} (${last.data.reason}); a person answers with agentd approvals approve ${id} or deny ${id} --reason "..."`,
-          },
-        ],
-        structuredContent: { runId, status: 'awaiting_approval', approvalId: id },
-      };
-    }
-    const run = await this.#options.store.getRun(runId);
-    const status = run?.status ?? 'failed';
-    const output =
-      last?.type === 'run.finished' ? (last.data.output ?? last.data.detail ?? '') : '';
-    return {
-      content: [{ type: 'text', text: `run ${runId} ${status}${output ? `:\n${output}` : ''}` }],
-      structuredContent: { runId, status, output },
-      ...(status === 'completed' ? {} : { isError: true }),
-    };
   }
 
   /** The shared connection to a registered server, started on first use. */
