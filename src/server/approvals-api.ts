@@ -3,7 +3,13 @@ import { z } from 'zod';
 import type { ApprovalStatus } from '../core/approval.ts';
 import type { Store } from '../store/store.ts';
 import type { AppEnv } from './app.ts';
-import { authErrors as errors, type OpenApiPart, problemResponse } from './openapi-parts.ts';
+import {
+  authErrors as errors,
+  jsonRequest,
+  jsonResponse,
+  type OpenApiPart,
+  problemResponse,
+} from './openapi-parts.ts';
 import { problem } from './problem.ts';
 
 const statuses = [
@@ -130,19 +136,15 @@ const answer = (verb: 'approve' | 'deny') => ({
       'The caller (the API key name, or the token subject) is recorded as who answered, in the request and in the audit log.',
     security: [{ apiKey: ['approvals'] }],
     parameters: [approvalId],
-    requestBody: {
-      required: verb === 'deny',
-      content: {
-        'application/json': {
-          schema: {
-            type: 'object',
-            additionalProperties: false,
-            ...(verb === 'deny' ? { required: ['reason'] } : {}),
-            properties: { reason: { type: 'string', maxLength: 2000 } },
-          },
-        },
+    requestBody: jsonRequest(
+      {
+        type: 'object',
+        additionalProperties: false,
+        ...(verb === 'deny' ? { required: ['reason'] } : {}),
+        properties: { reason: { type: 'string', maxLength: 2000 } },
       },
-    },
+      verb === 'deny',
+    ),
     responses: {
       '200': {
         description: 'The request, answered',
@@ -179,22 +181,15 @@ export const approvalsOpenApi: OpenApiPart = {
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
         ],
         responses: {
-          '200': {
-            description: '`{ approvals: [...] }`',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: {
-                    approvals: {
-                      type: 'array',
-                      items: { $ref: '#/components/schemas/Approval' },
-                    },
-                  },
-                },
+          '200': jsonResponse('`{ approvals: [...] }`', {
+            type: 'object',
+            properties: {
+              approvals: {
+                type: 'array',
+                items: { $ref: '#/components/schemas/Approval' },
               },
             },
-          },
+          }),
           '400': problemResponse,
           ...errors,
         },
@@ -207,12 +202,7 @@ export const approvalsOpenApi: OpenApiPart = {
         security: [{ apiKey: ['approvals'] }],
         parameters: [approvalId],
         responses: {
-          '200': {
-            description: 'The request',
-            content: {
-              'application/json': { schema: { $ref: '#/components/schemas/Approval' } },
-            },
-          },
+          '200': jsonResponse('The request', { $ref: '#/components/schemas/Approval' }),
           '404': problemResponse,
           ...errors,
         },

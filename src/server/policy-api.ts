@@ -23,6 +23,7 @@ import type { AppEnv } from './app.ts';
 import { jsonBody } from './json-body.ts';
 import {
   authErrors as errors,
+  jsonRequest,
   jsonResponse,
   type OpenApiPart,
   problemResponse,
@@ -195,21 +196,14 @@ export const policyOpenApi: OpenApiPart = {
         summary:
           "Check policy texts (or an agent's own folder) against the agent's schema: problems with file, line and column",
         security: [{ apiKey: ['policies'] }],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['agent'],
-                properties: {
-                  agent: { type: 'string' },
-                  policies: { type: 'object', additionalProperties: { type: 'string' } },
-                },
-              },
-            },
+        requestBody: jsonRequest({
+          type: 'object',
+          required: ['agent'],
+          properties: {
+            agent: { type: 'string' },
+            policies: { type: 'object', additionalProperties: { type: 'string' } },
           },
-        },
+        }),
         responses: {
           '200': jsonResponse('What the check found', {
             type: 'object',
@@ -233,37 +227,30 @@ export const policyOpenApi: OpenApiPart = {
         tags: ['policies'],
         summary: 'Decide test cases (as agentd policy test takes them) against policies',
         security: [{ apiKey: ['policies'] }],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
+        requestBody: jsonRequest({
+          type: 'object',
+          required: ['agent', 'cases'],
+          properties: {
+            agent: { type: 'string' },
+            mode: { enum: ['enforce', 'log_only'] },
+            policies: { type: 'object', additionalProperties: { type: 'string' } },
+            cases: {
+              type: 'array',
+              items: {
                 type: 'object',
-                required: ['agent', 'cases'],
+                required: ['tool', 'expect'],
                 properties: {
+                  name: { type: 'string' },
+                  tool: { type: 'string' },
+                  input: { type: 'object', additionalProperties: true },
                   agent: { type: 'string' },
-                  mode: { enum: ['enforce', 'log_only'] },
-                  policies: { type: 'object', additionalProperties: { type: 'string' } },
-                  cases: {
-                    type: 'array',
-                    items: {
-                      type: 'object',
-                      required: ['tool', 'expect'],
-                      properties: {
-                        name: { type: 'string' },
-                        tool: { type: 'string' },
-                        input: { type: 'object', additionalProperties: true },
-                        agent: { type: 'string' },
-                        user: { type: 'string' },
-                        expect: { enum: ['allow', 'deny', 'needs_approval'] },
-                      },
-                    },
-                  },
+                  user: { type: 'string' },
+                  expect: { enum: ['allow', 'deny', 'needs_approval'] },
                 },
               },
             },
           },
-        },
+        }),
         responses: {
           '200': jsonResponse('Each case and the decision it got', {
             type: 'object',

@@ -15,6 +15,7 @@ import type { AppEnv } from './app.ts';
 import { jsonBody } from './json-body.ts';
 import {
   authErrors as errors,
+  jsonRequest,
   jsonResponse,
   type OpenApiPart,
   problemResponse,
@@ -258,31 +259,24 @@ export const runsOpenApi: OpenApiPart = {
             schema: { type: 'string' },
           },
         ],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['agent', 'task'],
-                additionalProperties: false,
-                properties: {
-                  agent: { type: 'string', description: 'a name from agentd agents list' },
-                  task: { type: 'string' },
-                  model: { type: 'string', description: 'provider/model-id' },
-                  effort: { type: 'string' },
-                  limits: { $ref: '#/components/schemas/Limits' },
-                  tags: {
-                    type: 'array',
-                    maxItems: maxTagsPerRun,
-                    items: tagItem,
-                    description: "the run's tags, after its agent spec's tags:",
-                  },
-                },
-              },
+        requestBody: jsonRequest({
+          type: 'object',
+          required: ['agent', 'task'],
+          additionalProperties: false,
+          properties: {
+            agent: { type: 'string', description: 'a name from agentd agents list' },
+            task: { type: 'string' },
+            model: { type: 'string', description: 'provider/model-id' },
+            effort: { type: 'string' },
+            limits: { $ref: '#/components/schemas/Limits' },
+            tags: {
+              type: 'array',
+              maxItems: maxTagsPerRun,
+              items: tagItem,
+              description: "the run's tags, after its agent spec's tags:",
             },
           },
-        },
+        }),
         responses: {
           '201': jsonResponse('The run, started (Location: /runs/{id})', ref('RunView')),
           '400': problemResponse,
@@ -349,21 +343,14 @@ export const runsOpenApi: OpenApiPart = {
           'Put tags on a run or take them off (a run.tagged event in its log); a run a process is driving is refused (409)',
         security: [{ apiKey: ['runs'] }],
         parameters: [runId],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                properties: {
-                  add: { type: 'array', maxItems: maxTagsPerRun, items: tagItem },
-                  remove: { type: 'array', maxItems: maxTagsPerRun, items: tagItem },
-                },
-              },
-            },
+        requestBody: jsonRequest({
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            add: { type: 'array', maxItems: maxTagsPerRun, items: tagItem },
+            remove: { type: 'array', maxItems: maxTagsPerRun, items: tagItem },
           },
-        },
+        }),
         responses: {
           '200': jsonResponse("The run's tags after the change", {
             type: 'object',
