@@ -239,6 +239,14 @@ export class Gateway {
           "agentd's MCP gateway: the tools, resources and prompts of this machine's MCP servers (tools and prompts named <server>__<name>), agentd__search_tools to find tools, and agentd__launch_agent to hand work to an agent. Every call, resource read and prompt is checked against policy.",
       },
     );
+    this.#serveTools(server, caller);
+    this.#serveResources(server, caller);
+    this.#servePrompts(server, caller);
+    return server;
+  }
+
+  /** `tools/list` and `tools/call`: each call decided by the policy point, then run or forwarded. */
+  #serveTools(server: Server, caller: GatewayCaller): void {
     server.setRequestHandler('tools/list', async () => ({
       tools: (await this.tools()).map((t) => t.definition),
     }));
@@ -271,7 +279,10 @@ export class Gateway {
         return errorResult(errorMessage(error));
       }
     });
+  }
 
+  /** The upstream servers' resources and templates; a read is enforced, then forwarded. */
+  #serveResources(server: Server, caller: GatewayCaller): void {
     server.setRequestHandler('resources/list', async () => {
       const taken = new Set<string>();
       const resources: Resource[] = [];
@@ -305,7 +316,10 @@ export class Gateway {
       await this.#enforce(caller, owner, 'resources:read', { uri });
       return (await this.#forward(owner.name, 'resources/read', { uri }, server, ctx)) as never;
     });
+  }
 
+  /** The upstream servers' prompts and completions, each enforced, then forwarded. */
+  #servePrompts(server: Server, caller: GatewayCaller): void {
     server.setRequestHandler('prompts/list', async () => ({
       prompts: (await this.#promptCatalog()).map((p) => p.definition),
     }));
@@ -352,7 +366,6 @@ export class Gateway {
       await this.#enforce(caller, owner, 'completion:complete', params);
       return (await this.#forward(owner.name, 'completion/complete', params, server, ctx)) as never;
     });
-    return server;
   }
 
   /** The policy point; a check that fails is a denial (never fail open). */
