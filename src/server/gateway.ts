@@ -2,29 +2,23 @@ import { randomUUID } from 'node:crypto';
 import {
   type AuthInfo,
   type CallToolResult,
-  CLIENT_CAPABILITIES_META_KEY,
   createMcpHandler,
   isInitializeRequest,
   isLegacyRequest,
   type McpHttpHandler,
   type Tool as McpTool,
-  type Prompt,
   ProtocolError,
   ProtocolErrorCode,
   type Resource,
   type ResourceTemplateType,
   Server,
-  type ServerContext,
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import { SecretBox } from '../config/secret-box.ts';
 import { errorMessage } from '../core/errors.ts';
-import { McpConnection, type McpForwardMethod } from '../tools/mcp/mcp-connection.ts';
-import { Registry } from '../tools/registry/registry.ts';
-import { serverConfigFor } from '../tools/registry/server-config.ts';
-import { type ServerEntry, serverEntrySchema } from '../tools/registry/server-entry.ts';
+import type { ServerEntry } from '../tools/registry/server-entry.ts';
 import { ownTools, runOwnTool } from './gateway-own-tools.ts';
-import { callerCapabilities, errorResult, exposedName, matches } from './gateway-protocol.ts';
+import { errorResult, exposedName } from './gateway-protocol.ts';
 import type {
   GatewayCall,
   GatewayCaller,
@@ -33,6 +27,7 @@ import type {
   GatewayVerdict,
   gatewayServerActions,
 } from './gateway-types.ts';
+import { GatewayUpstreams } from './gateway-upstreams.ts';
 
 export {
   type GatewayAuthorize,
@@ -59,8 +54,7 @@ const maxSessions = 1000;
  */
 export class Gateway {
   readonly #options: GatewayOptions;
-  readonly #registry: Registry;
-  readonly #connections = new Map<string, Promise<McpConnection>>();
+  readonly #upstreams: GatewayUpstreams;
   readonly #handler: McpHttpHandler;
   readonly #sessions = new Map<
     string,
@@ -76,11 +70,13 @@ export class Gateway {
 
   constructor(options: GatewayOptions) {
     this.#options = options;
-    this.#registry = new Registry(
-      options.store,
-      SecretBox.forHome(options.config.home, options.config.env),
-    );
     this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.#upstreams = new GatewayUpstreams({
+      store: options.store,
+      home: options.config.home,
+      secrets: SecretBox.forHome(options.config.home, options.config.env),
+      log: this.#log,
+    });
     this.#handler = createMcpHandler(
       (ctx) => {
         const caller = ctx.authInfo?.extra?.caller as GatewayCaller | undefined;
@@ -177,10 +173,7 @@ export class Gateway {
   async close(): Promise<void> {
     for (const id of [...this.#sessions.keys()]) this.#endSession(id);
     await this.#handler.close();
-    const connections = await Promise.allSettled(this.#connections.values());
-    await Promise.allSettled(
-      connections.flatMap((c) => (c.status === 'fulfilled' ? [c.value.close()] : [])),
-    );
+    await this.#upstreams.close();
   }
 
   /**
@@ -201,7 +194,7 @@ export class Gateway {
   }
 
   async #listTools(): Promise<GatewayTool[]> {
-    const entries = await this.#enabled();
+    const entries = await this.#upstreams.enabled();
     const byServer = new Map<string, ServerEntry>(entries.map((e) => [e.name, e]));
     const out: GatewayTool[] = [];
     const taken = new Set<string>();
@@ -266,7 +259,7 @@ export class Gateway {
       if (tool.transport === 'agentd')
         return runOwnTool(tool.tool, input, ctx, this.#options, () => this.tools());
       try {
-        return (await this.#forward(
+        return (await this.#upstreams.forward(
           tool.server,
           'tools/call',
           { name: tool.tool, arguments: input },
@@ -286,7 +279,7 @@ export class Gateway {
     server.setRequestHandler('resources/list', async () => {
       const taken = new Set<string>();
       const resources: Resource[] = [];
-      for (const listing of await this.#resourceCatalog()) {
+      for (const listing of await this.#upstreams.resourceCatalog()) {
         for (const resource of listing.resources) {
           if (taken.has(resource.uri)) continue;
           taken.add(resource.uri);
@@ -298,7 +291,7 @@ export class Gateway {
     server.setRequestHandler('resources/templates/list', async () => {
       const taken = new Set<string>();
       const resourceTemplates: ResourceTemplateType[] = [];
-      for (const listing of await this.#resourceCatalog()) {
+      for (const listing of await this.#upstreams.resourceCatalog()) {
         for (const template of listing.templates) {
           if (taken.has(template.uriTemplate)) continue;
           taken.add(template.uriTemplate);
@@ -309,22 +302,30 @@ export class Gateway {
     });
     server.setRequestHandler('resources/read', async (request, ctx) => {
       const uri = request.params.uri;
-      const owner = await this.#resourceOwner(uri);
+      const owner = await this.#upstreams.resourceOwner(uri);
       if (!owner) {
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Resource not found', { uri });
       }
       await this.#enforce(caller, owner, 'resources:read', { uri });
-      return (await this.#forward(owner.name, 'resources/read', { uri }, server, ctx)) as never;
+      return (await this.#upstreams.forward(
+        owner.name,
+        'resources/read',
+        { uri },
+        server,
+        ctx,
+      )) as never;
     });
   }
 
   /** The upstream servers' prompts and completions, each enforced, then forwarded. */
   #servePrompts(server: Server, caller: GatewayCaller): void {
     server.setRequestHandler('prompts/list', async () => ({
-      prompts: (await this.#promptCatalog()).map((p) => p.definition),
+      prompts: (await this.#upstreams.promptCatalog()).map((p) => p.definition),
     }));
     server.setRequestHandler('prompts/get', async (request, ctx) => {
-      const prompt = (await this.#promptCatalog()).find((p) => p.name === request.params.name);
+      const prompt = (await this.#upstreams.promptCatalog()).find(
+        (p) => p.name === request.params.name,
+      );
       if (!prompt) {
         throw new ProtocolError(
           ProtocolErrorCode.InvalidParams,
@@ -336,7 +337,7 @@ export class Gateway {
         name: prompt.prompt,
         arguments: args,
       });
-      return (await this.#forward(
+      return (await this.#upstreams.forward(
         prompt.server.name,
         'prompts/get',
         { name: prompt.prompt, arguments: args },
@@ -350,11 +351,11 @@ export class Gateway {
       let owner: ServerEntry | undefined;
       let upstreamRef: Record<string, unknown> = ref;
       if (ref.type === 'ref/prompt') {
-        const prompt = (await this.#promptCatalog()).find((p) => p.name === ref.name);
+        const prompt = (await this.#upstreams.promptCatalog()).find((p) => p.name === ref.name);
         owner = prompt?.server;
         if (prompt) upstreamRef = { ...ref, name: prompt.prompt };
       } else {
-        owner = await this.#resourceOwner(ref.uri, true);
+        owner = await this.#upstreams.resourceOwner(ref.uri, true);
       }
       // Nothing to complete from: no suggestions, as the spec allows.
       if (!owner) return { completion: { values: [] } };
@@ -364,7 +365,13 @@ export class Gateway {
         ...(request.params.context ? { context: request.params.context } : {}),
       };
       await this.#enforce(caller, owner, 'completion:complete', params);
-      return (await this.#forward(owner.name, 'completion/complete', params, server, ctx)) as never;
+      return (await this.#upstreams.forward(
+        owner.name,
+        'completion/complete',
+        params,
+        server,
+        ctx,
+      )) as never;
     });
   }
 
@@ -400,172 +407,5 @@ export class Gateway {
         },
       );
     }
-  }
-
-  /**
-   * Hands a request to a registered server as the caller made it: the input responses and
-   * request state of a multi-round-trip retry go along, and an `input_required` result comes
-   * back for the caller to answer (2025-11-25 callers are asked by the SDK, over their
-   * response stream). Progress the server reports is passed on under the caller's token.
-   * Nothing of the caller's credentials is sent: the connection has the registry's own.
-   */
-  async #forward(
-    serverName: string,
-    method: McpForwardMethod,
-    params: Record<string, unknown>,
-    server: Server,
-    ctx: ServerContext,
-  ): Promise<Record<string, unknown>> {
-    const extra: Record<string, unknown> = {};
-    if (ctx.mcpReq.inputResponses) extra.inputResponses = ctx.mcpReq.inputResponses;
-    const state = ctx.mcpReq.requestState<unknown>();
-    if (typeof state === 'string') extra.requestState = state;
-    const capabilities = callerCapabilities(server, ctx);
-    if (capabilities) extra._meta = { [CLIENT_CAPABILITIES_META_KEY]: capabilities };
-    const token = ctx.mcpReq._meta?.progressToken;
-    // Progress goes out before the result does (the response stream ends with the result).
-    const notified: Promise<unknown>[] = [];
-    try {
-      const connection = await this.#connection(serverName);
-      const result = await connection.forward(
-        method,
-        { ...params, ...extra },
-        {
-          signal: ctx.mcpReq.signal,
-          ...(token !== undefined && method === 'tools/call'
-            ? {
-                onProgress: (progress) => {
-                  notified.push(
-                    ctx.mcpReq
-                      .notify({
-                        method: 'notifications/progress',
-                        params: { progressToken: token, ...progress },
-                      })
-                      .catch(() => {}),
-                  );
-                },
-              }
-            : {}),
-        },
-      );
-      await Promise.all(notified);
-      return result;
-    } catch (error) {
-      const cause = error instanceof Error ? error.cause : undefined;
-      if (cause instanceof ProtocolError) {
-        throw new ProtocolError(cause.code, cause.message, cause.data);
-      }
-      if (method === 'tools/call') throw error;
-      throw new ProtocolError(ProtocolErrorCode.InternalError, errorMessage(error));
-    }
-  }
-
-  /** Every enabled registry server, in the registry's order. */
-  async #enabled(): Promise<ServerEntry[]> {
-    return (await this.#options.store.listServers())
-      .map((record) => serverEntrySchema.parse(record.entry))
-      .filter((entry) => entry.enabled);
-  }
-
-  /**
-   * Asks every enabled server (started on first use; lists are cached until a server says
-   * they changed). A server that cannot be reached is left out, with a line in the log.
-   */
-  async #ask<T>(
-    what: string,
-    ask: (connection: McpConnection) => Promise<T>,
-  ): Promise<{ server: ServerEntry; connection: McpConnection; value: T }[]> {
-    const entries = await this.#enabled();
-    const answers = await Promise.all(
-      entries.map(async (server) => {
-        try {
-          const connection = await this.#connection(server.name);
-          return { server, connection, value: await ask(connection) };
-        } catch (error) {
-          this.#log(
-            `agentd gateway: ${what} of MCP server "${server.name}": ${errorMessage(error)}`,
-          );
-          return undefined;
-        }
-      }),
-    );
-    return answers.filter((a) => a !== undefined);
-  }
-
-  /** Each server's resources and templates; URIs are the servers' own. */
-  async #resourceCatalog(): Promise<
-    {
-      server: ServerEntry;
-      offers: boolean;
-      resources: Resource[];
-      templates: ResourceTemplateType[];
-    }[]
-  > {
-    return (
-      await this.#ask('resources', async (connection) => {
-        await connection.connect();
-        if (!connection.capabilities?.resources) {
-          return { offers: false, resources: [], templates: [] };
-        }
-        const [resources, templates] = await Promise.all([
-          connection.listResources(),
-          connection.listResourceTemplates().catch(() => []),
-        ]);
-        return { offers: true, resources, templates };
-      })
-    ).map(({ server, value }) => ({ server, ...value }));
-  }
-
-  /**
-   * The server a URI belongs to: the one that lists it, else the one with a template it
-   * matches, else (for URIs no server knows) the first server offered without a prefix.
-   * `template`: the URI is a template (completion), matched by its text.
-   */
-  async #resourceOwner(uri: string, template = false): Promise<ServerEntry | undefined> {
-    const catalog = await this.#resourceCatalog();
-    const listed =
-      catalog.find((c) => c.resources.some((r) => r.uri === uri)) ??
-      catalog.find((c) =>
-        c.templates.some((t) => (template ? t.uriTemplate === uri : matches(t.uriTemplate, uri))),
-      );
-    if (listed) return listed.server;
-    const bare = catalog.filter((c) => c.server.gateway?.prefix === false);
-    return (bare.find((c) => c.offers) ?? bare[0])?.server;
-  }
-
-  /** Every server's prompts, named like its tools (`<server>__<prompt>` unless prefix: false). */
-  async #promptCatalog(): Promise<
-    { name: string; server: ServerEntry; prompt: string; definition: Prompt }[]
-  > {
-    const taken = new Set<string>();
-    const out: { name: string; server: ServerEntry; prompt: string; definition: Prompt }[] = [];
-    for (const { server, value } of await this.#ask('prompts', (c) => c.listPrompts())) {
-      for (const prompt of value) {
-        const name = exposedName(server, prompt.name);
-        if (taken.has(name)) continue;
-        taken.add(name);
-        out.push({ name, server, prompt: prompt.name, definition: { ...prompt, name } });
-      }
-    }
-    return out;
-  }
-
-  /** The shared connection to a registered server, started on first use. */
-  #connection(server: string): Promise<McpConnection> {
-    let connection = this.#connections.get(server);
-    if (!connection) {
-      connection = (async () => {
-        const entry = await this.#registry.get(server);
-        const secrets = await this.#registry.secretsOf(server);
-        return new McpConnection({
-          name: server,
-          config: serverConfigFor(entry, secrets, this.#options.config.home),
-          roots: entry.roots,
-        });
-      })();
-      connection.catch(() => this.#connections.delete(server));
-      this.#connections.set(server, connection);
-    }
-    return connection;
   }
 }
