@@ -21,14 +21,8 @@ import { ResourceResolver } from '../policy/resources.ts';
 import type { Store } from '../store/store.ts';
 import type { AppEnv } from './app.ts';
 import { jsonBody } from './json-body.ts';
-import {
-  authErrors as errors,
-  jsonRequest,
-  jsonResponse,
-  type OpenApiPart,
-  problemResponse,
-  ref,
-} from './openapi-parts.ts';
+import type { OpenApiPart } from './openapi-parts.ts';
+import { authErrors, jsonRequest, jsonResponse, problemResponse, ref } from './openapi-parts.ts';
 import { problem } from './problem.ts';
 
 /** Policy texts by file name, as a request gives them (instead of a folder on the server). */
@@ -218,7 +212,7 @@ export const policyOpenApi: OpenApiPart = {
           }),
           '400': problemResponse,
           '404': problemResponse,
-          ...errors,
+          ...authErrors,
         },
       },
     },
@@ -281,7 +275,7 @@ export const policyOpenApi: OpenApiPart = {
           '422': {
             description: 'The policies are invalid (`{ valid: false, problems }`), or a case is',
           },
-          ...errors,
+          ...authErrors,
         },
       },
     },
@@ -302,7 +296,7 @@ export const policyOpenApi: OpenApiPart = {
             properties: { entries: { type: 'array', items: ref('AuditRecord') } },
           }),
           '400': problemResponse,
-          ...errors,
+          ...authErrors,
         },
       },
     },
@@ -318,7 +312,7 @@ export const policyOpenApi: OpenApiPart = {
             ref('AuditVerification'),
           ),
           '400': problemResponse,
-          ...errors,
+          ...authErrors,
         },
       },
     },

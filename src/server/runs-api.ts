@@ -13,14 +13,8 @@ import { BadCursorError, type Store } from '../store/store.ts';
 import { parseTraceparent } from '../telemetry/trace-ids.ts';
 import type { AppEnv } from './app.ts';
 import { jsonBody } from './json-body.ts';
-import {
-  authErrors as errors,
-  jsonRequest,
-  jsonResponse,
-  type OpenApiPart,
-  problemResponse,
-  ref,
-} from './openapi-parts.ts';
+import type { OpenApiPart } from './openapi-parts.ts';
+import { authErrors, jsonRequest, jsonResponse, problemResponse, ref } from './openapi-parts.ts';
 import { problem } from './problem.ts';
 import { streamRunEvents } from './run-event-stream.ts';
 import type { RunManager } from './run-manager.ts';
@@ -282,7 +276,7 @@ export const runsOpenApi: OpenApiPart = {
           '400': problemResponse,
           '404': problemResponse,
           '422': problemResponse,
-          ...errors,
+          ...authErrors,
         },
       },
       get: {
@@ -319,7 +313,7 @@ export const runsOpenApi: OpenApiPart = {
         responses: {
           '200': jsonResponse('A page of runs', ref('RunPage')),
           '400': problemResponse,
-          ...errors,
+          ...authErrors,
         },
       },
     },
@@ -332,7 +326,7 @@ export const runsOpenApi: OpenApiPart = {
         responses: {
           '200': jsonResponse('The run', ref('RunView')),
           '404': problemResponse,
-          ...errors,
+          ...authErrors,
         },
       },
     },
@@ -364,7 +358,7 @@ export const runsOpenApi: OpenApiPart = {
           '404': problemResponse,
           '409': problemResponse,
           '422': problemResponse,
-          ...errors,
+          ...authErrors,
         },
       },
     },
@@ -382,7 +376,7 @@ export const runsOpenApi: OpenApiPart = {
           }),
           '404': problemResponse,
           '409': problemResponse,
-          ...errors,
+          ...authErrors,
         },
       },
     },
@@ -409,7 +403,7 @@ export const runsOpenApi: OpenApiPart = {
           '202': jsonResponse('Resumed', ref('RunView')),
           '404': problemResponse,
           '409': problemResponse,
-          ...errors,
+          ...authErrors,
         },
       },
     },
@@ -431,7 +425,7 @@ export const runsOpenApi: OpenApiPart = {
             content: { 'text/event-stream': { schema: ref('RunEvent') } },
           },
           '404': problemResponse,
-          ...errors,
+          ...authErrors,
         },
       },
     },
