@@ -1,4 +1,4 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Config } from '../config/config.ts';
 import type { TokenClaims } from '../policy/authorizer.ts';
@@ -74,35 +74,10 @@ export const anonymousCaller: Caller = { id: 'anonymous', name: 'anonymous', sco
  */
 export function createApp(options: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const hosts = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
-  const origins = new Set(options.allowedOrigins ?? []);
-  const limiter = new RateLimiter(options.rateLimitPerMinute ?? 600);
   const telemetry = options.telemetry;
 
   if (telemetry) app.use(telemetry.requests);
-  app.use(async (c, next) => {
-    const host = hostName(c.req.header('host'));
-    if (!host || !hosts.has(host)) {
-      return problem(
-        c,
-        403,
-        'host_not_allowed',
-        `Host "${c.req.header('host') ?? ''}" is not one this server answers to (start it with --allowed-host to add one)`,
-      );
-    }
-    const origin = c.req.header('origin');
-    // A page of this server's own origin (the console) is no other site.
-    const own = `http://${(c.req.header('host') ?? '').toLowerCase()}`;
-    if (origin !== undefined && !origins.has(origin) && origin.toLowerCase() !== own) {
-      return problem(
-        c,
-        403,
-        'origin_not_allowed',
-        `Origin "${origin}" may not call this server (start it with --allowed-origin to allow one)`,
-      );
-    }
-    return next();
-  });
+  app.use(hostAndOrigin(options));
   app.use(
     bodyLimit({
       maxSize: options.maxBodyBytes ?? 1024 * 1024,
@@ -125,22 +100,60 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   const oauth = options.oauth;
   if (oauth) {
     // RFC 9728: where clients learn which authorization server issues tokens for this server.
-    const metadata = (c: import('hono').Context) => c.json(oauth.metadata());
+    const metadata = (c: Context) => c.json(oauth.metadata());
     app.get('/.well-known/oauth-protected-resource', metadata);
     app.get('/.well-known/oauth-protected-resource/*', metadata);
   }
-  const challenge = (c: import('hono').Context, error?: string) => {
-    const parts = ['Bearer realm="agentd"'];
-    if (error) parts.push(`error="${error}"`);
-    if (oauth) {
-      parts.push(
-        `resource_metadata="${new URL('/.well-known/oauth-protected-resource', c.req.url).href}"`,
+  app.use('*', authenticate(options, sessions));
+
+  app.get('/openapi.json', (c) => c.json(openApiDocument(options.version)));
+  registerRoutes(app, options);
+
+  app.notFound((c) => problem(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => {
+    console.error(`agentd serve: ${c.req.method} ${c.req.path}: ${error.stack ?? error}`);
+    return problem(c, 500, 'internal', 'the server failed to answer; its log has the cause');
+  });
+  return app;
+}
+
+/** Refuses a request addressed to a host this server does not answer to, or from another site. */
+function hostAndOrigin(options: AppOptions): MiddlewareHandler<AppEnv> {
+  const hosts = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
+  const origins = new Set(options.allowedOrigins ?? []);
+  return async (c, next) => {
+    const host = hostName(c.req.header('host'));
+    if (!host || !hosts.has(host)) {
+      return problem(
+        c,
+        403,
+        'host_not_allowed',
+        `Host "${c.req.header('host') ?? ''}" is not one this server answers to (start it with --allowed-host to add one)`,
       );
     }
-    return parts.join(', ');
+    const origin = c.req.header('origin');
+    // A page of this server's own origin (the console) is no other site.
+    const own = `http://${(c.req.header('host') ?? '').toLowerCase()}`;
+    if (origin !== undefined && !origins.has(origin) && origin.toLowerCase() !== own) {
+      return problem(
+        c,
+        403,
+        'origin_not_allowed',
+        `Origin "${origin}" may not call this server (start it with --allowed-origin to allow one)`,
+      );
+    }
+    return next();
   };
+}
 
-  app.use('*', async (c, next) => {
+/**
+ * Sets the request's caller, from the console session cookie, an API key or (with OAuth) a
+ * token, and takes one from its rate limit; the open profile's `/mcp` without a header is
+ * the anonymous caller.
+ */
+function authenticate(options: AppOptions, sessions: ConsoleSessions): MiddlewareHandler<AppEnv> {
+  const limiter = new RateLimiter(options.rateLimitPerMinute ?? 600);
+  return async (c, next) => {
     const header = c.req.header('authorization');
     if (header === undefined && options.gatewayOpen && c.req.path === '/mcp') {
       const wait = limiter.take(anonymousCaller.id);
@@ -158,43 +171,11 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       c.set('caller', anonymousCaller);
       return next();
     }
-    let caller: Caller;
     const session = header === undefined ? await sessions.callerOf(c) : undefined;
     if (session && 'refused' in session) return session.refused;
-    if (session) caller = session.caller;
-    else {
-      const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-      if (!match) {
-        return problem(
-          c,
-          401,
-          'unauthenticated',
-          `this route needs an API key: send "Authorization: Bearer <key>" (create one with agentd keys create)${oauth ? ' or a token from the authorization server' : ''}`,
-          { 'www-authenticate': challenge(c) },
-        );
-      }
-      const key = await options.keys.verify(match[1]!);
-      if (key) {
-        caller = { id: key.id, name: key.name, scopes: key.scopes as ApiScope[] };
-      } else if (oauth && !match[1]!.startsWith('agentd_')) {
-        const verified = await oauth.verify(match[1]!);
-        if ('error' in verified) {
-          return problem(c, 401, 'unauthenticated', verified.error, {
-            'www-authenticate': challenge(c, 'invalid_token'),
-          });
-        }
-        caller = {
-          id: `token:${verified.subject}`,
-          name: verified.subject,
-          scopes: verified.scopes,
-          claims: verified.claims,
-        };
-      } else {
-        return problem(c, 401, 'unauthenticated', 'the API key is unknown or revoked', {
-          'www-authenticate': challenge(c, 'invalid_token'),
-        });
-      }
-    }
+    const found = session ?? (await bearerCaller(c, header, options));
+    if ('refused' in found) return found.refused;
+    const caller = found.caller;
     const wait = limiter.take(caller.id);
     if (wait > 0) {
       return problem(
@@ -207,10 +188,70 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     }
     c.set('caller', caller);
     return next();
-  });
+  };
+}
 
-  app.get('/openapi.json', (c) => c.json(openApiDocument(options.version)));
+/** The caller of an `Authorization: Bearer` header, or the 401 that refuses it. */
+async function bearerCaller(
+  c: Context,
+  header: string | undefined,
+  options: AppOptions,
+): Promise<{ caller: Caller } | { refused: Response }> {
+  const refused = (response: Response) => ({ refused: response });
+  const oauth = options.oauth;
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  if (!match) {
+    return refused(
+      problem(
+        c,
+        401,
+        'unauthenticated',
+        `this route needs an API key: send "Authorization: Bearer <key>" (create one with agentd keys create)${oauth ? ' or a token from the authorization server' : ''}`,
+        { 'www-authenticate': challenge(c, oauth) },
+      ),
+    );
+  }
+  const key = await options.keys.verify(match[1]!);
+  if (key) return { caller: { id: key.id, name: key.name, scopes: key.scopes as ApiScope[] } };
+  if (oauth && !match[1]!.startsWith('agentd_')) {
+    const verified = await oauth.verify(match[1]!);
+    if ('error' in verified) {
+      return refused(
+        problem(c, 401, 'unauthenticated', verified.error, {
+          'www-authenticate': challenge(c, oauth, 'invalid_token'),
+        }),
+      );
+    }
+    const caller: Caller = {
+      id: `token:${verified.subject}`,
+      name: verified.subject,
+      scopes: verified.scopes,
+      claims: verified.claims,
+    };
+    return { caller };
+  }
+  return refused(
+    problem(c, 401, 'unauthenticated', 'the API key is unknown or revoked', {
+      'www-authenticate': challenge(c, oauth, 'invalid_token'),
+    }),
+  );
+}
 
+/** The `WWW-Authenticate` value of a 401 (with OAuth, where its metadata is). */
+function challenge(c: Context, oauth: OAuthVerifier | undefined, error?: string): string {
+  const parts = ['Bearer realm="agentd"'];
+  if (error) parts.push(`error="${error}"`);
+  if (oauth) {
+    parts.push(
+      `resource_metadata="${new URL('/.well-known/oauth-protected-resource', c.req.url).href}"`,
+    );
+  }
+  return parts.join(', ');
+}
+
+/** The routes behind a key, each group under the scope it needs. */
+function registerRoutes(app: Hono<AppEnv>, options: AppOptions): void {
+  const telemetry = options.telemetry;
   if (telemetry) {
     // Prometheus scrapes with the key as its bearer credentials.
     app.get('/metrics', scoped('metrics'), async (c) =>
@@ -265,13 +306,6 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     app.use(`${base}/*`, scoped('registry'));
     app.route(base, registry);
   }
-
-  app.notFound((c) => problem(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
-  app.onError((error, c) => {
-    console.error(`agentd serve: ${c.req.method} ${c.req.path}: ${error.stack ?? error}`);
-    return problem(c, 500, 'internal', 'the server failed to answer; its log has the cause');
-  });
-  return app;
 }
 
 /** Refuses a key without `scope`. */

@@ -3,6 +3,13 @@ import { z } from 'zod';
 import type { ApprovalStatus } from '../core/approval.ts';
 import type { Store } from '../store/store.ts';
 import type { AppEnv } from './app.ts';
+import {
+  authErrors as errors,
+  jsonRequest,
+  jsonResponse,
+  type OpenApiPart,
+  problemResponse,
+} from './openapi-parts.ts';
 import { problem } from './problem.ts';
 
 const statuses = [
@@ -110,3 +117,145 @@ export function approvalsApi(store: Store): Hono<AppEnv> {
   api.post('/:id/deny', answer('denied'));
   return api;
 }
+
+const approvalId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'an approval id (apr_...) or a unique prefix of one',
+  schema: { type: 'string' },
+};
+const answer = (verb: 'approve' | 'deny') => ({
+  post: {
+    tags: ['approvals'],
+    summary:
+      verb === 'approve'
+        ? 'Approve a tool call: the waiting run goes on with it (the first answer wins)'
+        : 'Deny a tool call: the agent is told who denied it and why (the first answer wins)',
+    description:
+      'The caller (the API key name, or the token subject) is recorded as who answered, in the request and in the audit log.',
+    security: [{ apiKey: ['approvals'] }],
+    parameters: [approvalId],
+    requestBody: jsonRequest(
+      {
+        type: 'object',
+        additionalProperties: false,
+        ...(verb === 'deny' ? { required: ['reason'] } : {}),
+        properties: { reason: { type: 'string', maxLength: 2000 } },
+      },
+      verb === 'deny',
+    ),
+    responses: {
+      '200': {
+        description: 'The request, answered',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Approval' } } },
+      },
+      '400': problemResponse,
+      '404': problemResponse,
+      '409': {
+        ...problemResponse,
+        description: 'Already answered, or expired (code `already_answered`)',
+      },
+      ...errors,
+    },
+  },
+});
+
+/** The approvals routes' part of the OpenAPI document. */
+export const approvalsOpenApi: OpenApiPart = {
+  paths: {
+    '/approvals': {
+      get: {
+        tags: ['approvals'],
+        summary: 'Requests for approval, newest first (pending ones unless status says otherwise)',
+        security: [{ apiKey: ['approvals'] }],
+        parameters: [
+          {
+            name: 'status',
+            in: 'query',
+            schema: {
+              enum: ['pending', 'approved', 'denied', 'timed_out', 'cancelled', 'withdrawn', 'all'],
+            },
+          },
+          { name: 'run', in: 'query', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+        ],
+        responses: {
+          '200': jsonResponse('`{ approvals: [...] }`', {
+            type: 'object',
+            properties: {
+              approvals: {
+                type: 'array',
+                items: { $ref: '#/components/schemas/Approval' },
+              },
+            },
+          }),
+          '400': problemResponse,
+          ...errors,
+        },
+      },
+    },
+    '/approvals/{id}': {
+      get: {
+        tags: ['approvals'],
+        summary: 'One request for approval',
+        security: [{ apiKey: ['approvals'] }],
+        parameters: [approvalId],
+        responses: {
+          '200': jsonResponse('The request', { $ref: '#/components/schemas/Approval' }),
+          '404': problemResponse,
+          ...errors,
+        },
+      },
+    },
+    '/approvals/{id}/approve': answer('approve'),
+    '/approvals/{id}/deny': answer('deny'),
+  },
+  schemas: {
+    Approval: {
+      type: 'object',
+      description: "A tool call waiting for (or given) a person's approval",
+      required: [
+        'id',
+        'runId',
+        'callId',
+        'agent',
+        'tool',
+        'action',
+        'resource',
+        'input',
+        'policies',
+        'reason',
+        'requestedAt',
+        'expiresAt',
+        'status',
+      ],
+      properties: {
+        id: { type: 'string' },
+        runId: { type: 'string' },
+        callId: { type: 'string' },
+        agent: { type: 'string' },
+        tool: { type: 'string' },
+        action: { type: 'string' },
+        principal: { type: 'string' },
+        user: { type: 'string' },
+        resource: { type: 'string' },
+        input: { description: "the call's arguments (secrets redacted)" },
+        inputDigest: { type: 'string' },
+        mode: { enum: ['enforce', 'log_only'] },
+        policies: { type: 'array', items: { type: 'string' } },
+        reason: { type: 'string' },
+        requestedAt: { type: 'string', format: 'date-time' },
+        expiresAt: { type: 'string', format: 'date-time' },
+        auditSeq: { type: 'integer' },
+        status: {
+          enum: ['pending', 'approved', 'denied', 'timed_out', 'cancelled', 'withdrawn'],
+        },
+        answeredBy: { type: 'string' },
+        answerReason: { type: 'string' },
+        answeredAt: { type: 'string', format: 'date-time' },
+        answerAuditSeq: { type: 'integer' },
+      },
+    },
+  },
+};

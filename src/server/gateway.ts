@@ -2,37 +2,23 @@ import { randomUUID } from 'node:crypto';
 import {
   type AuthInfo,
   type CallToolResult,
-  CLIENT_CAPABILITIES_META_KEY,
   createMcpHandler,
   isInitializeRequest,
   isLegacyRequest,
   type McpHttpHandler,
   type Tool as McpTool,
-  type Prompt,
   ProtocolError,
   ProtocolErrorCode,
   type Resource,
   type ResourceTemplateType,
   Server,
-  type ServerContext,
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import { SecretBox } from '../config/secret-box.ts';
 import { errorMessage } from '../core/errors.ts';
-import type { RunEvent } from '../core/events.ts';
-import { listAgents } from '../definition/agent-catalog.ts';
-import { currentTraceparent } from '../telemetry/request-trace.ts';
-import { McpConnection, type McpForwardMethod } from '../tools/mcp/mcp-connection.ts';
-import { Registry } from '../tools/registry/registry.ts';
-import { serverConfigFor } from '../tools/registry/server-config.ts';
-import { type ServerEntry, serverEntrySchema } from '../tools/registry/server-entry.ts';
-import {
-  callerCapabilities,
-  errorResult,
-  exposedName,
-  matches,
-  progressLine,
-} from './gateway-protocol.ts';
+import type { ServerEntry } from '../tools/registry/server-entry.ts';
+import { ownTools, runOwnTool } from './gateway-own-tools.ts';
+import { errorResult, exposedName } from './gateway-protocol.ts';
 import type {
   GatewayCall,
   GatewayCaller,
@@ -41,6 +27,7 @@ import type {
   GatewayVerdict,
   gatewayServerActions,
 } from './gateway-types.ts';
+import { GatewayUpstreams } from './gateway-upstreams.ts';
 
 export {
   type GatewayAuthorize,
@@ -51,7 +38,6 @@ export {
   gatewayServerActions,
 } from './gateway-types.ts';
 
-const ownServer = 'agentd';
 /** How long the gateway keeps its list of tools before reading the registry again. */
 const toolCacheMs = 1000;
 /** A 2025-11-25 session unused this long ends. */
@@ -68,8 +54,7 @@ const maxSessions = 1000;
  */
 export class Gateway {
   readonly #options: GatewayOptions;
-  readonly #registry: Registry;
-  readonly #connections = new Map<string, Promise<McpConnection>>();
+  readonly #upstreams: GatewayUpstreams;
   readonly #handler: McpHttpHandler;
   readonly #sessions = new Map<
     string,
@@ -85,11 +70,13 @@ export class Gateway {
 
   constructor(options: GatewayOptions) {
     this.#options = options;
-    this.#registry = new Registry(
-      options.store,
-      SecretBox.forHome(options.config.home, options.config.env),
-    );
     this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.#upstreams = new GatewayUpstreams({
+      store: options.store,
+      home: options.config.home,
+      secrets: SecretBox.forHome(options.config.home, options.config.env),
+      log: this.#log,
+    });
     this.#handler = createMcpHandler(
       (ctx) => {
         const caller = ctx.authInfo?.extra?.caller as GatewayCaller | undefined;
@@ -186,10 +173,7 @@ export class Gateway {
   async close(): Promise<void> {
     for (const id of [...this.#sessions.keys()]) this.#endSession(id);
     await this.#handler.close();
-    const connections = await Promise.allSettled(this.#connections.values());
-    await Promise.allSettled(
-      connections.flatMap((c) => (c.status === 'fulfilled' ? [c.value.close()] : [])),
-    );
+    await this.#upstreams.close();
   }
 
   /**
@@ -210,7 +194,7 @@ export class Gateway {
   }
 
   async #listTools(): Promise<GatewayTool[]> {
-    const entries = await this.#enabled();
+    const entries = await this.#upstreams.enabled();
     const byServer = new Map<string, ServerEntry>(entries.map((e) => [e.name, e]));
     const out: GatewayTool[] = [];
     const taken = new Set<string>();
@@ -235,59 +219,8 @@ export class Gateway {
         },
       });
     }
-    out.push(...this.#ownTools());
+    out.push(...ownTools(this.#options));
     return out;
-  }
-
-  #ownTools(): GatewayTool[] {
-    const own = (tool: string, definition: Omit<McpTool, 'name'>): GatewayTool => ({
-      name: `${ownServer}__${tool}`,
-      server: ownServer,
-      tool,
-      transport: 'agentd',
-      definition: { name: `${ownServer}__${tool}`, ...definition },
-    });
-    const tools = [
-      own('search_tools', {
-        description:
-          'Search the tools this gateway offers by what they do; returns the best matches with their names and descriptions. Use it when the list is long.',
-        inputSchema: {
-          type: 'object',
-          properties: {
-            query: { type: 'string', description: 'what the tool should do, in a few words' },
-            limit: { type: 'integer', minimum: 1, maximum: 50, default: 10 },
-          },
-          required: ['query'],
-        },
-        annotations: { readOnlyHint: true },
-      }),
-    ];
-    if (this.#options.manager) {
-      const agents = listAgents(this.#options.config).agents.filter((a) => a.valid);
-      if (agents.length) {
-        tools.push(
-          own('launch_agent', {
-            description: `Hand a task to one of this machine's agents and get its result. Agents: ${agents
-              .map((a) => `${a.name}${a.description ? ` (${a.description})` : ''}`)
-              .join('; ')}.`,
-            inputSchema: {
-              type: 'object',
-              properties: {
-                agent: { type: 'string', enum: agents.map((a) => a.name) },
-                task: { type: 'string', minLength: 1 },
-                wait: {
-                  type: 'boolean',
-                  default: true,
-                  description: 'false: return the run id at once instead of the result',
-                },
-              },
-              required: ['agent', 'task'],
-            },
-          }),
-        );
-      }
-    }
-    return tools;
   }
 
   #server(caller: GatewayCaller): Server {
@@ -299,6 +232,14 @@ export class Gateway {
           "agentd's MCP gateway: the tools, resources and prompts of this machine's MCP servers (tools and prompts named <server>__<name>), agentd__search_tools to find tools, and agentd__launch_agent to hand work to an agent. Every call, resource read and prompt is checked against policy.",
       },
     );
+    this.#serveTools(server, caller);
+    this.#serveResources(server, caller);
+    this.#servePrompts(server, caller);
+    return server;
+  }
+
+  /** `tools/list` and `tools/call`: each call decided by the policy point, then run or forwarded. */
+  #serveTools(server: Server, caller: GatewayCaller): void {
     server.setRequestHandler('tools/list', async () => ({
       tools: (await this.tools()).map((t) => t.definition),
     }));
@@ -315,9 +256,10 @@ export class Gateway {
         input,
       });
       if (!verdict.allow) return errorResult(`Denied by policy: ${verdict.reason}`);
-      if (tool.transport === 'agentd') return this.#runOwn(tool.tool, input, ctx);
+      if (tool.transport === 'agentd')
+        return runOwnTool(tool.tool, input, ctx, this.#options, () => this.tools());
       try {
-        return (await this.#forward(
+        return (await this.#upstreams.forward(
           tool.server,
           'tools/call',
           { name: tool.tool, arguments: input },
@@ -330,11 +272,14 @@ export class Gateway {
         return errorResult(errorMessage(error));
       }
     });
+  }
 
+  /** The upstream servers' resources and templates; a read is enforced, then forwarded. */
+  #serveResources(server: Server, caller: GatewayCaller): void {
     server.setRequestHandler('resources/list', async () => {
       const taken = new Set<string>();
       const resources: Resource[] = [];
-      for (const listing of await this.#resourceCatalog()) {
+      for (const listing of await this.#upstreams.resourceCatalog()) {
         for (const resource of listing.resources) {
           if (taken.has(resource.uri)) continue;
           taken.add(resource.uri);
@@ -346,7 +291,7 @@ export class Gateway {
     server.setRequestHandler('resources/templates/list', async () => {
       const taken = new Set<string>();
       const resourceTemplates: ResourceTemplateType[] = [];
-      for (const listing of await this.#resourceCatalog()) {
+      for (const listing of await this.#upstreams.resourceCatalog()) {
         for (const template of listing.templates) {
           if (taken.has(template.uriTemplate)) continue;
           taken.add(template.uriTemplate);
@@ -357,19 +302,30 @@ export class Gateway {
     });
     server.setRequestHandler('resources/read', async (request, ctx) => {
       const uri = request.params.uri;
-      const owner = await this.#resourceOwner(uri);
+      const owner = await this.#upstreams.resourceOwner(uri);
       if (!owner) {
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Resource not found', { uri });
       }
       await this.#enforce(caller, owner, 'resources:read', { uri });
-      return (await this.#forward(owner.name, 'resources/read', { uri }, server, ctx)) as never;
+      return (await this.#upstreams.forward(
+        owner.name,
+        'resources/read',
+        { uri },
+        server,
+        ctx,
+      )) as never;
     });
+  }
 
+  /** The upstream servers' prompts and completions, each enforced, then forwarded. */
+  #servePrompts(server: Server, caller: GatewayCaller): void {
     server.setRequestHandler('prompts/list', async () => ({
-      prompts: (await this.#promptCatalog()).map((p) => p.definition),
+      prompts: (await this.#upstreams.promptCatalog()).map((p) => p.definition),
     }));
     server.setRequestHandler('prompts/get', async (request, ctx) => {
-      const prompt = (await this.#promptCatalog()).find((p) => p.name === request.params.name);
+      const prompt = (await this.#upstreams.promptCatalog()).find(
+        (p) => p.name === request.params.name,
+      );
       if (!prompt) {
         throw new ProtocolError(
           ProtocolErrorCode.InvalidParams,
@@ -381,7 +337,7 @@ export class Gateway {
         name: prompt.prompt,
         arguments: args,
       });
-      return (await this.#forward(
+      return (await this.#upstreams.forward(
         prompt.server.name,
         'prompts/get',
         { name: prompt.prompt, arguments: args },
@@ -395,11 +351,11 @@ export class Gateway {
       let owner: ServerEntry | undefined;
       let upstreamRef: Record<string, unknown> = ref;
       if (ref.type === 'ref/prompt') {
-        const prompt = (await this.#promptCatalog()).find((p) => p.name === ref.name);
+        const prompt = (await this.#upstreams.promptCatalog()).find((p) => p.name === ref.name);
         owner = prompt?.server;
         if (prompt) upstreamRef = { ...ref, name: prompt.prompt };
       } else {
-        owner = await this.#resourceOwner(ref.uri, true);
+        owner = await this.#upstreams.resourceOwner(ref.uri, true);
       }
       // Nothing to complete from: no suggestions, as the spec allows.
       if (!owner) return { completion: { values: [] } };
@@ -409,9 +365,14 @@ export class Gateway {
         ...(request.params.context ? { context: request.params.context } : {}),
       };
       await this.#enforce(caller, owner, 'completion:complete', params);
-      return (await this.#forward(owner.name, 'completion/complete', params, server, ctx)) as never;
+      return (await this.#upstreams.forward(
+        owner.name,
+        'completion/complete',
+        params,
+        server,
+        ctx,
+      )) as never;
     });
-    return server;
   }
 
   /** The policy point; a check that fails is a denial (never fail open). */
@@ -446,281 +407,5 @@ export class Gateway {
         },
       );
     }
-  }
-
-  /**
-   * Hands a request to a registered server as the caller made it: the input responses and
-   * request state of a multi-round-trip retry go along, and an `input_required` result comes
-   * back for the caller to answer (2025-11-25 callers are asked by the SDK, over their
-   * response stream). Progress the server reports is passed on under the caller's token.
-   * Nothing of the caller's credentials is sent: the connection has the registry's own.
-   */
-  async #forward(
-    serverName: string,
-    method: McpForwardMethod,
-    params: Record<string, unknown>,
-    server: Server,
-    ctx: ServerContext,
-  ): Promise<Record<string, unknown>> {
-    const extra: Record<string, unknown> = {};
-    if (ctx.mcpReq.inputResponses) extra.inputResponses = ctx.mcpReq.inputResponses;
-    const state = ctx.mcpReq.requestState<unknown>();
-    if (typeof state === 'string') extra.requestState = state;
-    const capabilities = callerCapabilities(server, ctx);
-    if (capabilities) extra._meta = { [CLIENT_CAPABILITIES_META_KEY]: capabilities };
-    const token = ctx.mcpReq._meta?.progressToken;
-    // Progress goes out before the result does (the response stream ends with the result).
-    const notified: Promise<unknown>[] = [];
-    try {
-      const connection = await this.#connection(serverName);
-      const result = await connection.forward(
-        method,
-        { ...params, ...extra },
-        {
-          signal: ctx.mcpReq.signal,
-          ...(token !== undefined && method === 'tools/call'
-            ? {
-                onProgress: (progress) => {
-                  notified.push(
-                    ctx.mcpReq
-                      .notify({
-                        method: 'notifications/progress',
-                        params: { progressToken: token, ...progress },
-                      })
-                      .catch(() => {}),
-                  );
-                },
-              }
-            : {}),
-        },
-      );
-      await Promise.all(notified);
-      return result;
-    } catch (error) {
-      const cause = error instanceof Error ? error.cause : undefined;
-      if (cause instanceof ProtocolError) {
-        throw new ProtocolError(cause.code, cause.message, cause.data);
-      }
-      if (method === 'tools/call') throw error;
-      throw new ProtocolError(ProtocolErrorCode.InternalError, errorMessage(error));
-    }
-  }
-
-  /** Every enabled registry server, in the registry's order. */
-  async #enabled(): Promise<ServerEntry[]> {
-    return (await this.#options.store.listServers())
-      .map((record) => serverEntrySchema.parse(record.entry))
-      .filter((entry) => entry.enabled);
-  }
-
-  /**
-   * Asks every enabled server (started on first use; lists are cached until a server says
-   * they changed). A server that cannot be reached is left out, with a line in the log.
-   */
-  async #ask<T>(
-    what: string,
-    ask: (connection: McpConnection) => Promise<T>,
-  ): Promise<{ server: ServerEntry; connection: McpConnection; value: T }[]> {
-    const entries = await this.#enabled();
-    const answers = await Promise.all(
-      entries.map(async (server) => {
-        try {
-          const connection = await this.#connection(server.name);
-          return { server, connection, value: await ask(connection) };
-        } catch (error) {
-          this.#log(
-            `agentd gateway: ${what} of MCP server "${server.name}": ${errorMessage(error)}`,
-          );
-          return undefined;
-        }
-      }),
-    );
-    return answers.filter((a) => a !== undefined);
-  }
-
-  /** Each server's resources and templates; URIs are the servers' own. */
-  async #resourceCatalog(): Promise<
-    {
-      server: ServerEntry;
-      offers: boolean;
-      resources: Resource[];
-      templates: ResourceTemplateType[];
-    }[]
-  > {
-    return (
-      await this.#ask('resources', async (connection) => {
-        await connection.connect();
-        if (!connection.capabilities?.resources) {
-          return { offers: false, resources: [], templates: [] };
-        }
-        const [resources, templates] = await Promise.all([
-          connection.listResources(),
-          connection.listResourceTemplates().catch(() => []),
-        ]);
-        return { offers: true, resources, templates };
-      })
-    ).map(({ server, value }) => ({ server, ...value }));
-  }
-
-  /**
-   * The server a URI belongs to: the one that lists it, else the one with a template it
-   * matches, else (for URIs no server knows) the first server offered without a prefix.
-   * `template`: the URI is a template (completion), matched by its text.
-   */
-  async #resourceOwner(uri: string, template = false): Promise<ServerEntry | undefined> {
-    const catalog = await this.#resourceCatalog();
-    const listed =
-      catalog.find((c) => c.resources.some((r) => r.uri === uri)) ??
-      catalog.find((c) =>
-        c.templates.some((t) => (template ? t.uriTemplate === uri : matches(t.uriTemplate, uri))),
-      );
-    if (listed) return listed.server;
-    const bare = catalog.filter((c) => c.server.gateway?.prefix === false);
-    return (bare.find((c) => c.offers) ?? bare[0])?.server;
-  }
-
-  /** Every server's prompts, named like its tools (`<server>__<prompt>` unless prefix: false). */
-  async #promptCatalog(): Promise<
-    { name: string; server: ServerEntry; prompt: string; definition: Prompt }[]
-  > {
-    const taken = new Set<string>();
-    const out: { name: string; server: ServerEntry; prompt: string; definition: Prompt }[] = [];
-    for (const { server, value } of await this.#ask('prompts', (c) => c.listPrompts())) {
-      for (const prompt of value) {
-        const name = exposedName(server, prompt.name);
-        if (taken.has(name)) continue;
-        taken.add(name);
-        out.push({ name, server, prompt: prompt.name, definition: { ...prompt, name } });
-      }
-    }
-    return out;
-  }
-
-  async #runOwn(
-    tool: string,
-    input: Record<string, unknown>,
-    ctx: ServerContext,
-  ): Promise<CallToolResult> {
-    if (tool === 'search_tools') {
-      const query = String(input.query ?? '').trim();
-      if (!query) return errorResult('query: give the words to search for');
-      const limit = Math.min(50, Math.max(1, Number(input.limit ?? 10) || 10));
-      const found = await this.#options.store.searchTools(query, limit * 2);
-      const names = new Map((await this.tools()).map((t) => [`${t.server}.${t.tool}`, t.name]));
-      const lines = found
-        .flatMap((t) => {
-          const name = names.get(`${t.server}.${t.name}`);
-          return name ? [`${name}: ${t.description}`] : [];
-        })
-        .slice(0, limit);
-      return {
-        content: [{ type: 'text', text: lines.join('\n') || `No tool matches "${query}".` }],
-      };
-    }
-    return this.#launch(input, ctx);
-  }
-
-  async #launch(input: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult> {
-    const manager = this.#options.manager!;
-    const agent = listAgents(this.#options.config).agents.find((a) => a.name === input.agent);
-    if (!agent?.valid) return errorResult(`no agent "${String(input.agent)}" to launch`);
-    const task = String(input.task ?? '').trim();
-    if (!task) return errorResult('task: say what the agent should do');
-    const { dirname } = await import('node:path');
-    let runId: string;
-    try {
-      const traceparent = currentTraceparent();
-      runId = await manager.start({
-        specPath: agent.path,
-        cwd: dirname(agent.path),
-        task,
-        ...(traceparent ? { traceparent } : {}),
-      });
-    } catch (error) {
-      return errorResult(errorMessage(error));
-    }
-    if (input.wait === false) {
-      return {
-        content: [{ type: 'text', text: `started run ${runId}` }],
-        structuredContent: { runId, status: 'running' },
-      };
-    }
-    const token = ctx.mcpReq._meta?.progressToken;
-    let step = 0;
-    const finished = new Promise<RunEvent | undefined>((resolve) => {
-      const onEvent = (event: RunEvent) => {
-        if (event.runId !== runId) return;
-        if (token !== undefined) {
-          step++;
-          void ctx.mcpReq
-            .notify({
-              method: 'notifications/progress',
-              params: { progressToken: token, progress: step, message: progressLine(event) },
-            })
-            .catch(() => {});
-        }
-        if (
-          event.type === 'run.finished' ||
-          event.type === 'run.suspended' ||
-          event.type === 'run.needs_attention' ||
-          event.type === 'approval.requested'
-        ) {
-          done(event);
-        }
-      };
-      const onStopped = (id: string) => {
-        if (id === runId) done(undefined);
-      };
-      const done = (event: RunEvent | undefined) => {
-        manager.events.off('event', onEvent);
-        manager.events.off('stopped', onStopped);
-        resolve(event);
-      };
-      manager.events.on('event', onEvent);
-      manager.events.on('stopped', onStopped);
-      ctx.mcpReq.signal.addEventListener('abort', () => manager.cancel(runId), { once: true });
-    });
-    const last = await finished;
-    if (last?.type === 'approval.requested') {
-      // A person has to answer first: the caller gets the run and how to answer, not a wait.
-      const id = last.data.approvalId;
-      return {
-        content: [
-          {
-            type: 'text',
-            text: `run ${runId} is waiting for approval ${id} of ${last.data.name} (${last.data.reason}); a person answers with agentd approvals approve ${id} or deny ${id} --reason "..."`,
-          },
-        ],
-        structuredContent: { runId, status: 'awaiting_approval', approvalId: id },
-      };
-    }
-    const run = await this.#options.store.getRun(runId);
-    const status = run?.status ?? 'failed';
-    const output =
-      last?.type === 'run.finished' ? (last.data.output ?? last.data.detail ?? '') : '';
-    return {
-      content: [{ type: 'text', text: `run ${runId} ${status}${output ? `:\n${output}` : ''}` }],
-      structuredContent: { runId, status, output },
-      ...(status === 'completed' ? {} : { isError: true }),
-    };
-  }
-
-  /** The shared connection to a registered server, started on first use. */
-  #connection(server: string): Promise<McpConnection> {
-    let connection = this.#connections.get(server);
-    if (!connection) {
-      connection = (async () => {
-        const entry = await this.#registry.get(server);
-        const secrets = await this.#registry.secretsOf(server);
-        return new McpConnection({
-          name: server,
-          config: serverConfigFor(entry, secrets, this.#options.config.home),
-          roots: entry.roots,
-        });
-      })();
-      connection.catch(() => this.#connections.delete(server));
-      this.#connections.set(server, connection);
-    }
-    return connection;
   }
 }

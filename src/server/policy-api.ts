@@ -21,6 +21,8 @@ import { ResourceResolver } from '../policy/resources.ts';
 import type { Store } from '../store/store.ts';
 import type { AppEnv } from './app.ts';
 import { jsonBody } from './json-body.ts';
+import type { OpenApiPart } from './openapi-parts.ts';
+import { authErrors, jsonRequest, jsonResponse, problemResponse, ref } from './openapi-parts.ts';
 import { problem } from './problem.ts';
 
 /** Policy texts by file name, as a request gives them (instead of a folder on the server). */
@@ -178,3 +180,212 @@ export function policyApi(options: { store: Store; config: Config }): {
 
   return { policies, audit };
 }
+
+/** The policy and audit routes' part of the OpenAPI document, with the audit log's records. */
+export const policyOpenApi: OpenApiPart = {
+  paths: {
+    '/policies/validate': {
+      post: {
+        tags: ['policies'],
+        summary:
+          "Check policy texts (or an agent's own folder) against the agent's schema: problems with file, line and column",
+        security: [{ apiKey: ['policies'] }],
+        requestBody: jsonRequest({
+          type: 'object',
+          required: ['agent'],
+          properties: {
+            agent: { type: 'string' },
+            policies: { type: 'object', additionalProperties: { type: 'string' } },
+          },
+        }),
+        responses: {
+          '200': jsonResponse('What the check found', {
+            type: 'object',
+            required: ['agent', 'valid', 'policies', 'actions', 'problems'],
+            properties: {
+              agent: { type: 'string' },
+              valid: { type: 'boolean' },
+              policies: { type: 'integer' },
+              actions: { type: 'integer' },
+              problems: { type: 'array', items: ref('PolicyProblem') },
+            },
+          }),
+          '400': problemResponse,
+          '404': problemResponse,
+          ...authErrors,
+        },
+      },
+    },
+    '/policies/test': {
+      post: {
+        tags: ['policies'],
+        summary: 'Decide test cases (as agentd policy test takes them) against policies',
+        security: [{ apiKey: ['policies'] }],
+        requestBody: jsonRequest({
+          type: 'object',
+          required: ['agent', 'cases'],
+          properties: {
+            agent: { type: 'string' },
+            mode: { enum: ['enforce', 'log_only'] },
+            policies: { type: 'object', additionalProperties: { type: 'string' } },
+            cases: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['tool', 'expect'],
+                properties: {
+                  name: { type: 'string' },
+                  tool: { type: 'string' },
+                  input: { type: 'object', additionalProperties: true },
+                  agent: { type: 'string' },
+                  user: { type: 'string' },
+                  expect: { enum: ['allow', 'deny', 'needs_approval'] },
+                },
+              },
+            },
+          },
+        }),
+        responses: {
+          '200': jsonResponse('Each case and the decision it got', {
+            type: 'object',
+            required: ['valid', 'passed', 'failed', 'cases'],
+            properties: {
+              valid: { type: 'boolean' },
+              passed: { type: 'integer' },
+              failed: { type: 'integer' },
+              cases: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['name', 'expect', 'decision', 'passed', 'reason', 'policies'],
+                  properties: {
+                    name: { type: 'string' },
+                    expect: { type: 'string' },
+                    decision: { type: 'string' },
+                    passed: { type: 'boolean' },
+                    reason: { type: 'string' },
+                    policies: { type: 'array', items: { type: 'string' } },
+                  },
+                },
+              },
+            },
+          }),
+          '400': problemResponse,
+          '404': problemResponse,
+          '422': {
+            description: 'The policies are invalid (`{ valid: false, problems }`), or a case is',
+          },
+          ...authErrors,
+        },
+      },
+    },
+    '/audit': {
+      get: {
+        tags: ['audit'],
+        summary: 'Audit entries in order (`limit`, `after` a seq, `run`)',
+        security: [{ apiKey: ['audit'] }],
+        parameters: [
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 10000 } },
+          { name: 'after', in: 'query', schema: { type: 'integer' } },
+          { name: 'run', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': jsonResponse('The entries', {
+            type: 'object',
+            required: ['entries'],
+            properties: { entries: { type: 'array', items: ref('AuditRecord') } },
+          }),
+          '400': problemResponse,
+          ...authErrors,
+        },
+      },
+    },
+    '/audit/verify': {
+      get: {
+        tags: ['audit'],
+        summary: 'Check the hash chain (`anchor=<seq>:<hash>` also checks a head kept elsewhere)',
+        security: [{ apiKey: ['audit'] }],
+        parameters: [{ name: 'anchor', in: 'query', schema: { type: 'string' } }],
+        responses: {
+          '200': jsonResponse(
+            '`{ ok, entries, head }` or `{ ok: false, seq, problem }`',
+            ref('AuditVerification'),
+          ),
+          '400': problemResponse,
+          ...authErrors,
+        },
+      },
+    },
+  },
+  schemas: {
+    AuditRecord: {
+      type: 'object',
+      required: [
+        'seq',
+        'at',
+        'runId',
+        'callId',
+        'principal',
+        'user',
+        'action',
+        'resource',
+        'inputDigest',
+        'decision',
+        'effect',
+        'mode',
+        'policies',
+        'errors',
+        'reason',
+        'latencyUs',
+        'prevHash',
+        'hash',
+      ],
+      properties: {
+        seq: { type: 'integer' },
+        at: { type: 'string', format: 'date-time' },
+        runId: { type: ['string', 'null'] },
+        callId: { type: ['string', 'null'] },
+        principal: { type: 'string' },
+        user: { type: 'string' },
+        action: { type: 'string' },
+        resource: { type: 'string' },
+        inputDigest: { type: 'string' },
+        decision: { type: 'string' },
+        effect: { enum: ['allow', 'deny', 'needs_approval'] },
+        mode: { enum: ['enforce', 'log_only'] },
+        policies: { type: 'array', items: { type: 'string' } },
+        errors: { type: 'array', items: { type: 'string' } },
+        reason: { type: 'string' },
+        latencyUs: { type: 'number' },
+        prevHash: { type: 'string' },
+        hash: { type: 'string' },
+      },
+    },
+    AuditVerification: {
+      type: 'object',
+      required: ['ok', 'entries'],
+      properties: {
+        ok: { type: 'boolean' },
+        entries: { type: 'integer' },
+        head: {
+          type: 'object',
+          required: ['seq', 'hash'],
+          properties: { seq: { type: 'integer' }, hash: { type: 'string' } },
+        },
+        seq: { type: 'integer', description: 'the first broken entry' },
+        problem: { type: 'string' },
+      },
+    },
+    PolicyProblem: {
+      type: 'object',
+      required: ['file', 'line', 'column', 'message', 'severity'],
+      properties: {
+        file: { type: 'string' },
+        line: { type: 'integer' },
+        column: { type: 'integer' },
+        message: { type: 'string' },
+        severity: { enum: ['error', 'warning'] },
+      },
+    },
+  },
+};

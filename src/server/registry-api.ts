@@ -1,6 +1,12 @@
 import { Hono } from 'hono';
 import type { ServerRecord, Store, ToolRecord } from '../store/store.ts';
 import { type ServerEntry, serverEntrySchema } from '../tools/registry/server-entry.ts';
+import {
+  authErrors as errors,
+  jsonResponse,
+  type OpenApiPart,
+  problemResponse,
+} from './openapi-parts.ts';
 import { problem } from './problem.ts';
 
 /**
@@ -246,3 +252,126 @@ function serverResponse(record: ServerRecord, entry: ServerEntry, tools: readonl
     },
   };
 }
+
+const registryList = (summary: string, parameters: unknown[]) => ({
+  get: {
+    tags: ['registry'],
+    summary,
+    security: [{ apiKey: ['registry'] }],
+    parameters,
+    responses: {
+      '200': { description: 'A list of servers (MCP Registry `ServerList`)' },
+      '404': problemResponse,
+      ...errors,
+    },
+  },
+});
+const nameParam = {
+  name: 'serverName',
+  in: 'path',
+  required: true,
+  description: 'URL-encoded registry name (`local.agentd/<name>` or the server.json name)',
+  schema: { type: 'string' },
+};
+
+/** The registry routes' part of the OpenAPI document (server bodies are the MCP Registry's). */
+export const registryOpenApi: OpenApiPart = {
+  paths: {
+    '/registry/servers/{serverName}/tools': {
+      get: {
+        tags: ['registry'],
+        summary: "A registered server's tools with their input schemas",
+        security: [{ apiKey: ['registry'] }],
+        parameters: [nameParam],
+        responses: {
+          '200': jsonResponse("The server's tools", {
+            type: 'object',
+            required: ['server', 'enabled', 'tools'],
+            properties: {
+              server: { type: 'string' },
+              enabled: { type: 'boolean' },
+              tools: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['name', 'ref', 'description', 'inputSchema', 'listedAt'],
+                  properties: {
+                    name: { type: 'string' },
+                    ref: { type: 'string' },
+                    description: { type: 'string' },
+                    inputSchema: { type: 'object', additionalProperties: true },
+                    annotations: { type: 'object', additionalProperties: true },
+                    listedAt: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
+          }),
+          '404': problemResponse,
+          ...errors,
+        },
+      },
+    },
+    '/registry/search': {
+      get: {
+        tags: ['registry'],
+        summary: 'Registered tools ranked by how well their names and descriptions match q',
+        security: [{ apiKey: ['registry'] }],
+        parameters: [
+          { name: 'q', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50 } },
+        ],
+        responses: {
+          '200': jsonResponse('Tools, best match first', {
+            type: 'object',
+            required: ['tools'],
+            properties: {
+              tools: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['ref', 'server', 'name', 'description', 'score'],
+                  properties: {
+                    ref: { type: 'string' },
+                    server: { type: 'string' },
+                    name: { type: 'string' },
+                    description: { type: 'string' },
+                    score: { type: 'number' },
+                  },
+                },
+              },
+            },
+          }),
+          '400': problemResponse,
+          ...errors,
+        },
+      },
+    },
+    '/v0/servers': registryList('MCP servers registered on this machine', [
+      { name: 'cursor', in: 'query', schema: { type: 'string' } },
+      { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+      { name: 'search', in: 'query', schema: { type: 'string' } },
+      { name: 'updated_since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+      { name: 'version', in: 'query', schema: { type: 'string' } },
+      { name: 'include_deleted', in: 'query', schema: { type: 'boolean' } },
+    ]),
+    '/v0/servers/{serverName}/versions': registryList('The versions of one server', [nameParam]),
+    '/v0/servers/{serverName}/versions/{version}': {
+      get: {
+        tags: ['registry'],
+        summary: 'One version of a server (`latest` for the current one)',
+        security: [{ apiKey: ['registry'] }],
+        parameters: [
+          nameParam,
+          { name: 'version', in: 'path', required: true, schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': { description: 'MCP Registry `ServerResponse`' },
+          '404': problemResponse,
+          ...errors,
+        },
+      },
+    },
+  },
+  schemas: {},
+};

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
@@ -13,7 +13,10 @@ import { BadCursorError, type Store } from '../store/store.ts';
 import { parseTraceparent } from '../telemetry/trace-ids.ts';
 import type { AppEnv } from './app.ts';
 import { jsonBody } from './json-body.ts';
+import type { OpenApiPart } from './openapi-parts.ts';
+import { authErrors, jsonRequest, jsonResponse, problemResponse, ref } from './openapi-parts.ts';
 import { problem } from './problem.ts';
+import { streamRunEvents } from './run-event-stream.ts';
 import type { RunManager } from './run-manager.ts';
 import { runQueryOf } from './run-query.ts';
 
@@ -54,49 +57,17 @@ const resumeSchema = z.strictObject({
   inDoubt: z.enum(['rerun', 'skip']).optional(),
 });
 
-/** How long a quiet event stream waits before sending a keep-alive comment. */
-const keepAliveMs = 15_000;
+type RunsApiOptions = { store: Store; config: Config; manager: RunManager };
 
 /**
  * Runs over HTTP: start one of this machine's agents, list, get, cancel, resume, and stream a
  * run's events as Server-Sent Events, resumable from any event id (`Last-Event-ID`).
  */
-export function runsApi(options: {
-  store: Store;
-  config: Config;
-  manager: RunManager;
-}): Hono<AppEnv> {
-  const { store, config, manager } = options;
+export function runsApi(options: RunsApiOptions): Hono<AppEnv> {
+  const { store, manager } = options;
   const api = new Hono<AppEnv>();
 
-  api.post('/', async (c) => {
-    const parsed = await jsonBody(c, startSchema);
-    if ('error' in parsed) return problem(c, 400, 'invalid_request', parsed.error!);
-    const request = parsed.value!;
-    const catalog = listAgents(config);
-    const agent = findAgent(catalog, request.agent);
-    if (!agent) return problem(c, 404, 'not_found', unknownAgent(catalog, request.agent).message);
-    if (!agent.valid) return problem(c, 422, 'invalid_request', agent.error ?? 'invalid spec');
-    // W3C trace context: the run joins the caller's trace (a malformed header is ignored).
-    const header = c.req.header('traceparent');
-    const traceparent = parseTraceparent(header) ? header!.trim() : undefined;
-    try {
-      const id = await manager.start({
-        specPath: agent.path,
-        cwd: dirname(agent.path),
-        task: request.task,
-        ...(request.model ? { model: request.model } : {}),
-        ...(request.effort ? { effort: request.effort } : {}),
-        ...(request.limits ? { limits: request.limits } : {}),
-        ...(traceparent ? { traceparent } : {}),
-        ...(request.tags?.length ? { tags: request.tags } : {}),
-      });
-      return c.json(await runView(store, id), 201, { location: `/runs/${id}` });
-    } catch (error) {
-      if (isAgentdError(error)) return problem(c, 422, 'invalid_request', error.message);
-      throw error;
-    }
-  });
+  api.post('/', (c) => startRun(c, options));
 
   api.get('/', async (c) => {
     const query = runQueryOf(c.req.query(), c.req.queries('tag') ?? []);
@@ -145,110 +116,82 @@ export function runsApi(options: {
     return c.json({ id: run.id, cancelling: true }, 202);
   });
 
-  api.post('/:id/resume', async (c) => {
-    const run = await store.getRun(c.req.param('id'));
-    if (!run) return problem(c, 404, 'not_found', `no run "${c.req.param('id')}"`);
-    const parsed = await jsonBody(c, resumeSchema);
-    if ('error' in parsed) return problem(c, 400, 'invalid_request', parsed.error!);
-    if (run.status === 'completed' || manager.isActive(run.id)) {
-      return problem(
-        c,
-        409,
-        'invalid_request',
-        `run ${run.id} is ${manager.isActive(run.id) ? 'running' : run.status}; there is nothing to resume`,
-      );
-    }
-    try {
-      await manager.resume(run.id, {
-        ...(parsed.value!.limits ? { limits: parsed.value!.limits } : {}),
-        ...(parsed.value!.inDoubt ? { inDoubt: parsed.value!.inDoubt } : {}),
-      });
-    } catch (error) {
-      if (isAgentdError(error)) return problem(c, 409, 'invalid_request', error.message);
-      throw error;
-    }
-    return c.json(await runView(store, run.id), 202);
-  });
+  api.post('/:id/resume', (c) => resumeRun(c, options));
 
   api.get('/:id/events', async (c) => {
     const run = await store.getRun(c.req.param('id'));
     if (!run) return problem(c, 404, 'not_found', `no run "${c.req.param('id')}"`);
     // Events after this seq; -1 streams from the first (`run.started` is 0).
     const from = c.req.header('last-event-id') ?? c.req.query('after') ?? '-1';
-    let after = Number(from);
+    const after = Number(from);
     if (!Number.isInteger(after) || after < -1) {
       return problem(c, 400, 'invalid_request', `Last-Event-ID: "${from}" is not an event number`);
     }
-    return streamSSE(c, async (stream) => {
-      let wake: (() => void) | undefined;
-      // Set by anything that happens while the loop is busy, so no news waits for a timer.
-      let dirty = false;
-      const poke = () => {
-        dirty = true;
-        wake?.();
-      };
-      const onEvent = (event: { runId: string }) => {
-        if (event.runId === run.id) poke();
-      };
-      const onStopped = (id: string) => {
-        if (id === run.id) poke();
-      };
-      manager.events.on('event', onEvent);
-      manager.events.on('stopped', onStopped);
-      manager.events.on('closing', poke);
-      stream.onAbort(poke);
-      // Runs driven elsewhere (workers): a store that tells of appends (Postgres) says when.
-      const unsubscribe = await store
-        .subscribe?.('events', (id) => {
-          if (id === run.id) poke();
-        })
-        .catch(() => undefined);
-      try {
-        while (!stream.aborted) {
-          dirty = false;
-          const events = await store.readEvents(run.id, { afterSeq: after, limit: 500 });
-          for (const event of events) {
-            await stream.writeSSE({
-              id: String(event.seq),
-              event: event.type,
-              data: JSON.stringify(event),
-            });
-            after = event.seq;
-          }
-          if (events.length === 500) {
-            // let the page just written reach the socket before reading the next one
-            await new Promise((resolve) => setImmediate(resolve));
-            continue;
-          }
-          if (manager.closing) break;
-          const active = manager.isActive(run.id);
-          const latest = await store.getRun(run.id);
-          // A run waiting for approval is still going: its stream stays open for the answer.
-          const going = latest?.status === 'running' || latest?.status === 'awaiting_approval';
-          if (!active && !going) break;
-          if (dirty) continue;
-          // Another process may be driving the run: look again now and then (SQLite).
-          const told = active || unsubscribe !== undefined;
-          const waited = await new Promise<boolean>((resolve) => {
-            const timer = setTimeout(() => resolve(false), told ? keepAliveMs : 1000);
-            wake = () => {
-              clearTimeout(timer);
-              resolve(true);
-            };
-          });
-          wake = undefined;
-          if (!waited && told) await stream.write(': keep-alive\n\n');
-        }
-      } finally {
-        unsubscribe?.();
-        manager.events.off('event', onEvent);
-        manager.events.off('stopped', onStopped);
-        manager.events.off('closing', poke);
-      }
-    });
+    return streamSSE(c, (stream) => streamRunEvents(stream, run.id, after, store, manager));
   });
 
   return api;
+}
+
+/** `POST /runs`: starts a run of one of this machine's agents. */
+async function startRun(c: Context<AppEnv>, options: RunsApiOptions): Promise<Response> {
+  const { store, config, manager } = options;
+  const parsed = await jsonBody(c, startSchema);
+  if ('error' in parsed) return problem(c, 400, 'invalid_request', parsed.error!);
+  const request = parsed.value!;
+  const catalog = listAgents(config);
+  const agent = findAgent(catalog, request.agent);
+  if (!agent) return problem(c, 404, 'not_found', unknownAgent(catalog, request.agent).message);
+  if (!agent.valid) return problem(c, 422, 'invalid_request', agent.error ?? 'invalid spec');
+  // W3C trace context: the run joins the caller's trace (a malformed header is ignored).
+  const header = c.req.header('traceparent');
+  const traceparent = parseTraceparent(header) ? header!.trim() : undefined;
+  try {
+    const id = await manager.start({
+      specPath: agent.path,
+      cwd: dirname(agent.path),
+      task: request.task,
+      ...(request.model ? { model: request.model } : {}),
+      ...(request.effort ? { effort: request.effort } : {}),
+      ...(request.limits ? { limits: request.limits } : {}),
+      ...(traceparent ? { traceparent } : {}),
+      ...(request.tags?.length ? { tags: request.tags } : {}),
+    });
+    return c.json(await runView(store, id), 201, { location: `/runs/${id}` });
+  } catch (error) {
+    if (isAgentdError(error)) return problem(c, 422, 'invalid_request', error.message);
+    throw error;
+  }
+}
+
+/** `POST /runs/{id}/resume`: continues a run that is not running. */
+async function resumeRun(
+  c: Context<AppEnv, '/:id/resume'>,
+  options: RunsApiOptions,
+): Promise<Response> {
+  const { store, manager } = options;
+  const run = await store.getRun(c.req.param('id'));
+  if (!run) return problem(c, 404, 'not_found', `no run "${c.req.param('id')}"`);
+  const parsed = await jsonBody(c, resumeSchema);
+  if ('error' in parsed) return problem(c, 400, 'invalid_request', parsed.error!);
+  if (run.status === 'completed' || manager.isActive(run.id)) {
+    return problem(
+      c,
+      409,
+      'invalid_request',
+      `run ${run.id} is ${manager.isActive(run.id) ? 'running' : run.status}; there is nothing to resume`,
+    );
+  }
+  try {
+    await manager.resume(run.id, {
+      ...(parsed.value!.limits ? { limits: parsed.value!.limits } : {}),
+      ...(parsed.value!.inDoubt ? { inDoubt: parsed.value!.inDoubt } : {}),
+    });
+  } catch (error) {
+    if (isAgentdError(error)) return problem(c, 409, 'invalid_request', error.message);
+    throw error;
+  }
+  return c.json(await runView(store, run.id), 202);
 }
 
 /** A run as the API shows it: its summary and what its events add up to. */
@@ -265,3 +208,273 @@ async function runView(store: Store, id: string) {
     lastEventId: events.at(-1)?.seq ?? 0,
   };
 }
+
+/** A run tag (see src/core/run-tags.ts). */
+const tagItem = { type: 'string', pattern: tagPattern.source };
+
+const runId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+
+const runSummary = {
+  type: 'object',
+  required: ['id', 'agent', 'model', 'task', 'createdAt', 'status'],
+  properties: {
+    id: { type: 'string' },
+    agent: { type: 'string' },
+    model: { type: 'string' },
+    task: { type: 'string' },
+    parentRunId: { type: 'string' },
+    actor: { type: 'string' },
+    sessionId: { type: 'string' },
+    tags: { type: 'array', items: { type: 'string' }, description: 'sorted' },
+    createdAt: { type: 'string', format: 'date-time' },
+    status: { $ref: '#/components/schemas/RunStatus' },
+    reason: { type: 'string' },
+    turns: { type: 'integer' },
+    usage: { $ref: '#/components/schemas/Usage' },
+    costUsd: { type: ['number', 'null'] },
+    finishedAt: { type: 'string', format: 'date-time' },
+  },
+};
+
+/** The runs routes' part of the OpenAPI document, with the schemas of a run and its views. */
+export const runsOpenApi: OpenApiPart = {
+  paths: {
+    '/runs': {
+      post: {
+        tags: ['runs'],
+        summary: "Start a run of one of this machine's agents",
+        security: [{ apiKey: ['runs'] }],
+        parameters: [
+          {
+            name: 'traceparent',
+            in: 'header',
+            description:
+              "W3C trace context: the run's spans join the caller's trace (with telemetry on; a malformed value is ignored)",
+            schema: { type: 'string' },
+          },
+        ],
+        requestBody: jsonRequest({
+          type: 'object',
+          required: ['agent', 'task'],
+          additionalProperties: false,
+          properties: {
+            agent: { type: 'string', description: 'a name from agentd agents list' },
+            task: { type: 'string' },
+            model: { type: 'string', description: 'provider/model-id' },
+            effort: { type: 'string' },
+            limits: { $ref: '#/components/schemas/Limits' },
+            tags: {
+              type: 'array',
+              maxItems: maxTagsPerRun,
+              items: tagItem,
+              description: "the run's tags, after its agent spec's tags:",
+            },
+          },
+        }),
+        responses: {
+          '201': jsonResponse('The run, started (Location: /runs/{id})', ref('RunView')),
+          '400': problemResponse,
+          '404': problemResponse,
+          '422': problemResponse,
+          ...authErrors,
+        },
+      },
+      get: {
+        tags: ['runs'],
+        summary: 'Runs, newest first, a page at a time (all filters given apply)',
+        security: [{ apiKey: ['runs'] }],
+        parameters: [
+          { name: 'status', in: 'query', schema: ref('RunStatus') },
+          { name: 'agent', in: 'query', schema: { type: 'string' } },
+          { name: 'actor', in: 'query', schema: { type: 'string' } },
+          { name: 'session', in: 'query', schema: { type: 'string' } },
+          { name: 'team', in: 'query', schema: { type: 'string' }, description: 'a team id' },
+          { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          { name: 'minCost', in: 'query', schema: { type: 'number' }, description: 'USD' },
+          { name: 'maxCost', in: 'query', schema: { type: 'number' }, description: 'USD' },
+          {
+            name: 'q',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'words in the task, or the start of the run id',
+          },
+          {
+            name: 'tag',
+            in: 'query',
+            schema: { type: 'array', items: tagItem },
+            style: 'form',
+            explode: true,
+            description: 'runs with this tag (repeat the parameter: every one must match)',
+          },
+          { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+        ],
+        responses: {
+          '200': jsonResponse('A page of runs', ref('RunPage')),
+          '400': problemResponse,
+          ...authErrors,
+        },
+      },
+    },
+    '/runs/{id}': {
+      get: {
+        tags: ['runs'],
+        summary: 'A run: status, output, turns, usage, last event id',
+        security: [{ apiKey: ['runs'] }],
+        parameters: [runId],
+        responses: {
+          '200': jsonResponse('The run', ref('RunView')),
+          '404': problemResponse,
+          ...authErrors,
+        },
+      },
+    },
+    '/runs/{id}/tags': {
+      post: {
+        tags: ['runs'],
+        summary:
+          'Put tags on a run or take them off (a run.tagged event in its log); a run a process is driving is refused (409)',
+        security: [{ apiKey: ['runs'] }],
+        parameters: [runId],
+        requestBody: jsonRequest({
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            add: { type: 'array', maxItems: maxTagsPerRun, items: tagItem },
+            remove: { type: 'array', maxItems: maxTagsPerRun, items: tagItem },
+          },
+        }),
+        responses: {
+          '200': jsonResponse("The run's tags after the change", {
+            type: 'object',
+            required: ['id', 'tags'],
+            properties: {
+              id: { type: 'string' },
+              tags: { type: 'array', items: { type: 'string' } },
+            },
+          }),
+          '400': problemResponse,
+          '404': problemResponse,
+          '409': problemResponse,
+          '422': problemResponse,
+          ...authErrors,
+        },
+      },
+    },
+    '/runs/{id}/cancel': {
+      post: {
+        tags: ['runs'],
+        summary: 'Cancel a run running on this server',
+        security: [{ apiKey: ['runs'] }],
+        parameters: [runId],
+        responses: {
+          '202': jsonResponse('Cancelling', {
+            type: 'object',
+            required: ['id', 'cancelling'],
+            properties: { id: { type: 'string' }, cancelling: { type: 'boolean' } },
+          }),
+          '404': problemResponse,
+          '409': problemResponse,
+          ...authErrors,
+        },
+      },
+    },
+    '/runs/{id}/resume': {
+      post: {
+        tags: ['runs'],
+        summary: 'Continue a run that is not running (suspended, failed, cancelled, interrupted)',
+        security: [{ apiKey: ['runs'] }],
+        parameters: [runId],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  limits: { $ref: '#/components/schemas/Limits' },
+                  inDoubt: { enum: ['rerun', 'skip'] },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '202': jsonResponse('Resumed', ref('RunView')),
+          '404': problemResponse,
+          '409': problemResponse,
+          ...authErrors,
+        },
+      },
+    },
+    '/runs/{id}/events': {
+      get: {
+        tags: ['runs'],
+        summary: "A run's events as Server-Sent Events (id: seq, event: type, data: the event)",
+        description:
+          'Streams from the first event, or after the one named by the Last-Event-ID header (or ?after=); ends when the run stops.',
+        security: [{ apiKey: ['runs'] }],
+        parameters: [
+          runId,
+          { name: 'Last-Event-ID', in: 'header', schema: { type: 'integer' } },
+          { name: 'after', in: 'query', schema: { type: 'integer' } },
+        ],
+        responses: {
+          '200': {
+            description: 'text/event-stream: each message one event',
+            content: { 'text/event-stream': { schema: ref('RunEvent') } },
+          },
+          '404': problemResponse,
+          ...authErrors,
+        },
+      },
+    },
+  },
+  schemas: {
+    Limits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        maxTurns: { type: 'integer' },
+        maxTokens: { type: 'integer' },
+        maxCostUsd: { type: 'number' },
+        maxTimeMs: { type: 'integer' },
+      },
+    },
+    RunStatus: {
+      enum: [
+        'running',
+        'completed',
+        'failed',
+        'cancelled',
+        'budget_exceeded',
+        'needs_attention',
+        'suspended',
+        'awaiting_approval',
+      ],
+    },
+    RunSummary: runSummary,
+    RunPage: {
+      type: 'object',
+      required: ['runs'],
+      properties: {
+        runs: { type: 'array', items: { $ref: '#/components/schemas/RunSummary' } },
+        nextCursor: { type: 'string', description: 'pass as cursor for the next page' },
+      },
+    },
+    RunView: {
+      allOf: [
+        { $ref: '#/components/schemas/RunSummary' },
+        {
+          type: 'object',
+          required: ['turns', 'usage', 'lastEventId'],
+          properties: {
+            detail: { type: 'string' },
+            output: { type: 'string' },
+            lastEventId: { type: 'integer' },
+          },
+        },
+      ],
+    },
+  },
+};

@@ -79,17 +79,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // `runs: both`: the server is also one of the workers.
   const worker =
     queue && manager && options.config?.runs === 'both'
-      ? new (await import('../worker/run-worker.ts')).RunWorker({
-          store: options.store,
-          queue,
-          config: options.config,
-          concurrency: 4,
-          leaseMs: 30_000,
-          ...(options.log ? { log: options.log } : {}),
-          onEvent: (event) => manager.events.emit('event', event),
-        })
+      ? await startWorker(options, options.config, queue, manager)
       : undefined;
-  await worker?.start();
   const gateway = options.config
     ? new Gateway({
         store: options.store,
@@ -104,21 +95,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         ...(options.log ? { log: options.log } : {}),
       })
     : undefined;
-  let oauth: OAuthVerifier | undefined;
-  if (options.oauth) {
-    const audience =
-      options.oauth.audience ??
-      (options.port === 0
-        ? undefined
-        : `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}/mcp`);
-    if (!audience) {
-      throw new AgentdError(
-        'usage',
-        "--oauth-audience: give this server's resource URL (the port is not fixed)",
-      );
-    }
-    oauth = new OAuthVerifier({ ...options.oauth, audience });
-  }
+  const oauth = options.oauth ? oauthVerifier(options, options.oauth) : undefined;
   // Online evaluation (online_eval in config.yaml): a sample of the runs that finish here is
   // scored in the background after they end.
   const online =
@@ -169,7 +146,70 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     hostname: options.host,
     port: options.port,
   });
-  await new Promise<void>((resolve, reject) => {
+  await listening(server, options);
+  const voice =
+    manager && options.config ? voiceUpgrades(server, options, options.config) : undefined;
+  const address = server.address() as AddressInfo;
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const resumed = manager ? await manager.recover() : [];
+  return {
+    url: `http://${shown}:${address.port}`,
+    resumed,
+    close: async () => {
+      await (await voice?.())?.close();
+      await worker?.stop();
+      await manager?.suspendAll('agentd serve is shutting down');
+      await online?.close();
+      await gateway?.close();
+      await drain(server, () => inFlight);
+    },
+  };
+}
+
+type NodeServer = ReturnType<typeof serve>;
+
+/** The server as one of the workers of the run queue (`runs: both`), started. */
+async function startWorker(
+  options: ServeOptions,
+  config: Config,
+  queue: PostgresWorkQueue,
+  manager: RunManager,
+) {
+  const worker = new (await import('../worker/run-worker.ts')).RunWorker({
+    store: options.store,
+    queue,
+    config,
+    concurrency: 4,
+    leaseMs: 30_000,
+    ...(options.log ? { log: options.log } : {}),
+    onEvent: (event) => manager.events.emit('event', event),
+  });
+  await worker.start();
+  return worker;
+}
+
+/** The verifier of bearer JWTs; the audience is this server's `/mcp` unless given. */
+function oauthVerifier(
+  options: ServeOptions,
+  oauth: NonNullable<ServeOptions['oauth']>,
+): OAuthVerifier {
+  const audience =
+    oauth.audience ??
+    (options.port === 0
+      ? undefined
+      : `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}/mcp`);
+  if (!audience) {
+    throw new AgentdError(
+      'usage',
+      "--oauth-audience: give this server's resource URL (the port is not fixed)",
+    );
+  }
+  return new OAuthVerifier({ ...oauth, audience });
+}
+
+/** Resolves once the server listens; a port in use or an unknown address is a usage error. */
+function listening(server: NodeServer, options: ServeOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
@@ -184,54 +224,52 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       );
     });
   });
-  // Voice sessions over WebSocket (/voice), with the same keys as /runs; the route and its
-  // transcribers load with the first upgrade.
-  const config = options.config;
+}
+
+/**
+ * Voice sessions over WebSocket (/voice), with the same keys as /runs; the route and its
+ * transcribers load with the first upgrade. Returns the route once one was asked for.
+ */
+function voiceUpgrades(
+  server: NodeServer,
+  options: ServeOptions,
+  config: Config,
+): () => Promise<VoiceRoute> | undefined {
   let voice: Promise<VoiceRoute> | undefined;
-  if (manager && config) {
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      voice ??= import('./voice-route.ts').then((m) =>
-        m.createVoiceRoute({
-          store: options.store,
-          config,
-          keys: new ApiKeys(options.store),
-          ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
-          log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
-        }),
-      );
-      voice.then((route) => route.upgrade(req, socket, head)).catch(() => socket.destroy());
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    voice ??= import('./voice-route.ts').then((m) =>
+      m.createVoiceRoute({
+        store: options.store,
+        config,
+        keys: new ApiKeys(options.store),
+        ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+        log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+      }),
+    );
+    voice.then((route) => route.upgrade(req, socket, head)).catch(() => socket.destroy());
+  });
+  return () => voice;
+}
+
+/**
+ * Stops taking connections: they go once no request is being answered (event streams have
+ * ended by now); a request still in flight gets up to 5 s.
+ */
+function drain(server: NodeServer, inFlight: () => number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const idle = setInterval(() => {
+      if (inFlight() === 0 && 'closeAllConnections' in server) server.closeAllConnections();
+    }, 20);
+    const deadline = setTimeout(() => {
+      if ('closeAllConnections' in server) server.closeAllConnections();
+    }, 5000);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(deadline);
+      resolve();
     });
-  }
-  const address = server.address() as AddressInfo;
-  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const resumed = manager ? await manager.recover() : [];
-  return {
-    url: `http://${shown}:${address.port}`,
-    resumed,
-    close: async () => {
-      await (await voice)?.close();
-      await worker?.stop();
-      await manager?.suspendAll('agentd serve is shutting down');
-      await online?.close();
-      await gateway?.close();
-      await new Promise<void>((resolve) => {
-        // Connections go once no request is being answered (event streams have ended by
-        // now); a request still in flight gets up to 5 s.
-        const idle = setInterval(() => {
-          if (inFlight === 0 && 'closeAllConnections' in server) server.closeAllConnections();
-        }, 20);
-        const deadline = setTimeout(() => {
-          if ('closeAllConnections' in server) server.closeAllConnections();
-        }, 5000);
-        server.close(() => {
-          clearInterval(idle);
-          clearTimeout(deadline);
-          resolve();
-        });
-        if ('closeIdleConnections' in server) server.closeIdleConnections();
-      });
-    },
-  };
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  });
 }
 
 /**

@@ -41,6 +41,23 @@ export interface VoiceRoute {
   close(): Promise<void>;
 }
 
+type Transcriber = ReturnType<typeof streamingTranscriber>;
+type Prepared = Awaited<ReturnType<typeof prepareAgent>>;
+
+/** Why an upgrade is refused: the status line and the problem's detail. */
+interface Refusal {
+  status: number;
+  reason: string;
+  message: string;
+}
+
+/** What an accepted upgrade asked for: the agent, the client's sample rate, the transcriber. */
+interface SessionRequest {
+  agentPath: string;
+  rate: number;
+  transcriber: Transcriber;
+}
+
 export function createVoiceRoute(options: VoiceRouteOptions): VoiceRoute {
   const wss = new WebSocketServer({
     noServer: true,
@@ -70,85 +87,13 @@ export function createVoiceRoute(options: VoiceRouteOptions): VoiceRoute {
     head: Buffer,
     url: URL,
   ): Promise<void> {
-    const origin = req.headers.origin;
-    if (
-      origin &&
-      !(options.allowedOrigins ?? []).includes(origin) &&
-      new URL(origin).host !== req.headers.host
-    ) {
-      refuse(
-        socket,
-        403,
-        'Forbidden',
-        `origin ${origin} is not allowed: start agentd serve with --allowed-origin ${origin}`,
-      );
-      return;
-    }
-    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-    const key =
-      bearer ?? (offered.includes(protocol) ? offered.find((p) => p !== protocol) : undefined);
-    if (!key) {
-      refuse(
-        socket,
-        401,
-        'Unauthorized',
-        `this route needs an API key: send "Authorization: Bearer <key>" or the subprotocols "${protocol}, <key>" (create one with agentd keys create)`,
-      );
-      return;
-    }
-    const record = await options.keys.verify(key);
-    if (!record) {
-      refuse(socket, 401, 'Unauthorized', 'the API key is unknown or revoked');
-      return;
-    }
-    if (!record.scopes.includes('runs')) {
-      refuse(
-        socket,
-        403,
-        'Forbidden',
-        `key "${record.name}" lacks the runs scope voice sessions need`,
-      );
-      return;
-    }
-    const catalog = listAgents(options.config);
-    const name = url.searchParams.get('agent') ?? '';
-    const agent = findAgent(catalog, name);
-    if (!agent?.valid) {
-      refuse(
-        socket,
-        agent ? 422 : 404,
-        agent ? 'Unprocessable Entity' : 'Not Found',
-        agent ? (agent.error ?? 'invalid spec') : unknownAgent(catalog, name).message,
-      );
-      return;
-    }
-    const rate = Number(url.searchParams.get('rate') ?? '16000');
-    if (!Number.isInteger(rate) || rate < 8000 || rate > 192_000) {
-      refuse(
-        socket,
-        400,
-        'Bad Request',
-        `rate: "${url.searchParams.get('rate')}" is not a sample rate in Hz (8000 to 192000)`,
-      );
-      return;
-    }
-    let transcriber: ReturnType<typeof streamingTranscriber>;
-    try {
-      transcriber = streamingTranscriber(
-        chooseTranscriber(
-          url.searchParams.get('transcriber') ?? undefined,
-          'realtime',
-          options.config,
-        ),
-        options.config.env,
-      );
-    } catch (error) {
-      refuse(socket, 400, 'Bad Request', errorMessage(error));
+    const admitted = await admit(req, url, options);
+    if ('status' in admitted) {
+      refuse(socket, admitted.status, admitted.reason, admitted.message);
       return;
     }
     const prepared = await prepareAgent(
-      agent.path,
+      admitted.agentPath,
       {},
       { config: options.config, onNotice: (n) => options.log(`agentd serve: voice: ${n}`) },
     );
@@ -156,96 +101,12 @@ export function createVoiceRoute(options: VoiceRouteOptions): VoiceRoute {
       const controller = new AbortController();
       const entry = { controller, done: Promise.resolve() };
       sessions.add(entry);
-      entry.done = talk(ws, controller, prepared, transcriber, rate, url).finally(() => {
+      const session = { ...admitted, prepared, controller, url };
+      entry.done = talk(ws, session, options.store).finally(() => {
         sessions.delete(entry);
         return prepared.toolset.close();
       });
     });
-  }
-
-  async function talk(
-    ws: WebSocket,
-    controller: AbortController,
-    prepared: Awaited<ReturnType<typeof prepareAgent>>,
-    transcriber: ReturnType<typeof streamingTranscriber>,
-    rate: number,
-    url: URL,
-  ): Promise<void> {
-    const send = (message: Record<string, unknown>) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(prepared.redact(JSON.stringify(message)));
-    };
-    const queue = new AsyncQueue<Int16Array | null>();
-    const resampler = new Resampler(rate, transcriber.sampleRate);
-    const fed: Array<{ atMs: number; wall: number }> = [];
-    let fedMs = 0;
-    ws.on('message', (data, binary) => {
-      if (binary) {
-        const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]);
-        const samples = new Int16Array(Math.floor(bytes.length / 2));
-        for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
-        queue.push(resampler.push(samples));
-      } else if (String(data).includes('"end"')) queue.push(null);
-    });
-    ws.on('close', () => {
-      queue.push(null);
-      controller.abort(new Error('the client closed the voice session'));
-    });
-    async function* audio(): AsyncIterable<Int16Array> {
-      for (;;) {
-        const chunk = await queue.next();
-        if (chunk === null) return;
-        fed.push({ atMs: fedMs, wall: Date.now() });
-        fedMs += (chunk.length * 1000) / transcriber.sampleRate;
-        yield chunk;
-      }
-    }
-    send({
-      type: 'ready',
-      transcriber: {
-        provider: transcriber.provider,
-        model: transcriber.model,
-        offline: transcriber.offline ?? false,
-      },
-    });
-    try {
-      const runId = url.searchParams.get('run') ?? undefined;
-      const result = await runVoiceSession({
-        store: options.store,
-        agent: prepared.agent,
-        transcriber,
-        audio: audio(),
-        heardAt: (ms) => {
-          let wall = fed[0]?.wall ?? Date.now();
-          for (const f of fed) {
-            if (f.atMs > ms) break;
-            wall = f.wall;
-          }
-          return wall;
-        },
-        ...(url.searchParams.get('language')
-          ? { language: url.searchParams.get('language')! }
-          : {}),
-        ...(runId ? { runId } : {}),
-        specPath: prepared.spec.path,
-        ...(prepared.resolved.scripted ? { scripted: prepared.resolved.scripted } : {}),
-        signal: controller.signal,
-        onEvent: (event) => send({ type: 'event', event }),
-        onLive: (update) => {
-          if (update.type === 'text-delta') send({ type: 'text', text: update.text });
-        },
-        onPartial: (text) => send({ type: 'partial', text }),
-        onUtterance: (report) => send({ type: 'utterance', ...report }),
-      });
-      send({
-        type: 'done',
-        runId: result.runId ?? null,
-        status: result.last?.state.status ?? null,
-      });
-      ws.close(1000);
-    } catch (error) {
-      send({ type: 'error', message: errorMessage(error) });
-      ws.close(1011);
-    }
   }
 
   return {
@@ -258,4 +119,177 @@ export function createVoiceRoute(options: VoiceRouteOptions): VoiceRoute {
       wss.close();
     },
   };
+}
+
+/** Checks an upgrade in order: its origin, its key and the key's scope, then what it asks for. */
+async function admit(
+  req: IncomingMessage,
+  url: URL,
+  options: VoiceRouteOptions,
+): Promise<SessionRequest | Refusal> {
+  const origin = req.headers.origin;
+  if (
+    origin &&
+    !(options.allowedOrigins ?? []).includes(origin) &&
+    new URL(origin).host !== req.headers.host
+  ) {
+    return {
+      status: 403,
+      reason: 'Forbidden',
+      message: `origin ${origin} is not allowed: start agentd serve with --allowed-origin ${origin}`,
+    };
+  }
+  return (await checkKey(req, options.keys)) ?? sessionRequest(url, options.config);
+}
+
+/** The refusal for a missing, unknown or revoked key, or one without the `runs` scope. */
+async function checkKey(req: IncomingMessage, keys: ApiKeys): Promise<Refusal | undefined> {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const key =
+    bearer ?? (offered.includes(protocol) ? offered.find((p) => p !== protocol) : undefined);
+  if (!key) {
+    return {
+      status: 401,
+      reason: 'Unauthorized',
+      message: `this route needs an API key: send "Authorization: Bearer <key>" or the subprotocols "${protocol}, <key>" (create one with agentd keys create)`,
+    };
+  }
+  const record = await keys.verify(key);
+  if (!record) {
+    return { status: 401, reason: 'Unauthorized', message: 'the API key is unknown or revoked' };
+  }
+  if (!record.scopes.includes('runs')) {
+    return {
+      status: 403,
+      reason: 'Forbidden',
+      message: `key "${record.name}" lacks the runs scope voice sessions need`,
+    };
+  }
+  return undefined;
+}
+
+/** The agent, sample rate and transcriber the query names (`agent`, `rate`, `transcriber`). */
+function sessionRequest(url: URL, config: Config): SessionRequest | Refusal {
+  const catalog = listAgents(config);
+  const name = url.searchParams.get('agent') ?? '';
+  const agent = findAgent(catalog, name);
+  if (!agent?.valid) {
+    return {
+      status: agent ? 422 : 404,
+      reason: agent ? 'Unprocessable Entity' : 'Not Found',
+      message: agent ? (agent.error ?? 'invalid spec') : unknownAgent(catalog, name).message,
+    };
+  }
+  const rate = Number(url.searchParams.get('rate') ?? '16000');
+  if (!Number.isInteger(rate) || rate < 8000 || rate > 192_000) {
+    return {
+      status: 400,
+      reason: 'Bad Request',
+      message: `rate: "${url.searchParams.get('rate')}" is not a sample rate in Hz (8000 to 192000)`,
+    };
+  }
+  try {
+    const transcriber = streamingTranscriber(
+      chooseTranscriber(url.searchParams.get('transcriber') ?? undefined, 'realtime', config),
+      config.env,
+    );
+    return { agentPath: agent.path, rate, transcriber };
+  } catch (error) {
+    return { status: 400, reason: 'Bad Request', message: errorMessage(error) };
+  }
+}
+
+/** The client's audio, resampled for the transcriber, and when each moment of it arrived. */
+function audioFeed(
+  ws: WebSocket,
+  controller: AbortController,
+  rate: number,
+  transcriber: Transcriber,
+): { audio: AsyncIterable<Int16Array>; heardAt: (ms: number) => number } {
+  const queue = new AsyncQueue<Int16Array | null>();
+  const resampler = new Resampler(rate, transcriber.sampleRate);
+  const fed: Array<{ atMs: number; wall: number }> = [];
+  let fedMs = 0;
+  ws.on('message', (data, binary) => {
+    if (binary) {
+      const bytes = Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]);
+      const samples = new Int16Array(Math.floor(bytes.length / 2));
+      for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
+      queue.push(resampler.push(samples));
+    } else if (String(data).includes('"end"')) queue.push(null);
+  });
+  ws.on('close', () => {
+    queue.push(null);
+    controller.abort(new Error('the client closed the voice session'));
+  });
+  async function* audio(): AsyncIterable<Int16Array> {
+    for (;;) {
+      const chunk = await queue.next();
+      if (chunk === null) return;
+      fed.push({ atMs: fedMs, wall: Date.now() });
+      fedMs += (chunk.length * 1000) / transcriber.sampleRate;
+      yield chunk;
+    }
+  }
+  const heardAt = (ms: number) => {
+    let wall = fed[0]?.wall ?? Date.now();
+    for (const f of fed) {
+      if (f.atMs > ms) break;
+      wall = f.wall;
+    }
+    return wall;
+  };
+  return { audio: audio(), heardAt };
+}
+
+/** One voice session over an accepted socket: its turns run as one run of the agent. */
+async function talk(
+  ws: WebSocket,
+  session: SessionRequest & { prepared: Prepared; controller: AbortController; url: URL },
+  store: Store,
+): Promise<void> {
+  const { prepared, transcriber, url } = session;
+  const send = (message: Record<string, unknown>) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(prepared.redact(JSON.stringify(message)));
+  };
+  const { audio, heardAt } = audioFeed(ws, session.controller, session.rate, transcriber);
+  send({
+    type: 'ready',
+    transcriber: {
+      provider: transcriber.provider,
+      model: transcriber.model,
+      offline: transcriber.offline ?? false,
+    },
+  });
+  try {
+    const runId = url.searchParams.get('run') ?? undefined;
+    const result = await runVoiceSession({
+      store,
+      agent: prepared.agent,
+      transcriber,
+      audio,
+      heardAt,
+      ...(url.searchParams.get('language') ? { language: url.searchParams.get('language')! } : {}),
+      ...(runId ? { runId } : {}),
+      specPath: prepared.spec.path,
+      ...(prepared.resolved.scripted ? { scripted: prepared.resolved.scripted } : {}),
+      signal: session.controller.signal,
+      onEvent: (event) => send({ type: 'event', event }),
+      onLive: (update) => {
+        if (update.type === 'text-delta') send({ type: 'text', text: update.text });
+      },
+      onPartial: (text) => send({ type: 'partial', text }),
+      onUtterance: (report) => send({ type: 'utterance', ...report }),
+    });
+    send({
+      type: 'done',
+      runId: result.runId ?? null,
+      status: result.last?.state.status ?? null,
+    });
+    ws.close(1000);
+  } catch (error) {
+    send({ type: 'error', message: errorMessage(error) });
+    ws.close(1011);
+  }
 }
