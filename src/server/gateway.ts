@@ -31,7 +31,9 @@ import {
   errorResult,
   exposedName,
   matches,
+  ownServerName,
   progressLine,
+  shadowingReason,
 } from './gateway-protocol.ts';
 import type {
   GatewayCall,
@@ -51,7 +53,7 @@ export {
   gatewayServerActions,
 } from './gateway-types.ts';
 
-const ownServer = 'agentd';
+const ownServer = ownServerName;
 /** How long the gateway keeps its list of tools before reading the registry again. */
 const toolCacheMs = 1000;
 /** A 2025-11-25 session unused this long ends. */
@@ -81,6 +83,8 @@ export class Gateway {
     }
   >();
   readonly #log: (line: string) => void;
+  /** Items left out for shadowing, each logged once. */
+  readonly #leftOut = new Set<string>();
   #toolCache: { at: number; tools: Promise<GatewayTool[]> } | undefined;
 
   constructor(options: GatewayOptions) {
@@ -216,7 +220,7 @@ export class Gateway {
     const taken = new Set<string>();
     for (const record of await this.#options.store.listServerTools()) {
       const entry = byServer.get(record.server);
-      if (!entry) continue;
+      if (!entry || this.#shadows(entry, 'tool', record.name)) continue;
       const name = exposedName(entry, record.name);
       if (taken.has(name)) continue;
       taken.add(name);
@@ -579,6 +583,20 @@ export class Gateway {
     return (bare.find((c) => c.offers) ?? bare[0])?.server;
   }
 
+  /** True (with a line in the log, once) for an item that would shadow another's name. */
+  #shadows(entry: ServerEntry, kind: 'tool' | 'prompt', name: string): boolean {
+    const reason = shadowingReason(entry, name);
+    if (reason === undefined) return false;
+    const key = `${entry.name}\0${kind}\0${name}`;
+    if (!this.#leftOut.has(key)) {
+      this.#leftOut.add(key);
+      this.#log(
+        `agentd gateway: ${kind} "${name}" of MCP server "${entry.name}" is not offered: ${reason}`,
+      );
+    }
+    return true;
+  }
+
   /** Every server's prompts, named like its tools (`<server>__<prompt>` unless prefix: false). */
   async #promptCatalog(): Promise<
     { name: string; server: ServerEntry; prompt: string; definition: Prompt }[]
@@ -587,6 +605,7 @@ export class Gateway {
     const out: { name: string; server: ServerEntry; prompt: string; definition: Prompt }[] = [];
     for (const { server, value } of await this.#ask('prompts', (c) => c.listPrompts())) {
       for (const prompt of value) {
+        if (this.#shadows(server, 'prompt', prompt.name)) continue;
         const name = exposedName(server, prompt.name);
         if (taken.has(name)) continue;
         taken.add(name);
