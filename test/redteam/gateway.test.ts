@@ -17,6 +17,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { McpConnection } from '../../src/tools/mcp/mcp-connection.ts';
 import { Registry } from '../../src/tools/registry/registry.ts';
 import { defaultContainment, type ServerEntry } from '../../src/tools/registry/server-entry.ts';
+import { registryEntry } from '../support/registry-entry.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const upstreamCredential = 'Bearer upstream-credential-7f3a9c';
@@ -72,19 +73,12 @@ async function upstream(): Promise<Upstream> {
 }
 
 function entry(name: string, url: string, extra: Partial<ServerEntry> = {}): ServerEntry {
-  return {
+  // http servers keep their default containment (no sandbox applies to them)
+  return registryEntry(
     name,
-    source: { kind: 'url' },
-    transport: { type: 'http', url },
-    env: {},
-    headers: {},
-    secrets: [],
-    secretHeaders: ['Authorization'],
-    roots: [],
-    containment: defaultContainment,
-    enabled: true,
-    ...extra,
-  };
+    { type: 'http', url },
+    { secretHeaders: ['Authorization'], containment: defaultContainment, ...extra },
+  );
 }
 
 /**

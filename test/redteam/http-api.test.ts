@@ -14,7 +14,7 @@ import { openApiDocument } from '../../src/server/openapi.ts';
 import { type RunningServer, startServer } from '../../src/server/serve.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { Registry } from '../../src/tools/registry/registry.ts';
-import { defaultContainment } from '../../src/tools/registry/server-entry.ts';
+import { registryEntry } from '../support/registry-entry.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 const closers: (() => Promise<void>)[] = [];
@@ -51,18 +51,7 @@ async function world(): Promise<World> {
   const config = loadConfig({ AGENTD_HOME: home });
   const store = new SqliteStore({ path: config.dbPath });
   await new Registry(store, SecretBox.forHome(home, {})).add(
-    {
-      name: 'tool-box',
-      source: { kind: 'command' },
-      transport: { type: 'stdio', command: process.execPath, args: ['--version'] },
-      env: {},
-      headers: {},
-      secrets: [],
-      secretHeaders: [],
-      roots: [],
-      containment: defaultContainment,
-      enabled: true,
-    },
+    registryEntry('tool-box', { type: 'stdio', command: process.execPath, args: ['--version'] }),
     {},
   );
   const server = await startServer({
