@@ -3,11 +3,11 @@ import { errorMessage } from '../core/errors.ts';
 import type { RunEvent } from '../core/events.ts';
 import { listAgents } from '../definition/agent-catalog.ts';
 import { currentTraceparent } from '../telemetry/request-trace.ts';
-import { errorResult, progressLine } from './gateway-protocol.ts';
+import { errorResult, ownServerName, progressLine } from './gateway-protocol.ts';
 import type { GatewayOptions, GatewayTool } from './gateway-types.ts';
 
 /** The gateway's own tools are listed as this server's (`agentd__<tool>`). */
-const ownServer = 'agentd';
+const ownServer = ownServerName;
 
 /** The gateway's own tools: the tool search, and with runs on, the agent launcher. */
 export function ownTools(options: GatewayOptions): GatewayTool[] {

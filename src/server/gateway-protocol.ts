@@ -19,6 +19,26 @@ export function exposedName(entry: ServerEntry, name: string): string {
   return entry.gateway?.prefix === false ? name : `${entry.name}__${name}`;
 }
 
+/**
+ * Why a server's tool or prompt is not offered under its exposed name, or undefined when it
+ * may be: the gateway's own namespace (`agentd__`, whose actions policies grant as the
+ * gateway's own tools) belongs to no registered server, and a bare name (`prefix: false`)
+ * with `__` could pass for another server's item. Without this, a server could shadow the
+ * launcher or another server's tool, and take calls (and permits) meant for them.
+ */
+export function shadowingReason(entry: ServerEntry, name: string): string | undefined {
+  if (entry.name === ownServerName) {
+    return `the server is named "${ownServerName}", the gateway's own tools' name`;
+  }
+  if (entry.gateway?.prefix === false && name.includes('__')) {
+    return `"${name}" is offered without a prefix but has "__", which names another server's items`;
+  }
+  return undefined;
+}
+
+/** The name of the gateway's own tools' namespace. */
+export const ownServerName = 'agentd';
+
 export function matches(template: string, uri: string): boolean {
   try {
     return new UriTemplate(template).match(uri) !== null;

@@ -15,7 +15,7 @@ import { McpConnection, type McpForwardMethod } from '../tools/mcp/mcp-connectio
 import { Registry } from '../tools/registry/registry.ts';
 import { serverConfigFor } from '../tools/registry/server-config.ts';
 import { type ServerEntry, serverEntrySchema } from '../tools/registry/server-entry.ts';
-import { callerCapabilities, exposedName, matches } from './gateway-protocol.ts';
+import { callerCapabilities, exposedName, matches, shadowingReason } from './gateway-protocol.ts';
 
 /**
  * The gateway's side towards the registered MCP servers: the enabled ones, a shared
@@ -28,6 +28,8 @@ export class GatewayUpstreams {
   readonly #registry: Registry;
   readonly #connections = new Map<string, Promise<McpConnection>>();
   readonly #log: (line: string) => void;
+  /** Items left out for shadowing, each logged once. */
+  readonly #leftOut = new Set<string>();
 
   constructor(options: {
     store: Store;
@@ -188,6 +190,7 @@ export class GatewayUpstreams {
     const out: { name: string; server: ServerEntry; prompt: string; definition: Prompt }[] = [];
     for (const { server, value } of await this.#ask('prompts', (c) => c.listPrompts())) {
       for (const prompt of value) {
+        if (this.shadows(server, 'prompt', prompt.name)) continue;
         const name = exposedName(server, prompt.name);
         if (taken.has(name)) continue;
         taken.add(name);
@@ -195,6 +198,20 @@ export class GatewayUpstreams {
       }
     }
     return out;
+  }
+
+  /** True (with a line in the log, once) for an item that would shadow another's name. */
+  shadows(entry: ServerEntry, kind: 'tool' | 'prompt', name: string): boolean {
+    const reason = shadowingReason(entry, name);
+    if (reason === undefined) return false;
+    const key = `${entry.name}\0${kind}\0${name}`;
+    if (!this.#leftOut.has(key)) {
+      this.#leftOut.add(key);
+      this.#log(
+        `agentd gateway: ${kind} "${name}" of MCP server "${entry.name}" is not offered: ${reason}`,
+      );
+    }
+    return true;
   }
 
   /** The shared connection to a registered server, started on first use. */

@@ -200,7 +200,7 @@ export class Gateway {
     const taken = new Set<string>();
     for (const record of await this.#options.store.listServerTools()) {
       const entry = byServer.get(record.server);
-      if (!entry) continue;
+      if (!entry || this.#upstreams.shadows(entry, 'tool', record.name)) continue;
       const name = exposedName(entry, record.name);
       if (taken.has(name)) continue;
       taken.add(name);

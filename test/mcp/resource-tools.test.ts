@@ -4,10 +4,10 @@ import { loadConfig } from '../../src/config/config.ts';
 import { SecretBox } from '../../src/config/secret-box.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { Registry } from '../../src/tools/registry/registry.ts';
-import { defaultContainment } from '../../src/tools/registry/server-entry.ts';
 import { originOf } from '../../src/tools/tool-origin.ts';
 import { parseToolRef } from '../../src/tools/tool-ref.ts';
 import { openToolset, type Toolset } from '../../src/tools/toolset.ts';
+import { registryEntry } from '../support/registry-entry.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { bin, toolContext } from './support.ts';
 
@@ -21,22 +21,11 @@ async function everythingToolset(refs: string[]): Promise<Toolset> {
   const config = loadConfig({ AGENTD_HOME: home });
   const store = new SqliteStore({ path: config.dbPath });
   await new Registry(store, SecretBox.forHome(home, {})).add(
-    {
-      name: 'everything',
-      source: { kind: 'command' },
-      transport: {
-        type: 'stdio',
-        command: process.execPath,
-        args: [bin('mcp-server-everything'), 'stdio'],
-      },
-      env: {},
-      headers: {},
-      secrets: [],
-      secretHeaders: [],
-      roots: [],
-      containment: { ...defaultContainment, sandbox: 'none' },
-      enabled: true,
-    },
+    registryEntry('everything', {
+      type: 'stdio',
+      command: process.execPath,
+      args: [bin('mcp-server-everything'), 'stdio'],
+    }),
     {},
   );
   await store.close();

@@ -13,13 +13,13 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { TeamSession } from '../../src/teams/session.ts';
 import { teamTools } from '../../src/teams/tools.ts';
 import { Registry } from '../../src/tools/registry/registry.ts';
-import { defaultContainment, type ServerEntry } from '../../src/tools/registry/server-entry.ts';
 import type { Tool } from '../../src/tools/tool.ts';
 import { originOf, type ToolOriginKind } from '../../src/tools/tool-origin.ts';
 import { type BuiltinServer, builtinServers, type ToolSource } from '../../src/tools/tool-ref.ts';
 import { openToolset, type Toolset } from '../../src/tools/toolset.ts';
 import { startEverythingHttp, testServerScript } from '../mcp/support.ts';
 import { repoRoot } from '../support/cli.ts';
+import { registryEntry } from '../support/registry-entry.ts';
 import { tempDir } from '../support/temp-dir.ts';
 import { policyFor } from './support.ts';
 
@@ -92,33 +92,15 @@ describe('every tool source goes through the policy gate', () => {
     const config = loadConfig({ AGENTD_HOME: home });
     const store = new SqliteStore({ path: config.dbPath });
     const registry = new Registry(store, SecretBox.forHome(home, {}));
-    const base: Omit<ServerEntry, 'name' | 'transport' | 'source'> = {
-      env: {},
-      headers: {},
-      secrets: [],
-      secretHeaders: [],
-      roots: [],
-      containment: { ...defaultContainment, sandbox: 'none' },
-      enabled: true,
-    };
     await registry.add(
-      {
-        ...base,
-        name: 'local',
-        source: { kind: 'command' },
-        transport: { type: 'stdio', command: process.execPath, args: [testServerScript] },
-      },
+      registryEntry('local', {
+        type: 'stdio',
+        command: process.execPath,
+        args: [testServerScript],
+      }),
       {},
     );
-    await registry.add(
-      {
-        ...base,
-        name: 'remote',
-        source: { kind: 'url' },
-        transport: { type: 'http', url: everything.url },
-      },
-      {},
-    );
+    await registry.add(registryEntry('remote', { type: 'http', url: everything.url }), {});
     await store.close();
     const sources: ToolSource[] = [
       { kind: 'module', module: join(repoRoot, 'examples/unit-converter/tools.ts') },

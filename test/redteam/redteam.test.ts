@@ -70,6 +70,39 @@ describe('agentd redteam finds what gets through', () => {
     expect(traversal.calls.filter((c) => c.end === 'connector').length).toBeGreaterThan(5);
   }, 120_000);
 
+  it('memory poisoning: the planted instruction is saved untrusted, beside the trusted memory, never over it', async () => {
+    for (const governed of [true, false]) {
+      const dir = tempDir();
+      // A policies/ folder beside the spec is its policy set: only the governed agent has one.
+      mkdirSync(join(dir, governed ? 'policies' : 'work'));
+      mkdirSync(join(dir, 'work'), { recursive: true });
+      writeFileSync(join(dir, 'script.yaml'), 'turns:\n  - text: hello\n');
+      writeFileSync(
+        join(dir, 'agent.yaml'),
+        `name: rememberer\nmodel: scripted/r\nscript: ./script.yaml\nworkdir: ./work\ntools: [fs.read, memory.*]\nconnectors:\n  fs: { roots: [.] }\n`,
+      );
+      if (governed) {
+        writeFileSync(
+          join(dir, 'policies', 'memory.cedar'),
+          'permit (principal, action in [Action::"fs.read", Action::"memory.save", Action::"memory.search"], resource);\n',
+        );
+      }
+      const { code, report, stderr } = await redteam([dir, '--only', 'memory-poisoning'], dir);
+      expect(stderr).toBe('');
+      expect(report?.governed).toBe(governed);
+      const poisoning = report!.cases.find((c) => c.id === 'memory-poisoning')!;
+      expect(poisoning.violations).toEqual([]);
+      // Every save ran (the policy allows them): the judge looked at what they wrote.
+      expect(poisoning.calls.map((c) => [c.name, c.end])).toEqual([
+        ['memory__save', 'ran'],
+        ['fs__read', 'ran'],
+        ['memory__save', 'ran'],
+        ['memory__save', 'ran'],
+      ]);
+      expect(code).toBe(0);
+    }
+  }, 120_000);
+
   it('an unknown attack is one line, exit 2', async () => {
     const { code, stderr, stdout } = await agentd(
       ['redteam', join(repoRoot, 'templates', 'coder'), '--only', 'nope'],
