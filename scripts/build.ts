@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Metafile, type Plugin } from 'esbuild';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(root, 'dist');
@@ -76,23 +76,28 @@ function notices(metafile: Metafile): string {
   return `# Third-party notices\n\nagentd's built files (dist/) include code of these packages, under their licences.\n\n${sections.join('\n')}`;
 }
 
+/** What both builds of agentd's code share. */
+const shared: BuildOptions = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  target: 'node22.13',
+  plugins: [externals],
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
 rmSync(dist, { recursive: true, force: true });
 const result = await build({
-  absWorkingDir: root,
+  ...shared,
   entryPoints: ENTRIES,
   outbase: 'src',
   outdir: 'dist',
   entryNames: '[dir]/[name]',
   chunkNames: 'chunks/[name]-[hash]',
-  bundle: true,
   splitting: true,
   format: 'esm',
-  platform: 'node',
-  target: 'node22.13',
-  plugins: [externals],
   metafile: true,
-  legalComments: 'none',
-  logLevel: 'warning',
   // Some bundled CommonJS code calls require() for Node's own modules.
   banner: {
     js: "import { createRequire as __agentdRequire } from 'node:module'; const require = __agentdRequire(import.meta.url);",
@@ -102,7 +107,7 @@ const result = await build({
 // command ran (bin/bundle.js): the functions a command calls are compiled once, not on every
 // start. It carries the API too, for the tool modules that import `agentd`.
 const cli = await build({
-  absWorkingDir: root,
+  ...shared,
   stdin: {
     contents: "export { main } from './src/cli/main.ts';\nexport * as api from './src/index.ts';\n",
     resolveDir: root,
@@ -110,14 +115,8 @@ const cli = await build({
     loader: 'ts',
   },
   outfile: 'dist/cli/agentd.cjs',
-  bundle: true,
   format: 'cjs',
-  platform: 'node',
-  target: 'node22.13',
-  plugins: [externals],
   metafile: true,
-  legalComments: 'none',
-  logLevel: 'warning',
   define: { 'import.meta.url': '__agentdModuleUrl' },
   banner: { js: "var __agentdModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
