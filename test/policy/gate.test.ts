@@ -295,13 +295,18 @@ describe('every tool source goes through the policy gate', () => {
     walk(join(repoRoot, 'src'));
     // The MCP gateway forwards a request (a tool call, resource read, prompt or completion) to
     // its server itself, after the same Cedar authorizer decided it and the audit log recorded
-    // it (src/server/gateway-policy.ts): it is the one exception, in one place (#forward), and
-    // every request handler that forwards decides first and refuses before it forwards.
+    // it (src/server/gateway-policy.ts): it is the one exception, in one place
+    // (GatewayUpstreams.forward), called only from the gateway's request handlers, and every
+    // handler that forwards decides first and refuses before it forwards.
     const gateway = 'src/server/gateway.ts';
+    const upstreams = 'src/server/gateway-upstreams.ts';
+    const upstreamCalls = offenders.filter((o) => o.startsWith(`${upstreams}:`));
+    expect(upstreamCalls).toHaveLength(1);
+    expect(upstreamCalls[0]).toMatch(/connection\.forward\(/);
     const gatewayCalls = offenders.filter((o) => o.startsWith(`${gateway}:`));
+    expect(gatewayCalls.length).toBeGreaterThanOrEqual(4);
+    for (const call of gatewayCalls) expect(call).toMatch(/this\.#upstreams\.forward\(/);
     const text = readFileSync(join(repoRoot, gateway), 'utf8');
-    expect(gatewayCalls).toHaveLength(1);
-    expect(gatewayCalls[0]).toMatch(/connection\.forward\(/);
     expect(text).toMatch(/async #decide\([\s\S]*?this\.#options\.authorize\(/);
     expect(text).toMatch(
       /async #enforce\([\s\S]*?this\.#decide\([\s\S]*?if \(!verdict\.allow\) \{\s*throw/,
@@ -310,10 +315,10 @@ describe('every tool source goes through the policy gate', () => {
       .split('server.setRequestHandler(')
       .slice(1)
       .map((h) => h.slice(0, h.indexOf('\n    });')));
-    const forwarding = handlers.filter((h) => h.includes('this.#forward('));
+    const forwarding = handlers.filter((h) => h.includes('this.#upstreams.forward('));
     expect(forwarding.length).toBeGreaterThanOrEqual(4);
     for (const handler of forwarding) {
-      const forwarded = handler.indexOf('this.#forward(');
+      const forwarded = handler.indexOf('this.#upstreams.forward(');
       const decided = Math.max(
         handler.lastIndexOf('this.#decide(', forwarded),
         handler.lastIndexOf('this.#enforce(', forwarded),
@@ -325,6 +330,8 @@ describe('every tool source goes through the policy gate', () => {
         expect(forwarded).toBeGreaterThan(refused);
       }
     }
-    expect(offenders.filter((o) => !o.startsWith(`${gateway}:`))).toEqual([]);
+    expect(
+      offenders.filter((o) => !o.startsWith(`${gateway}:`) && !o.startsWith(`${upstreams}:`)),
+    ).toEqual([]);
   });
 });
