@@ -5,16 +5,7 @@ import { ApiKeys } from '../../src/server/api-keys.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { agentdUntilKilled, countEvents, prng } from '../support/kill-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import {
-  auditVerify,
-  checkEffects,
-  checkStore,
-  heldBumps,
-  inDoubtRuns,
-  readRuns,
-  taskOf,
-  writeSoakAgent,
-} from './soak-support.ts';
+import * as soak from './soak-support.ts';
 
 /** Runs at a time on one server; AGENTD_SOAK_SERVE_RUNS and AGENTD_SOAK_SERVE_KILLS ask for more. */
 const RUNS = Number(process.env.AGENTD_SOAK_SERVE_RUNS ?? 3);
@@ -24,7 +15,7 @@ const settledStatuses = new Set(['completed', 'needs_attention', 'failed', 'canc
 describe('crash soak: agentd serve under SIGKILL and SIGSTOP/SIGCONT, restarted on the same store', () => {
   it(`${RUNS} runs over the HTTP API, ${KILLS}+ kills of the server at observed events; runs resume on restart and every invariant holds after each round`, async () => {
     const dir = tempDir();
-    writeSoakAgent(dir);
+    soak.writeSoakAgent(dir);
     const home = join(dir, 'home');
     mkdirSync(home);
     writeFileSync(join(home, 'config.yaml'), `agent_dirs: ${JSON.stringify([dir])}\n`);
@@ -34,23 +25,17 @@ describe('crash soak: agentd serve under SIGKILL and SIGSTOP/SIGCONT, restarted 
     const { key } = await new ApiKeys(keyStore).create('soak', ['runs']);
     await keyStore.close();
     const random = prng(20261208);
-    const held = heldBumps(effects, random);
-    let kills = 0;
-    let pauses = 0;
-    let checks = 0;
-    let started = 0;
-    let recovered = 0;
-    let resumedOverApi = 0;
-    let rounds = 0;
+    const held = soak.heldBumps(effects, random);
+    const n = { ...soak.tally(), recovered: 0 };
     const runOf: (string | undefined)[] = [];
-    while (rounds < 80) {
-      rounds++;
-      const all = await readRuns(home);
+    while (n.rounds < 80) {
+      n.rounds++;
+      const all = await soak.readRuns(home);
       const runIn = (slot: number) => all.find((r) => r.id === runOf[slot]);
-      if (all.length > 0 && all.every((r) => r.status === 'completed') && kills >= KILLS) break;
-      const killing = kills < KILLS;
+      if (all.length > 0 && all.every((r) => r.status === 'completed') && n.kills >= KILLS) break;
+      const killing = n.kills < KILLS;
       // what the restart must take up by itself: runs the last server left going
-      recovered += all.filter((r) => ['running', 'suspended'].includes(r.status)).length;
+      n.recovered += all.filter((r) => ['running', 'suspended'].includes(r.status)).length;
       const base = countEvents(home);
       const roll = random();
       const atEvents = roll < 0.15 || !killing ? undefined : base + 2 + Math.floor(random() * 24);
@@ -91,7 +76,7 @@ describe('crash soak: agentd serve under SIGKILL and SIGSTOP/SIGCONT, restarted 
             const run = runIn(slot);
             try {
               if (!run || run.status === 'completed') {
-                started++;
+                n.started++;
                 const response = await call('/runs', { agent: 'soak', task: `soak ${slot}` });
                 expect(response.status, await response.clone().text()).toBe(201);
                 runOf[slot] = ((await response.json()) as { id: string }).id;
@@ -99,7 +84,7 @@ describe('crash soak: agentd serve under SIGKILL and SIGSTOP/SIGCONT, restarted 
                 const inDoubt = run.status === 'needs_attention' ? { inDoubt: 'skip' } : {};
                 const response = await call(`/runs/${run.id}/resume`, inDoubt);
                 expect(response.status, await response.clone().text()).toBe(202);
-                resumedOverApi++;
+                n.resumes++;
               }
             } catch (error) {
               // the server was killed under the request: the next round sees what it left
@@ -109,7 +94,7 @@ describe('crash soak: agentd serve under SIGKILL and SIGSTOP/SIGCONT, restarted 
         );
         // until every run settled (or the server is gone): then a graceful end
         while (!gone) {
-          const now = await readRuns(home);
+          const now = await soak.readRuns(home);
           settled = Array.from({ length: RUNS }, (_, slot) =>
             now.find((r) => r.id === runOf[slot]),
           ).every((r) => r && settledStatuses.has(r.status));
@@ -118,29 +103,29 @@ describe('crash soak: agentd serve under SIGKILL and SIGSTOP/SIGCONT, restarted 
         }
       }
       const result = await outcome;
-      if (result.killed) kills++;
-      if (result.paused) pauses++;
-      // a run started under a kill, before its id came back
-      const after = await readRuns(home);
+      if (result.killed) n.kills++;
+      if (result.paused) n.pauses++;
+      // a run n.started under a kill, before its id came back
+      const after = await soak.readRuns(home);
       for (let slot = 0; slot < RUNS; slot++) {
-        const mine = after.find((r) => !before.has(r.id) && taskOf(r) === `soak ${slot}`);
+        const mine = after.find((r) => !before.has(r.id) && soak.taskOf(r) === `soak ${slot}`);
         if (mine) runOf[slot] = mine.id;
       }
-      checks += await checkStore(home);
+      n.checks += await soak.checkStore(home);
     }
-    const all = await readRuns(home);
-    checkEffects(effects, all);
-    checks++;
-    // and the chain once more through the command, as a user checks it
-    const audited = await auditVerify(home);
+    const all = await soak.readRuns(home);
+    soak.checkEffects(effects, all);
+    n.checks++;
+    // and the chain once more through the command, as a user n.checks it
+    const audited = await soak.auditVerify(home);
     expect(audited).toBeGreaterThan(0);
-    checks++;
-    expect(kills).toBeGreaterThanOrEqual(KILLS);
-    expect(pauses).toBeGreaterThan(0);
-    expect(recovered).toBeGreaterThan(0);
+    n.checks++;
+    expect(n.kills).toBeGreaterThanOrEqual(KILLS);
+    expect(n.pauses).toBeGreaterThan(0);
+    expect(n.recovered).toBeGreaterThan(0);
     expect(all.every((r) => r.status === 'completed')).toBe(true);
     console.log(
-      `serve soak: ${rounds} server starts, ${started} runs, ${kills} kills, ${pauses} SIGSTOP/SIGCONT, ${recovered} runs taken up on restart, ${resumedOverApi} resumed over the API, ${inDoubtRuns(all)} runs with an in-doubt call flagged, ${audited} audit entries verified, ${checks} invariant checks, 0 violations`,
+      `serve soak: ${n.rounds} server starts, ${n.started} runs, ${n.kills} kills, ${n.pauses} SIGSTOP/SIGCONT, ${n.recovered} runs taken up on restart, ${n.resumes} resumed over the API, ${soak.inDoubtRuns(all)} runs with an in-doubt call flagged, ${audited} audit entries verified, ${n.checks} invariant checks, 0 violations`,
     );
   }, 600_000);
 });

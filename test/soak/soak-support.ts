@@ -5,6 +5,7 @@ import { verifyAudit } from '../../src/core/audit.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { agentd, repoRoot } from '../support/cli.ts';
+import { agentdUntilKilled, type KillOutcome } from '../support/kill-harness.ts';
 
 /** The soak's tools, reading their effects folder from `SOAK_EFFECTS`. */
 export function writeSoakTools(dir: string): void {
@@ -13,23 +14,24 @@ export function writeSoakTools(dir: string): void {
     `import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineTool, z } from ${JSON.stringify(`${repoRoot}src/index.ts`)};
-const effects = () => process.env.SOAK_EFFECTS!;
+const at = (name: string) => join(process.env.SOAK_EFFECTS!, name);
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\\n') : []);
+/** Key-checked: one effect a key, however often it runs. */
 export const count = defineTool({
   name: 'count', description: 'count', input: z.object({}), checksIdempotencyKey: true,
-  async execute(_, { idempotencyKey }) {
-    const file = join(effects(), 'count.log');
-    const seen = existsSync(file) ? readFileSync(file, 'utf8').split('\\n') : [];
-    if (!seen.includes(idempotencyKey)) appendFileSync(file, idempotencyKey + '\\n');
+  async execute(_, { idempotencyKey: key }) {
+    if (!lines(at('count.log')).includes(key)) appendFileSync(at('count.log'), key + '\\n');
     return 'counted';
   },
 });
+/** Neither idempotent nor key-checked; held after its effect until released (or killed). */
 export const bump = defineTool({
   name: 'bump', description: 'bump', input: z.object({}),
-  async execute(_, { idempotencyKey }) {
-    appendFileSync(join(effects(), 'bump.log'), idempotencyKey + '\\n');
-    const key = idempotencyKey.replace(/[^\\w-]/g, '_');
-    writeFileSync(join(effects(), 'held-' + key), '');
-    while (!existsSync(join(effects(), 'release-' + key))) await new Promise((r) => setTimeout(r, 2));
+  async execute(_, { idempotencyKey: key }) {
+    appendFileSync(at('bump.log'), key + '\\n');
+    const held = key.replace(/[^\\w-]/g, '_');
+    writeFileSync(at('held-' + held), '');
+    while (!existsSync(at('release-' + held))) await new Promise((r) => setTimeout(r, 2));
     return 'bumped';
   },
 });
@@ -101,6 +103,44 @@ export function heldBumps(effects: string, random: () => number): (killing: bool
     }
     return false;
   };
+}
+
+/** The counters a soak reports. */
+export function tally() {
+  return { rounds: 0, started: 0, kills: 0, pauses: 0, checks: 0, resumes: 0 };
+}
+
+/**
+ * One process of a round: SIGKILLed (unless 15 in 100, or once no more kills are wanted) after
+ * 2 to `killSpan` more events than `base`, or when its held `bump` says so; SIGSTOPped (4 in 10)
+ * after 1 to `pauseSpan` more and continued. Counts the kill and the pause in `counts`.
+ */
+export async function soakProcess(
+  args: string[],
+  env: Record<string, string> & { AGENTD_HOME: string },
+  round: {
+    base: number;
+    killing: boolean;
+    random: () => number;
+    held: (killing: boolean) => boolean;
+    killSpan: number;
+    pauseSpan: number;
+  },
+  counts: ReturnType<typeof tally>,
+): Promise<KillOutcome> {
+  const { base, killing, random } = round;
+  const roll = random();
+  const atEvents =
+    roll < 0.15 || !killing ? undefined : base + 2 + Math.floor(random() * round.killSpan);
+  const pauseAt = roll < 0.4 ? base + 1 + Math.floor(random() * round.pauseSpan) : undefined;
+  const result = await agentdUntilKilled(args, env, {
+    ...(atEvents !== undefined ? { atEvents } : {}),
+    onLook: () => round.held(killing),
+    ...(pauseAt ? { pauseAt } : {}),
+  });
+  if (result.killed) counts.kills++;
+  if (result.paused) counts.pauses++;
+  return result;
 }
 
 /**

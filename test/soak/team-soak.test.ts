@@ -3,17 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { TeamRecord } from '../../src/store/team-store.ts';
-import { agentdUntilKilled, countEvents, prng } from '../support/kill-harness.ts';
+import { countEvents, prng } from '../support/kill-harness.ts';
 import { tempDir } from '../support/temp-dir.ts';
-import {
-  auditVerify,
-  checkEffects,
-  checkStore,
-  heldBumps,
-  inDoubtRuns,
-  readRuns,
-  writeSoakAgent,
-} from './soak-support.ts';
+import * as soak from './soak-support.ts';
 
 /** Teams at a time on one store; AGENTD_SOAK_TEAMS and AGENTD_SOAK_TEAM_KILLS ask for more. */
 const TEAMS = Number(process.env.AGENTD_SOAK_TEAMS ?? 2);
@@ -24,7 +16,7 @@ const TASKS = ['a', 'b', 'c', 'd'];
 function writeTeam(dir: string): string {
   // in a folder of its own: a policy folder next to a spec is that agent's (the lead has none)
   mkdirSync(join(dir, 'worker'));
-  writeSoakAgent(join(dir, 'worker'), 'worker', 1);
+  soak.writeSoakAgent(join(dir, 'worker'), 'worker', 1);
   // A halt (a member's call in doubt) answers the lead's wait with "the team was stopped: call
   // team__wait again"; a scripted lead waits once more for each halt it may see (one a task),
   // and a wait on a finished board returns at once.
@@ -37,12 +29,7 @@ function writeTeam(dir: string): string {
     `turns:
   - tool_calls:
       - name: team__task_create
-        input:
-          tasks:
-            - { id: a, title: Part a }
-            - { id: b, title: Part b }
-            - { id: c, title: Part c, depends_on: [a] }
-            - { id: d, title: Part d, depends_on: [b, c] }
+        input: { tasks: [{ id: a, title: Part a }, { id: b, title: Part b }, { id: c, title: Part c, depends_on: [a] }, { id: d, title: Part d, depends_on: [b, c] }] }
 ${waits}  - text: "Final:\\n{{results}}"
 `,
   );
@@ -101,52 +88,40 @@ describe('crash soak: team processes under SIGKILL and SIGSTOP/SIGCONT', () => {
     const random = prng(20261209);
     const effectsOf = (slot: number) => join(dir, `effects-${slot}`);
     for (let slot = 0; slot < TEAMS; slot++) mkdirSync(effectsOf(slot));
-    const held = Array.from({ length: TEAMS }, (_, slot) => heldBumps(effectsOf(slot), random));
-    let kills = 0;
-    let pauses = 0;
-    let checks = 0;
-    let started = 0;
-    let resumes = 0;
-    let rounds = 0;
+    const held = Array.from({ length: TEAMS }, (_, slot) =>
+      soak.heldBumps(effectsOf(slot), random),
+    );
+    const n = soak.tally();
     const teamOf: (string | undefined)[] = [];
-    while (rounds < 80) {
-      rounds++;
+    while (n.rounds < 80) {
+      n.rounds++;
       const teams = await readTeams(home);
       const teamIn = (slot: number) => teams.find((t) => t.id === teamOf[slot]);
       const open = Array.from({ length: TEAMS }, (_, slot) => slot).filter(
         (slot) => teamIn(slot)?.status !== 'completed',
       );
-      if (open.length === 0 && kills >= KILLS) break;
-      const killing = kills < KILLS;
+      if (open.length === 0 && n.kills >= KILLS) break;
+      const killing = n.kills < KILLS;
       const base = countEvents(home);
       const work = open.length ? open : Array.from({ length: TEAMS }, (_, slot) => slot);
       await Promise.all(
         work.map(async (slot) => {
           const team: TeamRecord | undefined = teamIn(slot);
           const fresh = !team || team.status === 'completed';
-          if (fresh) started++;
-          else resumes++;
+          if (fresh) n.started++;
+          else n.resumes++;
           const args = fresh
             ? ['team', 'run', spec, `soak team ${slot}`]
             : team.status === 'needs_attention'
               ? ['team', 'resume', team.id, '--skip-in-doubt']
               : ['team', 'resume', team.id];
-          const roll = random();
-          const atEvents =
-            roll < 0.15 || !killing ? undefined : base + 2 + Math.floor(random() * 30);
-          const pauseAt = roll < 0.4 ? base + 1 + Math.floor(random() * 10) : undefined;
           const before = new Set(teams.map((t) => t.id));
-          const result = await agentdUntilKilled(
+          const result = await soak.soakProcess(
             args,
             { AGENTD_HOME: home, SOAK_EFFECTS: effectsOf(slot) },
-            {
-              ...(atEvents !== undefined ? { atEvents } : {}),
-              onLook: () => held[slot]!(killing),
-              ...(pauseAt ? { pauseAt } : {}),
-            },
+            { base, killing, random, held: held[slot]!, killSpan: 30, pauseSpan: 10 },
+            n,
           );
-          if (result.killed) kills++;
-          if (result.paused) pauses++;
           // left alone, a team process ends completed (0) or needing a person (4)
           if (!result.killed) expect([0, 4], args.join(' ')).toContain(result.code);
           if (fresh) {
@@ -157,31 +132,31 @@ describe('crash soak: team processes under SIGKILL and SIGSTOP/SIGCONT', () => {
           }
         }),
       );
-      checks += await checkStore(home);
+      n.checks += await soak.checkStore(home);
       for (const team of await readTeams(home)) {
         checkTeam(team);
-        checks++;
+        n.checks++;
       }
     }
     const teams = await readTeams(home);
-    const runs = await readRuns(home);
+    const runs = await soak.readRuns(home);
     for (let slot = 0; slot < TEAMS; slot++) {
       const mine = teams.filter((t) => t.task === `soak team ${slot}`).flatMap((t) => t.runs);
-      checkEffects(
+      soak.checkEffects(
         effectsOf(slot),
         runs.filter((r) => mine.includes(r.id)),
       );
-      checks++;
+      n.checks++;
     }
-    const audited = await auditVerify(home);
+    const audited = await soak.auditVerify(home);
     expect(audited).toBeGreaterThan(0);
-    checks++;
-    expect(kills).toBeGreaterThanOrEqual(KILLS);
-    expect(pauses).toBeGreaterThan(0);
+    n.checks++;
+    expect(n.kills).toBeGreaterThanOrEqual(KILLS);
+    expect(n.pauses).toBeGreaterThan(0);
     expect(teams.every((t) => t.status === 'completed')).toBe(true);
     expect(runs.every((r) => r.status === 'completed')).toBe(true);
     console.log(
-      `team soak: ${rounds} rounds, ${started} teams (${runs.length} runs), ${resumes} resumes, ${kills} kills, ${pauses} SIGSTOP/SIGCONT, ${inDoubtRuns(runs)} runs with an in-doubt call flagged, ${audited} audit entries verified, ${checks} invariant checks, 0 violations`,
+      `team soak: ${n.rounds} rounds, ${n.started} teams (${runs.length} runs), ${n.resumes} resumes, ${n.kills} kills, ${n.pauses} SIGSTOP/SIGCONT, ${soak.inDoubtRuns(runs)} runs with an in-doubt call flagged, ${audited} audit entries verified, ${n.checks} invariant checks, 0 violations`,
     );
   }, 600_000);
 });
