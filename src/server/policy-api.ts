@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
-import { verifyAudit } from '../core/audit.ts';
+import { auditFields, verifyAudit } from '../core/audit.ts';
 import { isAgentdError } from '../core/errors.ts';
 import { findAgent, listAgents, unknownAgent } from '../definition/agent-catalog.ts';
 import { type AgentSpec, loadAgentSpec } from '../definition/agent-spec.ts';
@@ -320,26 +320,7 @@ export const policyOpenApi: OpenApiPart = {
   schemas: {
     AuditRecord: {
       type: 'object',
-      required: [
-        'seq',
-        'at',
-        'runId',
-        'callId',
-        'principal',
-        'user',
-        'action',
-        'resource',
-        'inputDigest',
-        'decision',
-        'effect',
-        'mode',
-        'policies',
-        'errors',
-        'reason',
-        'latencyUs',
-        'prevHash',
-        'hash',
-      ],
+      required: ['seq', ...auditFields, 'prevHash', 'hash'],
       properties: {
         seq: { type: 'integer' },
         at: { type: 'string', format: 'date-time' },

@@ -4,6 +4,7 @@ import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import { isAgentdError } from '../core/errors.ts';
+import { runStatuses } from '../core/events.ts';
 import { foldRun } from '../core/run-state.ts';
 import { maxTagsPerRun, tagPattern, tagRule } from '../core/run-tags.ts';
 import { findAgent, listAgents, unknownAgent } from '../definition/agent-catalog.ts';
@@ -441,18 +442,7 @@ export const runsOpenApi: OpenApiPart = {
         maxTimeMs: { type: 'integer' },
       },
     },
-    RunStatus: {
-      enum: [
-        'running',
-        'completed',
-        'failed',
-        'cancelled',
-        'budget_exceeded',
-        'needs_attention',
-        'suspended',
-        'awaiting_approval',
-      ],
-    },
+    RunStatus: { enum: [...runStatuses] },
     RunSummary: runSummary,
     RunPage: {
       type: 'object',
